@@ -1,0 +1,15 @@
+DROP TABLE analytics_cache;
+DROP TABLE outbox;
+DROP TABLE audit_log;
+DROP TABLE api_tokens;
+DROP TABLE user_scopes;
+DROP TABLE users;
+DROP TABLE answers;
+DROP TABLE responses;
+DROP TABLE invitations;
+DROP TABLE wave_services;
+DROP TABLE waves;
+DROP TABLE instruments;
+DROP TABLE services;
+DROP TABLE organisations;
+DROP TABLE regions;

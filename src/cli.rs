@@ -1,0 +1,66 @@
+//! Command-line interface: the verbs of `samskap` (see design.md, "Command line").
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// samskap: measure how far services involve peer workers, and report it safely.
+#[derive(Debug, Parser)]
+#[command(name = "samskap", version, about, long_about = None)]
+pub struct Cli {
+    /// Settings file (default: ./samskap.toml when it exists; or SAMSKAP_CONFIG).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web application.
+    Serve {
+        /// Listen address (overrides SAMSKAP_BIND).
+        #[arg(long, value_name = "IP:PORT")]
+        bind: Option<SocketAddr>,
+        /// Load the demo dataset into an empty database first.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load the demo dataset (Norwegian health regions, counties, municipalities, services).
+    Demo {
+        /// Number of services to generate.
+        #[arg(long, default_value_t = crate::demo::DEFAULT_SERVICES)]
+        services: usize,
+        /// Random seed: the same seed gives the same dataset.
+        #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
+        seed: u64,
+        /// Write the demo catalogue as CSV to this file instead of loading it.
+        #[arg(long, value_name = "FILE.csv")]
+        export: Option<PathBuf>,
+    },
+    /// Import data from files.
+    Import {
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
+    /// Exit 0 when the running server answers /healthz (for container health checks).
+    Healthcheck {
+        /// URL to check (default: http://<SAMSKAP_BIND>/healthz).
+        #[arg(long)]
+        url: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Load health regions, counties, municipalities, organisations and services from a
+    /// CSV file (see docs/import.md). All or nothing; safe to repeat.
+    Services {
+        /// The CSV file.
+        file: PathBuf,
+    },
+}

@@ -1,0 +1,217 @@
+//! What each CLI verb does. Errors carry context and are printed once by `main`.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use crate::cli::{Cli, Command, ImportCommand};
+use crate::config::Settings;
+use crate::db::{self, DbConn};
+use crate::demo::{self, DemoOptions};
+use crate::import;
+use crate::models::Service;
+use crate::web::Application;
+
+/// Exit code for configuration errors (distinct from 1, "the command found problems").
+pub const EXIT_CONFIG: u8 = 2;
+
+/// Runs one verb.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprint!("{e}");
+            return Ok(ExitCode::from(EXIT_CONFIG));
+        }
+    };
+    match cli.command {
+        Command::Serve { bind, demo } => serve(settings, bind, demo),
+        Command::Migrate => migrate(&settings),
+        Command::Demo {
+            services,
+            seed,
+            export,
+        } => demo_command(&settings, DemoOptions { services, seed }, export),
+        Command::Import {
+            what: ImportCommand::Services { file },
+        } => import_services(&settings, &file),
+        Command::Healthcheck { url } => healthcheck(&settings, url),
+    }
+}
+
+fn open(settings: &Settings) -> anyhow::Result<DbConn> {
+    let mut conn = settings.database.connect()?;
+    db::run_migrations(&mut conn)?;
+    Ok(conn)
+}
+
+fn describe_database(settings: &Settings) -> String {
+    match settings.database.sqlite_path() {
+        Some(path) => format!("SQLite ({})", path.display()),
+        None => "PostgreSQL".to_owned(),
+    }
+}
+
+fn serve(
+    mut settings: Settings,
+    bind: Option<std::net::SocketAddr>,
+    demo: bool,
+) -> anyhow::Result<ExitCode> {
+    if let Some(bind) = bind {
+        settings.bind = bind;
+    }
+    let database = describe_database(&settings);
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings.clone(), None).await?;
+        if demo {
+            let summary =
+                actix_web::rt::task::spawn_blocking(move || load_demo_if_empty(&settings))
+                    .await
+                    .context("demo task failed")??;
+            println!("{summary}");
+        }
+        println!("samskap is running on {database}.");
+        println!(
+            "Open {}/ in your browser. Press Ctrl+C to stop.",
+            app.base_url()
+        );
+        std::io::stdout().flush().ok();
+        app.run_until_stopped()
+            .await
+            .context("the web server stopped with an error")?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn load_demo_if_empty(settings: &Settings) -> anyhow::Result<String> {
+    let mut conn = open(settings)?;
+    let existing = Service::count(&mut conn)?;
+    if existing > 0 {
+        return Ok(format!(
+            "Demo: the database already holds {existing} services; nothing loaded."
+        ));
+    }
+    let summary = demo::load(&mut conn, DemoOptions::default())?;
+    Ok(format!(
+        "Demo: loaded {} services and {} regions.",
+        summary.services_created, summary.regions_created
+    ))
+}
+
+fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let mut conn = settings.database.connect()?;
+    let applied = db::run_migrations(&mut conn)?;
+    if applied.is_empty() {
+        println!("{} is up to date.", describe_database(settings));
+    } else {
+        println!(
+            "Applied {} migration(s) to {}: {}",
+            applied.len(),
+            describe_database(settings),
+            applied.join(", ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn demo_command(
+    settings: &Settings,
+    options: DemoOptions,
+    export: Option<std::path::PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    if let Some(path) = export {
+        let file = std::fs::File::create(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        import::write_services_csv(std::io::BufWriter::new(file), &demo::catalogue(options))
+            .with_context(|| format!("writing {} failed", path.display()))?;
+        println!(
+            "Wrote {} demo services to {}.",
+            options.services,
+            path.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut conn = open(settings)?;
+    let summary = demo::load(&mut conn, options)?;
+    println!("Demo dataset: {summary}.");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import_services(settings: &Settings, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let records = match import::read_services_csv(file) {
+        Ok(r) => r,
+        Err(errors) => {
+            eprintln!("{errors}");
+            eprintln!(
+                "{} problem(s) found; nothing was imported.",
+                errors.errors.len()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let mut conn = open(settings)?;
+    match import::apply(&mut conn, &records) {
+        Ok(summary) => {
+            println!("Imported {}: {summary}.", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(import::ApplyError::Conflicts(errors)) => {
+            let errors = import::ImportErrors {
+                file: file.display().to_string(),
+                errors,
+            };
+            eprintln!("{errors}");
+            eprintln!(
+                "{} problem(s) found; nothing was imported.",
+                errors.errors.len()
+            );
+            Ok(ExitCode::FAILURE)
+        }
+        Err(import::ApplyError::Database(e)) => {
+            Err(anyhow::Error::new(e).context("import failed; nothing was written"))
+        }
+    }
+}
+
+fn healthcheck(settings: &Settings, url: Option<String>) -> anyhow::Result<ExitCode> {
+    use std::io::Read as _;
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    let url = url.unwrap_or_else(|| {
+        let mut addr = settings.bind;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        format!("http://{addr}/healthz")
+    });
+    let rest = url
+        .strip_prefix("http://")
+        .context("healthcheck supports http:// URLs only")?;
+    let (host, path) = rest.split_once('/').map_or((rest, "/"), |(h, p)| (h, p));
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(host)
+        .with_context(|| format!("cannot resolve {host}"))?
+        .next()
+        .with_context(|| format!("no address for {host}"))?;
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(3))?;
+    stream.set_read_timeout(Some(Duration::from_secs(3)))?;
+    write!(
+        stream,
+        "GET /{} HTTP/1.0\r\nHost: {host}\r\n\r\n",
+        path.trim_start_matches('/')
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let healthy = response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200");
+    if healthy {
+        println!("healthy");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!(
+            "unhealthy: {}",
+            response.lines().next().unwrap_or("no response")
+        );
+        Ok(ExitCode::FAILURE)
+    }
+}

@@ -1,0 +1,652 @@
+//! Typed settings from the environment and an optional `samskap.toml`.
+//!
+//! Every key has one name in the environment (`SAMSKAP_MIN_CELL`) and one in the file
+//! (`min_cell`); the environment wins. Unknown `SAMSKAP_*` variables, unknown file keys and
+//! bad values are refused at start, all at once, each message naming its key. Secrets are
+//! wrapped in [`Secret`] so that `Debug` cannot print them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use crate::db::{Backend, DatabaseUrl};
+
+/// Default database: a file under `data/` in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/samskap.db";
+/// Default listen address: loopback only, so a laptop demo is not exposed to the network.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// Default minimum number of respondents behind any number shown.
+pub const DEFAULT_MIN_CELL: u32 = 5;
+/// Below this, suppression no longer protects individuals; refused outright.
+pub const MIN_CELL_FLOOR: u32 = 3;
+/// Minimum length of `SAMSKAP_SECRET_KEY`.
+pub const SECRET_KEY_MIN_LEN: usize = 32;
+
+/// Each setting: environment name, file key, one-line description (used in errors and docs).
+const KEYS: &[(&str, &str, &str)] = &[
+    (
+        "DATABASE_URL",
+        "database_url",
+        "database: sqlite://PATH or postgres://…",
+    ),
+    ("SAMSKAP_BIND", "bind", "listen address, IP:PORT"),
+    (
+        "SAMSKAP_BASE_URL",
+        "base_url",
+        "public URL used in links and e-mails",
+    ),
+    (
+        "SAMSKAP_SECRET_KEY",
+        "secret_key",
+        "key for sessions, tokens and pseudonyms (≥ 32 characters)",
+    ),
+    (
+        "SAMSKAP_MIN_CELL",
+        "min_cell",
+        "smallest number of respondents behind any number shown (≥ 3)",
+    ),
+    ("SAMSKAP_MAIL_TRANSPORT", "mail_transport", "file or smtp"),
+    (
+        "SAMSKAP_MAIL_DIR",
+        "mail_dir",
+        "directory for .eml files (file transport)",
+    ),
+    (
+        "SAMSKAP_MAIL_FROM",
+        "mail_from",
+        "sender address of e-mails",
+    ),
+    ("SAMSKAP_SMTP_HOST", "smtp_host", "SMTP server host"),
+    ("SAMSKAP_SMTP_PORT", "smtp_port", "SMTP server port"),
+    ("SAMSKAP_SMTP_TLS", "smtp_tls", "starttls, tls or none"),
+    ("SAMSKAP_SMTP_USERNAME", "smtp_username", "SMTP user name"),
+    ("SAMSKAP_SMTP_PASSWORD", "smtp_password", "SMTP password"),
+];
+
+/// Read by `main` to find the file; not a setting itself.
+const CONFIG_FILE_ENV: &str = "SAMSKAP_CONFIG";
+const DEFAULT_CONFIG_FILE: &str = "samskap.toml";
+
+/// A value that must never reach a log line.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// How e-mail leaves the application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailTransport {
+    /// Writes `.eml` files to a directory: the embedded default, nothing is sent.
+    File,
+    /// Sends through an SMTP server.
+    Smtp,
+}
+
+/// Transport security towards the SMTP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    StartTls,
+    Tls,
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    pub transport: MailTransport,
+    pub dir: PathBuf,
+    pub from: String,
+    pub smtp: Option<SmtpSettings>,
+}
+
+/// All settings, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database: DatabaseUrl,
+    pub bind: SocketAddr,
+    /// `None` means "derive from the address actually bound".
+    pub base_url: Option<String>,
+    secret_key: Option<Secret>,
+    pub min_cell: u32,
+    pub mail: MailSettings,
+}
+
+/// Every problem found in the configuration, one line each.
+#[derive(Debug)]
+pub struct ConfigError(pub Vec<String>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration:")?;
+        for problem in &self.0 {
+            writeln!(f, "  {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A raw value and the name to blame when it is wrong.
+struct Raw {
+    source_name: String,
+    value: String,
+}
+
+impl Settings {
+    /// Reads the process environment and the config file (`SAMSKAP_CONFIG`, else
+    /// `./samskap.toml` when it exists).
+    pub fn load(config_file: Option<&Path>) -> Result<Self, ConfigError> {
+        let env: BTreeMap<String, String> = std::env::vars().collect();
+        let explicit = config_file
+            .map(Path::to_path_buf)
+            .or_else(|| env.get(CONFIG_FILE_ENV).map(PathBuf::from));
+        let file = if let Some(path) = explicit {
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                ConfigError(vec![format!(
+                    "{CONFIG_FILE_ENV}: cannot read {}: {e}",
+                    path.display()
+                )])
+            })?;
+            Some((path, text))
+        } else {
+            let path = PathBuf::from(DEFAULT_CONFIG_FILE);
+            std::fs::read_to_string(&path).ok().map(|text| (path, text))
+        };
+        Self::from_sources(&env, file.as_ref().map(|(p, t)| (p.as_path(), t.as_str())))
+    }
+
+    /// Builds settings from an environment map and optional file contents; pure, so
+    /// tests can call it without touching the process environment.
+    pub fn from_sources(
+        env: &BTreeMap<String, String>,
+        file: Option<(&Path, &str)>,
+    ) -> Result<Self, ConfigError> {
+        let mut problems = Vec::new();
+        let mut raw: BTreeMap<&'static str, Raw> = BTreeMap::new();
+
+        if let Some((path, text)) = file {
+            read_file(path, text, &mut raw, &mut problems);
+        }
+        for (name, value) in env {
+            if let Some((env_name, _, _)) = KEYS.iter().find(|(n, _, _)| n == name) {
+                raw.insert(
+                    env_name,
+                    Raw {
+                        source_name: (*env_name).to_owned(),
+                        value: value.clone(),
+                    },
+                );
+            } else if name.starts_with("SAMSKAP_") && name != CONFIG_FILE_ENV {
+                problems.push(format!(
+                    "{name}: unknown setting (known: {})",
+                    known_env_names()
+                ));
+            }
+        }
+
+        let mut take = |key: &str| raw.remove(key);
+        let database = parse_with(
+            take("DATABASE_URL"),
+            DEFAULT_DATABASE_URL,
+            &mut problems,
+            DatabaseUrl::parse,
+        );
+        let bind = parse_with(take("SAMSKAP_BIND"), DEFAULT_BIND, &mut problems, |v| {
+            v.parse::<SocketAddr>()
+                .map_err(|_| format!("expected IP:PORT such as 127.0.0.1:8080, got {v:?}"))
+        });
+        let base_url = take("SAMSKAP_BASE_URL").and_then(|r| {
+            let v = r.value.trim_end_matches('/').to_owned();
+            if v.starts_with("http://") || v.starts_with("https://") {
+                Some(v)
+            } else {
+                problems.push(format!(
+                    "{}: expected an http:// or https:// URL, got {:?}",
+                    r.source_name, r.value
+                ));
+                None
+            }
+        });
+        let secret_key = take("SAMSKAP_SECRET_KEY").and_then(|r| {
+            if r.value.chars().count() < SECRET_KEY_MIN_LEN {
+                problems.push(format!(
+                    "{}: must be at least {SECRET_KEY_MIN_LEN} characters (generate one with `openssl rand -hex 32`)",
+                    r.source_name
+                ));
+                None
+            } else {
+                Some(Secret(r.value))
+            }
+        });
+        let min_cell = parse_with(take("SAMSKAP_MIN_CELL"), "5", &mut problems, |v| {
+            let n: u32 = v
+                .parse()
+                .map_err(|_| format!("expected a whole number, got {v:?}"))?;
+            if n < MIN_CELL_FLOOR {
+                Err(format!(
+                    "must be at least {MIN_CELL_FLOOR}, got {n}: smaller groups would let readers identify individual respondents"
+                ))
+            } else {
+                Ok(n)
+            }
+        });
+        let mail = mail_settings(&mut take, &mut problems);
+        if let Some(DatabaseUrl::Postgres(_)) = &database
+            && secret_key.is_none()
+            && !problems.iter().any(|p| p.starts_with("SAMSKAP_SECRET_KEY"))
+        {
+            problems.push(
+                "SAMSKAP_SECRET_KEY: required with PostgreSQL, where several instances must share one key".to_owned(),
+            );
+        }
+
+        match (database, bind, min_cell, mail) {
+            (Some(database), Some(bind), Some(min_cell), Some(mail)) if problems.is_empty() => {
+                Ok(Self {
+                    database,
+                    bind,
+                    base_url,
+                    secret_key,
+                    min_cell,
+                    mail,
+                })
+            }
+            _ => Err(ConfigError(problems)),
+        }
+    }
+
+    /// Settings for tests and embedding: the given database, defaults for the rest, and
+    /// a fixed secret key.
+    pub fn for_database(database: DatabaseUrl) -> Self {
+        Self {
+            database,
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            base_url: None,
+            secret_key: Some(Secret(
+                "test-secret-key-that-is-at-least-32-characters".into(),
+            )),
+            min_cell: DEFAULT_MIN_CELL,
+            mail: MailSettings {
+                transport: MailTransport::File,
+                dir: PathBuf::from("data/mail"),
+                from: "samskap <noreply@localhost>".into(),
+                smtp: None,
+            },
+        }
+    }
+
+    pub const fn backend(&self) -> Backend {
+        self.database.backend()
+    }
+
+    /// The secret key: the configured one, or for SQLite a key generated once and kept
+    /// beside the database file (`<db>.secret`, mode 0600).
+    pub fn secret_key(&self) -> anyhow::Result<Secret> {
+        if let Some(key) = &self.secret_key {
+            return Ok(key.clone());
+        }
+        let db_path = self
+            .database
+            .sqlite_path()
+            .context("SAMSKAP_SECRET_KEY: required with PostgreSQL")?;
+        let key_path = secret_key_path(db_path);
+        if let Ok(existing) = std::fs::read_to_string(&key_path) {
+            let existing = existing.trim().to_owned();
+            anyhow::ensure!(
+                existing.len() >= SECRET_KEY_MIN_LEN,
+                "the stored secret key in {} is too short; delete it to generate a new one",
+                key_path.display()
+            );
+            return Ok(Secret(existing));
+        }
+        let key = generate_secret_key();
+        write_private_file(&key_path, &key).with_context(|| {
+            format!("could not store a new secret key in {}", key_path.display())
+        })?;
+        tracing::warn!(
+            path = %key_path.display(),
+            "SAMSKAP_SECRET_KEY is not set: generated a key and stored it beside the database; \
+             set SAMSKAP_SECRET_KEY explicitly in production"
+        );
+        Ok(Secret(key))
+    }
+}
+
+/// Where a generated key for this SQLite file lives.
+pub fn secret_key_path(db_path: &Path) -> PathBuf {
+    let mut name = db_path.file_name().unwrap_or_default().to_os_string();
+    name.push(".secret");
+    db_path.with_file_name(name)
+}
+
+fn generate_secret_key() -> String {
+    crate::crypto::hex(&crate::crypto::random_bytes::<32>())
+}
+
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()
+}
+
+/// The mail settings: transport, sender, and the SMTP server when one is configured.
+fn mail_settings(
+    take: &mut impl FnMut(&str) -> Option<Raw>,
+    problems: &mut Vec<String>,
+) -> Option<MailSettings> {
+    let transport = parse_with(
+        take("SAMSKAP_MAIL_TRANSPORT"),
+        "file",
+        problems,
+        |v| match v {
+            "file" => Ok(MailTransport::File),
+            "smtp" => Ok(MailTransport::Smtp),
+            other => Err(format!("expected file or smtp, got {other:?}")),
+        },
+    );
+    let mail_dir = take("SAMSKAP_MAIL_DIR")
+        .map_or_else(|| PathBuf::from("data/mail"), |r| PathBuf::from(r.value));
+    let mail_from = parse_with(
+        take("SAMSKAP_MAIL_FROM"),
+        "samskap <noreply@localhost>",
+        problems,
+        |v| {
+            if v.contains('@') {
+                Ok(v.to_owned())
+            } else {
+                Err(format!("expected an e-mail address, got {v:?}"))
+            }
+        },
+    );
+    let smtp_tls = parse_with(
+        take("SAMSKAP_SMTP_TLS"),
+        "starttls",
+        problems,
+        |v| match v {
+            "starttls" => Ok(SmtpTls::StartTls),
+            "tls" => Ok(SmtpTls::Tls),
+            "none" => Ok(SmtpTls::None),
+            other => Err(format!("expected starttls, tls or none, got {other:?}")),
+        },
+    );
+    let smtp_port_raw = take("SAMSKAP_SMTP_PORT");
+    let smtp_port = smtp_port_raw.and_then(|r| match r.value.parse::<u16>() {
+        Ok(p) if p > 0 => Some(p),
+        _ => {
+            problems.push(format!(
+                "{}: expected a port number 1-65535, got {:?}",
+                r.source_name, r.value
+            ));
+            None
+        }
+    });
+    let smtp_host = take("SAMSKAP_SMTP_HOST").map(|r| r.value);
+    let smtp_username = take("SAMSKAP_SMTP_USERNAME").map(|r| r.value);
+    let smtp_password = take("SAMSKAP_SMTP_PASSWORD").map(|r| Secret(r.value));
+
+    let smtp = smtp_host.map(|host| SmtpSettings {
+        host,
+        port: smtp_port.unwrap_or(match smtp_tls {
+            Some(SmtpTls::Tls) => 465,
+            Some(SmtpTls::None) => 25,
+            _ => 587,
+        }),
+        tls: smtp_tls.unwrap_or(SmtpTls::StartTls),
+        username: smtp_username,
+        password: smtp_password,
+    });
+    if transport == Some(MailTransport::Smtp) && smtp.is_none() {
+        problems.push("SAMSKAP_SMTP_HOST: required when SAMSKAP_MAIL_TRANSPORT=smtp".to_owned());
+    }
+    Some(MailSettings {
+        transport: transport?,
+        dir: mail_dir,
+        from: mail_from?,
+        smtp,
+    })
+}
+
+fn known_env_names() -> String {
+    KEYS.iter()
+        .map(|(n, _, _)| *n)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Parses a value (or the default when absent), recording a problem that names the key.
+fn parse_with<T>(
+    raw: Option<Raw>,
+    default: &str,
+    problems: &mut Vec<String>,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Option<T> {
+    match raw {
+        Some(r) => match parse(r.value.trim()) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                problems.push(format!("{}: {e}", r.source_name));
+                None
+            }
+        },
+        None => parse(default)
+            .map_err(|e| problems.push(format!("default: {e}")))
+            .ok(),
+    }
+}
+
+fn read_file(
+    path: &Path,
+    text: &str,
+    raw: &mut BTreeMap<&'static str, Raw>,
+    problems: &mut Vec<String>,
+) {
+    type Table = BTreeMap<toml::Spanned<String>, toml::Spanned<toml::Value>>;
+    let file = path.display();
+    let table: Table = match toml::from_str(text) {
+        Ok(t) => t,
+        Err(e) => {
+            let (line, col) = e.span().map_or((1, 1), |s| line_col(text, s.start));
+            problems.push(format!("{file}:{line}:{col}: {}", e.message()));
+            return;
+        }
+    };
+    for (key, value) in table {
+        let (line, col) = line_col(text, key.span().start);
+        let Some((env_name, _, _)) = KEYS.iter().find(|(_, k, _)| *k == key.get_ref()) else {
+            let known: Vec<&str> = KEYS.iter().map(|(_, k, _)| *k).collect();
+            problems.push(format!(
+                "{file}:{line}:{col}: unknown setting `{}` (known: {})",
+                key.get_ref(),
+                known.join(", ")
+            ));
+            continue;
+        };
+        let value = match value.into_inner() {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            other => {
+                problems.push(format!(
+                    "{file}:{line}:{col}: `{}` must be a string or a number, not {}",
+                    key.get_ref(),
+                    other.type_str()
+                ));
+                continue;
+            }
+        };
+        raw.insert(
+            env_name,
+            Raw {
+                source_name: format!("{file}:{line}:{col}: `{}`", key.get_ref()),
+                value,
+            },
+        );
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_sqlite_on_loopback() {
+        let s = Settings::from_sources(&env(&[]), None).expect("defaults are valid");
+        assert_eq!(
+            s.database,
+            DatabaseUrl::Sqlite(PathBuf::from("data/samskap.db"))
+        );
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.min_cell, 5);
+        assert_eq!(s.mail.transport, MailTransport::File);
+    }
+
+    #[test]
+    fn every_problem_names_its_key() {
+        let err = Settings::from_sources(
+            &env(&[
+                ("SAMSKAP_MIN_CELL", "2"),
+                ("SAMSKAP_BIND", "everywhere"),
+                ("SAMSKAP_COLOUR", "blue"),
+                ("DATABASE_URL", "mysql://x"),
+            ]),
+            None,
+        )
+        .expect_err("four problems");
+        let text = err.to_string();
+        for key in [
+            "SAMSKAP_MIN_CELL",
+            "SAMSKAP_BIND",
+            "SAMSKAP_COLOUR",
+            "DATABASE_URL",
+        ] {
+            assert!(text.contains(key), "{key} missing from {text}");
+        }
+        assert_eq!(err.0.len(), 4, "{text}");
+    }
+
+    #[test]
+    fn postgres_requires_a_secret_key() {
+        let err = Settings::from_sources(&env(&[("DATABASE_URL", "postgres://localhost/x")]), None)
+            .expect_err("no key");
+        assert!(err.to_string().contains("SAMSKAP_SECRET_KEY"));
+        let ok = Settings::from_sources(
+            &env(&[
+                ("DATABASE_URL", "postgres://localhost/x"),
+                ("SAMSKAP_SECRET_KEY", "0123456789abcdef0123456789abcdef"),
+            ]),
+            None,
+        );
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn file_keys_are_located_and_env_wins() {
+        let text = "min_cell = 7\nbind = \"0.0.0.0:9000\"\ncolour = \"blue\"\n";
+        let err = Settings::from_sources(&env(&[]), Some((Path::new("samskap.toml"), text)))
+            .expect_err("unknown key");
+        assert_eq!(err.0.len(), 1);
+        assert!(
+            err.0[0].starts_with("samskap.toml:3:1: unknown setting `colour`"),
+            "{}",
+            err.0[0]
+        );
+
+        let text = "min_cell = 7\nbind = \"0.0.0.0:9000\"\n";
+        let s = Settings::from_sources(
+            &env(&[("SAMSKAP_MIN_CELL", "6")]),
+            Some((Path::new("x.toml"), text)),
+        )
+        .expect("valid");
+        assert_eq!(s.min_cell, 6);
+        assert_eq!(s.bind.to_string(), "0.0.0.0:9000");
+
+        let err = Settings::from_sources(&env(&[]), Some((Path::new("x.toml"), "min_cell = 1\n")))
+            .expect_err("too small");
+        assert!(
+            err.0[0].starts_with("x.toml:1:1: `min_cell`: must be at least 3"),
+            "{}",
+            err.0[0]
+        );
+    }
+
+    #[test]
+    fn secret_debug_is_redacted() {
+        let s = Secret::new("hunter2hunter2hunter2hunter2hunter2");
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn generated_key_is_private_and_stable() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("sub/samskap.db");
+        let s = Settings {
+            secret_key: None,
+            ..Settings::for_database(DatabaseUrl::Sqlite(db.clone()))
+        };
+        let first = s.secret_key().expect("generated");
+        let second = s.secret_key().expect("read back");
+        assert_eq!(first, second);
+        assert!(first.expose().len() >= SECRET_KEY_MIN_LEN);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(secret_key_path(&db))
+                .expect("file")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

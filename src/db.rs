@@ -1,0 +1,252 @@
+//! Storage: one connection type over SQLite and PostgreSQL, chosen at run time by
+//! `DATABASE_URL`; the pool; embedded migrations; the shared schema and typed ids.
+//!
+//! Durability promise (SQLite): every connection runs in WAL mode with
+//! `synchronous = FULL`, so a transaction that has returned `Ok` (and therefore any
+//! request or command that reported success) survives a process crash *and* a power
+//! loss. `NORMAL` would only survive a process crash, so we pay the extra fsync per
+//! commit. PostgreSQL keeps its own defaults (`fsync = on`, `synchronous_commit = on`),
+//! which make the same promise.
+
+pub mod schema;
+mod sql_text;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use diesel::connection::SimpleConnection as _;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection as _, RunQueryDsl as _};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness as _, embed_migrations};
+
+pub(crate) use sql_text::{text_enum, typed_id};
+
+/// Runs `$body` with `$c` bound to the concrete connection inside a [`DbConn`]. For the
+/// few statements the multi-backend cannot express (multi-row inserts, upserts); the body
+/// is compiled once per backend.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            $crate::db::DbConn::Pg($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
+/// A live connection to either backend. Queries are written once against this type.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Sqlite(SqliteConnection),
+    Pg(PgConnection),
+}
+
+impl std::fmt::Debug for DbConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DbConn({})", backend_of(self).as_str())
+    }
+}
+
+/// The backend type that [`DbConn`] speaks; custom SQL types implement their traits for it.
+pub type DbBackend = <DbConn as diesel::Connection>::Backend;
+/// The connection pool handed to every part of the app.
+pub type Pool = r2d2::Pool<Manager>;
+/// A connection borrowed from the [`Pool`].
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Arbitrary constant for `pg_advisory_lock`, so that several instances starting at once
+/// apply migrations one after the other.
+const MIGRATION_LOCK_KEY: i64 = 0x5a4d_5341_4d4b_4150;
+
+/// Which database engine a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// A parsed `DATABASE_URL`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A file path (relative to the working directory, or absolute).
+    Sqlite(PathBuf),
+    /// A libpq connection URL, kept verbatim.
+    Postgres(String),
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    // The PostgreSQL URL may carry a password: never print it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            Self::Postgres(_) => f.write_str("postgres://…"),
+        }
+    }
+}
+
+impl DatabaseUrl {
+    /// Accepts `sqlite://relative/path.db`, `sqlite:///absolute/path.db`,
+    /// `postgres://…` and `postgresql://…`.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(
+                    "a sqlite:// URL needs a file path, e.g. sqlite://data/samskap.db".into(),
+                );
+            }
+            Ok(Self::Sqlite(PathBuf::from(path)))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_owned()))
+        } else {
+            Err(format!(
+                "unsupported database URL {:?}: use sqlite://PATH or postgres://USER@HOST/DB",
+                url.split(':').next().unwrap_or_default()
+            ))
+        }
+    }
+
+    pub const fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The SQLite file, if this is a SQLite URL.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match self {
+            Self::Sqlite(path) => Some(path),
+            Self::Postgres(_) => None,
+        }
+    }
+
+    /// Opens one connection, configured as every pooled connection is.
+    pub fn connect(&self) -> anyhow::Result<DbConn> {
+        match self {
+            Self::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).with_context(|| {
+                        format!("could not create the database directory {}", dir.display())
+                    })?;
+                }
+                let path_str = path
+                    .to_str()
+                    .with_context(|| format!("database path {} is not UTF-8", path.display()))?;
+                let mut conn = SqliteConnection::establish(path_str).with_context(|| {
+                    format!("could not open SQLite database {}", path.display())
+                })?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .context("could not configure the SQLite connection")?;
+                Ok(DbConn::Sqlite(conn))
+            }
+            Self::Postgres(url) => {
+                let conn = PgConnection::establish(url)
+                    .context("could not connect to PostgreSQL (check DATABASE_URL)")?;
+                Ok(DbConn::Pg(conn))
+            }
+        }
+    }
+
+    /// Builds the pool. SQLite gets more connections than it can use for writing at once;
+    /// `busy_timeout` makes writers queue instead of failing.
+    pub fn pool(&self, max_size: u32) -> anyhow::Result<Pool> {
+        r2d2::Pool::builder()
+            .max_size(max_size)
+            .connection_timeout(Duration::from_secs(10))
+            .build(Manager { url: self.clone() })
+            .context("could not open the database connection pool")
+    }
+}
+
+/// `journal_mode` is persistent, the rest is per connection. `busy_timeout` comes first so
+/// that switching to WAL waits for a concurrent writer instead of failing. See the module
+/// docs for why `synchronous = FULL`.
+const SQLITE_PRAGMAS: &str = "\
+    PRAGMA busy_timeout = 10000;\
+    PRAGMA journal_mode = WAL;\
+    PRAGMA synchronous = FULL;\
+    PRAGMA foreign_keys = ON;";
+
+/// r2d2 manager that opens connections for the backend the URL names. Diesel's own
+/// manager would try every backend in turn, and SQLite happily creates a file called
+/// `postgres:` when PostgreSQL is unreachable.
+#[derive(Debug)]
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        self.url.connect().map_err(|e| {
+            diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(format!(
+                "{e:#}"
+            )))
+        })
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        diesel::sql_query("SELECT 1")
+            .execute(conn)
+            .map(drop)
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        diesel::r2d2::R2D2Connection::is_broken(conn)
+    }
+}
+
+/// Applies every pending migration and returns the versions applied (empty when the
+/// database was already current).
+pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.iter().map(ToString::to_string).collect::<Vec<_>>()),
+        DbConn::Pg(c) => {
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+                .context("could not take the migration lock")?;
+            let result = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.iter().map(ToString::to_string).collect::<Vec<_>>());
+            c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+                .context("could not release the migration lock")?;
+            result
+        }
+    };
+    applied.map_err(|e| anyhow::anyhow!("applying migrations failed: {e}"))
+}
+
+/// Which backend a live connection speaks.
+pub const fn backend_of(conn: &DbConn) -> Backend {
+    match conn {
+        DbConn::Sqlite(_) => Backend::Sqlite,
+        DbConn::Pg(_) => Backend::Postgres,
+    }
+}
+
+/// The current UTC time, truncated to microseconds so that a value read back from
+/// either backend compares equal to the value written.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::{SubsecRound as _, Utc};
+    Utc::now().naive_utc().trunc_subsecs(6)
+}

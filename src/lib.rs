@@ -1,0 +1,19 @@
+//! samskap measures how far mental-health and substance-use services involve peer
+//! workers across co-define, co-design, co-deliver and co-assess, and reports it without
+//! ever letting anyone infer one person's answers.
+//!
+//! Data moves forward only: survey files → waves → invitations → answers → scoring →
+//! analytics → dashboards, reports, API and exports. See `design.md`.
+
+pub mod catalogue;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod import;
+pub mod models;
+pub mod telemetry;
+pub mod web;

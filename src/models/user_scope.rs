@@ -1,0 +1,49 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::user_scopes;
+use crate::domain::{ScopeKind, UserId, UserScopeId};
+
+/// What a user may see: services or organisations (managers), regions (policymakers),
+/// waves (researchers).
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = user_scopes)]
+pub struct UserScope {
+    pub id: UserScopeId,
+    pub user_id: UserId,
+    pub scope_kind: ScopeKind,
+    pub scope_id: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = user_scopes, treat_none_as_default_value = false)]
+pub struct NewUserScope {
+    pub id: UserScopeId,
+    pub user_id: UserId,
+    pub scope_kind: ScopeKind,
+    pub scope_id: String,
+    pub created_at: NaiveDateTime,
+}
+
+impl UserScope {
+    pub fn for_user(conn: &mut DbConn, user: &UserId) -> QueryResult<Vec<Self>> {
+        user_scopes::table
+            .filter(user_scopes::user_id.eq(user))
+            .order((user_scopes::scope_kind, user_scopes::scope_id))
+            .select(Self::as_select())
+            .load(conn)
+    }
+
+    pub fn insert(conn: &mut DbConn, new: &NewUserScope) -> QueryResult<()> {
+        diesel::insert_into(user_scopes::table)
+            .values(new)
+            .execute(conn)
+            .map(drop)
+    }
+
+    pub fn delete(conn: &mut DbConn, id: &UserScopeId) -> QueryResult<usize> {
+        diesel::delete(user_scopes::table.find(id)).execute(conn)
+    }
+}

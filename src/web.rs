@@ -1,0 +1,135 @@
+//! The actix-web application: state, server start-up, routes, handlers, errors and
+//! templates. Handlers stay thin: extract, authorise, parse, call models or analytics
+//! inside `web::block`, render.
+
+pub mod assets;
+pub mod errors;
+pub mod handlers;
+pub mod routes;
+pub mod templates;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context as _;
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Settings;
+use crate::db::{self, Backend, Pool};
+
+/// Shared by every request. Holds nothing another instance would need: all state that
+/// matters lives in the database.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub pool: Pool,
+    pub settings: Arc<Settings>,
+    pub backend: Backend,
+    pub base_url: String,
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    server: Server,
+    port: u16,
+    base_url: String,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Number of worker threads when not configured: one per core, at least two.
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().max(2))
+}
+
+impl Application {
+    /// Opens the pool, applies migrations, binds the listener and builds the server.
+    /// `workers: None` means one per core.
+    pub async fn build(settings: Settings, workers: Option<usize>) -> anyhow::Result<Self> {
+        let pool_settings = settings.clone();
+        let pool = actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<Pool> {
+            let pool = pool_settings.database.pool(16)?;
+            let mut conn = pool.get().context("could not get a database connection")?;
+            let applied = db::run_migrations(&mut conn)?;
+            if !applied.is_empty() {
+                tracing::info!(migrations = ?applied, "applied database migrations");
+            }
+            Ok(pool)
+        })
+        .await
+        .context("database start-up task failed")??;
+        // Generate (or read) the key now so a problem shows at start, not at first login.
+        settings.secret_key()?;
+
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("could not listen on {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let base_url = settings.base_url.clone().unwrap_or_else(|| {
+            let host = match settings.bind.ip() {
+                ip if ip.is_unspecified() => "localhost".to_owned(),
+                std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+                std::net::IpAddr::V4(ip) => ip.to_string(),
+            };
+            format!("http://{host}:{port}")
+        });
+
+        let state = web::Data::new(AppState {
+            backend: settings.backend(),
+            pool,
+            settings: Arc::new(settings),
+            base_url: base_url.clone(),
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(security_headers())
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .configure(routes::configure)
+                .default_service(web::to(handlers::errors::not_found))
+        })
+        .workers(workers.unwrap_or_else(default_workers))
+        .listen(listener)?
+        .run();
+        Ok(Self {
+            server,
+            port,
+            base_url,
+        })
+    }
+
+    pub const fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Serves until the process is asked to stop (SIGINT/SIGTERM).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Headers on every response. The CSP allows nothing inline: styles and scripts come
+/// from `/static` only.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add(("X-Frame-Options", "DENY"))
+}

@@ -1,0 +1,91 @@
+use crate::helpers::{TestDb, stderr};
+
+#[test]
+fn bad_values_are_refused_naming_the_key() {
+    let db = TestDb::new();
+    let out = db.samskap_with_env(&["migrate"], &[("SAMSKAP_MIN_CELL", "2")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("SAMSKAP_MIN_CELL: must be at least 3, got 2"),
+        "{err}"
+    );
+
+    let out = db.samskap_with_env(&["migrate"], &[("SAMSKAP_BIND", "everywhere")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("SAMSKAP_BIND"), "{}", stderr(&out));
+}
+
+#[test]
+fn unknown_keys_are_refused_naming_the_key() {
+    let db = TestDb::new();
+    let out = db.samskap_with_env(&["migrate"], &[("SAMSKAP_MINCELL", "5")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("SAMSKAP_MINCELL: unknown setting"), "{err}");
+    assert!(
+        err.contains("SAMSKAP_MIN_CELL"),
+        "lists the known keys: {err}"
+    );
+}
+
+#[test]
+fn config_file_problems_are_located() {
+    let db = TestDb::new();
+    db.write(
+        "samskap.toml",
+        "# settings\nmin_cell = 6\ncolour = \"blue\"\n",
+    );
+    let out = db.samskap(&["migrate"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("samskap.toml:3:1: unknown setting `colour`"),
+        "{err}"
+    );
+
+    db.write("samskap.toml", "min_cell = 6\n");
+    let out = db.samskap(&["migrate"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn bad_log_format_is_refused() {
+    let db = TestDb::new();
+    let out = db.samskap_with_env(&["migrate"], &[("LOG_FORMAT", "xml")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("LOG_FORMAT"), "{}", stderr(&out));
+}
+
+#[test]
+fn postgres_without_a_secret_key_is_refused() {
+    let db = TestDb::new();
+    let out = db
+        .command(&["migrate"])
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .env_remove("SAMSKAP_SECRET_KEY")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("SAMSKAP_SECRET_KEY: required with PostgreSQL"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn unreachable_database_is_reported_clearly() {
+    let db = TestDb::new();
+    let out = db
+        .command(&["migrate"])
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("could not connect to PostgreSQL"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -1,0 +1,11 @@
+//! Black-box tests through a real socket and the real binary. Every test gets a fresh
+//! database: a temporary SQLite file, or a fresh PostgreSQL database when
+//! `TEST_DATABASE_URL` is set (see `helpers.rs`).
+
+mod cli_config;
+mod health;
+mod helpers;
+mod import;
+mod migrations;
+mod pages;
+mod serve_demo;
