@@ -47,6 +47,11 @@ pub enum Command {
         #[command(subcommand)]
         what: ImportCommand,
     },
+    /// Work with survey files (instruments).
+    Survey {
+        #[command(subcommand)]
+        action: SurveyCommand,
+    },
     /// Exit 0 when the running server answers /healthz (for container health checks).
     Healthcheck {
         /// URL to check (default: http://<SAMSKAP_BIND>/healthz).
@@ -63,4 +68,34 @@ pub enum ImportCommand {
         /// The CSV file.
         file: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SurveyCommand {
+    /// Check survey files; print every problem as FILE:LINE:COLUMN and exit 1 if any.
+    Check {
+        /// Files or directories (default: surveys/).
+        paths: Vec<PathBuf>,
+    },
+    /// Print a readable outline of a questionnaire.
+    Show {
+        /// The survey id, e.g. peer-involvement.
+        id: String,
+        /// Language of the outline.
+        #[arg(long, default_value = "nb")]
+        lang: String,
+        /// Only this role's form (manager or peer_worker).
+        #[arg(long)]
+        role: Option<String>,
+        /// Version (default: the highest).
+        #[arg(long)]
+        version: Option<String>,
+    },
+    /// Check survey files and store their versions in the database.
+    Load {
+        /// Files or directories (default: SAMSKAP_SURVEYS_DIR, else surveys/).
+        paths: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema of the survey file format (for editors).
+    Schema,
 }

@@ -5,11 +5,12 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use crate::cli::{Cli, Command, ImportCommand};
+use crate::cli::{Cli, Command, ImportCommand, SurveyCommand};
 use crate::config::Settings;
 use crate::db::{self, DbConn};
 use crate::demo::{self, DemoOptions};
 use crate::import;
+use crate::instrument::{self, Instrument};
 use crate::models::Service;
 use crate::web::Application;
 
@@ -36,6 +37,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import {
             what: ImportCommand::Services { file },
         } => import_services(&settings, &file),
+        Command::Survey { action } => survey(&settings, action),
         Command::Healthcheck { url } => healthcheck(&settings, url),
     }
 }
@@ -44,6 +46,51 @@ fn open(settings: &Settings) -> anyhow::Result<DbConn> {
     let mut conn = settings.database.connect()?;
     db::run_migrations(&mut conn)?;
     Ok(conn)
+}
+
+/// The instruments the app serves: the surveys directory when it exists, else the
+/// built-in files. Any problem is an error listing every diagnostic.
+pub fn configured_instruments(settings: &Settings) -> anyhow::Result<Vec<Instrument>> {
+    let (loaded, problems) = if settings.surveys_dir.is_dir() {
+        let files = instrument::survey_files(std::slice::from_ref(&settings.surveys_dir))
+            .map_err(|d| anyhow::anyhow!("{d}"))?;
+        instrument::load_all(&files)
+    } else {
+        instrument::built_in()
+    };
+    anyhow::ensure!(
+        problems.is_empty(),
+        "the survey files have problems:\n{}",
+        problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    Ok(loaded)
+}
+
+/// Stores every configured instrument version (refusing changed content under an
+/// existing version) and returns one line per instrument.
+pub fn store_instruments(
+    conn: &mut DbConn,
+    instruments: &[Instrument],
+) -> anyhow::Result<Vec<String>> {
+    let mut lines = Vec::new();
+    for inst in instruments {
+        let outcome = instrument::store::store(conn, inst)?;
+        let what = match outcome {
+            instrument::store::Stored::New(_) => "stored",
+            instrument::store::Stored::Unchanged(_) => "already stored",
+        };
+        lines.push(format!(
+            "{} {} ({}): {what}",
+            inst.id(),
+            inst.version(),
+            inst.content_hash
+        ));
+    }
+    Ok(lines)
 }
 
 fn describe_database(settings: &Settings) -> String {
@@ -82,6 +129,138 @@ fn serve(
             .context("the web server stopped with an error")?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+fn survey(settings: &Settings, action: SurveyCommand) -> anyhow::Result<ExitCode> {
+    match action {
+        SurveyCommand::Check { paths } => {
+            let paths = if paths.is_empty() {
+                vec![std::path::PathBuf::from("surveys")]
+            } else {
+                paths
+            };
+            let files = match instrument::survey_files(&paths) {
+                Ok(f) => f,
+                Err(d) => {
+                    eprintln!("{d}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            if files.is_empty() {
+                eprintln!(
+                    "no survey files (*.toml) found in {}",
+                    paths
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            let (loaded, problems) = instrument::load_all(&files);
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            for inst in &loaded {
+                println!(
+                    "{}: {} {} ok ({})",
+                    inst.origin,
+                    inst.id(),
+                    inst.version(),
+                    inst.content_hash
+                );
+            }
+            if problems.is_empty() {
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("{} problem(s) found.", problems.len());
+                Ok(ExitCode::FAILURE)
+            }
+        }
+        SurveyCommand::Show {
+            id,
+            lang,
+            role,
+            version,
+        } => {
+            let instruments = configured_instruments(settings)?;
+            let chosen = instruments
+                .iter()
+                .filter(|i| i.id() == id && version.as_ref().is_none_or(|v| v == i.version()))
+                .max_by(|a, b| compare_versions(a.version(), b.version()));
+            let Some(inst) = chosen else {
+                let known: Vec<String> = instruments
+                    .iter()
+                    .map(|i| format!("{} {}", i.id(), i.version()))
+                    .collect();
+                anyhow::bail!(
+                    "no survey `{id}`{}; known: {}",
+                    version.map(|v| format!(" version {v}")).unwrap_or_default(),
+                    known.join(", ")
+                );
+            };
+            anyhow::ensure!(
+                inst.definition.languages.contains(&lang),
+                "--lang {lang}: `{id}` is offered in {}",
+                inst.definition.languages.join(", ")
+            );
+            if let Some(role) = &role {
+                anyhow::ensure!(
+                    inst.definition.roles.contains_key(role),
+                    "--role {role}: `{id}` has the roles {}",
+                    inst.definition
+                        .roles
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            print!(
+                "{}",
+                instrument::outline::render(&inst.definition, &lang, role.as_deref())
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        SurveyCommand::Load { paths } => {
+            let instruments = if paths.is_empty() {
+                configured_instruments(settings)?
+            } else {
+                let files = instrument::survey_files(&paths).map_err(|d| anyhow::anyhow!("{d}"))?;
+                let (loaded, problems) = instrument::load_all(&files);
+                if !problems.is_empty() {
+                    for p in &problems {
+                        eprintln!("{p}");
+                    }
+                    eprintln!("{} problem(s) found; nothing was stored.", problems.len());
+                    return Ok(ExitCode::FAILURE);
+                }
+                loaded
+            };
+            let mut conn = open(settings)?;
+            for line in store_instruments(&mut conn, &instruments)? {
+                println!("{line}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        SurveyCommand::Schema => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&instrument::format::json_schema())?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Orders versions numerically part by part (`1.10.0` after `1.9.2`), text otherwise.
+fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
+    let parts = |v: &str| {
+        v.split('.')
+            .map(|p| p.parse::<u64>().map_err(|_| p.to_owned()))
+            .collect::<Vec<_>>()
+    };
+    parts(a).cmp(&parts(b))
 }
 
 fn load_demo_if_empty(settings: &Settings) -> anyhow::Result<String> {

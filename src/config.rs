@@ -48,6 +48,11 @@ const KEYS: &[(&str, &str, &str)] = &[
         "min_cell",
         "smallest number of respondents behind any number shown (≥ 3)",
     ),
+    (
+        "SAMSKAP_SURVEYS_DIR",
+        "surveys_dir",
+        "directory of survey files (default: surveys)",
+    ),
     ("SAMSKAP_MAIL_TRANSPORT", "mail_transport", "file or smtp"),
     (
         "SAMSKAP_MAIL_DIR",
@@ -133,6 +138,9 @@ pub struct Settings {
     pub base_url: Option<String>,
     secret_key: Option<Secret>,
     pub min_cell: u32,
+    /// Where survey files live; when the directory does not exist the built-in
+    /// instruments are used.
+    pub surveys_dir: PathBuf,
     pub mail: MailSettings,
 }
 
@@ -256,6 +264,8 @@ impl Settings {
                 Ok(n)
             }
         });
+        let surveys_dir = take("SAMSKAP_SURVEYS_DIR")
+            .map_or_else(|| PathBuf::from("surveys"), |r| PathBuf::from(r.value));
         let mail = mail_settings(&mut take, &mut problems);
         if let Some(DatabaseUrl::Postgres(_)) = &database
             && secret_key.is_none()
@@ -274,6 +284,7 @@ impl Settings {
                     base_url,
                     secret_key,
                     min_cell,
+                    surveys_dir,
                     mail,
                 })
             }
@@ -292,6 +303,7 @@ impl Settings {
                 "test-secret-key-that-is-at-least-32-characters".into(),
             )),
             min_cell: DEFAULT_MIN_CELL,
+            surveys_dir: PathBuf::from("surveys"),
             mail: MailSettings {
                 transport: MailTransport::File,
                 dir: PathBuf::from("data/mail"),

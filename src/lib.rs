@@ -14,6 +14,8 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod import;
+pub mod instrument;
 pub mod models;
+pub mod scoring;
 pub mod telemetry;
 pub mod web;

@@ -63,6 +63,12 @@ impl Application {
             if !applied.is_empty() {
                 tracing::info!(migrations = ?applied, "applied database migrations");
             }
+            // Store the instrument versions in use; a changed file under an old version
+            // stops the start-up with a message naming the file.
+            let instruments = crate::commands::configured_instruments(&pool_settings)?;
+            for line in crate::commands::store_instruments(&mut conn, &instruments)? {
+                tracing::info!("instrument {line}");
+            }
             Ok(pool)
         })
         .await

@@ -152,9 +152,18 @@ fn init_test_logging() {
 
 /// Starts the app on a random port with a fresh database.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like [`spawn_app`], with settings adjusted first.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     init_test_logging();
     let db = TestDb::new();
-    let app = Application::build(db.settings(), Some(1))
+    let mut settings = db.settings();
+    // Tests use the built-in instruments unless they say otherwise.
+    settings.surveys_dir = db.path("no-surveys-dir");
+    adjust(&mut settings);
+    let app = Application::build(settings, Some(1))
         .await
         .expect("app starts");
     let address = format!("http://127.0.0.1:{}", app.port());

@@ -9,3 +9,4 @@ mod import;
 mod migrations;
 mod pages;
 mod serve_demo;
+mod survey;

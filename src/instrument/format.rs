@@ -1,0 +1,226 @@
+//! The survey file format: one instrument per TOML file. These types are the single
+//! source of truth: the loader deserialises into them, the JSON Schema for editors is
+//! generated from them (`samskap survey schema`), and the stored definition is their
+//! canonical JSON.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Text in every language the survey offers: `{ nb = "…", en = "…" }`.
+pub type Text = BTreeMap<String, String>;
+
+/// A whole survey file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct SurveyFile {
+    /// Stable identifier, lower-case letters, digits and '-', e.g. `peer-involvement`.
+    pub id: String,
+    /// Version of this content. Bump it whenever anything in the file changes: a stored
+    /// version is immutable, and waves pin the version they were launched with.
+    pub version: String,
+    /// Language codes offered, e.g. `["nb", "en"]`. Every text must exist in each.
+    pub languages: Vec<String>,
+    /// Title of the questionnaire.
+    pub title: Text,
+    /// Introduction shown before the first question: what the survey is about.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub description: Text,
+    /// Respondent roles (`manager`, `peer_worker`), each with its own form.
+    pub roles: BTreeMap<String, RoleDef>,
+    /// Response scales by name.
+    pub scales: BTreeMap<String, Scale>,
+    /// Phases of the service cycle, in the order they are asked and reported.
+    pub phases: Vec<Phase>,
+    /// Scored items. Item codes are shared between the roles' forms.
+    pub items: Vec<Item>,
+    /// Context questions: asked, stored and exported, never scored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub context: Vec<ContextItem>,
+    /// How answers become phase scores, maturity levels and the index.
+    pub scoring: Scoring,
+    /// A short recommended next step for every phase and maturity level.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub next_steps: Vec<NextStep>,
+}
+
+/// A respondent role's form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RoleDef {
+    /// Name of the role, e.g. "Peer worker".
+    pub label: Text,
+    /// Words to this role before the questions.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub intro: Text,
+}
+
+/// An ordered response scale with its missing codes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Scale {
+    /// The scale points, in ascending order of value.
+    pub points: Vec<ScalePoint>,
+    /// Answers that are not a point on the scale.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<MissingCode>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ScalePoint {
+    pub value: i64,
+    pub label: Text,
+    /// What choosing this point means, shown as help.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub description: Text,
+}
+
+/// A code for an answer that is not on the scale.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct MissingCode {
+    /// Upper-case code stored in place of a value, e.g. `DK`.
+    pub code: String,
+    pub meaning: MissingMeaning,
+    pub label: Text,
+}
+
+/// How a missing code counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingMeaning {
+    /// The respondent does not know: a missing answer.
+    Missing,
+    /// The activity did not take place: removed from the denominator and reported
+    /// separately (nothing happened is not the same as happened without peers).
+    NotApplicable,
+}
+
+/// A phase of the service cycle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Phase {
+    /// Short code, the prefix of its items' codes, e.g. `A`.
+    pub code: String,
+    /// Stable machine name, e.g. `co_define`.
+    pub key: String,
+    pub title: Text,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub description: Text,
+    /// Overrides `scoring.min_valid_items` for this phase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_valid_items: Option<u32>,
+}
+
+/// A scored item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Item {
+    /// Unique code, shared by every role's form, e.g. `A1`.
+    pub code: String,
+    /// Code of the phase the item belongs to.
+    pub phase: String,
+    /// Name of the scale it is answered on.
+    pub scale: String,
+    /// Question text per role, then per language: `text.manager = { nb = "…", en = "…" }`.
+    pub text: BTreeMap<String, Text>,
+}
+
+/// Kinds of context question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContextKind {
+    /// A whole number.
+    Integer,
+    /// A decimal number, e.g. full-time equivalents.
+    Number,
+    /// A calendar year.
+    Year,
+    /// 0-100.
+    Percentage,
+    /// One of `options`.
+    SingleChoice,
+    /// Yes or no, stored as 1 or 0.
+    YesNo,
+    /// 1-5, with `low_label` and `high_label` for the ends.
+    Rating,
+}
+
+/// A context question (not scored).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ContextItem {
+    pub code: String,
+    /// Roles whose form asks it.
+    pub roles: Vec<String>,
+    #[serde(rename = "type")]
+    pub kind: ContextKind,
+    pub text: Text,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub help: Text,
+    /// Smallest accepted value (integer, number, year, percentage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Largest accepted value (integer, number, year, percentage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// The choices of a `single_choice` question.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<Choice>,
+    /// Answers stored as codes besides a value, e.g. `NEVER` for "we never employed one".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_codes: Vec<Choice>,
+    /// Meaning of 1 on a `rating`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low_label: Option<Text>,
+    /// Meaning of 5 on a `rating`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high_label: Option<Text>,
+}
+
+/// A labelled code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Choice {
+    pub code: String,
+    pub label: Text,
+}
+
+/// Scoring rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Scoring {
+    /// A phase score is computed only when at least this many of the phase's items have
+    /// a valid answer (a scale point; missing codes are not valid).
+    pub min_valid_items: u32,
+    /// Index = mean of the phase scores × this (25 turns a 0-4 scale into 0-100).
+    pub index_multiplier: f64,
+    /// Maturity bands over the phase score, ascending and without gaps or overlaps.
+    pub bands: Vec<Band>,
+}
+
+/// A maturity level: phase scores in `[from, to)` (the last band includes `to`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Band {
+    pub level: u32,
+    pub from: f64,
+    pub to: f64,
+    pub label: Text,
+}
+
+/// What a service at `level` in `phase` could do next.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct NextStep {
+    pub phase: String,
+    pub level: u32,
+    pub text: Text,
+}
+
+/// The JSON Schema of the format, for editors (`samskap survey schema`).
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(SurveyFile)).unwrap_or_default()
+}

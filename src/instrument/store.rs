@@ -1,0 +1,99 @@
+//! Storing instrument versions. A version, once stored, never changes: loading a file
+//! whose content differs under the same id and version is refused, and waves pin the
+//! stored row, so editing a file can never change a running or finished wave.
+
+use diesel::Connection as _;
+
+use super::Instrument;
+use crate::db::{self, DbConn};
+use crate::domain::InstrumentId;
+use crate::models::{InstrumentRow, NewInstrument};
+
+/// What [`store`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    /// A new version was stored.
+    New(InstrumentId),
+    /// The same content was already stored.
+    Unchanged(InstrumentId),
+}
+
+impl Stored {
+    pub fn id(&self) -> &InstrumentId {
+        match self {
+            Self::New(id) | Self::Unchanged(id) => id,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "{origin}: `{survey_id}` version {version} is already stored with different content \
+         ({stored_hash}, the file now has {file_hash}). Stored versions never change, so that \
+         running and finished waves keep their questionnaire: bump `version` in the file to store the change."
+    )]
+    VersionConflict {
+        origin: String,
+        survey_id: String,
+        version: String,
+        stored_hash: String,
+        file_hash: String,
+    },
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Stores an instrument version, or confirms the identical version is already stored.
+pub fn store(conn: &mut DbConn, instrument: &Instrument) -> Result<Stored, StoreError> {
+    conn.transaction(|conn| {
+        if let Some(existing) =
+            InstrumentRow::find_version(conn, instrument.id(), instrument.version())?
+        {
+            return if existing.content_hash == instrument.content_hash {
+                Ok(Stored::Unchanged(existing.id))
+            } else {
+                Err(StoreError::VersionConflict {
+                    origin: instrument.origin.clone(),
+                    survey_id: instrument.id().to_owned(),
+                    version: instrument.version().to_owned(),
+                    stored_hash: existing.content_hash,
+                    file_hash: instrument.content_hash.clone(),
+                })
+            };
+        }
+        let id = InstrumentId::generate();
+        let title = instrument
+            .definition
+            .title
+            .get("en")
+            .or_else(|| instrument.definition.title.values().next())
+            .cloned()
+            .unwrap_or_default();
+        InstrumentRow::insert(
+            conn,
+            &NewInstrument {
+                id: id.clone(),
+                survey_id: instrument.id().to_owned(),
+                version: instrument.version().to_owned(),
+                content_hash: instrument.content_hash.clone(),
+                title,
+                definition: instrument.canonical_json(),
+                source: instrument.source.clone(),
+                loaded_at: db::now(),
+            },
+        )?;
+        Ok(Stored::New(id))
+    })
+}
+
+/// The stored definition of a version, as the typed survey file.
+pub fn load_stored(row: &InstrumentRow) -> anyhow::Result<super::format::SurveyFile> {
+    serde_json::from_str(&row.definition).map_err(|e| {
+        anyhow::anyhow!(
+            "stored instrument {} {} is unreadable: {e}",
+            row.survey_id,
+            row.version
+        )
+    })
+}
