@@ -142,3 +142,42 @@ impl Overview {
         }
     }
 }
+
+/// One service with its place in the hierarchy, for its page and the API.
+#[derive(Debug, Serialize)]
+pub struct ServiceDetail {
+    pub code: String,
+    pub name: String,
+    pub service_type: &'static str,
+    pub service_type_label: &'static str,
+    pub size_band: &'static str,
+    pub organisation: String,
+    pub municipality: String,
+    pub county: String,
+    pub health_region: String,
+    pub health_region_id: RegionId,
+    pub county_id: RegionId,
+}
+
+impl ServiceDetail {
+    pub fn load(conn: &mut DbConn, s: &Service) -> diesel::QueryResult<Self> {
+        let name = |conn: &mut DbConn, id: &RegionId| Region::find(conn, id).map(|r| r.name);
+        let organisation = Organisation::all(conn)?
+            .into_iter()
+            .find(|o| o.id == s.organisation_id)
+            .map_or_else(|| "?".to_owned(), |o| o.name);
+        Ok(Self {
+            code: s.code.clone(),
+            name: s.name.clone(),
+            service_type: s.service_type.as_str(),
+            service_type_label: s.service_type.label_en(),
+            size_band: s.size_band.as_str(),
+            organisation,
+            municipality: name(conn, &s.municipality_id)?,
+            county: name(conn, &s.county_id)?,
+            health_region: name(conn, &s.health_region_id)?,
+            health_region_id: s.health_region_id.clone(),
+            county_id: s.county_id.clone(),
+        })
+    }
+}

@@ -52,6 +52,11 @@ pub enum Command {
         #[command(subcommand)]
         action: SurveyCommand,
     },
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
     /// Exit 0 when the running server answers /healthz (for container health checks).
     Healthcheck {
         /// URL to check (default: http://<SAMSKAP_BIND>/healthz).
@@ -98,4 +103,36 @@ pub enum SurveyCommand {
     },
     /// Print the JSON Schema of the survey file format (for editors).
     Schema,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. Without --password-stdin a password is generated and printed once.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// admin, manager, policymaker or researcher.
+        #[arg(long)]
+        role: String,
+        /// Display name (default: the e-mail).
+        #[arg(long, default_value = "")]
+        name: String,
+        /// What the user may see, repeatable: service:CODE or organisation:NAME (managers),
+        /// region:NAME (policymakers), wave:ID (researchers).
+        #[arg(long = "scope", value_name = "KIND:REFERENCE")]
+        scopes: Vec<String>,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password (ends the user's sessions).
+    Passwd {
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List accounts with their roles and scopes.
+    List,
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use crate::cli::{Cli, Command, ImportCommand, SurveyCommand};
+use crate::cli::{Cli, Command, ImportCommand, SurveyCommand, UserCommand};
 use crate::config::Settings;
 use crate::db::{self, DbConn};
 use crate::demo::{self, DemoOptions};
@@ -38,6 +38,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             what: ImportCommand::Services { file },
         } => import_services(&settings, &file),
         Command::Survey { action } => survey(&settings, action),
+        Command::User { action } => user(&settings, action),
         Command::Healthcheck { url } => healthcheck(&settings, url),
     }
 }
@@ -266,16 +267,139 @@ fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
 fn load_demo_if_empty(settings: &Settings) -> anyhow::Result<String> {
     let mut conn = open(settings)?;
     let existing = Service::count(&mut conn)?;
-    if existing > 0 {
-        return Ok(format!(
-            "Demo: the database already holds {existing} services; nothing loaded."
-        ));
+    let mut out = if existing > 0 {
+        format!("Demo: the database already holds {existing} services; nothing loaded.")
+    } else {
+        let summary = demo::load(&mut conn, DemoOptions::default())?;
+        format!(
+            "Demo: loaded {} services and {} regions.",
+            summary.services_created, summary.regions_created
+        )
+    };
+    out.push_str("\nDemo accounts (passwords are new at every start with --demo):");
+    for account in demo::ensure_accounts(&mut conn)? {
+        let demo::DemoAccount {
+            email,
+            role,
+            password,
+            sees,
+        } = account;
+        let sees = sees.map(|s| format!("   sees {s}")).unwrap_or_default();
+        let _ = std::fmt::Write::write_fmt(
+            &mut out,
+            format_args!("\n  {:<12} {email:<32} {password}{sees}", role.as_str()),
+        );
     }
-    let summary = demo::load(&mut conn, DemoOptions::default())?;
-    Ok(format!(
-        "Demo: loaded {} services and {} regions.",
-        summary.services_created, summary.regions_created
-    ))
+    Ok(out)
+}
+
+fn read_password_stdin() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("could not read the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn user(settings: &Settings, action: UserCommand) -> anyhow::Result<ExitCode> {
+    use crate::accounts::{self, ScopeSpec};
+    use crate::audit::{self, Actor};
+    use crate::domain::UserRole;
+    use crate::models::{User, UserScope};
+
+    match action {
+        UserCommand::Add {
+            email,
+            role,
+            name,
+            scopes,
+            password_stdin,
+        } => {
+            let role = UserRole::parse(&role).map_err(|e| anyhow::anyhow!("--role: {e}"))?;
+            let specs = scopes
+                .iter()
+                .map(|s| ScopeSpec::parse(s).map_err(|e| anyhow::anyhow!("--scope {e}")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let (password, generated) = if password_stdin {
+                (read_password_stdin()?, false)
+            } else {
+                (accounts::generate_password(), true)
+            };
+            let mut conn = open(settings)?;
+            let user = diesel::Connection::transaction(
+                &mut conn,
+                |conn| -> anyhow::Result<User> {
+                    let user = accounts::create_user(conn, &email, &name, role, &password)?;
+                    let target = Some(("user", user.id.as_str()));
+                    audit::record(
+                        conn,
+                        &Actor::cli(),
+                        "user.create",
+                        target,
+                        Some(serde_json::json!({"email": user.email, "role": role})),
+                    )?;
+                    for spec in &specs {
+                        if let Some(id) = accounts::add_scope(conn, &user, spec)? {
+                            let details = serde_json::json!({"scope": id, "kind": spec.kind, "reference": spec.reference});
+                            audit::record(conn, &Actor::cli(), "scope.add", target, Some(details))?;
+                        }
+                    }
+                    Ok(user)
+                },
+            )?;
+            println!("Created {} ({}).", user.email, user.role);
+            if generated {
+                println!("Password (shown once): {password}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        UserCommand::Passwd {
+            email,
+            password_stdin,
+        } => {
+            let (password, generated) = if password_stdin {
+                (read_password_stdin()?, false)
+            } else {
+                (accounts::generate_password(), true)
+            };
+            let email =
+                accounts::normalise_email(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+            let mut conn = open(settings)?;
+            let user = User::find_by_email(&mut conn, &email)?
+                .with_context(|| format!("--email: no account for {email}"))?;
+            accounts::set_password(&mut conn, &user.id, &password)?;
+            let details = serde_json::json!({"by": "cli"});
+            audit::record(
+                &mut conn,
+                &Actor::cli(),
+                "user.password",
+                Some(("user", user.id.as_str())),
+                Some(details),
+            )?;
+            println!("New password set for {email}; their sessions have ended.");
+            if generated {
+                println!("Password (shown once): {password}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        UserCommand::List => {
+            let mut conn = open(settings)?;
+            for user in User::all(&mut conn)? {
+                let scopes = UserScope::for_user(&mut conn, &user.id)?
+                    .iter()
+                    .map(|s| accounts::describe_scope(&mut conn, s))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let status = if user.active { "active" } else { "disabled" };
+                println!(
+                    "{:<32} {:<12} {status:<8} {}",
+                    user.email,
+                    user.role.as_str(),
+                    scopes.join("; ")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {

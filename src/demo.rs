@@ -289,6 +289,87 @@ pub fn load(conn: &mut DbConn, options: DemoOptions) -> anyhow::Result<ImportSum
     })
 }
 
+/// The demo accounts: one per role, with scopes that show what each role sees.
+pub const DEMO_ACCOUNTS: &[(&str, crate::domain::UserRole)] = &[
+    ("admin@demo.samskap.no", crate::domain::UserRole::Admin),
+    ("manager@demo.samskap.no", crate::domain::UserRole::Manager),
+    (
+        "policymaker@demo.samskap.no",
+        crate::domain::UserRole::Policymaker,
+    ),
+    (
+        "researcher@demo.samskap.no",
+        crate::domain::UserRole::Researcher,
+    ),
+];
+
+/// A demo login, for printing.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    pub email: String,
+    pub role: crate::domain::UserRole,
+    pub password: String,
+    /// What the account's scope shows, if it has one.
+    pub sees: Option<String>,
+}
+
+/// Creates the demo accounts if missing and gives each a fresh random password.
+pub fn ensure_accounts(conn: &mut DbConn) -> anyhow::Result<Vec<DemoAccount>> {
+    use crate::accounts::{self, ScopeSpec};
+    use crate::domain::{ScopeKind, UserRole};
+    use crate::models::{Service, User};
+
+    // The manager runs the first DPS in the catalogue; the policymaker oversees Helse Vest.
+    let first_dps = Service::all(conn)?
+        .into_iter()
+        .filter(|s| s.service_type == ServiceType::Dps)
+        .min_by(|a, b| a.code.cmp(&b.code));
+    let mut out = Vec::new();
+    for (email, role) in DEMO_ACCOUNTS {
+        let password = accounts::generate_password();
+        let user = match User::find_by_email(conn, email)? {
+            Some(u) => {
+                accounts::set_password(conn, &u.id, &password)?;
+                u
+            }
+            None => accounts::create_user(conn, email, &format!("Demo {role}"), *role, &password)?,
+        };
+        let scope = match role {
+            UserRole::Manager => first_dps.as_ref().map(|s| {
+                (
+                    ScopeSpec {
+                        kind: ScopeKind::Service,
+                        reference: s.code.clone(),
+                    },
+                    s.name.clone(),
+                )
+            }),
+            UserRole::Policymaker => Some((
+                ScopeSpec {
+                    kind: ScopeKind::Region,
+                    reference: "Helse Vest".into(),
+                },
+                "Helse Vest".into(),
+            )),
+            UserRole::Admin | UserRole::Researcher => None,
+        };
+        let seen = match scope {
+            Some((spec, label)) => {
+                accounts::add_scope(conn, &user, &spec)?;
+                Some(label)
+            }
+            None => None,
+        };
+        out.push(DemoAccount {
+            email: (*email).to_owned(),
+            role: *role,
+            password,
+            sees: seen,
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

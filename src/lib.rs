@@ -5,6 +5,8 @@
 //! Data moves forward only: survey files → waves → invitations → answers → scoring →
 //! analytics → dashboards, reports, API and exports. See `design.md`.
 
+pub mod accounts;
+pub mod audit;
 pub mod catalogue;
 pub mod cli;
 pub mod commands;

@@ -6,6 +6,7 @@ pub mod assets;
 pub mod errors;
 pub mod handlers;
 pub mod routes;
+pub mod security;
 pub mod templates;
 
 use std::net::TcpListener;
@@ -28,6 +29,23 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub backend: Backend,
     pub base_url: String,
+    pub cookie_keys: security::CookieKeys,
+    pub limiter: Arc<security::RateLimiter>,
+}
+
+/// Runs `f` with a pooled connection on the blocking thread pool: the one way handlers
+/// touch the database, so no connection is ever held across an `.await`.
+pub async fn with_conn<T, F>(state: &AppState, f: F) -> errors::AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut db::DbConn) -> errors::AppResult<T> + Send + 'static,
+{
+    let pool = state.pool.clone();
+    web::block(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await?
 }
 
 /// A bound, not yet running server.
@@ -74,7 +92,7 @@ impl Application {
         .await
         .context("database start-up task failed")??;
         // Generate (or read) the key now so a problem shows at start, not at first login.
-        settings.secret_key()?;
+        let secret = settings.secret_key()?;
 
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("could not listen on {}", settings.bind))?;
@@ -90,12 +108,15 @@ impl Application {
 
         let state = web::Data::new(AppState {
             backend: settings.backend(),
+            cookie_keys: security::CookieKeys::new(&secret, base_url.starts_with("https://")),
+            limiter: Arc::new(security::RateLimiter::default()),
             pool,
             settings: Arc::new(settings),
             base_url: base_url.clone(),
         });
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(security::access_control))
                 .wrap(security_headers())
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())

@@ -24,6 +24,11 @@ pub enum AppError {
     Unauthorized,
     #[error("you do not have access to this page")]
     Forbidden,
+    /// A state-changing form without the right CSRF token.
+    #[error("the form had expired or did not come from this site")]
+    CsrfRejected,
+    #[error("too many requests")]
+    TooManyRequests,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -55,7 +60,8 @@ impl ResponseError for AppError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::CsrfRejected => StatusCode::FORBIDDEN,
+            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -78,6 +84,17 @@ impl ResponseError for AppError {
             ),
             Self::Unauthorized => ("Please sign in", self.to_string(), None),
             Self::Forbidden => ("No access", self.to_string(), None),
+            Self::CsrfRejected => (
+                "Please try again",
+                "The form had expired or did not come from this site. Reload the page and send it again; nothing was changed."
+                    .to_owned(),
+                None,
+            ),
+            Self::TooManyRequests => (
+                "Too many attempts",
+                "There have been too many attempts. Wait a few minutes and try again.".to_owned(),
+                None,
+            ),
             Self::Internal(cause) => {
                 let reference = uuid::Uuid::now_v7().simple().to_string()[20..].to_owned();
                 tracing::error!(error.reference = %reference, error.cause = format!("{cause:#}"), "request failed");
@@ -107,6 +124,7 @@ pub fn error_page(
             "status": status.as_u16(),
             "message": message,
             "reference": reference,
+            "page": {"user": null, "csrf": ""},
         }),
     );
     match body {
@@ -116,5 +134,59 @@ pub fn error_page(
         Err(_) => HttpResponse::build(status)
             .content_type(ContentType::plaintext())
             .body(format!("{title}\n\n{message}")),
+    }
+}
+
+/// The error type of `/api/` handlers: the same errors, rendered as JSON
+/// `{"error": {"code", "message", "field"}}`.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct ApiError(#[from] pub AppError);
+
+/// Result type of API handlers.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self(e.into())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        Self(e.into())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (code, message, field) = match &self.0 {
+            AppError::NotFound => ("not_found", "not found".to_owned(), None),
+            AppError::BadRequest { field, message } => {
+                ("bad_request", message.clone(), field.clone())
+            }
+            AppError::Unauthorized => ("unauthorized", self.0.to_string(), None),
+            AppError::Forbidden => (
+                "forbidden",
+                "you do not have access to this resource".to_owned(),
+                None,
+            ),
+            AppError::CsrfRejected => ("csrf", self.0.to_string(), None),
+            AppError::TooManyRequests => ("rate_limited", self.0.to_string(), None),
+            AppError::Internal(cause) => {
+                tracing::error!(error.cause = format!("{cause:#}"), "API request failed");
+                (
+                    "internal",
+                    "internal error; it has been logged".to_owned(),
+                    None,
+                )
+            }
+        };
+        HttpResponse::build(self.status_code())
+            .json(serde_json::json!({"error": {"code": code, "message": message, "field": field}}))
     }
 }

@@ -1,5 +1,11 @@
 //! Request handlers, one folder per area.
 
+pub mod account;
+pub mod admin;
+pub mod api;
+pub mod auth;
 pub mod errors;
 pub mod health;
 pub mod home;
+pub mod regions;
+pub mod services;

@@ -1,16 +1,89 @@
-//! The route table: every path the app answers, in one place, with no logic.
+//! The route table: every path the app answers and who may use it, in one place, with no
+//! logic. The access-control middleware refuses any matched route missing from this
+//! table, and the authorisation-matrix test walks [`ROUTES`].
 
 use actix_web::{guard, web};
 
 use super::{assets, handlers};
+use crate::domain::UserRole;
 
-/// GET, and HEAD for the same handler (actix answers HEAD without a body).
-fn get_or_head() -> actix_web::Route {
-    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+/// Who may use a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone.
+    Public,
+    /// Signed-in users with one of these roles (session, or API token on `/api/`).
+    /// Handlers additionally check scope (which service, which region).
+    SignedIn(&'static [UserRole]),
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", get_or_head().to(handlers::home::index))
-        .route("/healthz", get_or_head().to(handlers::health::check))
-        .route("/static/{path:.*}", get_or_head().to(assets::serve));
+const ANY: &[UserRole] = UserRole::ALL;
+const ADMIN: &[UserRole] = &[UserRole::Admin];
+const SERVICE_VIEWERS: &[UserRole] = &[UserRole::Admin, UserRole::Manager, UserRole::Policymaker];
+const REGION_VIEWERS: &[UserRole] = &[UserRole::Admin, UserRole::Policymaker];
+
+/// One row of the table.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteDef {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+macro_rules! routes {
+    ($( $method:ident $path:literal => $handler:path, $access:expr; )*) => {
+        /// Every route, as registered.
+        pub static ROUTES: &[RouteDef] = &[
+            $( RouteDef { method: stringify!($method), path: $path, access: $access }, )*
+        ];
+
+        /// Registers every route. Each is its own resource with a method guard, so
+        /// requests with another method fall through to the next resource.
+        pub fn configure(cfg: &mut web::ServiceConfig) {
+            $( cfg.service(web::resource($path).guard(method_guard(stringify!($method))).to($handler)); )*
+        }
+    };
+}
+
+fn method_guard(method: &str) -> impl guard::Guard + use<> {
+    let get = method == "GET";
+    let m = actix_web::http::Method::from_bytes(method.as_bytes())
+        .unwrap_or(actix_web::http::Method::GET);
+    guard::fn_guard(move |ctx| {
+        let actual = ctx.head().method.clone();
+        actual == m || (get && actual == actix_web::http::Method::HEAD)
+    })
+}
+
+routes! {
+    GET  "/" => handlers::home::index, Access::Public;
+    GET  "/healthz" => handlers::health::check, Access::Public;
+    GET  "/static/{path:.*}" => assets::serve, Access::Public;
+    GET  "/login" => handlers::auth::login_form, Access::Public;
+    POST "/login" => handlers::auth::login, Access::Public;
+    POST "/logout" => handlers::auth::logout, Access::SignedIn(ANY);
+    GET  "/me" => handlers::account::show, Access::SignedIn(ANY);
+    POST "/me/password" => handlers::account::change_password, Access::SignedIn(ANY);
+    POST "/me/tokens" => handlers::account::create_token, Access::SignedIn(ANY);
+    POST "/me/tokens/{id}/revoke" => handlers::account::revoke_token, Access::SignedIn(ANY);
+    GET  "/services/{code}" => handlers::services::show, Access::SignedIn(SERVICE_VIEWERS);
+    GET  "/regions/{id}" => handlers::regions::show, Access::SignedIn(REGION_VIEWERS);
+    GET  "/admin/users" => handlers::admin::users::list, Access::SignedIn(ADMIN);
+    POST "/admin/users" => handlers::admin::users::create, Access::SignedIn(ADMIN);
+    GET  "/admin/users/{id}" => handlers::admin::users::show, Access::SignedIn(ADMIN);
+    POST "/admin/users/{id}" => handlers::admin::users::update, Access::SignedIn(ADMIN);
+    POST "/admin/users/{id}/password" => handlers::admin::users::reset_password, Access::SignedIn(ADMIN);
+    POST "/admin/users/{id}/scopes" => handlers::admin::users::add_scope, Access::SignedIn(ADMIN);
+    POST "/admin/users/{id}/scopes/{scope}/delete" => handlers::admin::users::remove_scope, Access::SignedIn(ADMIN);
+    GET  "/admin/audit" => handlers::admin::audit::list, Access::SignedIn(ADMIN);
+    GET  "/api/v1/me" => handlers::api::me, Access::SignedIn(ANY);
+    GET  "/api/v1/services/{code}" => handlers::api::service, Access::SignedIn(SERVICE_VIEWERS);
+}
+
+/// The table row for a matched resource pattern and method (HEAD counts as GET).
+pub fn find(method: &str, pattern: &str) -> Option<&'static RouteDef> {
+    let method = if method == "HEAD" { "GET" } else { method };
+    ROUTES
+        .iter()
+        .find(|r| r.path == pattern && r.method == method)
 }

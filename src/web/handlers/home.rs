@@ -1,27 +1,42 @@
-use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use crate::catalogue::Overview;
+use crate::domain::UserRole;
 use crate::web::errors::AppResult;
-use crate::web::{AppState, templates};
+use crate::web::security::Ctx;
+use crate::web::{AppState, templates, with_conn};
 
-/// `GET /`: what samskap is, and the service catalogue by health region and county.
-pub async fn index(state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    let pool = state.pool.clone();
-    let overview =
-        web::block(move || -> AppResult<Overview> { Ok(Overview::load(&mut *pool.get()?)?) })
-            .await??;
-    let html = templates::render(
+/// `GET /`: what samskap is, the signed-in user's own pages, and the service catalogue
+/// (names of services are public information) by health region and county.
+pub async fn index(state: web::Data<AppState>, ctx: Ctx) -> AppResult<HttpResponse> {
+    let access = ctx.0.access.clone();
+    let (overview, mine) = with_conn(&state, move |conn| {
+        let overview = Overview::load(conn)?;
+        let mine = match &access {
+            Some(a) if a.user.role == UserRole::Manager => a
+                .visible_services(conn)?
+                .into_iter()
+                .map(|s| json!({"href": format!("/services/{}", s.code), "label": s.name}))
+                .collect(),
+            Some(a) if a.user.role == UserRole::Policymaker => a
+                .scoped_regions(conn)?
+                .into_iter()
+                .map(|r| json!({"href": format!("/regions/{}", r.id), "label": r.name}))
+                .collect(),
+            _ => Vec::new(),
+        };
+        Ok((overview, mine))
+    })
+    .await?;
+    templates::page(
         "home",
-        &json!({
-            "page_title": "samskap",
+        &ctx,
+        json!({
             "overview": overview,
             "empty": overview.totals.services == 0,
+            "mine": mine,
             "database": state.backend.as_str(),
         }),
-    )?;
-    Ok(HttpResponse::Ok()
-        .content_type(ContentType::html())
-        .body(html))
+    )
 }

@@ -1,0 +1,478 @@
+//! Accounts: password hashing (argon2id), API tokens, users and their scopes, and what a
+//! signed-in user may see. Used by the CLI and the web layer alike.
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use diesel::prelude::*;
+use sha2::{Digest as _, Sha256};
+
+use crate::db::{self, DbConn, schema};
+use crate::domain::{
+    ApiTokenId, RegionId, RegionKind, ScopeKind, ServiceId, UserId, UserRole, UserScopeId,
+};
+use crate::models::{
+    ApiToken, NewApiToken, NewUser, NewUserScope, Organisation, Region, Service, User, UserChanges,
+    UserScope,
+};
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_LEN: usize = 12;
+/// Prefix of API tokens, so leaked tokens are recognisable by secret scanners.
+pub const TOKEN_PREFIX: &str = "samskap_";
+
+fn argon2() -> Argon2<'static> {
+    // OWASP's argon2id recommendation: 19 MiB, 2 iterations, 1 lane.
+    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// An argon2id PHC string for `password`.
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing the password failed: {e}"))
+}
+
+/// Whether `password` matches `hash`. A malformed hash never matches.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// Spends the time of one verification, so that an unknown e-mail answers as slowly as a
+/// wrong password and does not reveal which accounts exist.
+pub fn verify_dummy(password: &str) {
+    static DUMMY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        hash_password("not-a-real-password-at-all").unwrap_or_default()
+    });
+    let _ = verify_password(password, &DUMMY);
+}
+
+/// Checks a new password; the message names the problem.
+pub fn check_password(password: &str) -> Result<(), String> {
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(format!("must be at least {MIN_PASSWORD_LEN} characters"));
+    }
+    Ok(())
+}
+
+/// A random password for generated accounts: 20 characters from an unambiguous alphabet.
+pub fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    crate::crypto::random_bytes::<20>()
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect()
+}
+
+/// Short fingerprint of the password hash, kept in sessions: changing the password
+/// ends every existing session.
+pub fn password_fingerprint(hash: &str) -> String {
+    crate::crypto::hex(&Sha256::digest(hash.as_bytes())[..8])
+}
+
+/// SHA-256 of a token, as stored. Tokens carry 256 random bits, so a fast hash is enough.
+pub fn token_hash(token: &str) -> String {
+    crate::crypto::hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// A new API token: shown once, stored only as its hash.
+pub fn generate_token() -> String {
+    format!(
+        "{TOKEN_PREFIX}{}",
+        crate::crypto::hex(&crate::crypto::random_bytes::<32>())
+    )
+}
+
+/// Normalises an e-mail for storage and lookup.
+pub fn normalise_email(email: &str) -> Result<String, String> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && !email.chars().any(char::is_whitespace);
+    if valid {
+        Ok(email)
+    } else {
+        Err(format!("{email:?} is not a valid e-mail address"))
+    }
+}
+
+/// A scope as people write it: `service:CODE`, `organisation:NAME`, `region:NAME`, `wave:ID`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeSpec {
+    pub kind: ScopeKind,
+    pub reference: String,
+}
+
+impl ScopeSpec {
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let (kind, reference) = spec
+            .split_once(':')
+            .ok_or_else(|| format!("{spec:?}: write a scope as KIND:REFERENCE, e.g. service:DEMO-0001 or region:Helse Vest"))?;
+        let kind = ScopeKind::parse(kind.trim())?;
+        let reference = reference.trim();
+        if reference.is_empty() {
+            return Err(format!("{spec:?}: the reference after ':' is empty"));
+        }
+        Ok(Self {
+            kind,
+            reference: reference.to_owned(),
+        })
+    }
+
+    /// The id the reference names: a service by code, an organisation or region by name
+    /// (or id), a wave by id.
+    pub fn resolve(&self, conn: &mut DbConn) -> anyhow::Result<String> {
+        let r = self.reference.as_str();
+        let found = match self.kind {
+            ScopeKind::Service => Service::find_by_code(conn, r)?.map(|s| s.id.to_string()),
+            ScopeKind::Organisation => {
+                Organisation::find_by_name(conn, r)?.map(|o| o.id.to_string())
+            }
+            ScopeKind::Region => Region::all(conn)?
+                .into_iter()
+                .find(|x| x.name == r || x.id.as_str() == r || x.code.as_deref() == Some(r))
+                .map(|x| x.id.to_string()),
+            ScopeKind::Wave => {
+                crate::models::Wave::find(conn, &crate::domain::WaveId::from_string(r))
+                    .optional()?
+                    .map(|w| w.id.to_string())
+            }
+        };
+        found.ok_or_else(|| anyhow::anyhow!("no {} called {r:?}", self.kind))
+    }
+}
+
+/// Which scope kinds make sense for a role.
+pub const fn scope_kinds_for(role: UserRole) -> &'static [ScopeKind] {
+    match role {
+        UserRole::Admin => &[],
+        UserRole::Manager => &[ScopeKind::Service, ScopeKind::Organisation],
+        UserRole::Policymaker => &[ScopeKind::Region],
+        UserRole::Researcher => &[ScopeKind::Wave],
+    }
+}
+
+/// Creates a user. The e-mail must be new.
+pub fn create_user(
+    conn: &mut DbConn,
+    email: &str,
+    display_name: &str,
+    role: UserRole,
+    password: &str,
+) -> anyhow::Result<User> {
+    let email = normalise_email(email).map_err(|e| anyhow::anyhow!("email: {e}"))?;
+    check_password(password).map_err(|e| anyhow::anyhow!("password: {e}"))?;
+    anyhow::ensure!(
+        User::find_by_email(conn, &email)?.is_none(),
+        "email: an account for {email} already exists"
+    );
+    let now = db::now();
+    let id = UserId::generate();
+    User::insert(
+        conn,
+        &NewUser {
+            id: id.clone(),
+            email: email.clone(),
+            display_name: if display_name.trim().is_empty() {
+                email.clone()
+            } else {
+                display_name.trim().to_owned()
+            },
+            role,
+            password_hash: hash_password(password)?,
+            active: true,
+            created_at: now,
+            updated_at: now,
+        },
+    )?;
+    Ok(User::find(conn, &id)?)
+}
+
+/// Sets a new password (which ends the user's sessions).
+pub fn set_password(conn: &mut DbConn, user: &UserId, password: &str) -> anyhow::Result<()> {
+    check_password(password).map_err(|e| anyhow::anyhow!("password: {e}"))?;
+    User::update(
+        conn,
+        user,
+        &UserChanges {
+            password_hash: Some(hash_password(password)?),
+            updated_at: Some(db::now()),
+            ..Default::default()
+        },
+    )?;
+    Ok(())
+}
+
+/// Grants a scope; refuses kinds that do not fit the role. Returns the new scope's id,
+/// or `None` when it was already granted.
+pub fn add_scope(
+    conn: &mut DbConn,
+    user: &User,
+    spec: &ScopeSpec,
+) -> anyhow::Result<Option<UserScopeId>> {
+    anyhow::ensure!(
+        scope_kinds_for(user.role).contains(&spec.kind),
+        "scope: a {} cannot have {} scopes (allowed: {})",
+        user.role,
+        spec.kind,
+        if scope_kinds_for(user.role).is_empty() {
+            "none, admins see everything".to_owned()
+        } else {
+            scope_kinds_for(user.role)
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    );
+    let scope_id = spec.resolve(conn)?;
+    let existing = UserScope::for_user(conn, &user.id)?;
+    if existing
+        .iter()
+        .any(|s| s.scope_kind == spec.kind && s.scope_id == scope_id)
+    {
+        return Ok(None);
+    }
+    let id = UserScopeId::generate();
+    UserScope::insert(
+        conn,
+        &NewUserScope {
+            id: id.clone(),
+            user_id: user.id.clone(),
+            scope_kind: spec.kind,
+            scope_id,
+            created_at: db::now(),
+        },
+    )?;
+    Ok(Some(id))
+}
+
+/// Creates an API token for `user` and returns the token text (shown once).
+pub fn create_token(
+    conn: &mut DbConn,
+    user: &UserId,
+    name: &str,
+) -> anyhow::Result<(ApiTokenId, String)> {
+    let name = name.trim();
+    anyhow::ensure!(
+        !name.is_empty() && name.len() <= 100,
+        "name: give the token a name of 1-100 characters"
+    );
+    let token = generate_token();
+    let id = ApiTokenId::generate();
+    ApiToken::insert(
+        conn,
+        &NewApiToken {
+            id: id.clone(),
+            user_id: user.clone(),
+            name: name.to_owned(),
+            token_hash: token_hash(&token),
+            created_at: db::now(),
+            expires_at: None,
+        },
+    )?;
+    Ok((id, token))
+}
+
+/// The user a bearer token belongs to, if the token is valid (known, not revoked, not
+/// expired, user active). Records its use.
+pub fn user_for_token(conn: &mut DbConn, token: &str) -> QueryResult<Option<User>> {
+    if !token.starts_with(TOKEN_PREFIX) {
+        return Ok(None);
+    }
+    let Some(row) = ApiToken::find_by_hash(conn, &token_hash(token))? else {
+        return Ok(None);
+    };
+    let now = db::now();
+    if row.revoked_at.is_some() || row.expires_at.is_some_and(|e| e <= now) {
+        return Ok(None);
+    }
+    let user = User::find(conn, &row.user_id)?;
+    if !user.active {
+        return Ok(None);
+    }
+    diesel::update(schema::api_tokens::table.find(&row.id))
+        .set(schema::api_tokens::last_used_at.eq(Some(now)))
+        .execute(conn)?;
+    Ok(Some(user))
+}
+
+/// What a signed-in user may see, resolved once per request.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub user: User,
+    pub scopes: Vec<UserScope>,
+}
+
+impl Access {
+    pub fn load(conn: &mut DbConn, user: User) -> QueryResult<Self> {
+        let scopes = UserScope::for_user(conn, &user.id)?;
+        Ok(Self { user, scopes })
+    }
+
+    fn has(&self, kind: ScopeKind, id: &str) -> bool {
+        self.scopes
+            .iter()
+            .any(|s| s.scope_kind == kind && s.scope_id == id)
+    }
+
+    /// Admins see every service; managers the services in their service or organisation
+    /// scopes; policymakers the services in their regions.
+    pub fn can_see_service(&self, service: &Service) -> bool {
+        match self.user.role {
+            UserRole::Admin => true,
+            UserRole::Manager => {
+                self.has(ScopeKind::Service, service.id.as_str())
+                    || self.has(ScopeKind::Organisation, service.organisation_id.as_str())
+            }
+            UserRole::Policymaker => [
+                &service.health_region_id,
+                &service.county_id,
+                &service.municipality_id,
+            ]
+            .iter()
+            .any(|r| self.has(ScopeKind::Region, r.as_str())),
+            UserRole::Researcher => false,
+        }
+    }
+
+    /// Admins see every region; policymakers their regions and the regions inside them.
+    pub fn can_see_region(&self, region: &Region, all: &[Region]) -> bool {
+        match self.user.role {
+            UserRole::Admin => true,
+            UserRole::Policymaker => {
+                let mut current = Some(region);
+                while let Some(r) = current {
+                    if self.has(ScopeKind::Region, r.id.as_str()) {
+                        return true;
+                    }
+                    current = r
+                        .parent_id
+                        .as_ref()
+                        .and_then(|p| all.iter().find(|x| &x.id == p));
+                }
+                false
+            }
+            UserRole::Manager | UserRole::Researcher => false,
+        }
+    }
+
+    /// The services this user may see, for listing.
+    pub fn visible_services(&self, conn: &mut DbConn) -> QueryResult<Vec<Service>> {
+        Ok(Service::all(conn)?
+            .into_iter()
+            .filter(|s| self.can_see_service(s))
+            .collect())
+    }
+
+    /// The top regions of this user's region scopes.
+    pub fn scoped_regions(&self, conn: &mut DbConn) -> QueryResult<Vec<Region>> {
+        let ids: Vec<RegionId> = self
+            .scopes
+            .iter()
+            .filter(|s| s.scope_kind == ScopeKind::Region)
+            .map(|s| RegionId::from_string(s.scope_id.clone()))
+            .collect();
+        ids.iter().map(|id| Region::find(conn, id)).collect()
+    }
+}
+
+/// Human description of a stored scope, for admin pages and the CLI.
+pub fn describe_scope(conn: &mut DbConn, scope: &UserScope) -> QueryResult<String> {
+    let id = scope.scope_id.as_str();
+    let name = match scope.scope_kind {
+        ScopeKind::Service => Service::find(conn, &ServiceId::from_string(id))
+            .optional()?
+            .map(|s| format!("{} ({})", s.name, s.code)),
+        ScopeKind::Organisation => Organisation::all(conn)?
+            .into_iter()
+            .find(|o| o.id.as_str() == id)
+            .map(|o| o.name),
+        ScopeKind::Region => Region::find(conn, &RegionId::from_string(id))
+            .optional()?
+            .map(|r| {
+                let kind = match r.kind {
+                    RegionKind::HealthRegion => "health region",
+                    RegionKind::County => "county",
+                    RegionKind::Municipality => "municipality",
+                };
+                format!("{} ({kind})", r.name)
+            }),
+        ScopeKind::Wave => crate::models::Wave::find(conn, &crate::domain::WaveId::from_string(id))
+            .optional()?
+            .map(|w| w.name),
+    };
+    Ok(format!(
+        "{}: {}",
+        scope.scope_kind,
+        name.unwrap_or_else(|| format!("{id} (no longer exists)"))
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let hash = hash_password("correct horse battery").expect("hash");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("wrong horse battery", &hash));
+        assert!(!verify_password("anything", "not a hash"));
+    }
+
+    #[test]
+    fn tokens_are_long_random_and_hashed() {
+        let a = generate_token();
+        assert!(a.starts_with(TOKEN_PREFIX));
+        assert_eq!(a.len(), TOKEN_PREFIX.len() + 64, "256 bits");
+        assert_ne!(a, generate_token());
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), a);
+    }
+
+    #[test]
+    fn scope_specs_parse() {
+        assert_eq!(
+            ScopeSpec::parse("region:Helse Vest").expect("valid"),
+            ScopeSpec {
+                kind: ScopeKind::Region,
+                reference: "Helse Vest".into()
+            }
+        );
+        assert!(ScopeSpec::parse("galaxy:x").is_err());
+        assert!(ScopeSpec::parse("service:").is_err());
+        assert!(ScopeSpec::parse("nocolon").is_err());
+    }
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            normalise_email(" Ola@Example.NO ").expect("valid"),
+            "ola@example.no"
+        );
+        for bad in [
+            "",
+            "ola",
+            "ola@",
+            "@example.no",
+            "ola@example",
+            "o la@example.no",
+        ] {
+            assert!(normalise_email(bad).is_err(), "{bad}");
+        }
+    }
+}

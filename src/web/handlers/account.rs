@@ -1,0 +1,192 @@
+//! The signed-in user's own page: who am I, what may I see, password, API tokens.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::accounts;
+use crate::audit;
+use crate::domain::ApiTokenId;
+use crate::models::{ApiToken, ApiTokenChanges, User};
+use crate::web::errors::{AppError, AppResult};
+use crate::web::security::{CsrfForm, Ctx, SessionData};
+use crate::web::{AppState, templates, with_conn};
+
+async fn render(
+    state: &web::Data<AppState>,
+    ctx: &Ctx,
+    status: StatusCode,
+    extra: serde_json::Value,
+) -> AppResult<HttpResponse> {
+    let access = ctx.access()?.clone();
+    let (scopes, tokens) = with_conn(state, move |conn| {
+        let scopes: Vec<String> = access
+            .scopes
+            .iter()
+            .map(|s| accounts::describe_scope(conn, s))
+            .collect::<Result<_, _>>()?;
+        let tokens = ApiToken::for_user(conn, &access.user.id)?;
+        Ok((scopes, tokens))
+    })
+    .await?;
+    let user = ctx.user().ok_or(AppError::Unauthorized)?;
+    let tokens: Vec<_> = tokens
+        .iter()
+        .map(|t| {
+            json!({
+                "id": t.id, "name": t.name,
+                "created": t.created_at.format("%Y-%m-%d %H:%M").to_string(),
+                "last_used": t.last_used_at.map(|d| d.format("%Y-%m-%d %H:%M").to_string()),
+                "revoked": t.revoked_at.map(|d| d.format("%Y-%m-%d %H:%M").to_string()),
+            })
+        })
+        .collect();
+    let mut data = json!({
+        "page_title": "Your account · samskap",
+        "email": user.email, "display_name": user.display_name, "role": user.role.as_str(),
+        "scopes": scopes, "tokens": tokens, "new_token": null, "message": null, "error": null,
+    });
+    if let (Some(d), Some(e)) = (data.as_object_mut(), extra.as_object()) {
+        d.extend(e.clone());
+    }
+    templates::page_with_status(status, "account", ctx, data)
+}
+
+/// `GET /me`
+pub async fn show(state: web::Data<AppState>, ctx: Ctx) -> AppResult<HttpResponse> {
+    render(&state, &ctx, StatusCode::OK, json!({})).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    current: String,
+    new: String,
+}
+
+/// `POST /me/password`: needs the current password; keeps this browser signed in.
+pub async fn change_password(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.access()?.user.clone();
+    if let Err(e) = accounts::check_password(&form.new) {
+        return render(
+            &state,
+            &ctx,
+            StatusCode::BAD_REQUEST,
+            json!({"error": format!("New password: {e}.")}),
+        )
+        .await;
+    }
+    let actor = ctx.actor();
+    let changed = with_conn(&state, move |conn| {
+        if !accounts::verify_password(&form.current, &user.password_hash) {
+            return Ok(None);
+        }
+        accounts::set_password(conn, &user.id, &form.new)?;
+        audit::record(
+            conn,
+            &actor,
+            "user.password",
+            Some(("user", user.id.as_str())),
+            Some(json!({"by": "self"})),
+        )?;
+        Ok(Some(User::find(conn, &user.id)?))
+    })
+    .await?;
+    match changed {
+        None => {
+            render(
+                &state,
+                &ctx,
+                StatusCode::BAD_REQUEST,
+                json!({"error": "Current password: it is not right."}),
+            )
+            .await
+        }
+        Some(updated) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/me"))
+            .cookie(SessionData::new(&updated).cookie(&state.cookie_keys))
+            .finish()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TokenForm {
+    name: String,
+}
+
+/// `POST /me/tokens`: shows the new token once.
+pub async fn create_token(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<TokenForm>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.access()?.user.clone();
+    let actor = ctx.actor();
+    let created = with_conn(&state, move |conn| {
+        match accounts::create_token(conn, &user.id, &form.name) {
+            Ok((id, token)) => {
+                audit::record(
+                    conn,
+                    &actor,
+                    "token.create",
+                    Some(("api_token", id.as_str())),
+                    Some(json!({"name": form.name.trim()})),
+                )?;
+                Ok(Ok(token))
+            }
+            Err(e) => Ok(Err(e.to_string())),
+        }
+    })
+    .await?;
+    match created {
+        Ok(token) => render(&state, &ctx, StatusCode::OK, json!({"new_token": token})).await,
+        Err(e) => render(&state, &ctx, StatusCode::BAD_REQUEST, json!({"error": e})).await,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Empty {}
+
+/// `POST /me/tokens/{id}/revoke`: only your own tokens (403 otherwise).
+pub async fn revoke_token(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<String>,
+    _form: CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.access()?.user.clone();
+    let actor = ctx.actor();
+    let id = ApiTokenId::from_string(path.into_inner());
+    with_conn(&state, move |conn| {
+        let mine = ApiToken::for_user(conn, &user.id)?
+            .into_iter()
+            .any(|t| t.id == id);
+        if !mine {
+            return Err(AppError::Forbidden);
+        }
+        ApiToken::update(
+            conn,
+            &id,
+            &ApiTokenChanges {
+                revoked_at: Some(Some(crate::db::now())),
+                ..Default::default()
+            },
+        )?;
+        audit::record(
+            conn,
+            &actor,
+            "token.revoke",
+            Some(("api_token", id.as_str())),
+            None,
+        )?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/me"))
+        .finish())
+}

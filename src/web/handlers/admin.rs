@@ -1,0 +1,4 @@
+//! Administration: users and their scopes, the audit log.
+
+pub mod audit;
+pub mod users;

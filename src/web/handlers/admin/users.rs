@@ -1,0 +1,393 @@
+//! Managing users and their scopes.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::accounts::{self, ScopeSpec};
+use crate::audit;
+use crate::domain::{ScopeKind, UserId, UserRole, UserScopeId};
+use crate::models::{User, UserChanges, UserScope};
+use crate::web::errors::{AppError, AppResult};
+use crate::web::security::{CsrfForm, Ctx};
+use crate::web::{AppState, templates, with_conn};
+
+fn role_options(selected: Option<UserRole>) -> Vec<serde_json::Value> {
+    UserRole::ALL
+        .iter()
+        .map(|r| json!({"value": r.as_str(), "selected": Some(*r) == selected}))
+        .collect()
+}
+
+async fn render_list(
+    state: &web::Data<AppState>,
+    ctx: &Ctx,
+    status: StatusCode,
+    extra: serde_json::Value,
+) -> AppResult<HttpResponse> {
+    let users = with_conn(state, |conn| {
+        User::all(conn)?
+            .into_iter()
+            .map(|u| {
+                let scopes = UserScope::for_user(conn, &u.id)?.len();
+                Ok(json!({
+                    "id": u.id, "email": u.email, "display_name": u.display_name, "role": u.role.as_str(),
+                    "active": u.active, "scopes": scopes,
+                    "last_login": u.last_login_at.map(|d| d.format("%Y-%m-%d %H:%M").to_string()),
+                }))
+            })
+            .collect::<AppResult<Vec<_>>>()
+    })
+    .await?;
+    let mut data = json!({
+        "page_title": "Users · samskap", "users": users, "roles": role_options(Some(UserRole::Manager)),
+        "created": null, "error": null, "form": {"email": "", "display_name": ""},
+    });
+    if let (Some(d), Some(e)) = (data.as_object_mut(), extra.as_object()) {
+        d.extend(e.clone());
+    }
+    templates::page_with_status(status, "admin_users", ctx, data)
+}
+
+/// `GET /admin/users`
+pub async fn list(state: web::Data<AppState>, ctx: Ctx) -> AppResult<HttpResponse> {
+    render_list(&state, &ctx, StatusCode::OK, json!({})).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewUserForm {
+    email: String,
+    #[serde(default)]
+    display_name: String,
+    role: String,
+    /// Empty: generate one and show it once.
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /admin/users`
+pub async fn create(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<NewUserForm>,
+) -> AppResult<HttpResponse> {
+    let role = match UserRole::parse(&form.role) {
+        Ok(r) => r,
+        Err(e) => {
+            return render_list(
+                &state,
+                &ctx,
+                StatusCode::BAD_REQUEST,
+                json!({"error": format!("Role: {e}")}),
+            )
+            .await;
+        }
+    };
+    let generated = form.password.is_empty();
+    let password = if generated {
+        accounts::generate_password()
+    } else {
+        form.password.clone()
+    };
+    let actor = ctx.actor();
+    let (email, name) = (form.email.clone(), form.display_name.clone());
+    let result = with_conn(&state, move |conn| {
+        match accounts::create_user(conn, &email, &name, role, &password) {
+            Ok(user) => {
+                audit::record(
+                    conn,
+                    &actor,
+                    "user.create",
+                    Some(("user", user.id.as_str())),
+                    Some(json!({"email": user.email, "role": role})),
+                )?;
+                Ok(Ok((user, password)))
+            }
+            Err(e) => Ok(Err(e.to_string())),
+        }
+    })
+    .await?;
+    match result {
+        Ok((user, password)) => render_list(
+            &state,
+            &ctx,
+            StatusCode::OK,
+            json!({"created": {"id": user.id, "email": user.email, "password": if generated { Some(password) } else { None }}}),
+        )
+        .await,
+        Err(e) => render_list(
+            &state,
+            &ctx,
+            StatusCode::BAD_REQUEST,
+            json!({"error": e, "form": {"email": form.email, "display_name": form.display_name}}),
+        )
+        .await,
+    }
+}
+
+async fn render_user(
+    state: &web::Data<AppState>,
+    ctx: &Ctx,
+    id: UserId,
+    status: StatusCode,
+    extra: serde_json::Value,
+) -> AppResult<HttpResponse> {
+    let (user, scopes) = with_conn(state, move |conn| {
+        let user = User::find(conn, &id)?;
+        let scopes = UserScope::for_user(conn, &user.id)?
+            .iter()
+            .map(|s| Ok(json!({"id": s.id, "description": accounts::describe_scope(conn, s)?})))
+            .collect::<AppResult<Vec<_>>>()?;
+        Ok((user, scopes))
+    })
+    .await?;
+    let kinds: Vec<&str> = accounts::scope_kinds_for(user.role)
+        .iter()
+        .map(|k| k.as_str())
+        .collect();
+    let mut data = json!({
+        "page_title": format!("{} · samskap", user.email),
+        "user": {"id": user.id, "email": user.email, "display_name": user.display_name, "role": user.role.as_str(), "active": user.active},
+        "roles": role_options(Some(user.role)), "scopes": scopes, "scope_kinds": kinds,
+        "generated_password": null, "error": null, "message": null,
+    });
+    if let (Some(d), Some(e)) = (data.as_object_mut(), extra.as_object()) {
+        d.extend(e.clone());
+    }
+    templates::page_with_status(status, "admin_user", ctx, data)
+}
+
+/// `GET /admin/users/{id}`
+pub async fn show(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    render_user(
+        &state,
+        &ctx,
+        UserId::from_string(path.into_inner()),
+        StatusCode::OK,
+        json!({}),
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UpdateForm {
+    display_name: String,
+    role: String,
+    /// Checkbox: present when ticked.
+    active: Option<String>,
+}
+
+/// `POST /admin/users/{id}`: name, role, active.
+pub async fn update(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<UpdateForm>,
+) -> AppResult<HttpResponse> {
+    let id = UserId::from_string(path.into_inner());
+    let role = match UserRole::parse(&form.role) {
+        Ok(r) => r,
+        Err(e) => {
+            return render_user(
+                &state,
+                &ctx,
+                id,
+                StatusCode::BAD_REQUEST,
+                json!({"error": format!("Role: {e}")}),
+            )
+            .await;
+        }
+    };
+    let active = form.active.is_some();
+    let me = ctx.access()?.user.id.clone();
+    if me == id && (!active || role != UserRole::Admin) {
+        return render_user(
+            &state,
+            &ctx,
+            id,
+            StatusCode::BAD_REQUEST,
+            json!({"error": "You cannot disable yourself or remove your own admin role."}),
+        )
+        .await;
+    }
+    let actor = ctx.actor();
+    let target = id.clone();
+    with_conn(&state, move |conn| {
+        let before = User::find(conn, &target)?;
+        User::update(
+            conn,
+            &target,
+            &UserChanges {
+                display_name: Some(form.display_name.trim().to_owned()).filter(|n| !n.is_empty()),
+                role: Some(role),
+                active: Some(active),
+                updated_at: Some(crate::db::now()),
+                ..Default::default()
+            },
+        )?;
+        audit::record(
+            conn,
+            &actor,
+            "user.update",
+            Some(("user", target.as_str())),
+            Some(json!({"role": {"from": before.role, "to": role}, "active": {"from": before.active, "to": active}})),
+        )?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, format!("/admin/users/{id}")))
+        .finish())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Empty {}
+
+/// `POST /admin/users/{id}/password`: a new generated password, shown once.
+pub async fn reset_password(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<String>,
+    _form: CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    let id = UserId::from_string(path.into_inner());
+    let actor = ctx.actor();
+    let password = accounts::generate_password();
+    let (target, pw) = (id.clone(), password.clone());
+    with_conn(&state, move |conn| {
+        User::find(conn, &target)?;
+        accounts::set_password(conn, &target, &pw)?;
+        audit::record(
+            conn,
+            &actor,
+            "user.password",
+            Some(("user", target.as_str())),
+            Some(json!({"by": "admin"})),
+        )?;
+        Ok(())
+    })
+    .await?;
+    render_user(
+        &state,
+        &ctx,
+        id,
+        StatusCode::OK,
+        json!({"generated_password": password}),
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ScopeForm {
+    kind: String,
+    reference: String,
+}
+
+/// `POST /admin/users/{id}/scopes`
+pub async fn add_scope(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<ScopeForm>,
+) -> AppResult<HttpResponse> {
+    let id = UserId::from_string(path.into_inner());
+    let spec = match ScopeKind::parse(&form.kind) {
+        Ok(kind) if !form.reference.trim().is_empty() => ScopeSpec {
+            kind,
+            reference: form.reference.trim().to_owned(),
+        },
+        Ok(_) => {
+            return render_user(
+                &state,
+                &ctx,
+                id,
+                StatusCode::BAD_REQUEST,
+                json!({"error": "Reference: say which service, organisation, region or wave."}),
+            )
+            .await;
+        }
+        Err(e) => {
+            return render_user(
+                &state,
+                &ctx,
+                id,
+                StatusCode::BAD_REQUEST,
+                json!({"error": format!("Kind: {e}")}),
+            )
+            .await;
+        }
+    };
+    let actor = ctx.actor();
+    let target = id.clone();
+    let result = with_conn(&state, move |conn| {
+        let user = User::find(conn, &target)?;
+        match accounts::add_scope(conn, &user, &spec) {
+            Ok(Some(scope)) => {
+                audit::record(
+                    conn,
+                    &actor,
+                    "scope.add",
+                    Some(("user", user.id.as_str())),
+                    Some(json!({"scope": scope, "kind": spec.kind, "reference": spec.reference})),
+                )?;
+                Ok(Ok(()))
+            }
+            Ok(None) => Ok(Ok(())),
+            Err(e) => Ok(Err(e.to_string())),
+        }
+    })
+    .await?;
+    match result {
+        Ok(()) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, format!("/admin/users/{id}")))
+            .finish()),
+        Err(e) => {
+            render_user(
+                &state,
+                &ctx,
+                id,
+                StatusCode::BAD_REQUEST,
+                json!({"error": e}),
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /admin/users/{id}/scopes/{scope}/delete`
+pub async fn remove_scope(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<(String, String)>,
+    _form: CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    let (user, scope) = path.into_inner();
+    let (user, scope) = (UserId::from_string(user), UserScopeId::from_string(scope));
+    let actor = ctx.actor();
+    let target = user.clone();
+    with_conn(&state, move |conn| {
+        let owned = UserScope::for_user(conn, &target)?
+            .into_iter()
+            .find(|s| s.id == scope)
+            .ok_or(AppError::NotFound)?;
+        let description = accounts::describe_scope(conn, &owned)?;
+        UserScope::delete(conn, &scope)?;
+        audit::record(
+            conn,
+            &actor,
+            "scope.remove",
+            Some(("user", target.as_str())),
+            Some(json!({"scope": description})),
+        )?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, format!("/admin/users/{user}")))
+        .finish())
+}

@@ -1,0 +1,46 @@
+//! A service's page (managers of the service, policymakers of its region, admins).
+
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use crate::catalogue;
+use crate::domain::UserRole;
+use crate::models::Service;
+use crate::web::errors::{AppError, AppResult};
+use crate::web::security::Ctx;
+use crate::web::{AppState, templates, with_conn};
+
+/// Loads a service by code if the user may see it. Outside the user's scope, and for a
+/// code that does not exist, non-admins get 403 alike: the answer never reveals whether a
+/// service exists.
+pub fn authorised_service(
+    conn: &mut crate::db::DbConn,
+    access: &crate::accounts::Access,
+    code: &str,
+) -> AppResult<Service> {
+    match Service::find_by_code(conn, code)? {
+        Some(s) if access.can_see_service(&s) => Ok(s),
+        None if access.user.role == UserRole::Admin => Err(AppError::NotFound),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+/// `GET /services/{code}`
+pub async fn show(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let access = ctx.access()?.clone();
+    let code = path.into_inner();
+    let detail = with_conn(&state, move |conn| {
+        let service = authorised_service(conn, &access, &code)?;
+        Ok(catalogue::ServiceDetail::load(conn, &service)?)
+    })
+    .await?;
+    templates::page(
+        "service",
+        &ctx,
+        json!({"page_title": format!("{} · samskap", detail.name), "service": detail}),
+    )
+}

@@ -1,0 +1,646 @@
+//! Access control, sessions and CSRF: one middleware that every request passes through.
+//!
+//! - Each route in `routes.rs` declares an [`Access`]; a matched route without one is
+//!   refused (deny by default).
+//! - Sessions are private cookies (encrypted and authenticated with a key derived from
+//!   `SAMSKAP_SECRET_KEY`), `HttpOnly`, `SameSite=Lax`, `Secure` when the base URL is
+//!   https, with idle and absolute timeouts. A session also carries a fingerprint of the
+//!   password hash, so changing a password ends every session.
+//! - CSRF: every browser holds a random token in a private cookie; state-changing forms
+//!   carry it in `_csrf` and are read through [`CsrfForm`], which refuses a mismatch with
+//!   403. API calls with a bearer token need no CSRF token (no ambient credentials).
+//! - Rate limits: respondent routes (`/s/…`) per client address; logins in the login
+//!   handler.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::cookie::{Cookie, CookieJar, Key, SameSite};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::{
+    FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError as _, web,
+};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::errors::AppError;
+use super::routes::{self, Access};
+use crate::accounts;
+use crate::audit::Actor;
+use crate::config::Secret;
+use crate::domain::UserRole;
+use crate::models::User;
+
+pub const SESSION_COOKIE: &str = "samskap_session";
+pub const CSRF_COOKIE: &str = "samskap_csrf";
+/// A session unused for this long ends.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// A session ends this long after sign-in, used or not.
+pub const ABSOLUTE_TIMEOUT: Duration = Duration::from_secs(12 * 60 * 60);
+/// The session cookie is re-issued (sliding the idle timeout) at most this often.
+const REFRESH_AFTER: Duration = Duration::from_secs(60);
+/// Requests per minute and client address on respondent (token) routes.
+pub const RESPONDENT_LIMIT_PER_MINUTE: usize = 60;
+
+/// Cookie keys and flags.
+#[derive(Clone)]
+pub struct CookieKeys {
+    key: Key,
+    secure: bool,
+}
+
+impl std::fmt::Debug for CookieKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CookieKeys")
+            .field("secure", &self.secure)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CookieKeys {
+    /// `secure`: set the `Secure` flag (the app is served over https).
+    pub fn new(secret: &Secret, secure: bool) -> Self {
+        // Key::derive_from needs at least 32 bytes; config guarantees 32 characters.
+        let mut master = secret.expose().as_bytes().to_vec();
+        master.resize(master.len().max(32), 0);
+        Self {
+            key: Key::derive_from(&master),
+            secure,
+        }
+    }
+
+    fn read(&self, req: &HttpRequest, name: &str) -> Option<String> {
+        let cookie = req.cookie(name)?;
+        let mut jar = CookieJar::new();
+        jar.add_original(cookie);
+        jar.private(&self.key)
+            .get(name)
+            .map(|c| c.value().to_owned())
+    }
+
+    /// An encrypted cookie with our flags. `max_age: None` makes a browser-session cookie.
+    pub fn make(
+        &self,
+        name: &'static str,
+        value: String,
+        max_age: Option<Duration>,
+    ) -> Cookie<'static> {
+        let mut cookie = Cookie::build(name, value)
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.secure)
+            .finish();
+        if let Some(age) = max_age {
+            cookie.set_max_age(actix_web::cookie::time::Duration::seconds(
+                i64::try_from(age.as_secs()).unwrap_or(i64::MAX),
+            ));
+        }
+        let mut jar = CookieJar::new();
+        jar.private_mut(&self.key).add(cookie);
+        jar.get(name)
+            .cloned()
+            .unwrap_or_else(|| Cookie::new(name, ""))
+    }
+
+    /// A cookie that deletes `name`.
+    pub fn removal(&self, name: &'static str) -> Cookie<'static> {
+        let mut cookie = Cookie::build(name, "")
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.secure)
+            .finish();
+        cookie.make_removal();
+        cookie
+    }
+}
+
+/// What the session cookie holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionData {
+    /// User id.
+    pub uid: String,
+    /// Fingerprint of the password hash at sign-in.
+    pub pwd: String,
+    /// Signed in at (unix seconds).
+    pub iat: u64,
+    /// Last request at (unix seconds).
+    pub seen: u64,
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl SessionData {
+    pub fn new(user: &User) -> Self {
+        let now = unix_now();
+        Self {
+            uid: user.id.to_string(),
+            pwd: accounts::password_fingerprint(&user.password_hash),
+            iat: now,
+            seen: now,
+        }
+    }
+
+    fn expired(&self, now: u64) -> bool {
+        now.saturating_sub(self.seen) > IDLE_TIMEOUT.as_secs()
+            || now.saturating_sub(self.iat) > ABSOLUTE_TIMEOUT.as_secs()
+    }
+
+    /// The cookie for this session.
+    pub fn cookie(&self, keys: &CookieKeys) -> Cookie<'static> {
+        keys.make(
+            SESSION_COOKIE,
+            serde_json::to_string(self).unwrap_or_default(),
+            Some(ABSOLUTE_TIMEOUT),
+        )
+    }
+}
+
+/// Who is asking, and the request's CSRF token. Available to every handler via [`Ctx`].
+#[derive(Debug)]
+pub struct RequestContext {
+    pub access: Option<accounts::Access>,
+    /// Signed in with an API token rather than a session.
+    pub via_token: bool,
+    pub csrf: String,
+    pub ip: Option<String>,
+}
+
+/// Extractor for the [`RequestContext`] the middleware attached.
+#[derive(Debug, Clone)]
+pub struct Ctx(pub Rc<RequestContext>);
+
+impl FromRequest for Ctx {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(
+            req.extensions()
+                .get::<Rc<RequestContext>>()
+                .cloned()
+                .map(Ctx)
+                .ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!(
+                        "request context missing: is the route in the table?"
+                    ))
+                }),
+        )
+    }
+}
+
+impl Ctx {
+    /// The signed-in user's access, or 401.
+    pub fn access(&self) -> Result<&accounts::Access, AppError> {
+        self.0.access.as_ref().ok_or(AppError::Unauthorized)
+    }
+
+    pub fn user(&self) -> Option<&User> {
+        self.0.access.as_ref().map(|a| &a.user)
+    }
+
+    pub fn csrf(&self) -> &str {
+        &self.0.csrf
+    }
+
+    /// The actor for audit entries.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: self.user().map(|u| u.id.clone()),
+            label: self
+                .user()
+                .map_or_else(|| "anonymous".to_owned(), |u| u.email.clone()),
+            ip: self.0.ip.clone(),
+        }
+    }
+
+    /// What every page template gets as `page`: the user (or null) and the CSRF token.
+    pub fn page(&self) -> serde_json::Value {
+        serde_json::json!({
+            "csrf": self.csrf(),
+            "user": self.user().map(|u| serde_json::json!({
+                "email": u.email,
+                "display_name": u.display_name,
+                "role": u.role.as_str(),
+                "is_admin": u.role == UserRole::Admin,
+                "is_manager": u.role == UserRole::Manager,
+                "is_policymaker": u.role == UserRole::Policymaker,
+                "is_researcher": u.role == UserRole::Researcher,
+            })),
+        })
+    }
+}
+
+/// A urlencoded form whose `_csrf` field must match the browser's CSRF cookie; the other
+/// fields become `T`. A missing or wrong token is refused with 403.
+#[derive(Debug)]
+pub struct CsrfForm<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
+    type Error = AppError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let expected = req
+            .extensions()
+            .get::<Rc<RequestContext>>()
+            .map(|c| c.csrf.clone());
+        let form = web::Form::<Vec<(String, String)>>::from_request(req, payload);
+        Box::pin(async move {
+            let pairs = form
+                .await
+                .map_err(|e| AppError::BadRequest {
+                    field: None,
+                    message: format!("the form could not be read: {e}"),
+                })?
+                .into_inner();
+            let given = pairs
+                .iter()
+                .find(|(k, _)| k == "_csrf")
+                .map(|(_, v)| v.as_str());
+            match (expected.as_deref(), given) {
+                (Some(expected), Some(given))
+                    if constant_time_eq(expected.as_bytes(), given.as_bytes()) => {}
+                _ => return Err(AppError::CsrfRejected),
+            }
+            let rest: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| k != "_csrf").collect();
+            let encoded =
+                serde_urlencoded::to_string(&rest).map_err(|e| AppError::Internal(e.into()))?;
+            serde_urlencoded::from_str::<T>(&encoded)
+                .map(CsrfForm)
+                .map_err(|e| AppError::BadRequest {
+                    field: None,
+                    message: e.to_string(),
+                })
+        })
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A sliding-window counter per key, kept in this instance's memory. With several
+/// instances each enforces its own window; login throttling per account additionally
+/// counts failures in the shared audit log.
+#[derive(Debug, Default)]
+pub struct RateLimiter {
+    hits: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+impl RateLimiter {
+    /// Records a hit; `false` when `key` already had `limit` hits within `window`.
+    pub fn allow(&self, key: &str, limit: usize, window: Duration) -> bool {
+        let now = Instant::now();
+        let Ok(mut hits) = self.hits.lock() else {
+            return true;
+        };
+        if hits.len() > 50_000 {
+            hits.retain(|_, v| v.last().is_some_and(|t| now.duration_since(*t) < window));
+        }
+        let entry = hits.entry(key.to_owned()).or_default();
+        entry.retain(|t| now.duration_since(*t) < window);
+        if entry.len() >= limit {
+            return false;
+        }
+        entry.push(now);
+        true
+    }
+}
+
+/// 429 with `Retry-After`.
+pub fn too_many_requests(api: bool, retry_after: Duration) -> HttpResponse {
+    let mut res = if api {
+        HttpResponse::TooManyRequests().json(serde_json::json!({"error": {"code": "rate_limited", "message": "too many requests; try again later"}}))
+    } else {
+        AppError::TooManyRequests.error_response()
+    };
+    if let Ok(v) = header::HeaderValue::from_str(&retry_after.as_secs().to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
+}
+
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+fn api_error(status: actix_web::http::StatusCode, code: &str, message: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .json(serde_json::json!({"error": {"code": code, "message": message}}))
+}
+
+enum SessionState {
+    None,
+    Valid(SessionData),
+    /// Present but expired, unreadable or no longer matching the user: removed.
+    Invalid,
+}
+
+/// The middleware: route access, identity, CSRF cookie, session refresh, rate limits.
+pub async fn access_control(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Err(actix_web::error::ErrorInternalServerError(
+            "application state missing",
+        ));
+    };
+    let path = req.path().to_owned();
+    let api = is_api(&path);
+    let ip = req.peer_addr().map(|a| a.ip().to_string());
+
+    if path.starts_with("/s/")
+        && !state.limiter.allow(
+            &format!("s:{}", ip.as_deref().unwrap_or("?")),
+            RESPONDENT_LIMIT_PER_MINUTE,
+            Duration::from_secs(60),
+        )
+    {
+        return Ok(req.into_response(too_many_requests(false, Duration::from_secs(60))));
+    }
+
+    // Deny by default: a matched route must be in the table.
+    let access = match req.match_pattern() {
+        None => Access::Public,
+        Some(pattern) => {
+            let Some(route) = routes::find(req.method().as_str(), &pattern) else {
+                tracing::error!(route = %pattern, method = %req.method(), "refused a route without a declared access requirement");
+                return Ok(req.into_response(AppError::Forbidden.error_response()));
+            };
+            route.access
+        }
+    };
+
+    let keys = state.cookie_keys.clone();
+    // Borrow the request, never clone it: a clone alive when routing continues panics.
+    let existing_csrf = keys
+        .read(req.request(), CSRF_COOKIE)
+        .filter(|v| v.len() == 64);
+    let csrf_is_new = existing_csrf.is_none();
+    let csrf =
+        existing_csrf.unwrap_or_else(|| crate::crypto::hex(&crate::crypto::random_bytes::<32>()));
+
+    let now = unix_now();
+    let session = match keys.read(req.request(), SESSION_COOKIE) {
+        None => SessionState::None,
+        Some(raw) => match serde_json::from_str::<SessionData>(&raw) {
+            Ok(s) if !s.expired(now) => SessionState::Valid(s),
+            _ => SessionState::Invalid,
+        },
+    };
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned());
+    if bearer.is_some() && !api {
+        return Ok(req.into_response(
+            AppError::BadRequest {
+                field: Some("Authorization".into()),
+                message: "API tokens are accepted on /api/ routes only".into(),
+            }
+            .error_response(),
+        ));
+    }
+
+    let (who, session_ok) = match resolve_user(&state, bearer.clone(), &session).await {
+        Ok(v) => v,
+        Err(res) => return Ok(req.into_response(res)),
+    };
+    let session = if session_ok {
+        session
+    } else {
+        SessionState::Invalid
+    };
+    if bearer.is_some() && who.is_none() {
+        return Ok(req.into_response(api_error(
+            actix_web::http::StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "the API token is unknown, revoked or expired",
+        )));
+    }
+    if let Some(refusal) = refuse(&req, access, who.as_ref(), &session, &keys) {
+        return Ok(req.into_response(refusal));
+    }
+
+    let via_token = bearer.is_some();
+    req.extensions_mut().insert(Rc::new(RequestContext {
+        access: who,
+        via_token,
+        csrf: csrf.clone(),
+        ip,
+    }));
+    let mut res = next.call(req).await?.map_into_boxed_body();
+    set_cookies(
+        res.response_mut(),
+        &keys,
+        csrf_is_new.then_some(csrf),
+        session,
+        via_token,
+        now,
+    );
+    Ok(res)
+}
+
+/// Looks up the user behind a bearer token or a session (one short database visit).
+/// Returns the access and whether the session (if any) is still good.
+async fn resolve_user(
+    state: &AppState,
+    bearer: Option<String>,
+    session: &SessionState,
+) -> Result<(Option<accounts::Access>, bool), HttpResponse> {
+    let session = match session {
+        SessionState::Valid(s) => Some(s.clone()),
+        _ => None,
+    };
+    if bearer.is_none() && session.is_none() {
+        return Ok((None, true));
+    }
+    let pool = state.pool.clone();
+    let resolved = web::block(
+        move || -> anyhow::Result<(Option<accounts::Access>, bool)> {
+            let mut conn = pool.get()?;
+            if let Some(token) = bearer {
+                let user = accounts::user_for_token(&mut conn, &token)?;
+                return Ok((
+                    user.map(|u| accounts::Access::load(&mut conn, u))
+                        .transpose()?,
+                    true,
+                ));
+            }
+            let Some(s) = session else {
+                return Ok((None, true));
+            };
+            let user = User::find(
+                &mut conn,
+                &crate::domain::UserId::from_string(s.uid.clone()),
+            )
+            .ok()
+            .filter(|u| u.active && accounts::password_fingerprint(&u.password_hash) == s.pwd);
+            match user {
+                Some(u) => Ok((Some(accounts::Access::load(&mut conn, u)?), true)),
+                None => Ok((None, false)),
+            }
+        },
+    )
+    .await;
+    match resolved {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(
+            AppError::Internal(e.context("resolving the signed-in user failed")).error_response(),
+        ),
+        Err(e) => Err(AppError::from(e).error_response()),
+    }
+}
+
+/// The response refusing this request, if its route's [`Access`] is not met: sign-in
+/// first (303 to the login page, or 401 on the API), or 403 for the wrong role.
+fn refuse(
+    req: &ServiceRequest,
+    access: Access,
+    who: Option<&accounts::Access>,
+    session: &SessionState,
+    keys: &CookieKeys,
+) -> Option<HttpResponse> {
+    let Access::SignedIn(roles) = access else {
+        return None;
+    };
+    let api = is_api(req.path());
+    match who {
+        None if api => Some(api_error(
+            actix_web::http::StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "sign in or send an API token: Authorization: Bearer …",
+        )),
+        None => {
+            let target = req
+                .uri()
+                .path_and_query()
+                .map_or_else(|| req.path().to_owned(), ToString::to_string);
+            let mut res = HttpResponse::SeeOther()
+                .insert_header((
+                    header::LOCATION,
+                    format!("/login?next={}", form_urlencode(&target)),
+                ))
+                .finish();
+            if matches!(session, SessionState::Invalid) {
+                let _ = res.add_cookie(&keys.removal(SESSION_COOKIE));
+            }
+            Some(res)
+        }
+        Some(a) if !roles.contains(&a.user.role) => Some(if api {
+            api_error(
+                actix_web::http::StatusCode::FORBIDDEN,
+                "forbidden",
+                "your role may not use this route",
+            )
+        } else {
+            AppError::Forbidden.error_response()
+        }),
+        Some(_) => None,
+    }
+}
+
+/// After the handler: issue a new CSRF cookie if the browser had none, slide the session's
+/// idle timeout, or remove a session that is no longer good. Cookies the handler set
+/// itself (sign-in, sign-out) win.
+fn set_cookies(
+    res: &mut HttpResponse,
+    keys: &CookieKeys,
+    new_csrf: Option<String>,
+    session: SessionState,
+    via_token: bool,
+    now: u64,
+) {
+    if let Some(csrf) = new_csrf
+        && !res.cookies().any(|c| c.name() == CSRF_COOKIE)
+    {
+        let _ = res.add_cookie(&keys.make(CSRF_COOKIE, csrf, None));
+    }
+    if res.cookies().any(|c| c.name() == SESSION_COOKIE) {
+        return;
+    }
+    match session {
+        SessionState::Valid(mut s)
+            if !via_token && now.saturating_sub(s.seen) >= REFRESH_AFTER.as_secs() =>
+        {
+            s.seen = now;
+            let _ = res.add_cookie(&s.cookie(keys));
+        }
+        SessionState::Invalid => {
+            let _ = res.add_cookie(&keys.removal(SESSION_COOKIE));
+        }
+        _ => {}
+    }
+}
+
+fn form_urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("x", s)])
+        .map(|e| e[2..].to_owned())
+        .unwrap_or_default()
+}
+
+/// A safe place to go after signing in: a local path only.
+pub fn safe_next(next: Option<&str>) -> Option<String> {
+    next.filter(|n| {
+        n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.contains("://")
+    })
+    .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next(Some("/admin/users")), Some("/admin/users".into()));
+        for bad in ["//evil.example", "https://evil.example", "/\\evil", "evil"] {
+            assert_eq!(safe_next(Some(bad)), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_rate_limiter_counts_per_key_within_the_window() {
+        let limiter = RateLimiter::default();
+        for _ in 0..3 {
+            assert!(limiter.allow("a", 3, Duration::from_secs(60)));
+        }
+        assert!(!limiter.allow("a", 3, Duration::from_secs(60)));
+        assert!(limiter.allow("b", 3, Duration::from_secs(60)));
+        assert!(limiter.allow("c", 1, Duration::from_millis(1)));
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(limiter.allow("c", 1, Duration::from_millis(1)));
+    }
+
+    #[test]
+    fn sessions_expire_when_idle_or_old() {
+        let s = SessionData {
+            uid: "u".into(),
+            pwd: "p".into(),
+            iat: 1_000_000,
+            seen: 1_000_000,
+        };
+        assert!(!s.expired(1_000_000 + 60));
+        assert!(s.expired(1_000_000 + IDLE_TIMEOUT.as_secs() + 1));
+        let busy = SessionData {
+            seen: 1_000_000 + ABSOLUTE_TIMEOUT.as_secs(),
+            ..s
+        };
+        assert!(busy.expired(1_000_000 + ABSOLUTE_TIMEOUT.as_secs() + 1));
+    }
+}
