@@ -224,7 +224,7 @@ pub fn add_scope(
 ) -> anyhow::Result<Option<UserScopeId>> {
     anyhow::ensure!(
         scope_kinds_for(user.role).contains(&spec.kind),
-        "scope: a {} cannot have {} scopes (allowed: {})",
+        "scope: the role {} cannot have {} scopes (allowed: {})",
         user.role,
         spec.kind,
         if scope_kinds_for(user.role).is_empty() {

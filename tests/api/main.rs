@@ -2,7 +2,11 @@
 //! database: a temporary SQLite file, or a fresh PostgreSQL database when
 //! `TEST_DATABASE_URL` is set (see `helpers.rs`).
 
+mod access;
+mod auth;
+mod auth_helpers;
 mod cli_config;
+mod cli_user;
 mod health;
 mod helpers;
 mod import;

@@ -1,0 +1,260 @@
+//! The authorisation matrix: every registered route, every role and anonymous, against
+//! the table below. A route without an entry here fails the test, and so does an entry
+//! for a route that no longer exists.
+
+use std::collections::HashMap;
+
+use samskap::demo::{self, DemoOptions};
+use samskap::domain::{ScopeKind, UserRole};
+use samskap::models::{Region, Service};
+use samskap::web::routes::ROUTES;
+
+use crate::auth_helpers::{browser, create_user, csrf, signed_in};
+use crate::helpers::{TestApp, spawn_app};
+
+/// What a caller gets from a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// Past access control: any answer but 401, 403 or a redirect to sign-in.
+    Allowed,
+    /// Sent to sign in (303 to /login, or 401 on the API).
+    SignIn,
+    /// 403.
+    Denied,
+}
+use Expect::{Allowed as A, Denied as D, SignIn as S};
+
+/// Callers, in the order of the table's columns.
+const CALLERS: [&str; 5] = ["anonymous", "admin", "manager", "policymaker", "researcher"];
+
+/// The expected table: method, path → [anonymous, admin, manager, policymaker, researcher].
+/// Path parameters are filled in by `fill` below: the manager's own service, the
+/// policymaker's own region, a spare user for admin changes, the admin's own token.
+fn expected() -> HashMap<(&'static str, &'static str), [Expect; 5]> {
+    HashMap::from([
+        (("GET", "/"), [A, A, A, A, A]),
+        (("GET", "/healthz"), [A, A, A, A, A]),
+        (("GET", "/static/{path:.*}"), [A, A, A, A, A]),
+        (("GET", "/login"), [A, A, A, A, A]),
+        (("POST", "/login"), [A, A, A, A, A]),
+        (("POST", "/logout"), [S, A, A, A, A]),
+        (("GET", "/me"), [S, A, A, A, A]),
+        (("POST", "/me/password"), [S, A, A, A, A]),
+        (("POST", "/me/tokens"), [S, A, A, A, A]),
+        // The token is the admin's own: everyone else is refused by the handler.
+        (("POST", "/me/tokens/{id}/revoke"), [S, A, D, D, D]),
+        (("GET", "/services/{code}"), [S, A, A, A, D]),
+        (("GET", "/regions/{id}"), [S, A, D, A, D]),
+        (("GET", "/admin/users"), [S, A, D, D, D]),
+        (("POST", "/admin/users"), [S, A, D, D, D]),
+        (("GET", "/admin/users/{id}"), [S, A, D, D, D]),
+        (("POST", "/admin/users/{id}"), [S, A, D, D, D]),
+        (("POST", "/admin/users/{id}/password"), [S, A, D, D, D]),
+        (("POST", "/admin/users/{id}/scopes"), [S, A, D, D, D]),
+        (
+            ("POST", "/admin/users/{id}/scopes/{scope}/delete"),
+            [S, A, D, D, D],
+        ),
+        (("GET", "/admin/audit"), [S, A, D, D, D]),
+        (("GET", "/api/v1/me"), [S, A, A, A, A]),
+        (("GET", "/api/v1/services/{code}"), [S, A, A, A, D]),
+    ])
+}
+
+struct Fixture {
+    service_code: String,
+    region_id: String,
+    spare_user: String,
+    spare_scope: String,
+    admin_token: String,
+}
+
+fn fill(path: &str, f: &Fixture) -> String {
+    let id = if path.starts_with("/regions/") {
+        &f.region_id
+    } else if path.starts_with("/me/tokens/") {
+        &f.admin_token
+    } else {
+        &f.spare_user
+    };
+    path.replace("{path:.*}", "samskap.css")
+        .replace("{code}", &f.service_code)
+        .replace("{id}", id)
+        .replace("{scope}", &f.spare_scope)
+}
+
+fn classify(status: u16, location: Option<&str>) -> Expect {
+    match status {
+        401 => Expect::SignIn,
+        303 if location.is_some_and(|l| l.starts_with("/login")) => Expect::SignIn,
+        403 => Expect::Denied,
+        _ => Expect::Allowed,
+    }
+}
+
+async fn setup() -> (TestApp, Fixture) {
+    let app = spawn_app().await;
+    let (service_code, region_id) = {
+        let conn = &mut app.db.connect();
+        demo::load(
+            conn,
+            DemoOptions {
+                services: 40,
+                seed: 11,
+            },
+        )
+        .expect("demo");
+        let vest = Region::all(conn)
+            .expect("regions")
+            .into_iter()
+            .find(|r| r.name == "Helse Vest")
+            .expect("Helse Vest");
+        let service = Service::all(conn)
+            .expect("services")
+            .into_iter()
+            .find(|s| s.health_region_id == vest.id)
+            .expect("a service in Helse Vest");
+        (service.code, vest.id.to_string())
+    };
+    create_user(&app, "admin@test.no", UserRole::Admin, &[]);
+    create_user(
+        &app,
+        "manager@test.no",
+        UserRole::Manager,
+        &[(ScopeKind::Service, &service_code)],
+    );
+    create_user(
+        &app,
+        "policymaker@test.no",
+        UserRole::Policymaker,
+        &[(ScopeKind::Region, "Helse Vest")],
+    );
+    create_user(&app, "researcher@test.no", UserRole::Researcher, &[]);
+    let spare = create_user(
+        &app,
+        "spare@test.no",
+        UserRole::Manager,
+        &[(ScopeKind::Service, &service_code)],
+    );
+    let (spare_scope, admin_token) = {
+        let conn = &mut app.db.connect();
+        let scope = samskap::models::UserScope::for_user(conn, &spare.id).expect("scopes")[0]
+            .id
+            .to_string();
+        let admin = samskap::models::User::find_by_email(conn, "admin@test.no")
+            .expect("q")
+            .expect("admin");
+        let (token_id, _) =
+            samskap::accounts::create_token(conn, &admin.id, "matrix").expect("token");
+        (scope, token_id.to_string())
+    };
+    (
+        app,
+        Fixture {
+            service_code,
+            region_id,
+            spare_user: spare.id.to_string(),
+            spare_scope,
+            admin_token,
+        },
+    )
+}
+
+#[actix_web::test]
+async fn every_route_answers_every_role_as_the_table_says() {
+    let (app, fixture) = setup().await;
+    let table = expected();
+
+    // The table and the registered routes are the same set.
+    for route in ROUTES {
+        assert!(
+            table.contains_key(&(route.method, route.path)),
+            "route {} {} has no entry in the matrix",
+            route.method,
+            route.path
+        );
+    }
+    for (method, path) in table.keys() {
+        assert!(
+            ROUTES
+                .iter()
+                .any(|r| r.method == *method && r.path == *path),
+            "matrix entry {method} {path} is not a route"
+        );
+    }
+
+    let mut clients = vec![browser()];
+    for email in [
+        "admin@test.no",
+        "manager@test.no",
+        "policymaker@test.no",
+        "researcher@test.no",
+    ] {
+        clients.push(signed_in(&app, email).await);
+    }
+    // Sign-out last, so each session lasts the whole walk.
+    let mut routes: Vec<_> = ROUTES.iter().collect();
+    routes.sort_by_key(|r| r.path == "/logout");
+
+    let mut failures = Vec::new();
+    for route in routes {
+        let path = fill(route.path, &fixture);
+        for (i, client) in clients.iter().enumerate() {
+            let url = format!("{}{path}", app.address);
+            let response = if route.method == "GET" {
+                client.get(&url).send().await.expect("request")
+            } else {
+                // Every state-changing route refuses a form without the CSRF token…
+                let without = client
+                    .post(&url)
+                    .form(&[("x", "1")])
+                    .send()
+                    .await
+                    .expect("request");
+                let loc = without
+                    .headers()
+                    .get("location")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                let got = classify(without.status().as_u16(), loc.as_deref());
+                if table[&(route.method, route.path)][i] != Expect::SignIn && got != Expect::Denied
+                {
+                    failures.push(format!(
+                        "{} {path} as {}: without CSRF token got {}",
+                        route.method,
+                        CALLERS[i],
+                        without.status()
+                    ));
+                }
+                // …and is judged with it.
+                let token = csrf(&app, client, "/login").await;
+                client
+                    .post(&url)
+                    .form(&[("_csrf", token.as_str())])
+                    .send()
+                    .await
+                    .expect("request")
+            };
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let got = classify(response.status().as_u16(), location.as_deref());
+            let want = table[&(route.method, route.path)][i];
+            if got != want {
+                failures.push(format!(
+                    "{} {path} as {}: expected {want:?}, got {got:?} ({})",
+                    route.method,
+                    CALLERS[i],
+                    response.status()
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "authorisation matrix:\n{}",
+        failures.join("\n")
+    );
+}

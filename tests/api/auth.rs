@@ -1,0 +1,567 @@
+use samskap::demo::{self, DemoOptions};
+use samskap::domain::{ScopeKind, UserRole};
+use samskap::models::{Region, Service};
+
+use crate::auth_helpers::{
+    PASSWORD, browser, create_user, csrf_in, post_form, signed_in, try_login,
+};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+
+fn audit_actions(app: &TestApp) -> Vec<(String, String)> {
+    let conn = &mut app.db.connect();
+    samskap::models::AuditEntry::recent(conn, 1000)
+        .expect("audit")
+        .into_iter()
+        .rev()
+        .map(|e| (e.action, e.actor))
+        .collect()
+}
+
+#[actix_web::test]
+async fn sign_in_and_out() {
+    let app = spawn_app().await;
+    create_user(&app, "ola@test.no", UserRole::Researcher, &[]);
+    let client = browser();
+    assert_eq!(
+        client
+            .get(format!("{}/me", app.address))
+            .send()
+            .await
+            .expect("get")
+            .status(),
+        303,
+        "anonymous is sent to sign in"
+    );
+
+    let wrong = try_login(&app, &client, "ola@test.no", "not the password").await;
+    assert_eq!(wrong.status(), 401);
+    assert!(
+        wrong
+            .text()
+            .await
+            .expect("body")
+            .contains("The e-mail address or the password is wrong.")
+    );
+
+    let ok = try_login(&app, &client, "OLA@test.no ", PASSWORD).await;
+    assert_eq!(ok.status(), 303);
+    let me = client
+        .get(format!("{}/me", app.address))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(me.status(), 200);
+    let html = me.text().await.expect("body");
+    assert!(html.contains("ola@test.no"));
+
+    let out = client
+        .post(format!("{}/logout", app.address))
+        .form(&[("_csrf", csrf_in(&html))])
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(out.status(), 303);
+    assert_eq!(
+        client
+            .get(format!("{}/me", app.address))
+            .send()
+            .await
+            .expect("get")
+            .status(),
+        303
+    );
+
+    let actions = audit_actions(&app);
+    let names: Vec<&str> = actions.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(names, ["login.failure", "login.success", "logout"]);
+    assert_eq!(actions[1].1, "ola@test.no");
+}
+
+#[actix_web::test]
+async fn repeated_wrong_passwords_get_429() {
+    let app = spawn_app().await;
+    create_user(&app, "kari@test.no", UserRole::Manager, &[]);
+    let client = browser();
+    for attempt in 1..=5 {
+        let res = try_login(&app, &client, "kari@test.no", "wrong password!").await;
+        assert_eq!(res.status(), 401, "attempt {attempt}");
+    }
+    let res = try_login(&app, &client, "kari@test.no", PASSWORD).await;
+    assert_eq!(res.status(), 429, "locked even with the right password");
+    assert!(res.headers().contains_key("retry-after"));
+    // Another browser (same account) is throttled too: the count lives in the database.
+    assert_eq!(
+        try_login(&app, &browser(), "kari@test.no", PASSWORD)
+            .await
+            .status(),
+        429
+    );
+    let actions: Vec<String> = audit_actions(&app).into_iter().map(|(a, _)| a).collect();
+    assert_eq!(actions.iter().filter(|a| *a == "login.failure").count(), 5);
+    assert_eq!(
+        actions.iter().filter(|a| *a == "login.throttled").count(),
+        2
+    );
+}
+
+#[actix_web::test]
+async fn a_post_without_csrf_token_is_refused() {
+    let app = spawn_app().await;
+    create_user(&app, "per@test.no", UserRole::Researcher, &[]);
+    let client = browser();
+    let res = client
+        .post(format!("{}/login", app.address))
+        .form(&[("email", "per@test.no"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 403);
+    let res = client
+        .post(format!("{}/login", app.address))
+        .form(&[
+            ("_csrf", "0".repeat(64).as_str()),
+            ("email", "per@test.no"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 403, "a made-up token is refused too");
+    assert!(audit_actions(&app).is_empty(), "nothing happened");
+}
+
+fn set_cookie(res: &reqwest::Response, name: &str) -> String {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie"))
+        .to_owned()
+}
+
+#[actix_web::test]
+async fn session_cookies_are_private_httponly_and_lax() {
+    let app = spawn_app().await;
+    create_user(&app, "liv@test.no", UserRole::Admin, &[]);
+    let res = try_login(&app, &browser(), "liv@test.no", PASSWORD).await;
+    let cookie = set_cookie(&res, "samskap_session");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(cookie.contains("Path=/"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain http in tests: {cookie}");
+    assert!(
+        !cookie.contains("liv@") && !cookie.contains("uid"),
+        "encrypted: {cookie}"
+    );
+
+    let tls = spawn_app_with(|s| s.base_url = Some("https://samskap.example.org".into())).await;
+    create_user(&tls, "liv@test.no", UserRole::Admin, &[]);
+    let res = try_login(&tls, &browser(), "liv@test.no", PASSWORD).await;
+    assert!(
+        set_cookie(&res, "samskap_session").contains("Secure"),
+        "Secure behind TLS"
+    );
+}
+
+#[actix_web::test]
+async fn a_tampered_session_cookie_is_ignored() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let res = client
+        .get(format!("{}/me", app.address))
+        .header("Cookie", "samskap_session=eyJ1aWQiOiJ4In0")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 303);
+}
+
+#[actix_web::test]
+async fn changing_the_password_ends_other_sessions() {
+    let app = spawn_app().await;
+    create_user(&app, "eva@test.no", UserRole::Policymaker, &[]);
+    let first = signed_in(&app, "eva@test.no").await;
+    let second = signed_in(&app, "eva@test.no").await;
+    let res = post_form(
+        &app,
+        &first,
+        "/me/password",
+        &[("current", PASSWORD), ("new", "a brand new password")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        first
+            .get(format!("{}/me", app.address))
+            .send()
+            .await
+            .expect("get")
+            .status(),
+        200,
+        "this browser stays in"
+    );
+    assert_eq!(
+        second
+            .get(format!("{}/me", app.address))
+            .send()
+            .await
+            .expect("get")
+            .status(),
+        303,
+        "the other is out"
+    );
+}
+
+async fn scoped_app() -> (TestApp, String, String) {
+    let app = spawn_app().await;
+    let (own, vest_other, elsewhere) = {
+        let conn = &mut app.db.connect();
+        demo::load(
+            conn,
+            DemoOptions {
+                services: 60,
+                seed: 5,
+            },
+        )
+        .expect("demo");
+        let vest = Region::all(conn)
+            .expect("r")
+            .into_iter()
+            .find(|r| r.name == "Helse Vest")
+            .expect("vest")
+            .id;
+        let services = Service::all(conn).expect("s");
+        let in_vest: Vec<&Service> = services
+            .iter()
+            .filter(|s| s.health_region_id == vest)
+            .collect();
+        let elsewhere = services
+            .iter()
+            .find(|s| s.health_region_id != vest)
+            .expect("elsewhere");
+        (
+            in_vest[0].code.clone(),
+            in_vest[1].code.clone(),
+            elsewhere.code.clone(),
+        )
+    };
+    create_user(
+        &app,
+        "manager@test.no",
+        UserRole::Manager,
+        &[(ScopeKind::Service, &own)],
+    );
+    create_user(
+        &app,
+        "policy@test.no",
+        UserRole::Policymaker,
+        &[(ScopeKind::Region, "Helse Vest")],
+    );
+    create_user(&app, "admin@test.no", UserRole::Admin, &[]);
+    let _ = vest_other;
+    (app, own, elsewhere)
+}
+
+#[actix_web::test]
+async fn a_manager_sees_only_their_own_service() {
+    let (app, own, elsewhere) = scoped_app().await;
+    let manager = signed_in(&app, "manager@test.no").await;
+    let get = |path: String| {
+        let client = manager.clone();
+        let base = app.address.clone();
+        async move {
+            client
+                .get(format!("{base}{path}"))
+                .send()
+                .await
+                .expect("get")
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(get(format!("/services/{own}")).await, 200);
+    assert_eq!(get(format!("/services/{elsewhere}")).await, 403);
+    assert_eq!(
+        get("/services/NO-SUCH-SERVICE".into()).await,
+        403,
+        "no existence leak: same answer as out of scope"
+    );
+    assert_eq!(get(format!("/api/v1/services/{own}")).await, 200);
+    let api = manager
+        .get(format!("{}/api/v1/services/{elsewhere}", app.address))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(api.status(), 403);
+    let body: serde_json::Value = api.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "forbidden");
+
+    let admin = signed_in(&app, "admin@test.no").await;
+    let missing = admin
+        .get(format!("{}/services/NO-SUCH-SERVICE", app.address))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        missing.status(),
+        404,
+        "admins see everything, so a missing service is simply missing"
+    );
+
+    let policy = signed_in(&app, "policy@test.no").await;
+    assert_eq!(
+        policy
+            .get(format!("{}/services/{own}", app.address))
+            .send()
+            .await
+            .expect("get")
+            .status(),
+        200
+    );
+    assert_eq!(
+        policy
+            .get(format!("{}/services/{elsewhere}", app.address))
+            .send()
+            .await
+            .expect("get")
+            .status(),
+        403
+    );
+}
+
+#[actix_web::test]
+async fn api_tokens_work_until_revoked() {
+    let app = spawn_app().await;
+    create_user(&app, "forsker@test.no", UserRole::Researcher, &[]);
+    let browser = signed_in(&app, "forsker@test.no").await;
+    let page = post_form(&app, &browser, "/me/tokens", &[("name", "analysis laptop")]).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("body");
+    let start = html.find("samskap_").expect("token shown once");
+    let token: String = html[start..start + 8 + 64].to_owned();
+    let again = browser
+        .get(format!("{}/me", app.address))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    assert!(!again.contains(&token), "the token is shown only once");
+
+    let api = reqwest::Client::new();
+    let me = api
+        .get(format!("{}/api/v1/me", app.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(me.status(), 200);
+    let body: serde_json::Value = me.json().await.expect("json");
+    assert_eq!(body["email"], "forsker@test.no");
+    assert_eq!(body["via"], "token");
+
+    let stored = {
+        let conn = &mut app.db.connect();
+        let user = samskap::models::User::find_by_email(conn, "forsker@test.no")
+            .expect("q")
+            .expect("user");
+        samskap::models::ApiToken::for_user(conn, &user.id).expect("tokens")
+    };
+    assert_eq!(stored.len(), 1);
+    assert_ne!(stored[0].token_hash, token, "only the hash is stored");
+    assert!(stored[0].last_used_at.is_some());
+
+    let res = post_form(
+        &app,
+        &browser,
+        &format!("/me/tokens/{}/revoke", stored[0].id),
+        &[],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let me = api
+        .get(format!("{}/api/v1/me", app.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(me.status(), 401);
+    let body: serde_json::Value = me.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "invalid_token");
+
+    let garbage = api
+        .get(format!("{}/api/v1/me", app.address))
+        .bearer_auth("samskap_nonsense")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(garbage.status(), 401);
+    let actions: Vec<String> = audit_actions(&app).into_iter().map(|(a, _)| a).collect();
+    assert!(
+        actions.contains(&"token.create".to_owned())
+            && actions.contains(&"token.revoke".to_owned()),
+        "{actions:?}"
+    );
+}
+
+#[actix_web::test]
+async fn respondent_routes_are_rate_limited() {
+    let app = spawn_app().await;
+    let mut statuses = Vec::new();
+    for i in 0..=samskap::web::security::RESPONDENT_LIMIT_PER_MINUTE {
+        statuses.push(app.get(&format!("/s/guess-{i}")).await.status().as_u16());
+    }
+    assert!(
+        statuses[..samskap::web::security::RESPONDENT_LIMIT_PER_MINUTE]
+            .iter()
+            .all(|s| *s != 429)
+    );
+    assert_eq!(
+        *statuses.last().expect("last"),
+        429,
+        "token guessing is slowed down"
+    );
+}
+
+#[actix_web::test]
+async fn admins_manage_users_and_scopes_and_every_change_is_audited() {
+    let (app, own, _) = scoped_app().await;
+    let admin = signed_in(&app, "admin@test.no").await;
+    let created = post_form(
+        &app,
+        &admin,
+        "/admin/users",
+        &[
+            ("email", "ny@test.no"),
+            ("display_name", "Ny Leder"),
+            ("role", "manager"),
+            ("password", ""),
+        ],
+    )
+    .await;
+    assert_eq!(created.status(), 200);
+    let html = created.text().await.expect("body");
+    assert!(html.contains("Generated password (shown once)"), "{html}");
+    let user = {
+        let conn = &mut app.db.connect();
+        samskap::models::User::find_by_email(conn, "ny@test.no")
+            .expect("q")
+            .expect("created")
+    };
+    let duplicate = post_form(
+        &app,
+        &admin,
+        "/admin/users",
+        &[
+            ("email", "ny@test.no"),
+            ("role", "manager"),
+            ("password", ""),
+        ],
+    )
+    .await;
+    assert_eq!(duplicate.status(), 400);
+    assert!(
+        duplicate
+            .text()
+            .await
+            .expect("body")
+            .contains("email: an account for ny@test.no already exists")
+    );
+
+    let wrong_kind = post_form(
+        &app,
+        &admin,
+        &format!("/admin/users/{}/scopes", user.id),
+        &[("kind", "region"), ("reference", "Helse Vest")],
+    )
+    .await;
+    assert_eq!(
+        wrong_kind.status(),
+        400,
+        "a manager cannot get region scopes"
+    );
+    let scope = post_form(
+        &app,
+        &admin,
+        &format!("/admin/users/{}/scopes", user.id),
+        &[("kind", "service"), ("reference", own.as_str())],
+    )
+    .await;
+    assert_eq!(scope.status(), 303);
+    let update = post_form(
+        &app,
+        &admin,
+        &format!("/admin/users/{}", user.id),
+        &[("display_name", "Ny"), ("role", "manager")],
+    )
+    .await;
+    assert_eq!(
+        update.status(),
+        303,
+        "unticked `active` disables the account"
+    );
+    let conn = &mut app.db.connect();
+    let user = samskap::models::User::find(conn, &user.id).expect("user");
+    assert!(!user.active);
+    let scopes = samskap::models::UserScope::for_user(conn, &user.id).expect("scopes");
+    assert_eq!(scopes.len(), 1);
+    let removed = post_form(
+        &app,
+        &admin,
+        &format!("/admin/users/{}/scopes/{}/delete", user.id, scopes[0].id),
+        &[],
+    )
+    .await;
+    assert_eq!(removed.status(), 303);
+
+    let actions: Vec<String> = audit_actions(&app).into_iter().map(|(a, _)| a).collect();
+    for action in [
+        "login.success",
+        "user.create",
+        "scope.add",
+        "user.update",
+        "scope.remove",
+    ] {
+        assert!(
+            actions.contains(&action.to_owned()),
+            "{action} missing from {actions:?}"
+        );
+    }
+
+    let page = admin
+        .get(format!(
+            "{}/admin/audit?action=scope.&actor=admin",
+            app.address
+        ))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("body");
+    assert!(
+        html.contains("scope.add") && html.contains("scope.remove"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("<code>login.success</code>"),
+        "filtered by action"
+    );
+    let bad_date = admin
+        .get(format!("{}/admin/audit?from=yesterday", app.address))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(bad_date.status(), 400);
+    assert!(
+        bad_date
+            .text()
+            .await
+            .expect("body")
+            .contains("from: &quot;yesterday&quot; is not a date")
+    );
+}

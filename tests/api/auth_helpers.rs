@@ -1,0 +1,115 @@
+//! Accounts and signed-in clients for the access-control tests.
+
+use samskap::accounts::{self, ScopeSpec};
+use samskap::domain::{ScopeKind, UserRole};
+use samskap::models::User;
+
+use crate::helpers::TestApp;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Creates a user directly in the test database.
+pub fn create_user(
+    app: &TestApp,
+    email: &str,
+    role: UserRole,
+    scopes: &[(ScopeKind, &str)],
+) -> User {
+    let conn = &mut app.db.connect();
+    let user = accounts::create_user(conn, email, "", role, PASSWORD).expect("create user");
+    for (kind, reference) in scopes {
+        accounts::add_scope(
+            conn,
+            &user,
+            &ScopeSpec {
+                kind: *kind,
+                reference: (*reference).to_owned(),
+            },
+        )
+        .expect("scope");
+    }
+    user
+}
+
+/// A browser: keeps cookies, does not follow redirects.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// The CSRF token in a page's forms.
+pub fn csrf_in(html: &str) -> String {
+    let marker = "name=\"_csrf\" value=\"";
+    let start = html.find(marker).expect("page has a CSRF field") + marker.len();
+    html[start..start + 64].to_owned()
+}
+
+/// Fetches a page and returns its CSRF token.
+pub async fn csrf(app: &TestApp, client: &reqwest::Client, path: &str) -> String {
+    let html = client
+        .get(format!("{}{path}", app.address))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    csrf_in(&html)
+}
+
+/// Signs in and returns the response.
+pub async fn try_login(
+    app: &TestApp,
+    client: &reqwest::Client,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    let token = csrf(app, client, "/login").await;
+    client
+        .post(format!("{}/login", app.address))
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("email", email),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .expect("post login")
+}
+
+/// A browser signed in as `email`.
+pub async fn signed_in(app: &TestApp, email: &str) -> reqwest::Client {
+    let client = browser();
+    let res = try_login(app, &client, email, PASSWORD).await;
+    assert_eq!(res.status(), 303, "sign-in as {email} succeeds");
+    client
+}
+
+/// POSTs a form with the client's current CSRF token (taken from /me or /login).
+pub async fn post_form(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let html = client
+        .get(format!("{}/login", app.address))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    let token = csrf_in(&html);
+    let mut form: Vec<(&str, &str)> = vec![("_csrf", token.as_str())];
+    form.extend_from_slice(fields);
+    client
+        .post(format!("{}{path}", app.address))
+        .form(&form)
+        .send()
+        .await
+        .expect("post")
+}
