@@ -22,6 +22,9 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_MIN_CELL: u32 = 5;
 /// Below this, suppression no longer protects individuals; refused outright.
 pub const MIN_CELL_FLOOR: u32 = 3;
+/// Default requests per minute and client address on respondent links.
+pub const DEFAULT_RESPONDENT_RATE_LIMIT: usize = 60;
+
 /// Minimum length of `SAMSKAP_SECRET_KEY`.
 pub const SECRET_KEY_MIN_LEN: usize = 32;
 
@@ -141,6 +144,11 @@ pub struct Settings {
     /// Where survey files live; when the directory does not exist the built-in
     /// instruments are used.
     pub surveys_dir: PathBuf,
+    /// Requests per minute per client address on respondent links; 0 turns the limit off
+    /// (benchmarks, or a proxy in front that limits).
+    pub respondent_rate_limit: usize,
+    /// Pause between outbox rounds.
+    pub outbox_interval: std::time::Duration,
     pub mail: MailSettings,
 }
 
@@ -266,6 +274,27 @@ impl Settings {
         });
         let surveys_dir = take("SAMSKAP_SURVEYS_DIR")
             .map_or_else(|| PathBuf::from("surveys"), |r| PathBuf::from(r.value));
+        let respondent_rate_limit = parse_with(
+            take("SAMSKAP_RESPONDENT_RATE_LIMIT"),
+            "60",
+            &mut problems,
+            |v| {
+                v.parse::<usize>().map_err(|_| {
+                    format!("expected a whole number of requests per minute (0: off), got {v:?}")
+                })
+            },
+        );
+        let outbox_interval = parse_with(
+            take("SAMSKAP_OUTBOX_INTERVAL_MS"),
+            "2000",
+            &mut problems,
+            |v| match v.parse::<u64>() {
+                Ok(ms) if (10..=600_000).contains(&ms) => Ok(std::time::Duration::from_millis(ms)),
+                _ => Err(format!(
+                    "expected milliseconds between 10 and 600000, got {v:?}"
+                )),
+            },
+        );
         let mail = mail_settings(&mut take, &mut problems);
         if let Some(DatabaseUrl::Postgres(_)) = &database
             && secret_key.is_none()
@@ -276,18 +305,32 @@ impl Settings {
             );
         }
 
-        match (database, bind, min_cell, mail) {
-            (Some(database), Some(bind), Some(min_cell), Some(mail)) if problems.is_empty() => {
-                Ok(Self {
-                    database,
-                    bind,
-                    base_url,
-                    secret_key,
-                    min_cell,
-                    surveys_dir,
-                    mail,
-                })
-            }
+        match (
+            database,
+            bind,
+            min_cell,
+            mail,
+            respondent_rate_limit,
+            outbox_interval,
+        ) {
+            (
+                Some(database),
+                Some(bind),
+                Some(min_cell),
+                Some(mail),
+                Some(respondent_rate_limit),
+                Some(outbox_interval),
+            ) if problems.is_empty() => Ok(Self {
+                database,
+                bind,
+                base_url,
+                secret_key,
+                min_cell,
+                surveys_dir,
+                respondent_rate_limit,
+                outbox_interval,
+                mail,
+            }),
             _ => Err(ConfigError(problems)),
         }
     }
@@ -304,6 +347,8 @@ impl Settings {
             )),
             min_cell: DEFAULT_MIN_CELL,
             surveys_dir: PathBuf::from("surveys"),
+            respondent_rate_limit: DEFAULT_RESPONDENT_RATE_LIMIT,
+            outbox_interval: std::time::Duration::from_secs(2),
             mail: MailSettings {
                 transport: MailTransport::File,
                 dir: PathBuf::from("data/mail"),

@@ -37,3 +37,58 @@ mod tests {
         assert_ne!(super::random_bytes::<16>(), super::random_bytes::<16>());
     }
 }
+
+/// HMAC-SHA256.
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    use hmac::Mac as _;
+    let mut mac =
+        <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(key).unwrap_or_else(|_| {
+            // HMAC accepts keys of any length; this branch cannot be taken.
+            <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&[0u8; 32])
+                .unwrap_or_else(|_| unreachable!())
+        });
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+/// Purpose-specific keys derived from `SAMSKAP_SECRET_KEY`, so that no two uses share a key.
+#[derive(Clone)]
+pub struct DerivedKeys {
+    /// Panel pseudonyms (keyed hash of the normalised e-mail).
+    pub pseudonym: [u8; 32],
+    /// Finding an anonymous response again from its link.
+    pub resume: [u8; 32],
+}
+
+impl std::fmt::Debug for DerivedKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DerivedKeys([redacted])")
+    }
+}
+
+impl DerivedKeys {
+    pub fn new(secret: &crate::config::Secret) -> Self {
+        let master = secret.expose().as_bytes();
+        Self {
+            pseudonym: hmac_sha256(master, b"samskap/panel-pseudonym/v1"),
+            resume: hmac_sha256(master, b"samskap/anonymous-resume/v1"),
+        }
+    }
+
+    /// Stable across waves; reveals nothing without the key.
+    pub fn panel_pseudonym(&self, normalised_email: &str) -> String {
+        format!(
+            "p{}",
+            hex(&hmac_sha256(&self.pseudonym, normalised_email.as_bytes())[..16])
+        )
+    }
+
+    pub fn resume_key_hash(&self, token: &str) -> String {
+        hex(&hmac_sha256(&self.resume, token.as_bytes()))
+    }
+}
+
+/// A respondent link token: 160 bits from the OS CSPRNG, URL-safe (lower-case hex).
+pub fn respondent_token() -> String {
+    hex(&random_bytes::<20>())
+}

@@ -244,6 +244,24 @@ pub const fn backend_of(conn: &DbConn) -> Backend {
     }
 }
 
+/// The backend of a concrete connection, inside [`on_backend!`] bodies.
+pub trait BackendOf {
+    const BACKEND: Backend;
+}
+
+impl BackendOf for SqliteConnection {
+    const BACKEND: Backend = Backend::Sqlite;
+}
+
+impl BackendOf for PgConnection {
+    const BACKEND: Backend = Backend::Postgres;
+}
+
+/// [`BackendOf::BACKEND`] of a connection value.
+pub const fn backend_of_inner<C: BackendOf>(_: &C) -> Backend {
+    C::BACKEND
+}
+
 /// The current UTC time, truncated to microseconds so that a value read back from
 /// either backend compares equal to the value written.
 pub fn now() -> chrono::NaiveDateTime {

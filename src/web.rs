@@ -31,6 +31,8 @@ pub struct AppState {
     pub base_url: String,
     pub cookie_keys: security::CookieKeys,
     pub limiter: Arc<security::RateLimiter>,
+    /// Purpose keys derived from the secret (pseudonyms, anonymous resume).
+    pub keys: crate::crypto::DerivedKeys,
 }
 
 /// Runs `f` with a pooled connection on the blocking thread pool: the one way handlers
@@ -53,6 +55,7 @@ pub struct Application {
     server: Server,
     port: u16,
     base_url: String,
+    stop_worker: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Application {
@@ -106,11 +109,13 @@ impl Application {
             format!("http://{host}:{port}")
         });
 
+        let settings_for_worker = settings.clone();
         let state = web::Data::new(AppState {
             backend: settings.backend(),
             cookie_keys: security::CookieKeys::new(&secret, base_url.starts_with("https://")),
             limiter: Arc::new(security::RateLimiter::default()),
-            pool,
+            keys: crate::crypto::DerivedKeys::new(&secret),
+            pool: pool.clone(),
             settings: Arc::new(settings),
             base_url: base_url.clone(),
         });
@@ -126,10 +131,17 @@ impl Application {
         .workers(workers.unwrap_or_else(default_workers))
         .listen(listener)?
         .run();
+
+        // The outbox worker: several instances may run it against one database.
+        let stop_worker = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let transport = crate::mail::Transport::from_settings(&settings_for_worker.mail)?;
+        crate::mail::Worker::new(pool, transport, settings_for_worker.mail.from.clone())
+            .spawn(settings_for_worker.outbox_interval, stop_worker.clone());
         Ok(Self {
             server,
             port,
             base_url,
+            stop_worker,
         })
     }
 
@@ -143,7 +155,10 @@ impl Application {
 
     /// Serves until the process is asked to stop (SIGINT/SIGTERM).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        self.stop_worker
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        result
     }
 }
 

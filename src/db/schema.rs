@@ -110,6 +110,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    invitation_tokens (token_hash) {
+        token_hash -> Text,
+        invitation_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     responses (id) {
         id -> Text,
         wave_id -> Text,
@@ -229,6 +237,7 @@ diesel::joinable!(wave_services -> waves (wave_id));
 diesel::joinable!(wave_services -> services (service_id));
 diesel::joinable!(invitations -> waves (wave_id));
 diesel::joinable!(responses -> waves (wave_id));
+diesel::joinable!(invitation_tokens -> invitations (invitation_id));
 diesel::joinable!(answers -> responses (response_id));
 diesel::joinable!(user_scopes -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
@@ -242,6 +251,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     waves,
     wave_services,
     invitations,
+    invitation_tokens,
     responses,
     answers,
     users,
@@ -261,6 +271,7 @@ pub const TABLES: &[&str] = &[
     "waves",
     "wave_services",
     "invitations",
+    "invitation_tokens",
     "responses",
     "answers",
     "users",

@@ -58,6 +58,13 @@ pub struct InvitationChanges {
 }
 
 impl Invitation {
+    pub fn find(conn: &mut DbConn, id: &InvitationId) -> QueryResult<Self> {
+        invitations::table
+            .find(id)
+            .select(Self::as_select())
+            .first(conn)
+    }
+
     pub fn find_by_token_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<Self>> {
         invitations::table
             .filter(invitations::token_hash.eq(hash))

@@ -125,6 +125,8 @@ pub fn error_page(
             "message": message,
             "reference": reference,
             "page": {"user": null, "csrf": ""},
+            "page_lang": "en",
+            "respondent": false,
         }),
     );
     match body {

@@ -8,4 +8,6 @@ pub mod errors;
 pub mod health;
 pub mod home;
 pub mod regions;
+pub mod respondent;
+pub mod respondent_api;
 pub mod services;

@@ -45,8 +45,6 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 pub const ABSOLUTE_TIMEOUT: Duration = Duration::from_secs(12 * 60 * 60);
 /// The session cookie is re-issued (sliding the idle timeout) at most this often.
 const REFRESH_AFTER: Duration = Duration::from_secs(60);
-/// Requests per minute and client address on respondent (token) routes.
-pub const RESPONDENT_LIMIT_PER_MINUTE: usize = 60;
 
 /// Cookie keys and flags.
 #[derive(Clone)]
@@ -362,10 +360,12 @@ pub async fn access_control(
     let api = is_api(&path);
     let ip = req.peer_addr().map(|a| a.ip().to_string());
 
-    if path.starts_with("/s/")
+    let limit = state.settings.respondent_rate_limit;
+    if (path.starts_with("/s/") || path.starts_with("/api/v1/respondent/"))
+        && limit > 0
         && !state.limiter.allow(
             &format!("s:{}", ip.as_deref().unwrap_or("?")),
-            RESPONDENT_LIMIT_PER_MINUTE,
+            limit,
             Duration::from_secs(60),
         )
     {

@@ -10,6 +10,7 @@ use rust_embed::RustEmbed;
 #[derive(RustEmbed)]
 #[folder = "templates/"]
 #[include = "*.hbs"]
+#[exclude = "mail/*"]
 struct TemplateFiles;
 
 static REGISTRY: LazyLock<Result<Handlebars<'static>, String>> = LazyLock::new(|| {
@@ -47,6 +48,9 @@ pub fn page_with_status(
     if let Some(map) = data.as_object_mut() {
         map.insert("page".into(), ctx.page());
         map.entry("page_title").or_insert_with(|| "samskap".into());
+        map.entry("page_lang").or_insert_with(|| "en".into());
+        map.entry("respondent")
+            .or_insert(serde_json::Value::Bool(false));
     }
     let html = render(name, &data)?;
     Ok(actix_web::HttpResponse::build(status)

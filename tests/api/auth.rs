@@ -413,11 +413,11 @@ async fn api_tokens_work_until_revoked() {
 async fn respondent_routes_are_rate_limited() {
     let app = spawn_app().await;
     let mut statuses = Vec::new();
-    for i in 0..=samskap::web::security::RESPONDENT_LIMIT_PER_MINUTE {
+    for i in 0..=samskap::config::DEFAULT_RESPONDENT_RATE_LIMIT {
         statuses.push(app.get(&format!("/s/guess-{i}")).await.status().as_u16());
     }
     assert!(
-        statuses[..samskap::web::security::RESPONDENT_LIMIT_PER_MINUTE]
+        statuses[..samskap::config::DEFAULT_RESPONDENT_RATE_LIMIT]
             .iter()
             .all(|s| *s != 429)
     );

@@ -13,7 +13,7 @@ fn migrate_applies_from_zero_and_is_idempotent() {
     let first = db.samskap(&["migrate"]);
     assert!(first.status.success(), "{first:?}");
     assert!(
-        stdout(&first).contains("Applied 1 migration(s)"),
+        stdout(&first).contains("Applied 2 migration(s)"),
         "{}",
         stdout(&first)
     );

@@ -1,0 +1,527 @@
+//! Waves: create (pinning an instrument version and freezing the participating services
+//! with their place in the hierarchy), open, close; respondents, invitations with
+//! one-time links, reminders, status, and erasing e-mail addresses after a wave.
+
+pub mod respondents;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::audit::{self, Actor};
+use crate::crypto::DerivedKeys;
+use crate::db::{self, DbConn, schema};
+use crate::domain::{
+    Anonymity, InstrumentId, InvitationId, InvitationStatus, RespondentRole, ServiceType, WaveId,
+    WaveStatus,
+};
+use crate::instrument::format::SurveyFile;
+use crate::models::{
+    InstrumentRow, Invitation, InvitationChanges, NewInvitation, NewWave, NewWaveService, Service,
+    Wave, WaveChanges, WaveService,
+};
+
+/// What a new wave needs.
+#[derive(Debug, Clone)]
+pub struct WaveSpec {
+    pub name: String,
+    pub instrument: InstrumentId,
+    pub anonymity: Anonymity,
+    pub opens_at: Option<NaiveDateTime>,
+    pub closes_at: Option<NaiveDateTime>,
+    pub reminder_max: i32,
+    pub reminder_interval_days: i32,
+    pub email_retention_days: i32,
+    /// Only services of these types (empty: all active services).
+    pub service_types: Vec<ServiceType>,
+}
+
+/// A problem with a request, naming the field.
+#[derive(Debug, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct Invalid {
+    pub field: &'static str,
+    pub message: String,
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> anyhow::Error {
+    Invalid {
+        field,
+        message: message.into(),
+    }
+    .into()
+}
+
+/// Creates a draft wave and freezes its services. One transaction.
+pub fn create(conn: &mut DbConn, spec: &WaveSpec, actor: &Actor) -> anyhow::Result<Wave> {
+    if spec.name.trim().is_empty() {
+        return Err(invalid("name", "give the wave a name"));
+    }
+    if !(0..=10).contains(&spec.reminder_max) {
+        return Err(invalid("reminders", "between 0 and 10"));
+    }
+    if !(0..=90).contains(&spec.reminder_interval_days) {
+        return Err(invalid("reminder_days", "between 0 and 90"));
+    }
+    if !(0..=3650).contains(&spec.email_retention_days) {
+        return Err(invalid("retention_days", "between 0 and 3650"));
+    }
+    if let (Some(o), Some(c)) = (spec.opens_at, spec.closes_at)
+        && c <= o
+    {
+        return Err(invalid("closes", "must be after the opening date"));
+    }
+    conn.transaction(|conn| {
+        InstrumentRow::find(conn, &spec.instrument)
+            .optional()?
+            .ok_or_else(|| invalid("instrument", "no such instrument version"))?;
+        let now = db::now();
+        let id = WaveId::generate();
+        Wave::insert(
+            conn,
+            &NewWave {
+                id: id.clone(),
+                name: spec.name.trim().to_owned(),
+                instrument_id: spec.instrument.clone(),
+                status: WaveStatus::Draft,
+                anonymity: spec.anonymity,
+                opens_at: spec.opens_at,
+                closes_at: spec.closes_at,
+                reminder_max: spec.reminder_max,
+                reminder_interval_days: spec.reminder_interval_days,
+                email_retention_days: spec.email_retention_days,
+                data_version: 0,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        let frozen: Vec<NewWaveService> = Service::all(conn)?
+            .into_iter()
+            .filter(|s| {
+                s.active
+                    && (spec.service_types.is_empty()
+                        || spec.service_types.contains(&s.service_type))
+            })
+            .map(|s| NewWaveService {
+                wave_id: id.clone(),
+                service_id: s.id,
+                service_code: s.code,
+                service_name: s.name,
+                service_type: s.service_type,
+                size_band: s.size_band,
+                organisation_id: s.organisation_id,
+                municipality_id: s.municipality_id,
+                county_id: s.county_id,
+                health_region_id: s.health_region_id,
+            })
+            .collect();
+        if frozen.is_empty() {
+            return Err(invalid(
+                "services",
+                "no active services match; import a catalogue first",
+            ));
+        }
+        WaveService::insert_all(conn, &frozen)?;
+        audit::record(
+            conn,
+            actor,
+            "wave.create",
+            Some(("wave", id.as_str())),
+            Some(json!({"name": spec.name, "services": frozen.len(), "anonymity": spec.anonymity})),
+        )?;
+        Ok(Wave::find(conn, &id)?)
+    })
+}
+
+/// Finds a wave by id or by exact name.
+pub fn find(conn: &mut DbConn, reference: &str) -> anyhow::Result<Wave> {
+    if let Some(w) = Wave::find(conn, &WaveId::from_string(reference)).optional()? {
+        return Ok(w);
+    }
+    let mut named: Vec<Wave> = Wave::all(conn)?
+        .into_iter()
+        .filter(|w| w.name == reference)
+        .collect();
+    match named.len() {
+        1 => Ok(named.remove(0)),
+        0 => Err(invalid(
+            "wave",
+            format!("no wave with id or name {reference:?}"),
+        )),
+        _ => Err(invalid(
+            "wave",
+            format!("several waves are called {reference:?}; use the id"),
+        )),
+    }
+}
+
+fn transition(
+    conn: &mut DbConn,
+    wave: &WaveId,
+    from: WaveStatus,
+    to: WaveStatus,
+    actor: &Actor,
+) -> anyhow::Result<Wave> {
+    conn.transaction(|conn| {
+        let current = Wave::find(conn, wave)?;
+        if current.status != from {
+            return Err(invalid(
+                "status",
+                format!("the wave is {}, so it cannot become {to}", current.status),
+            ));
+        }
+        let now = db::now();
+        let mut changes = WaveChanges {
+            status: Some(to),
+            updated_at: Some(now),
+            ..Default::default()
+        };
+        match to {
+            WaveStatus::Open => changes.opened_at = Some(Some(now)),
+            WaveStatus::Closed => changes.closed_at = Some(Some(now)),
+            WaveStatus::Draft => {}
+        }
+        Wave::update(conn, wave, &changes)?;
+        audit::record(
+            conn,
+            actor,
+            &format!(
+                "wave.{}",
+                if to == WaveStatus::Open {
+                    "open"
+                } else {
+                    "close"
+                }
+            ),
+            Some(("wave", wave.as_str())),
+            None,
+        )?;
+        Ok(Wave::find(conn, wave)?)
+    })
+}
+
+pub fn open(conn: &mut DbConn, wave: &WaveId, actor: &Actor) -> anyhow::Result<Wave> {
+    transition(conn, wave, WaveStatus::Draft, WaveStatus::Open, actor)
+}
+
+pub fn close(conn: &mut DbConn, wave: &WaveId, actor: &Actor) -> anyhow::Result<Wave> {
+    transition(conn, wave, WaveStatus::Open, WaveStatus::Closed, actor)
+}
+
+/// The wave's instrument as pinned at creation.
+pub fn instrument_of(conn: &mut DbConn, wave: &Wave) -> anyhow::Result<SurveyFile> {
+    let row = InstrumentRow::find(conn, &wave.instrument_id)?;
+    crate::instrument::store::load_stored(&row)
+}
+
+/// Link to a questionnaire.
+pub fn link(base_url: &str, token: &str) -> String {
+    format!("{}/s/{token}", base_url.trim_end_matches('/'))
+}
+
+fn text_in<'a>(text: &'a crate::instrument::format::Text, lang: &str) -> &'a str {
+    text.get(lang)
+        .or_else(|| text.values().next())
+        .map_or("", String::as_str)
+}
+
+/// Renders and queues an invitation or reminder message for `token`.
+#[expect(clippy::too_many_arguments, reason = "one message needs all of these")]
+pub fn queue_message(
+    conn: &mut DbConn,
+    kind: &'static str,
+    dedupe_key: String,
+    wave: &Wave,
+    survey: &SurveyFile,
+    invitation: &Invitation,
+    token: &str,
+    base_url: &str,
+) -> anyhow::Result<bool> {
+    let Some(email) = &invitation.email else {
+        return Ok(false);
+    };
+    let service = WaveService::for_wave(conn, &wave.id)?
+        .into_iter()
+        .find(|s| s.service_id == invitation.service_id)
+        .map(|s| s.service_name)
+        .unwrap_or_default();
+    let lang = invitation.language.as_str();
+    let role = survey
+        .roles
+        .get(invitation.role.as_str())
+        .map(|r| text_in(&r.label, lang).to_lowercase())
+        .unwrap_or_default();
+    let data = json!({
+        "title": text_in(&survey.title, lang),
+        "service": service,
+        "role": role,
+        "link": link(base_url, token),
+        "closes": wave.closes_at.map(|c| c.format("%Y-%m-%d").to_string()),
+        "reminder_number": invitation.reminder_count,
+    });
+    let (subject, text, html) = crate::mail::templates::render(kind, lang, &data)?;
+    Ok(crate::mail::enqueue(
+        conn,
+        &crate::mail::Outgoing {
+            kind,
+            dedupe_key,
+            to: email.clone(),
+            language: lang.to_owned(),
+            subject,
+            text,
+            html,
+            wave_id: Some(wave.id.clone()),
+            invitation_id: Some(invitation.id.clone()),
+        },
+        db::now(),
+    )?)
+}
+
+/// Stores a new token for an invitation (every token sent stays valid).
+pub fn add_token(conn: &mut DbConn, invitation: &InvitationId, token: &str) -> QueryResult<()> {
+    diesel::insert_into(schema::invitation_tokens::table)
+        .values((
+            schema::invitation_tokens::token_hash.eq(crate::accounts::token_hash(token)),
+            schema::invitation_tokens::invitation_id.eq(invitation),
+            schema::invitation_tokens::created_at.eq(db::now()),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The invitation a token belongs to.
+pub fn invitation_for_token(conn: &mut DbConn, token: &str) -> QueryResult<Option<Invitation>> {
+    if token.len() != 40 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    let hash = crate::accounts::token_hash(token);
+    let id: Option<String> = schema::invitation_tokens::table
+        .filter(schema::invitation_tokens::token_hash.eq(&hash))
+        .select(schema::invitation_tokens::invitation_id)
+        .first(conn)
+        .optional()?;
+    match id {
+        Some(id) => Ok(Some(Invitation::find(
+            conn,
+            &InvitationId::from_string(id),
+        )?)),
+        None => Ok(None),
+    }
+}
+
+/// Creates one invitation with its first token; returns it and the token.
+pub fn create_invitation(
+    conn: &mut DbConn,
+    keys: &DerivedKeys,
+    wave: &Wave,
+    service: &crate::domain::ServiceId,
+    role: RespondentRole,
+    email: &str,
+    language: &str,
+) -> QueryResult<(Invitation, String)> {
+    let token = crate::crypto::respondent_token();
+    let now = db::now();
+    let id = InvitationId::generate();
+    Invitation::insert(
+        conn,
+        &NewInvitation {
+            id: id.clone(),
+            wave_id: wave.id.clone(),
+            service_id: service.clone(),
+            role,
+            email: Some(email.to_owned()),
+            language: language.to_owned(),
+            token_hash: crate::accounts::token_hash(&token),
+            panel_pseudonym: keys.panel_pseudonym(email),
+            status: InvitationStatus::Pending,
+            expires_at: wave.closes_at,
+            created_at: now,
+            updated_at: now,
+        },
+    )?;
+    add_token(conn, &id, &token)?;
+    Ok((Invitation::find(conn, &id)?, token))
+}
+
+/// Queues reminders for everyone who has not submitted, has had fewer than the wave's
+/// maximum, and was last contacted at least the wave's interval ago. Each reminder
+/// carries a fresh link. Returns how many were queued.
+pub fn remind(
+    conn: &mut DbConn,
+    wave_id: &WaveId,
+    base_url: &str,
+    actor: &Actor,
+) -> anyhow::Result<usize> {
+    conn.transaction(|conn| {
+        let wave = Wave::find(conn, wave_id)?;
+        if wave.status != WaveStatus::Open {
+            return Err(invalid(
+                "status",
+                format!(
+                    "the wave is {}; reminders go out only while it is open",
+                    wave.status
+                ),
+            ));
+        }
+        let survey = instrument_of(conn, &wave)?;
+        let now = db::now();
+        let cutoff = now - chrono::Duration::days(i64::from(wave.reminder_interval_days));
+        let due: Vec<Invitation> = Invitation::for_wave(conn, &wave.id)?
+            .into_iter()
+            .filter(|i| matches!(i.status, InvitationStatus::Sent | InvitationStatus::Started))
+            .filter(|i| i.email.is_some() && i.reminder_count < wave.reminder_max)
+            .filter(|i| {
+                i.last_reminded_at
+                    .or(i.sent_at)
+                    .is_some_and(|t| t <= cutoff)
+            })
+            .collect();
+        let mut queued = 0;
+        for inv in due {
+            let token = crate::crypto::respondent_token();
+            add_token(conn, &inv.id, &token)?;
+            let number = inv.reminder_count + 1;
+            Invitation::update(
+                conn,
+                &inv.id,
+                &InvitationChanges {
+                    reminder_count: Some(number),
+                    last_reminded_at: Some(Some(now)),
+                    updated_at: Some(now),
+                    ..Default::default()
+                },
+            )?;
+            let inv = Invitation {
+                reminder_count: number,
+                ..inv
+            };
+            if queue_message(
+                conn,
+                "reminder",
+                format!("reminder:{}:{number}", inv.id),
+                &wave,
+                &survey,
+                &inv,
+                &token,
+                base_url,
+            )? {
+                queued += 1;
+            }
+        }
+        audit::record(
+            conn,
+            actor,
+            "wave.remind",
+            Some(("wave", wave.id.as_str())),
+            Some(json!({"queued": queued})),
+        )?;
+        Ok(queued)
+    })
+}
+
+/// Erases e-mail addresses of a closed wave (invitations and outbox); the panel
+/// pseudonyms stay, so the panel can still be followed. `force` skips the retention wait.
+pub fn erase_emails(
+    conn: &mut DbConn,
+    wave_id: &WaveId,
+    force: bool,
+    actor: &Actor,
+) -> anyhow::Result<usize> {
+    conn.transaction(|conn| {
+        let wave = Wave::find(conn, wave_id)?;
+        let Some(closed) = wave.closed_at.filter(|_| wave.status == WaveStatus::Closed) else {
+            return Err(invalid(
+                "status",
+                "e-mail addresses are erased only after the wave has closed",
+            ));
+        };
+        let due = closed + chrono::Duration::days(i64::from(wave.email_retention_days));
+        if !force && db::now() < due {
+            return Err(invalid(
+                "retention_days",
+                format!(
+                    "the retention period ends {}; use --force to erase now",
+                    due.format("%Y-%m-%d")
+                ),
+            ));
+        }
+        let now = db::now();
+        let n = diesel::update(
+            schema::invitations::table
+                .filter(schema::invitations::wave_id.eq(wave_id))
+                .filter(schema::invitations::email.is_not_null()),
+        )
+        .set((
+            schema::invitations::email.eq(None::<String>),
+            schema::invitations::email_erased_at.eq(Some(now)),
+        ))
+        .execute(conn)?;
+        diesel::update(schema::outbox::table.filter(schema::outbox::wave_id.eq(wave_id)))
+            .set((
+                schema::outbox::to_address.eq("[erased]"),
+                schema::outbox::body_text.eq(crate::mail::SCRUBBED),
+                schema::outbox::body_html.eq(crate::mail::SCRUBBED),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            actor,
+            "wave.erase_emails",
+            Some(("wave", wave_id.as_str())),
+            Some(json!({"invitations": n})),
+        )?;
+        Ok(n)
+    })
+}
+
+/// Counts for a wave's status page.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StatusReport {
+    pub wave: Wave,
+    pub services: usize,
+    pub invitations: i64,
+    pub by_status: Vec<(InvitationStatus, i64)>,
+    pub submitted_by_role: Vec<(RespondentRole, i64)>,
+    pub response_rate: Option<f64>,
+    pub outbox: crate::mail::OutboxCounts,
+}
+
+pub fn status(conn: &mut DbConn, wave_id: &WaveId) -> anyhow::Result<StatusReport> {
+    use schema::{invitations as inv, responses as r};
+    let wave = Wave::find(conn, wave_id)?;
+    let services = WaveService::for_wave(conn, wave_id)?.len();
+    let mut by_status = Vec::new();
+    let mut total = 0;
+    for s in InvitationStatus::ALL {
+        let n: i64 = inv::table
+            .filter(inv::wave_id.eq(wave_id))
+            .filter(inv::status.eq(*s))
+            .count()
+            .get_result(conn)?;
+        total += n;
+        by_status.push((*s, n));
+    }
+    let mut submitted_by_role = Vec::new();
+    let mut submitted = 0;
+    for role in RespondentRole::ALL {
+        let n: i64 = r::table
+            .filter(r::wave_id.eq(wave_id))
+            .filter(r::role.eq(*role))
+            .filter(r::submitted_at.is_not_null())
+            .count()
+            .get_result(conn)?;
+        submitted += n;
+        submitted_by_role.push((*role, n));
+    }
+    #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
+    let response_rate = (total > 0).then(|| submitted as f64 / total as f64);
+    Ok(StatusReport {
+        wave,
+        services,
+        invitations: total,
+        by_status,
+        submitted_by_role,
+        response_rate,
+        outbox: crate::mail::counts(conn, Some(wave_id))?,
+    })
+}

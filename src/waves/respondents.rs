@@ -1,0 +1,212 @@
+//! Respondent lists: `service_code,role,email,language` CSV. The whole file is checked
+//! first and every bad row reported as `FILE:LINE: …`; a good file creates invitations and
+//! queues their messages in one transaction.
+
+use std::collections::{HashMap, HashSet};
+
+use diesel::Connection as _;
+use serde_json::json;
+
+use super::{create_invitation, instrument_of, queue_message};
+use crate::audit::{self, Actor};
+use crate::crypto::DerivedKeys;
+use crate::db::DbConn;
+use crate::domain::{RespondentRole, ServiceId, WaveId, WaveStatus};
+use crate::import::RowError;
+use crate::models::{Invitation, Wave, WaveService};
+
+pub const COLUMNS: &[&str] = &["service_code", "role", "email", "language"];
+
+/// One checked row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Respondent {
+    pub service: ServiceId,
+    pub role: RespondentRole,
+    /// Normalised (trimmed, lower case).
+    pub email: String,
+    pub language: String,
+}
+
+/// Checked rows with their lines, or every problem.
+pub type Parsed = Result<Vec<(u64, Respondent)>, Vec<RowError>>;
+
+/// Checks a respondent CSV against a wave: services must take part in the wave, roles and
+/// languages must exist in its instrument, e-mails must be valid and new to the wave.
+pub fn parse(
+    conn: &mut DbConn,
+    keys: &DerivedKeys,
+    wave: &Wave,
+    data: &[u8],
+) -> anyhow::Result<Parsed> {
+    let survey = instrument_of(conn, wave)?;
+    let services: HashMap<String, ServiceId> = WaveService::for_wave(conn, &wave.id)?
+        .into_iter()
+        .map(|s| (s.service_code, s.service_id))
+        .collect();
+    let existing: HashSet<String> = Invitation::for_wave(conn, &wave.id)?
+        .into_iter()
+        .map(|i| i.panel_pseudonym)
+        .collect();
+
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(data);
+    let mut errors = Vec::new();
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            return Ok(Err(vec![RowError {
+                line: 1,
+                message: format!("cannot read the header: {e}"),
+            }]));
+        }
+    };
+    let header: Vec<&str> = headers.iter().collect();
+    if header != COLUMNS {
+        return Ok(Err(vec![RowError {
+            line: 1,
+            message: format!("the header must be exactly: {}", COLUMNS.join(",")),
+        }]));
+    }
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut out = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = reader.position().line();
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                errors.push(RowError {
+                    line: e.position().map_or(line, csv::Position::line),
+                    message: format!("unreadable row: {e}"),
+                });
+                continue;
+            }
+        }
+        let line = record.position().map_or(line, csv::Position::line);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        if record.len() != COLUMNS.len() {
+            errors.push(RowError {
+                line,
+                message: format!("expected {} fields, found {}", COLUMNS.len(), record.len()),
+            });
+            continue;
+        }
+        let mut problems = Vec::new();
+        let service = services.get(&record[0]).cloned();
+        if service.is_none() {
+            problems.push(format!(
+                "`service_code` {:?} does not take part in this wave",
+                &record[0]
+            ));
+        }
+        let role = RespondentRole::parse(&record[1])
+            .map_err(|e| problems.push(format!("`role`: {e}")))
+            .ok();
+        if let Some(r) = role
+            && !survey.roles.contains_key(r.as_str())
+        {
+            problems.push(format!("`role`: the instrument has no {r} form"));
+        }
+        let email = crate::accounts::normalise_email(&record[2])
+            .map_err(|e| problems.push(format!("`email`: {e}")))
+            .ok();
+        let language = record[3].to_lowercase();
+        if !survey.languages.contains(&language) {
+            problems.push(format!(
+                "`language` {:?}: the questionnaire is offered in {}",
+                &record[3],
+                survey.languages.join(", ")
+            ));
+        }
+        if let Some(e) = &email {
+            if let Some(first) = seen.get(e) {
+                problems.push(format!("`email` {e} already appears on line {first}"));
+            } else if existing.contains(&keys.panel_pseudonym(e)) {
+                problems.push(format!("`email` {e} is already invited to this wave"));
+            } else {
+                seen.insert(e.clone(), line);
+            }
+        }
+        match (service, role, email) {
+            (Some(service), Some(role), Some(email)) if problems.is_empty() => {
+                out.push((
+                    line,
+                    Respondent {
+                        service,
+                        role,
+                        email,
+                        language,
+                    },
+                ));
+            }
+            _ => errors.push(RowError {
+                line,
+                message: problems.join("; "),
+            }),
+        }
+    }
+    if out.is_empty() && errors.is_empty() {
+        errors.push(RowError {
+            line: 2,
+            message: "the file has a header but no respondents".into(),
+        });
+    }
+    Ok(if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    })
+}
+
+/// Creates the invitations and queues their messages, in one transaction. The wave must be
+/// open: invitations go out at once.
+pub fn invite(
+    conn: &mut DbConn,
+    keys: &DerivedKeys,
+    wave_id: &WaveId,
+    respondents: &[(u64, Respondent)],
+    base_url: &str,
+    actor: &Actor,
+) -> anyhow::Result<usize> {
+    conn.transaction(|conn| {
+        let wave = Wave::find(conn, wave_id)?;
+        if wave.status != WaveStatus::Open {
+            anyhow::bail!(super::Invalid {
+                field: "status",
+                message: format!(
+                    "the wave is {}; open it first, invitations are sent at once",
+                    wave.status
+                )
+            });
+        }
+        let survey = instrument_of(conn, &wave)?;
+        for (_, r) in respondents {
+            let (invitation, token) =
+                create_invitation(conn, keys, &wave, &r.service, r.role, &r.email, &r.language)?;
+            queue_message(
+                conn,
+                "invitation",
+                format!("invitation:{}", invitation.id),
+                &wave,
+                &survey,
+                &invitation,
+                &token,
+                base_url,
+            )?;
+        }
+        audit::record(
+            conn,
+            actor,
+            "wave.invite",
+            Some(("wave", wave.id.as_str())),
+            Some(json!({"invitations": respondents.len()})),
+        )?;
+        Ok(respondents.len())
+    })
+}

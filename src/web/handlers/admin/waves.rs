@@ -1,0 +1,322 @@
+//! Running waves from the browser: list, create, status, open, close, invite (paste the
+//! respondent CSV), remind.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::domain::{Anonymity, InstrumentId, RespondentRole, WaveId};
+use crate::import::ImportErrors;
+use crate::models::{InstrumentRow, Wave};
+use crate::waves::{self, WaveSpec, respondents};
+use crate::web::errors::{AppError, AppResult};
+use crate::web::security::{CsrfForm, Ctx};
+use crate::web::{AppState, templates, with_conn};
+
+fn field_error(e: &anyhow::Error) -> Option<String> {
+    e.downcast_ref::<waves::Invalid>().map(ToString::to_string)
+}
+
+async fn render_list(
+    state: &web::Data<AppState>,
+    ctx: &Ctx,
+    status: StatusCode,
+    error: Option<String>,
+) -> AppResult<HttpResponse> {
+    let (list, instruments) = with_conn(state, |conn| {
+        Ok((Wave::all(conn)?, InstrumentRow::all(conn)?))
+    })
+    .await?;
+    let rows: Vec<_> = list
+        .iter()
+        .map(|w| json!({"id": w.id, "name": w.name, "status": w.status.as_str(), "anonymity": w.anonymity.as_str(),
+                        "created": w.created_at.format("%Y-%m-%d").to_string()}))
+        .collect();
+    let instruments: Vec<_> = instruments
+        .iter()
+        .rev()
+        .map(|i| json!({"id": i.id, "label": format!("{} {}", i.survey_id, i.version)}))
+        .collect();
+    templates::page_with_status(
+        status,
+        "admin_waves",
+        ctx,
+        json!({"page_title": "Waves · samskap", "waves": rows, "instruments": instruments, "error": error}),
+    )
+}
+
+/// `GET /admin/waves`
+pub async fn list(state: web::Data<AppState>, ctx: Ctx) -> AppResult<HttpResponse> {
+    render_list(&state, &ctx, StatusCode::OK, None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreateForm {
+    name: String,
+    instrument: String,
+    anonymity: String,
+    #[serde(default)]
+    closes: String,
+    reminders: String,
+    reminder_days: String,
+    retention_days: String,
+}
+
+fn number(field: &'static str, v: &str) -> Result<i32, String> {
+    v.trim()
+        .parse()
+        .map_err(|_| format!("{field}: enter a whole number"))
+}
+
+/// `POST /admin/waves`
+pub async fn create(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<CreateForm>,
+) -> AppResult<HttpResponse> {
+    let parsed = (|| -> Result<WaveSpec, String> {
+        let closes_at = match form.closes.trim() {
+            "" => None,
+            d => Some(
+                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                    .map_err(|_| format!("closes: {d:?} is not a date (YYYY-MM-DD)"))?
+                    .and_hms_opt(23, 59, 59)
+                    .ok_or("closes: invalid date")?,
+            ),
+        };
+        Ok(WaveSpec {
+            name: form.name.clone(),
+            instrument: InstrumentId::from_string(form.instrument.clone()),
+            anonymity: Anonymity::parse(&form.anonymity).map_err(|e| format!("anonymity: {e}"))?,
+            opens_at: None,
+            closes_at,
+            reminder_max: number("reminders", &form.reminders)?,
+            reminder_interval_days: number("reminder_days", &form.reminder_days)?,
+            email_retention_days: number("retention_days", &form.retention_days)?,
+            service_types: Vec::new(),
+        })
+    })();
+    let spec = match parsed {
+        Ok(s) => s,
+        Err(e) => return render_list(&state, &ctx, StatusCode::BAD_REQUEST, Some(e)).await,
+    };
+    let actor = ctx.actor();
+    let created = with_conn(&state, move |conn| {
+        Ok(waves::create(conn, &spec, &actor)
+            .map_err(|e| field_error(&e).unwrap_or_else(|| format!("{e:#}"))))
+    })
+    .await?;
+    match created {
+        Ok(w) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, format!("/admin/waves/{}", w.id)))
+            .finish()),
+        Err(e) => render_list(&state, &ctx, StatusCode::BAD_REQUEST, Some(e)).await,
+    }
+}
+
+async fn render_wave(
+    state: &web::Data<AppState>,
+    ctx: &Ctx,
+    id: WaveId,
+    status: StatusCode,
+    extra: serde_json::Value,
+) -> AppResult<HttpResponse> {
+    let report = with_conn(state, move |conn| match Wave::find(conn, &id) {
+        Ok(_) => Ok(waves::status(conn, &id)?),
+        Err(diesel::result::Error::NotFound) => Err(AppError::NotFound),
+        Err(e) => Err(e.into()),
+    })
+    .await?;
+    let mut data = json!({
+        "page_title": format!("{} · samskap", report.wave.name),
+        "wave": {"id": report.wave.id, "name": report.wave.name, "status": report.wave.status.as_str(), "anonymity": report.wave.anonymity.as_str(),
+                 "closes": report.wave.closes_at.map(|c| c.format("%Y-%m-%d").to_string()),
+                 "reminders": report.wave.reminder_max, "reminder_days": report.wave.reminder_interval_days,
+                 "is_draft": report.wave.status == crate::domain::WaveStatus::Draft, "is_open": report.wave.status == crate::domain::WaveStatus::Open},
+        "services": report.services, "invitations": report.invitations,
+        "by_status": report.by_status.iter().map(|(s, n)| json!({"status": s.as_str(), "count": n})).collect::<Vec<_>>(),
+        "submitted": report.submitted_by_role.iter().map(|(r, n)| json!({"role": r.as_str(), "count": n})).collect::<Vec<_>>(),
+        "rate": report.response_rate.map(|r| format!("{:.0} %", r * 100.0)),
+        "outbox": report.outbox, "errors": [], "message": null, "csv": "",
+        "roles": RespondentRole::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+    });
+    if let (Some(d), Some(e)) = (data.as_object_mut(), extra.as_object()) {
+        d.extend(e.clone());
+    }
+    templates::page_with_status(status, "admin_wave", ctx, data)
+}
+
+/// `GET /admin/waves/{id}`
+pub async fn show(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    render_wave(
+        &state,
+        &ctx,
+        WaveId::from_string(path.into_inner()),
+        StatusCode::OK,
+        json!({}),
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Empty {}
+
+async fn transition(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    id: WaveId,
+    open: bool,
+) -> AppResult<HttpResponse> {
+    let actor = ctx.actor();
+    let target = id.clone();
+    let result = with_conn(&state, move |conn| {
+        let r = if open {
+            waves::open(conn, &target, &actor)
+        } else {
+            waves::close(conn, &target, &actor)
+        };
+        Ok(r.map(drop)
+            .map_err(|e| field_error(&e).unwrap_or_else(|| format!("{e:#}"))))
+    })
+    .await?;
+    match result {
+        Ok(()) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, format!("/admin/waves/{id}")))
+            .finish()),
+        Err(e) => {
+            render_wave(
+                &state,
+                &ctx,
+                id,
+                StatusCode::BAD_REQUEST,
+                json!({"errors": [e]}),
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /admin/waves/{id}/open`
+pub async fn open(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<String>,
+    _f: CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    transition(state, ctx, WaveId::from_string(path.into_inner()), true).await
+}
+
+/// `POST /admin/waves/{id}/close`
+pub async fn close(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<String>,
+    _f: CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    transition(state, ctx, WaveId::from_string(path.into_inner()), false).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InviteForm {
+    csv: String,
+}
+
+/// `POST /admin/waves/{id}/invite`: the pasted respondent list; every bad row is listed
+/// by line and nothing is written.
+pub async fn invite(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<InviteForm>,
+) -> AppResult<HttpResponse> {
+    let id = WaveId::from_string(path.into_inner());
+    let (keys, actor, base) = (state.keys.clone(), ctx.actor(), state.base_url.clone());
+    let target = id.clone();
+    let csv = form.csv.clone();
+    let result = with_conn(&state, move |conn| {
+        let wave = Wave::find(conn, &target)?;
+        match respondents::parse(conn, &keys, &wave, csv.as_bytes())? {
+            Err(rows) => Ok(Err(ImportErrors {
+                file: "csv".into(),
+                errors: rows,
+            }
+            .to_string()
+            .lines()
+            .map(str::to_owned)
+            .collect::<Vec<_>>())),
+            Ok(list) => match respondents::invite(conn, &keys, &target, &list, &base, &actor) {
+                Ok(n) => Ok(Ok(n)),
+                Err(e) => Ok(Err(vec![
+                    field_error(&e).unwrap_or_else(|| format!("{e:#}")),
+                ])),
+            },
+        }
+    })
+    .await?;
+    match result {
+        Ok(n) => {
+            render_wave(
+                &state,
+                &ctx,
+                id,
+                StatusCode::OK,
+                json!({"message": format!("{n} invitations created and queued.")}),
+            )
+            .await
+        }
+        Err(errors) => {
+            render_wave(
+                &state,
+                &ctx,
+                id,
+                StatusCode::BAD_REQUEST,
+                json!({"errors": errors, "csv": form.csv}),
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /admin/waves/{id}/remind`
+pub async fn remind(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<String>,
+    _f: CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    let id = WaveId::from_string(path.into_inner());
+    let (actor, base) = (ctx.actor(), state.base_url.clone());
+    let target = id.clone();
+    let result = with_conn(&state, move |conn| {
+        Ok(waves::remind(conn, &target, &base, &actor)
+            .map_err(|e| field_error(&e).unwrap_or_else(|| format!("{e:#}"))))
+    })
+    .await?;
+    match result {
+        Ok(n) => {
+            render_wave(
+                &state,
+                &ctx,
+                id,
+                StatusCode::OK,
+                json!({"message": format!("{n} reminders queued.")}),
+            )
+            .await
+        }
+        Err(e) => {
+            render_wave(
+                &state,
+                &ctx,
+                id,
+                StatusCode::BAD_REQUEST,
+                json!({"errors": [e]}),
+            )
+            .await
+        }
+    }
+}

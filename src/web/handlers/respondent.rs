@@ -1,0 +1,558 @@
+//! The questionnaire at `/s/{token}`: works without JavaScript; consent, one page per
+//! phase, context questions, review, submit; save as you go; withdraw.
+
+mod ui;
+
+use std::collections::{BTreeMap, HashMap};
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::instrument::format::ContextKind;
+use crate::questionnaire::{self as q, Link, LinkState, PageItem, Stored};
+use crate::web::errors::{AppError, AppResult};
+use crate::web::security::{CsrfForm, Ctx};
+use crate::web::{AppState, templates, with_conn};
+
+pub use ui::words;
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    page: Option<String>,
+    lang: Option<String>,
+}
+
+fn pick_lang(link: &Link, requested: Option<&str>) -> String {
+    requested
+        .filter(|l| link.survey.languages.iter().any(|x| x == l))
+        .map_or_else(|| link.language().to_owned(), str::to_owned)
+}
+
+fn message_page(
+    ctx: &Ctx,
+    status: StatusCode,
+    lang: &str,
+    key: &str,
+    token: Option<&str>,
+) -> AppResult<HttpResponse> {
+    let w = words(lang);
+    templates::page_with_status(
+        status,
+        "s_message",
+        ctx,
+        json!({
+            "page_title": w[format!("{key}_title")].clone(), "page_lang": lang, "respondent": true, "w": w,
+            "title": w[format!("{key}_title")].clone(), "body": w[format!("{key}_body")].clone(),
+            "withdraw_href": token.map(|t| format!("/s/{t}/withdraw?lang={lang}")),
+        }),
+    )
+}
+
+/// Pages other than the questionnaire itself, for every state but "active".
+fn state_page(
+    ctx: &Ctx,
+    state: &LinkState,
+    token: &str,
+    lang: Option<&str>,
+) -> Option<AppResult<HttpResponse>> {
+    let l = |link: &Link| pick_lang(link, lang);
+    Some(match state {
+        LinkState::Unknown => message_page(
+            ctx,
+            StatusCode::NOT_FOUND,
+            lang.unwrap_or("nb"),
+            "unknown",
+            None,
+        ),
+        LinkState::NotOpen(link) => {
+            message_page(ctx, StatusCode::FORBIDDEN, &l(link), "notopen", None)
+        }
+        LinkState::Closed(link) => message_page(ctx, StatusCode::GONE, &l(link), "closed", None),
+        LinkState::Expired(link) => message_page(ctx, StatusCode::GONE, &l(link), "expired", None),
+        LinkState::Withdrawn(link) => {
+            message_page(ctx, StatusCode::GONE, &l(link), "withdrawn", None)
+        }
+        LinkState::Submitted(link) => {
+            message_page(ctx, StatusCode::OK, &l(link), "submitted", Some(token))
+        }
+        LinkState::Active(_) => return None,
+    })
+}
+
+/// View model of one item, with its current (or just entered) value and error.
+fn item_view(
+    link: &Link,
+    item: PageItem<'_>,
+    lang: &str,
+    value: &str,
+    error: Option<&String>,
+) -> Value {
+    let role = link.role();
+    let text = q::question_text(item, role, lang);
+    let base = |kind: &str| json!({"code": item.code(), "text": text, "kind": kind, "value": value, "error": error, "id": format!("item-{}", item.code())});
+    match item {
+        PageItem::Scored(i) => {
+            let scale = link.survey.scales.get(&i.scale);
+            let mut options: Vec<Value> = scale
+                .map(|s| {
+                    s.points
+                        .iter()
+                        .map(|p| json!({"value": p.value.to_string(), "label": q::text(&p.label, lang), "hint": q::text(&p.description, lang), "checked": value == p.value.to_string()}))
+                        .collect()
+                })
+                .unwrap_or_default();
+            options.extend(scale.into_iter().flat_map(|s| &s.missing).map(|m| json!({"value": m.code, "label": q::text(&m.label, lang), "hint": "", "checked": value == m.code, "missing": true})));
+            let mut v = base("choice");
+            v["options"] = Value::Array(options);
+            v
+        }
+        PageItem::Context(c) => {
+            let help = q::text(&c.help, lang);
+            let extra: Vec<Value> = c.extra_codes.iter().map(|e| json!({"value": e.code, "label": q::text(&e.label, lang), "checked": value == e.code, "hint": ""})).collect();
+            let mut v = match c.kind {
+                ContextKind::SingleChoice => {
+                    let mut v = base("choice");
+                    v["options"] = c.options.iter().map(|o| json!({"value": o.code, "label": q::text(&o.label, lang), "hint": "", "checked": value == o.code})).chain(extra).collect();
+                    v
+                }
+                ContextKind::YesNo => {
+                    let w = words(lang);
+                    let mut v = base("choice");
+                    v["options"] = json!([
+                        {"value": "yes", "label": w["yes"], "hint": "", "checked": value == "yes" || value == "1"},
+                        {"value": "no", "label": w["no"], "hint": "", "checked": value == "no" || value == "0"},
+                    ]);
+                    v
+                }
+                ContextKind::Rating => {
+                    let low = c.low_label.as_ref().map_or("", |t| q::text(t, lang));
+                    let high = c.high_label.as_ref().map_or("", |t| q::text(t, lang));
+                    let mut v = base("choice");
+                    v["options"] = (1..=5)
+                        .map(|n| {
+                            let hint = match n { 1 => low, 5 => high, _ => "" };
+                            json!({"value": n.to_string(), "label": n.to_string(), "hint": hint, "checked": value == n.to_string()})
+                        })
+                        .collect();
+                    v
+                }
+                ContextKind::Integer
+                | ContextKind::Number
+                | ContextKind::Year
+                | ContextKind::Percentage => {
+                    let mut v = base("number");
+                    v["inputmode"] = json!(if c.kind == ContextKind::Number
+                        || c.kind == ContextKind::Percentage
+                    {
+                        "decimal"
+                    } else {
+                        "numeric"
+                    });
+                    v["extra_checked"] = json!(extra.iter().any(|e| e["checked"] == true));
+                    v["extra"] = Value::Array(extra);
+                    v["suffix"] = json!(if c.kind == ContextKind::Percentage {
+                        "%"
+                    } else {
+                        ""
+                    });
+                    v
+                }
+            };
+            v["help"] = json!(help);
+            v
+        }
+    }
+}
+
+fn progress(pages: &[String], current: &str) -> Value {
+    let index = pages.iter().position(|p| p == current).unwrap_or(0);
+    json!({"current": index + 1, "total": pages.len()})
+}
+
+fn page_title(link: &Link, page: &str, lang: &str) -> String {
+    if page == "context" {
+        return words(lang)["context_title"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+    }
+    link.survey
+        .phases
+        .iter()
+        .find(|p| p.code == page)
+        .map(|p| q::text(&p.title, lang).to_owned())
+        .unwrap_or_default()
+}
+
+#[expect(clippy::too_many_arguments, reason = "a page needs all of these")]
+fn render_question_page(
+    ctx: &Ctx,
+    status: StatusCode,
+    link: &Link,
+    token: &str,
+    page: &str,
+    lang: &str,
+    values: &BTreeMap<String, String>,
+    errors: &HashMap<String, String>,
+) -> AppResult<HttpResponse> {
+    let pages = q::pages(&link.survey, link.role());
+    let w = words(lang);
+    let items: Vec<Value> = q::items_on(&link.survey, link.role(), page)
+        .into_iter()
+        .map(|i| {
+            item_view(
+                link,
+                i,
+                lang,
+                values.get(i.code()).map_or("", String::as_str),
+                errors.get(i.code()),
+            )
+        })
+        .collect();
+    let error_list: Vec<Value> = q::items_on(&link.survey, link.role(), page)
+        .into_iter()
+        .filter_map(|i| errors.get(i.code()).map(|e| json!({"href": format!("#item-{}", i.code()), "text": format!("{}: {e}", q::question_text(i, link.role(), lang))})))
+        .collect();
+    let description = link
+        .survey
+        .phases
+        .iter()
+        .find(|p| p.code == page)
+        .map(|p| q::text(&p.description, lang).to_owned())
+        .unwrap_or_default();
+    templates::page_with_status(
+        status,
+        "s_page",
+        ctx,
+        json!({
+            "page_title": format!("{} · {}", page_title(link, page, lang), q::text(&link.survey.title, lang)),
+            "page_lang": lang, "respondent": true, "w": w,
+            "survey_title": q::text(&link.survey.title, lang),
+            "heading": page_title(link, page, lang), "description": description,
+            "progress": progress(&pages, page), "page": page, "token": token, "lang": lang,
+            "items": items, "errors": error_list, "has_errors": !errors.is_empty(),
+            "switch_href": format!("/s/{token}?page={page}&lang={}", w["other_lang"].as_str().unwrap_or("en")),
+            "withdraw_href": format!("/s/{token}/withdraw?lang={lang}"),
+        }),
+    )
+}
+
+fn render_consent(
+    ctx: &Ctx,
+    status: StatusCode,
+    link: &Link,
+    token: &str,
+    lang: &str,
+    error: bool,
+) -> AppResult<HttpResponse> {
+    let w = words(lang);
+    let pages = q::pages(&link.survey, link.role());
+    let role = link.survey.roles.get(link.role());
+    templates::page_with_status(
+        status,
+        "s_consent",
+        ctx,
+        json!({
+            "page_title": q::text(&link.survey.title, lang), "page_lang": lang, "respondent": true, "w": w,
+            "survey_title": q::text(&link.survey.title, lang), "description": q::text(&link.survey.description, lang),
+            "intro": role.map_or("", |r| q::text(&r.intro, lang)),
+            "progress": progress(&pages, "consent"), "token": token, "lang": lang, "error": error,
+            "switch_href": format!("/s/{token}?lang={}", w["other_lang"].as_str().unwrap_or("en")),
+            "withdraw_href": format!("/s/{token}/withdraw?lang={lang}"),
+        }),
+    )
+}
+
+fn render_review(
+    ctx: &Ctx,
+    link: &Link,
+    token: &str,
+    lang: &str,
+    answers: &BTreeMap<String, Stored>,
+) -> AppResult<HttpResponse> {
+    let w = words(lang);
+    let pages = q::pages(&link.survey, link.role());
+    let sections: Vec<Value> = pages
+        .iter()
+        .filter(|p| *p != "consent" && *p != "review")
+        .map(|p| {
+            let rows: Vec<Value> = q::items_on(&link.survey, link.role(), p)
+                .into_iter()
+                .map(|i| {
+                    let view = item_view(link, i, lang, &answers.get(i.code()).map(Stored::raw).unwrap_or_default(), None);
+                    let label = view["options"].as_array().and_then(|o| o.iter().find(|x| x["checked"] == true)).map(|o| o["label"].clone());
+                    let shown = label.unwrap_or_else(|| json!(answers.get(i.code()).map(Stored::raw).filter(|s| !s.is_empty())));
+                    json!({"code": i.code(), "text": q::question_text(i, link.role(), lang), "answer": shown})
+                })
+                .collect();
+            json!({"page": p, "title": page_title(link, p, lang), "rows": rows, "href": format!("/s/{token}?page={p}&lang={lang}")})
+        })
+        .collect();
+    templates::page(
+        "s_review",
+        ctx,
+        json!({
+            "page_title": format!("{} · {}", w["review_title"].as_str().unwrap_or_default(), q::text(&link.survey.title, lang)),
+            "page_lang": lang, "respondent": true, "w": w, "survey_title": q::text(&link.survey.title, lang),
+            "progress": progress(&pages, "review"), "token": token, "lang": lang, "sections": sections,
+            "back_page": pages.get(pages.len().saturating_sub(2)).cloned(),
+            "switch_href": format!("/s/{token}?page=review&lang={}", w["other_lang"].as_str().unwrap_or("en")),
+            "withdraw_href": format!("/s/{token}/withdraw?lang={lang}"),
+        }),
+    )
+}
+
+async fn resolve(state: &web::Data<AppState>, token: String) -> AppResult<LinkState> {
+    let keys = state.keys.clone();
+    with_conn(state, move |conn| Ok(q::open_link(conn, &keys, &token)?)).await
+}
+
+/// `GET /s/{token}`
+pub async fn show(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
+    let token = path.into_inner();
+    let link_state = resolve(&state, token.clone()).await?;
+    if let Some(page) = state_page(&ctx, &link_state, &token, query.lang.as_deref()) {
+        return page;
+    }
+    let LinkState::Active(link) = link_state else {
+        return Err(AppError::NotFound);
+    };
+    let lang = pick_lang(&link, query.lang.as_deref());
+    let Some(response) = &link.response else {
+        return render_consent(&ctx, StatusCode::OK, &link, &token, &lang, false);
+    };
+    let pages = q::pages(&link.survey, link.role());
+    let page = query
+        .page
+        .clone()
+        .or_else(|| response.current_page.clone())
+        .filter(|p| pages.contains(p) && p != "consent")
+        .unwrap_or_else(|| pages[1].clone());
+    let rid = response.id.clone();
+    let answers = with_conn(&state, move |conn| Ok(q::answers_of(conn, &rid)?)).await?;
+    if page == "review" {
+        return render_review(&ctx, &link, &token, &lang, &answers);
+    }
+    let values: BTreeMap<String, String> =
+        answers.iter().map(|(k, v)| (k.clone(), v.raw())).collect();
+    render_question_page(
+        &ctx,
+        StatusCode::OK,
+        &link,
+        &token,
+        &page,
+        &lang,
+        &values,
+        &HashMap::new(),
+    )
+}
+
+/// `POST /s/{token}`: consent, save a page (and go on or back), or submit.
+#[expect(clippy::implicit_hasher, reason = "an extractor, the hasher is ours")]
+pub async fn post(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<HashMap<String, String>>,
+) -> AppResult<HttpResponse> {
+    let token = path.into_inner();
+    let link_state = resolve(&state, token.clone()).await?;
+    if let Some(page) = state_page(
+        &ctx,
+        &link_state,
+        &token,
+        form.get("lang").map(String::as_str),
+    ) {
+        return page;
+    }
+    let LinkState::Active(link) = link_state else {
+        return Err(AppError::NotFound);
+    };
+    let lang = pick_lang(&link, form.get("lang").map(String::as_str));
+    let page = form.get("page").cloned().unwrap_or_default();
+    let action = form
+        .get("action")
+        .map_or("continue", String::as_str)
+        .to_owned();
+    let pages = q::pages(&link.survey, link.role());
+    let go = |to: &str| {
+        Ok(HttpResponse::SeeOther()
+            .insert_header((
+                header::LOCATION,
+                format!("/s/{token}?page={to}&lang={lang}"),
+            ))
+            .finish())
+    };
+
+    if page == "consent" {
+        if form.get("consent").map(String::as_str) != Some("yes") {
+            return render_consent(
+                &ctx,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &link,
+                &token,
+                &lang,
+                true,
+            );
+        }
+        let (keys, l, t, lg) = (
+            state.keys.clone(),
+            link.clone(),
+            token.clone(),
+            lang.clone(),
+        );
+        with_conn(&state, move |conn| {
+            Ok(q::consent(conn, &keys, &l, &t, &lg)?)
+        })
+        .await?;
+        return go(&pages[1]);
+    }
+    let Some(response) = link.response.clone() else {
+        return render_consent(
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &link,
+            &token,
+            &lang,
+            true,
+        );
+    };
+    if page == "review" {
+        if action == "submit" {
+            let (l, rid) = (link.clone(), response.id.clone());
+            with_conn(&state, move |conn| Ok(q::submit(conn, &l, &rid)?)).await?;
+            let w = words(&lang);
+            return templates::page(
+                "s_message",
+                &ctx,
+                json!({"page_title": w["thanks_title"], "page_lang": lang, "respondent": true, "w": w, "title": w["thanks_title"], "body": w["thanks_body"], "withdraw_href": format!("/s/{token}/withdraw?lang={lang}")}),
+            );
+        }
+        return go(&pages[pages.len() - 2]);
+    }
+    let Some(index) = pages.iter().position(|p| *p == page) else {
+        return Err(AppError::BadRequest {
+            field: Some("page".into()),
+            message: format!("{page:?} is not a page of this questionnaire"),
+        });
+    };
+
+    // Check every item on the page; save the good ones, report the rest.
+    let mut good = Vec::new();
+    let mut errors = HashMap::new();
+    let mut values = BTreeMap::new();
+    for item in q::items_on(&link.survey, link.role(), &page) {
+        // An extra code (e.g. "never") ticked beside a number wins over the number.
+        let raw = form
+            .get(&format!("{}__code", item.code()))
+            .filter(|c| !c.is_empty())
+            .or_else(|| form.get(item.code()))
+            .cloned()
+            .unwrap_or_default();
+        match q::parse_answer(&link.survey, item, &raw, &lang) {
+            Ok(stored) => {
+                // Radios left empty keep what was saved; a cleared text field clears it.
+                let is_text = matches!(item, PageItem::Context(c) if matches!(c.kind, ContextKind::Integer | ContextKind::Number | ContextKind::Year | ContextKind::Percentage));
+                if stored.is_some() || (is_text && form.contains_key(item.code())) {
+                    good.push((item.code().to_owned(), stored));
+                }
+            }
+            Err(message) => {
+                errors.insert(item.code().to_owned(), message);
+            }
+        }
+        values.insert(item.code().to_owned(), raw);
+    }
+    let (wave, rid, p, lg) = (
+        link.wave.clone(),
+        response.id.clone(),
+        page.clone(),
+        lang.clone(),
+    );
+    let saved = with_conn(&state, move |conn| {
+        q::save(conn, &wave, &rid, &good, Some(&p), &lg)?;
+        Ok(q::answers_of(conn, &rid)?)
+    })
+    .await?;
+    if !errors.is_empty() {
+        // Show what was typed for the bad fields, and what is stored for the rest.
+        let mut shown: BTreeMap<String, String> =
+            saved.iter().map(|(k, v)| (k.clone(), v.raw())).collect();
+        for code in errors.keys() {
+            shown.insert(code.clone(), values.get(code).cloned().unwrap_or_default());
+        }
+        return render_question_page(
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &link,
+            &token,
+            &page,
+            &lang,
+            &shown,
+            &errors,
+        );
+    }
+    let target = if action == "back" {
+        index.saturating_sub(1).max(1)
+    } else {
+        (index + 1).min(pages.len() - 1)
+    };
+    go(&pages[target])
+}
+
+/// `GET /s/{token}/withdraw`: asks to confirm.
+pub async fn withdraw_form(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
+    let token = path.into_inner();
+    let link = match resolve(&state, token.clone()).await? {
+        LinkState::Active(link) | LinkState::Submitted(link) | LinkState::Expired(link) => link,
+        other => {
+            return state_page(&ctx, &other, &token, query.lang.as_deref())
+                .unwrap_or(Err(AppError::NotFound));
+        }
+    };
+    let lang = pick_lang(&link, query.lang.as_deref());
+    let w = words(&lang);
+    templates::page(
+        "s_withdraw",
+        &ctx,
+        json!({"page_title": w["withdraw_title"], "page_lang": lang, "respondent": true, "w": w, "token": token, "lang": lang}),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WithdrawForm {
+    lang: Option<String>,
+}
+
+/// `POST /s/{token}/withdraw`: deletes the answers.
+pub async fn withdraw(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<WithdrawForm>,
+) -> AppResult<HttpResponse> {
+    let token = path.into_inner();
+    let link = match resolve(&state, token.clone()).await? {
+        LinkState::Active(link) | LinkState::Submitted(link) | LinkState::Expired(link) => link,
+        other => {
+            return state_page(&ctx, &other, &token, form.lang.as_deref())
+                .unwrap_or(Err(AppError::NotFound));
+        }
+    };
+    let lang = pick_lang(&link, form.lang.as_deref());
+    let (keys, l, t) = (state.keys.clone(), link.clone(), token.clone());
+    with_conn(&state, move |conn| Ok(q::withdraw(conn, &keys, &l, &t)?)).await?;
+    message_page(&ctx, StatusCode::OK, &lang, "withdrawn", None)
+}
