@@ -52,6 +52,16 @@ pub enum Command {
         #[command(subcommand)]
         action: SurveyCommand,
     },
+    /// Run survey waves from the shell.
+    Wave {
+        #[command(subcommand)]
+        action: WaveCommand,
+    },
+    /// E-mail: send what the outbox holds now (the server does this continuously).
+    Mail {
+        #[command(subcommand)]
+        action: MailCommand,
+    },
     /// Manage accounts.
     User {
         #[command(subcommand)]
@@ -135,4 +145,62 @@ pub enum UserCommand {
     },
     /// List accounts with their roles and scopes.
     List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WaveCommand {
+    /// Create a draft wave: pins the instrument version, freezes today's active services.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Survey id, optionally @version (default: the newest version of peer-involvement).
+        #[arg(long, default_value = "peer-involvement")]
+        instrument: String,
+        /// Keep no link from responses to invitations (no panel follow-up).
+        #[arg(long)]
+        anonymous: bool,
+        /// Last day to answer, YYYY-MM-DD.
+        #[arg(long)]
+        closes: Option<String>,
+        /// Reminders at most.
+        #[arg(long, default_value_t = 2)]
+        reminders: i32,
+        /// Days between reminders.
+        #[arg(long, default_value_t = 7)]
+        reminder_days: i32,
+        /// Days to keep e-mail addresses after closing.
+        #[arg(long, default_value_t = 90)]
+        retention_days: i32,
+        /// Only services of this type (repeatable).
+        #[arg(long = "service-type")]
+        service_types: Vec<String>,
+    },
+    /// List waves.
+    List,
+    /// Open a draft wave.
+    Open { wave: String },
+    /// Close an open wave.
+    Close { wave: String },
+    /// Invite respondents from a CSV (service_code,role,email,language).
+    Invite {
+        wave: String,
+        file: std::path::PathBuf,
+    },
+    /// Queue reminders for those who have not submitted.
+    Remind { wave: String },
+    /// Counts of invitations, responses and e-mail.
+    Status { wave: String },
+    /// Erase e-mail addresses of a closed wave (pseudonyms stay).
+    EraseEmails {
+        wave: String,
+        /// Erase now, before the retention period ends.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Send every due message now and report what happened.
+    Send,
 }

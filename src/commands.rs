@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use crate::cli::{Cli, Command, ImportCommand, SurveyCommand, UserCommand};
+use crate::cli::{
+    Cli, Command, ImportCommand, MailCommand, SurveyCommand, UserCommand, WaveCommand,
+};
 use crate::config::Settings;
 use crate::db::{self, DbConn};
 use crate::demo::{self, DemoOptions};
@@ -39,6 +41,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => import_services(&settings, &file),
         Command::Survey { action } => survey(&settings, action),
         Command::User { action } => user(&settings, action),
+        Command::Wave { action } => wave(&settings, action),
+        Command::Mail {
+            action: MailCommand::Send,
+        } => mail_send(&settings),
         Command::Healthcheck { url } => healthcheck(&settings, url),
     }
 }
@@ -517,4 +523,197 @@ fn healthcheck(settings: &Settings, url: Option<String>) -> anyhow::Result<ExitC
         );
         Ok(ExitCode::FAILURE)
     }
+}
+
+fn base_url(settings: &Settings) -> String {
+    settings
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", settings.bind))
+}
+
+fn parse_day(field: &str, value: &str) -> anyhow::Result<chrono::NaiveDateTime> {
+    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(23, 59, 59))
+        .with_context(|| format!("{field}: {value:?} is not a date (YYYY-MM-DD)"))
+}
+
+#[expect(clippy::too_many_lines, reason = "one short arm per verb")]
+fn wave(settings: &Settings, action: WaveCommand) -> anyhow::Result<ExitCode> {
+    use crate::audit::Actor;
+    use crate::crypto::DerivedKeys;
+    use crate::models::{InstrumentRow, Wave};
+    use crate::waves::{self, WaveSpec, respondents};
+
+    let mut conn = open(settings)?;
+    let actor = Actor::cli();
+    match action {
+        WaveCommand::Create {
+            name,
+            instrument,
+            anonymous,
+            closes,
+            reminders,
+            reminder_days,
+            retention_days,
+            service_types,
+        } => {
+            // Make sure the configured instruments are stored, then pick the version.
+            store_instruments(&mut conn, &configured_instruments(settings)?)?;
+            let (survey_id, version) = instrument
+                .split_once('@')
+                .map_or((instrument.as_str(), None), |(i, v)| (i, Some(v)));
+            let row = InstrumentRow::all(&mut conn)?
+                .into_iter()
+                .filter(|r| r.survey_id == survey_id && version.is_none_or(|v| v == r.version))
+                .max_by(|a, b| compare_versions(&a.version, &b.version))
+                .with_context(|| format!("--instrument: no stored instrument {instrument:?}"))?;
+            let spec = WaveSpec {
+                name,
+                instrument: row.id,
+                anonymity: if anonymous {
+                    crate::domain::Anonymity::Anonymous
+                } else {
+                    crate::domain::Anonymity::Linked
+                },
+                opens_at: None,
+                closes_at: closes
+                    .as_deref()
+                    .map(|c| parse_day("--closes", c))
+                    .transpose()?,
+                reminder_max: reminders,
+                reminder_interval_days: reminder_days,
+                email_retention_days: retention_days,
+                service_types: service_types
+                    .iter()
+                    .map(|t| {
+                        crate::domain::ServiceType::parse(t)
+                            .map_err(|e| anyhow::anyhow!("--service-type: {e}"))
+                    })
+                    .collect::<anyhow::Result<_>>()?,
+            };
+            let w = waves::create(&mut conn, &spec, &actor)?;
+            println!(
+                "Created wave {} ({}), draft, {} {} {}.",
+                w.name, w.id, row.survey_id, row.version, w.anonymity
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        WaveCommand::List => {
+            for w in Wave::all(&mut conn)? {
+                println!(
+                    "{}  {:<8} {:<10} {}",
+                    w.id,
+                    w.status.as_str(),
+                    w.anonymity.as_str(),
+                    w.name
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        WaveCommand::Open { wave } => {
+            let w = waves::find(&mut conn, &wave)?;
+            waves::open(&mut conn, &w.id, &actor)?;
+            println!("Opened {}.", w.name);
+            Ok(ExitCode::SUCCESS)
+        }
+        WaveCommand::Close { wave } => {
+            let w = waves::find(&mut conn, &wave)?;
+            waves::close(&mut conn, &w.id, &actor)?;
+            println!("Closed {}.", w.name);
+            Ok(ExitCode::SUCCESS)
+        }
+        WaveCommand::Invite { wave, file } => {
+            let w = waves::find(&mut conn, &wave)?;
+            let keys = DerivedKeys::new(&settings.secret_key()?);
+            let data =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            match respondents::parse(&mut conn, &keys, &w, &data)? {
+                Err(errors) => {
+                    let errors = import::ImportErrors {
+                        file: file.display().to_string(),
+                        errors,
+                    };
+                    eprintln!("{errors}");
+                    eprintln!(
+                        "{} problem(s) found; nobody was invited.",
+                        errors.errors.len()
+                    );
+                    Ok(ExitCode::FAILURE)
+                }
+                Ok(list) => {
+                    let n = respondents::invite(
+                        &mut conn,
+                        &keys,
+                        &w.id,
+                        &list,
+                        &base_url(settings),
+                        &actor,
+                    )?;
+                    println!(
+                        "Invited {n} respondents to {}; the messages are in the outbox.",
+                        w.name
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+            }
+        }
+        WaveCommand::Remind { wave } => {
+            let w = waves::find(&mut conn, &wave)?;
+            let n = waves::remind(&mut conn, &w.id, &base_url(settings), &actor)?;
+            println!("Queued {n} reminders for {}.", w.name);
+            Ok(ExitCode::SUCCESS)
+        }
+        WaveCommand::Status { wave } => {
+            let w = waves::find(&mut conn, &wave)?;
+            let r = waves::status(&mut conn, &w.id)?;
+            println!(
+                "{} ({}): {}, {}, {} services",
+                r.wave.name, r.wave.id, r.wave.status, r.wave.anonymity, r.services
+            );
+            println!("invitations: {}", r.invitations);
+            for (s, n) in &r.by_status {
+                println!("  {:<10} {n}", s.as_str());
+            }
+            for (role, n) in &r.submitted_by_role {
+                println!("submitted by {:<12} {n}", role.as_str());
+            }
+            if let Some(rate) = r.response_rate {
+                println!("response rate: {:.1} %", rate * 100.0);
+            }
+            println!(
+                "e-mail: {} pending, {} sending, {} sent, {} failed",
+                r.outbox.pending, r.outbox.sending, r.outbox.sent, r.outbox.failed
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        WaveCommand::EraseEmails { wave, force } => {
+            let w = waves::find(&mut conn, &wave)?;
+            let n = waves::erase_emails(&mut conn, &w.id, force, &actor)?;
+            println!("Erased {n} e-mail addresses from {}.", w.name);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn mail_send(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let pool = settings.database.pool(2)?;
+    db::run_migrations(&mut *pool.get()?)?;
+    let worker = crate::mail::Worker::new(
+        pool.clone(),
+        crate::mail::Transport::from_settings(&settings.mail)?,
+        settings.mail.from.clone(),
+    );
+    let sent = worker.drain()?;
+    let counts = crate::mail::counts(&mut *pool.get()?, None)?;
+    println!(
+        "Sent {sent}; {} waiting for a retry, {} failed.",
+        counts.pending, counts.failed
+    );
+    Ok(if counts.failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -65,7 +65,9 @@ impl TestDb {
     }
 
     pub fn settings(&self) -> Settings {
-        Settings::for_database(self.database_url())
+        let mut settings = Settings::for_database(self.database_url());
+        settings.mail.dir = self.path("mail");
+        settings
     }
 
     /// Runs the `samskap` binary in this database's directory with a clean environment.

@@ -12,5 +12,7 @@ mod helpers;
 mod import;
 mod migrations;
 mod pages;
+mod questionnaire;
 mod serve_demo;
+mod smtp;
 mod survey;

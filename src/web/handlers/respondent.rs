@@ -46,6 +46,27 @@ fn message_page(
             "page_title": w[format!("{key}_title")].clone(), "page_lang": lang, "respondent": true, "w": w,
             "title": w[format!("{key}_title")].clone(), "body": w[format!("{key}_body")].clone(),
             "withdraw_href": token.map(|t| format!("/s/{t}/withdraw?lang={lang}")),
+            "second": null,
+        }),
+    )
+}
+
+/// An unknown link: the language is unknown too, so both are shown unless one was asked for.
+fn unknown_page(ctx: &Ctx, lang: Option<&str>) -> AppResult<HttpResponse> {
+    if let Some(lang) = lang {
+        return message_page(ctx, StatusCode::NOT_FOUND, lang, "unknown", None);
+    }
+    let (nb, en) = (words("nb"), words("en"));
+    templates::page_with_status(
+        StatusCode::NOT_FOUND,
+        "s_message",
+        ctx,
+        json!({
+            "page_title": format!("{} / {}", nb["unknown_title"].as_str().unwrap_or_default(), en["unknown_title"].as_str().unwrap_or_default()),
+            "page_lang": "nb", "respondent": true, "w": nb,
+            "title": nb["unknown_title"], "body": nb["unknown_body"],
+            "second": {"title": en["unknown_title"], "body": en["unknown_body"]},
+            "withdraw_href": null,
         }),
     )
 }
@@ -59,13 +80,7 @@ fn state_page(
 ) -> Option<AppResult<HttpResponse>> {
     let l = |link: &Link| pick_lang(link, lang);
     Some(match state {
-        LinkState::Unknown => message_page(
-            ctx,
-            StatusCode::NOT_FOUND,
-            lang.unwrap_or("nb"),
-            "unknown",
-            None,
-        ),
+        LinkState::Unknown => unknown_page(ctx, lang),
         LinkState::NotOpen(link) => {
             message_page(ctx, StatusCode::FORBIDDEN, &l(link), "notopen", None)
         }
