@@ -38,6 +38,10 @@ pub enum Command {
         /// Random seed: the same seed gives the same dataset.
         #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
         seed: u64,
+        /// Store this many simulated responses through the bulk path (benchmarks), instead
+        /// of the realistic three waves.
+        #[arg(long)]
+        responses: Option<usize>,
         /// Write the demo catalogue as CSV to this file instead of loading it.
         #[arg(long, value_name = "FILE.csv")]
         export: Option<PathBuf>,

@@ -35,7 +35,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             services,
             seed,
             export,
-        } => demo_command(&settings, DemoOptions { services, seed }, export),
+            responses,
+        } => demo_command(&settings, DemoOptions { services, seed }, export, responses),
         Command::Import {
             what: ImportCommand::Services { file },
         } => import_services(&settings, &file),
@@ -273,13 +274,14 @@ fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
 fn load_demo_if_empty(settings: &Settings) -> anyhow::Result<String> {
     let mut conn = open(settings)?;
     let existing = Service::count(&mut conn)?;
+    let keys = crate::crypto::DerivedKeys::new(&settings.secret_key()?);
+    let summary = demo::load_full(&mut conn, &keys, DemoOptions::default(), None, |_| {})?;
     let mut out = if existing > 0 {
         format!("Demo: the database already holds {existing} services; nothing loaded.")
     } else {
-        let summary = demo::load(&mut conn, DemoOptions::default())?;
         format!(
-            "Demo: loaded {} services and {} regions.",
-            summary.services_created, summary.regions_created
+            "Demo: loaded {} services, {} waves and {} responses.",
+            summary.services, summary.waves, summary.responses
         )
     };
     out.push_str("\nDemo accounts (passwords are new at every start with --demo):");
@@ -428,6 +430,7 @@ fn demo_command(
     settings: &Settings,
     options: DemoOptions,
     export: Option<std::path::PathBuf>,
+    responses: Option<usize>,
 ) -> anyhow::Result<ExitCode> {
     if let Some(path) = export {
         let file = std::fs::File::create(&path)
@@ -442,9 +445,55 @@ fn demo_command(
         return Ok(ExitCode::SUCCESS);
     }
     let mut conn = open(settings)?;
-    let summary = demo::load(&mut conn, options)?;
-    println!("Demo dataset: {summary}.");
+    store_instruments(&mut conn, &configured_instruments(settings)?)?;
+    let keys = crate::crypto::DerivedKeys::new(&settings.secret_key()?);
+    let started = std::time::Instant::now();
+    let bar = responses.map(progress_bar);
+    let summary = demo::load_full(&mut conn, &keys, options, responses, |n| {
+        if let Some(bar) = &bar {
+            bar(n);
+        }
+    })?;
+    println!(
+        "Demo dataset: {} services, {} waves, {} responses stored in {:.1} s.",
+        summary.services,
+        summary.waves,
+        summary.responses,
+        started.elapsed().as_secs_f64()
+    );
+    if summary.waves == 0 {
+        println!("The database already had waves; no demo waves were added.");
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Progress reporting: a bar on a terminal, a plain line per 10 % otherwise.
+fn progress_bar(total: usize) -> Box<dyn Fn(usize)> {
+    use std::io::IsTerminal as _;
+    if std::io::stdout().is_terminal() {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} responses, {per_sec}, eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Box::new(move |n| {
+            bar.set_position(n as u64);
+            if n >= total {
+                bar.finish();
+            }
+        })
+    } else {
+        let step = (total / 10).max(1);
+        let last = std::cell::Cell::new(0);
+        Box::new(move |n| {
+            if n / step > last.get() || n >= total {
+                last.set(n / step);
+                println!("{n}/{total} responses");
+            }
+        })
+    }
 }
 
 fn import_services(settings: &Settings, file: &std::path::Path) -> anyhow::Result<ExitCode> {

@@ -2,6 +2,7 @@
 //! loaded through the same code paths real data takes (the catalogue import).
 
 pub mod geography;
+pub mod responses;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -287,6 +288,56 @@ pub fn load(conn: &mut DbConn, options: DemoOptions) -> anyhow::Result<ImportSum
             anyhow::Error::new(e).context("loading the demo catalogue failed")
         }
     })
+}
+
+/// What [`load_full`] did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FullSummary {
+    pub services: usize,
+    pub waves: usize,
+    pub responses: usize,
+}
+
+/// The whole demo: the catalogue (when there are no services yet), then, when there are
+/// no waves yet, the three demo waves with simulated responses stored through the
+/// questionnaire code, or `bulk_responses` of them through the bulk path.
+pub fn load_full(
+    conn: &mut DbConn,
+    keys: &crate::crypto::DerivedKeys,
+    options: DemoOptions,
+    bulk_responses: Option<usize>,
+    progress: impl FnMut(usize),
+) -> anyhow::Result<FullSummary> {
+    let mut summary = FullSummary::default();
+    if crate::models::Service::count(conn)? == 0 {
+        summary.services = load(conn, options)?.services_created;
+    }
+    if !crate::models::Wave::all(conn)?.is_empty() {
+        return Ok(summary);
+    }
+    let waves = responses::create_waves(conn)?;
+    summary.waves = waves.len();
+    let services: Vec<(String, ServiceType)> = crate::models::Service::all(conn)?
+        .into_iter()
+        .map(|s| (s.code, s.service_type))
+        .collect();
+    summary.responses = match bulk_responses {
+        None => responses::write_normal(
+            conn,
+            keys,
+            &waves,
+            &responses::simulate(&services, options.seed),
+        )?,
+        Some(n) => responses::write_bulk(
+            conn,
+            keys,
+            &waves,
+            &responses::simulate_many(&services, options.seed, n),
+            5_000,
+            progress,
+        )?,
+    };
+    Ok(summary)
 }
 
 /// The demo accounts: one per role, with scopes that show what each role sees.

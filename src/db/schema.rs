@@ -239,6 +239,7 @@ diesel::joinable!(invitations -> waves (wave_id));
 diesel::joinable!(responses -> waves (wave_id));
 diesel::joinable!(invitation_tokens -> invitations (invitation_id));
 diesel::joinable!(answers -> responses (response_id));
+diesel::joinable!(answers -> waves (wave_id));
 diesel::joinable!(user_scopes -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(outbox -> waves (wave_id));

@@ -74,7 +74,7 @@ fn user_add_with_scopes_list_and_passwd() {
         &user.password_hash
     ));
 
-    let actions: Vec<String> = samskap::models::AuditEntry::recent(conn, 10)
+    let actions: Vec<String> = samskap::models::AuditEntry::recent(conn, 3)
         .expect("audit")
         .into_iter()
         .map(|e| e.action)

@@ -7,6 +7,7 @@ mod auth;
 mod auth_helpers;
 mod cli_config;
 mod cli_user;
+mod demo_data;
 mod health;
 mod helpers;
 mod import;
