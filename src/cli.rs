@@ -66,6 +66,12 @@ pub enum Command {
         #[command(subcommand)]
         action: MailCommand,
     },
+    /// Benchmark support (see perf/).
+    #[command(hide = true)]
+    Bench {
+        #[command(subcommand)]
+        action: BenchCommand,
+    },
     /// Manage accounts.
     User {
         #[command(subcommand)]
@@ -207,4 +213,21 @@ pub enum WaveCommand {
 pub enum MailCommand {
     /// Send every due message now and report what happened.
     Send,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// An open wave with N manager invitations; their tokens go to FILE, and a complete
+    /// answer body to FILE.json.
+    Prepare {
+        #[arg(long)]
+        invitations: usize,
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// The raw in-process rate of storing N complete responses durably.
+    Raw {
+        #[arg(long, default_value_t = 2000)]
+        responses: usize,
+    },
 }

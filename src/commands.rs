@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use crate::cli::{
-    Cli, Command, ImportCommand, MailCommand, SurveyCommand, UserCommand, WaveCommand,
+    BenchCommand, Cli, Command, ImportCommand, MailCommand, SurveyCommand, UserCommand, WaveCommand,
 };
 use crate::config::Settings;
 use crate::db::{self, DbConn};
@@ -43,6 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Survey { action } => survey(&settings, action),
         Command::User { action } => user(&settings, action),
         Command::Wave { action } => wave(&settings, action),
+        Command::Bench { action } => bench(&settings, action),
         Command::Mail {
             action: MailCommand::Send,
         } => mail_send(&settings),
@@ -765,4 +766,37 @@ fn mail_send(settings: &Settings) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn bench(settings: &Settings, action: BenchCommand) -> anyhow::Result<ExitCode> {
+    let mut conn = open(settings)?;
+    store_instruments(&mut conn, &configured_instruments(settings)?)?;
+    let keys = crate::crypto::DerivedKeys::new(&settings.secret_key()?);
+    match action {
+        BenchCommand::Prepare { invitations, out } => {
+            let (wave, tokens) = crate::bench::prepare(&mut conn, &keys, invitations)?;
+            std::fs::write(&out, tokens.join("\n") + "\n")
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            let body = serde_json::json!({"consent": true, "answers": crate::bench::manager_answers_json()});
+            let json = out.with_extension("json");
+            std::fs::write(&json, body.to_string())
+                .with_context(|| format!("cannot write {}", json.display()))?;
+            println!(
+                "wave {wave}: {} tokens in {}, body in {}",
+                tokens.len(),
+                out.display(),
+                json.display()
+            );
+        }
+        BenchCommand::Raw { responses } => {
+            let r = crate::bench::raw_insert_rate(&mut conn, &keys, responses)?;
+            #[expect(clippy::cast_precision_loss, reason = "a count")]
+            let rate = r.responses as f64 / r.seconds;
+            println!(
+                "raw: {} responses in {:.2} s = {rate:.0} responses/s",
+                r.responses, r.seconds
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

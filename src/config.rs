@@ -72,6 +72,16 @@ const KEYS: &[(&str, &str, &str)] = &[
     ("SAMSKAP_SMTP_TLS", "smtp_tls", "starttls, tls or none"),
     ("SAMSKAP_SMTP_USERNAME", "smtp_username", "SMTP user name"),
     ("SAMSKAP_SMTP_PASSWORD", "smtp_password", "SMTP password"),
+    (
+        "SAMSKAP_RESPONDENT_RATE_LIMIT",
+        "respondent_rate_limit",
+        "requests per minute per address on respondent links (0: off)",
+    ),
+    (
+        "SAMSKAP_OUTBOX_INTERVAL_MS",
+        "outbox_interval_ms",
+        "how often the outbox worker looks for due e-mails",
+    ),
 ];
 
 /// Read by `main` to find the file; not a setting itself.
@@ -676,6 +686,22 @@ mod tests {
             "{}",
             err.0[0]
         );
+    }
+
+    #[test]
+    fn every_key_read_is_declared() {
+        // A key read with `take` but missing from KEYS would be refused as unknown.
+        for key in [
+            "SAMSKAP_RESPONDENT_RATE_LIMIT",
+            "SAMSKAP_OUTBOX_INTERVAL_MS",
+            "SAMSKAP_SURVEYS_DIR",
+        ] {
+            let s = Settings::from_sources(&env(&[(key, "100")]), None);
+            assert!(s.is_ok(), "{key}: {:?}", s.err());
+        }
+        let s = Settings::from_sources(&env(&[("SAMSKAP_RESPONDENT_RATE_LIMIT", "0")]), None)
+            .expect("0 turns it off");
+        assert_eq!(s.respondent_rate_limit, 0);
     }
 
     #[test]

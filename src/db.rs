@@ -169,6 +169,9 @@ impl DatabaseUrl {
         r2d2::Pool::builder()
             .max_size(max_size)
             .connection_timeout(Duration::from_secs(10))
+            // No `SELECT 1` on every checkout: broken connections are noticed by
+            // `has_broken` and replaced, and a request that meets a dead server fails cleanly.
+            .test_on_check_out(false)
             .build(Manager { url: self.clone() })
             .context("could not open the database connection pool")
     }
@@ -181,7 +184,10 @@ const SQLITE_PRAGMAS: &str = "\
     PRAGMA busy_timeout = 10000;\
     PRAGMA journal_mode = WAL;\
     PRAGMA synchronous = FULL;\
-    PRAGMA foreign_keys = ON;";
+    PRAGMA foreign_keys = ON;\
+    PRAGMA cache_size = -16384;\
+    PRAGMA mmap_size = 268435456;\
+    PRAGMA temp_store = MEMORY;";
 
 /// r2d2 manager that opens connections for the backend the URL names. Diesel's own
 /// manager would try every backend in turn, and SQLite happily creates a file called
@@ -241,6 +247,44 @@ pub const fn backend_of(conn: &DbConn) -> Backend {
     match conn {
         DbConn::Sqlite(_) => Backend::Sqlite,
         DbConn::Pg(_) => Backend::Postgres,
+    }
+}
+
+/// Runs `f` in a transaction that takes the write lock at once on SQLite
+/// (`BEGIN IMMEDIATE`). A deferred SQLite transaction that reads first and writes later
+/// fails with `SQLITE_BUSY` when another connection wrote in between, and no busy timeout
+/// helps; starting as a writer makes it wait its turn instead. On PostgreSQL this is an
+/// ordinary transaction. Nested calls become savepoints.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConn::Sqlite(sqlite) = conn else {
+        return conn.transaction(f);
+    };
+    let nested = AnsiTransactionManager::transaction_manager_status_mut(sqlite)
+        .transaction_depth()
+        .map_err(E::from)?
+        .is_some();
+    if nested {
+        return conn.transaction(f);
+    }
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE").map_err(E::from)?;
+    let result = f(conn);
+    let DbConn::Sqlite(sqlite) = conn else {
+        unreachable!("the connection cannot change backend")
+    };
+    match result {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(sqlite).map_err(E::from)?;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+            Err(e)
+        }
     }
 }
 

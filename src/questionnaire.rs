@@ -37,7 +37,7 @@ pub enum LinkState {
 pub struct Link {
     pub invitation: Invitation,
     pub wave: Wave,
-    pub survey: SurveyFile,
+    pub survey: std::sync::Arc<SurveyFile>,
     pub response: Option<Response>,
 }
 
@@ -409,7 +409,7 @@ pub fn consent(
     token: &str,
     lang: &str,
 ) -> anyhow::Result<Response> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         if let Some(existing) = find_response(conn, keys, &link.wave, &link.invitation, token)? {
             return Ok(existing);
         }
@@ -461,7 +461,7 @@ pub fn save(
     lang: &str,
 ) -> QueryResult<()> {
     use schema::answers as a;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let now = stamp(wave, db::now());
         let codes: Vec<&str> = answers.iter().map(|(c, _)| c.as_str()).collect();
         diesel::delete(
@@ -518,7 +518,7 @@ pub enum Submitted {
 
 /// Submits (once: a second call changes nothing) and marks the wave's data as changed.
 pub fn submit(conn: &mut DbConn, link: &Link, response: &ResponseId) -> QueryResult<Submitted> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let current = Response::find(conn, response)?;
         if let Some(at) = current.submitted_at {
             return Ok(Submitted::Already(at));
@@ -552,6 +552,99 @@ pub fn submit(conn: &mut DbConn, link: &Link, response: &ResponseId) -> QueryRes
     })
 }
 
+/// A whole response in one go (the API's one-request submission): consent, answers and
+/// submit in a single transaction with as few statements as possible, since on SQLite
+/// they run while holding the one write lock. Answers must already be checked.
+pub fn submit_complete(
+    conn: &mut DbConn,
+    keys: &DerivedKeys,
+    link: &Link,
+    token: &str,
+    lang: &str,
+    answers: &[(String, Option<Stored>)],
+) -> QueryResult<Submitted> {
+    if let Some(r) = &link.response {
+        if let Some(at) = r.submitted_at {
+            return Ok(Submitted::Already(at));
+        }
+        // Started earlier page by page: the general path.
+        let id = r.id.clone();
+        return db::write_transaction(conn, |conn| {
+            save(conn, &link.wave, &id, answers, Some("review"), lang)?;
+            submit(conn, link, &id)
+        });
+    }
+    let now = stamp(&link.wave, db::now());
+    let id = ResponseId::generate();
+    let anonymous = link.wave.anonymity == Anonymity::Anonymous;
+    let outcome = db::write_transaction(conn, |conn| -> QueryResult<Submitted> {
+        Response::insert(
+            conn,
+            &NewResponse {
+                id: id.clone(),
+                wave_id: link.wave.id.clone(),
+                service_id: link.invitation.service_id.clone(),
+                role: link.invitation.role,
+                invitation_id: (!anonymous).then(|| link.invitation.id.clone()),
+                resume_key_hash: anonymous.then(|| keys.resume_key_hash(token)),
+                panel_pseudonym: (!anonymous).then(|| link.invitation.panel_pseudonym.clone()),
+                language: lang.to_owned(),
+                consent_at: Some(now),
+                current_page: Some("review".to_owned()),
+                started_at: now,
+                updated_at: now,
+                submitted_at: Some(now),
+            },
+        )?;
+        let rows: Vec<NewAnswer> = answers
+            .iter()
+            .filter_map(|(code, s)| {
+                s.as_ref().map(|s| NewAnswer {
+                    response_id: id.clone(),
+                    wave_id: link.wave.id.clone(),
+                    item_code: code.clone(),
+                    value: s.value,
+                    text_value: s.text.clone(),
+                    missing_code: s.missing.clone(),
+                    updated_at: now,
+                })
+            })
+            .collect();
+        Answer::insert_all(conn, &rows)?;
+        // Only an invitation not yet submitted moves: a concurrent submission through
+        // another link of the same invitation makes this one roll back.
+        let moved = diesel::update(
+            schema::invitations::table
+                .find(&link.invitation.id)
+                .filter(schema::invitations::status.ne(InvitationStatus::Submitted))
+                .filter(schema::invitations::status.ne(InvitationStatus::Withdrawn)),
+        )
+        .set((
+            schema::invitations::status.eq(InvitationStatus::Submitted),
+            schema::invitations::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        if moved == 0 {
+            return Err(diesel::result::Error::RollbackTransaction);
+        }
+        Wave::bump_data_version(conn, &link.wave.id)?;
+        Ok(Submitted::Now(now))
+    });
+    match outcome {
+        Ok(s) => Ok(s),
+        // Someone submitted first (same link twice at once, or another link): nothing was
+        // stored by this call.
+        Err(
+            diesel::result::Error::RollbackTransaction
+            | diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ),
+        ) => Ok(Submitted::Already(now)),
+        Err(e) => Err(e),
+    }
+}
+
 /// Deletes this person's answers and closes the link for good.
 pub fn withdraw(
     conn: &mut DbConn,
@@ -559,7 +652,7 @@ pub fn withdraw(
     link: &Link,
     token: &str,
 ) -> QueryResult<bool> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let response = find_response(conn, keys, &link.wave, &link.invitation, token)?;
         let had = response.is_some();
         if let Some(r) = response {

@@ -209,9 +209,26 @@ pub fn close(conn: &mut DbConn, wave: &WaveId, actor: &Actor) -> anyhow::Result<
 }
 
 /// The wave's instrument as pinned at creation.
-pub fn instrument_of(conn: &mut DbConn, wave: &Wave) -> anyhow::Result<SurveyFile> {
+pub fn instrument_of(conn: &mut DbConn, wave: &Wave) -> anyhow::Result<std::sync::Arc<SurveyFile>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, LazyLock, RwLock};
+    // Stored instrument versions never change, so a parsed copy can be kept for the life of
+    // the process, on every instance, without ever going stale.
+    static PARSED: LazyLock<RwLock<HashMap<InstrumentId, Arc<SurveyFile>>>> =
+        LazyLock::new(Default::default);
+    if let Some(found) = PARSED
+        .read()
+        .ok()
+        .and_then(|m| m.get(&wave.instrument_id).cloned())
+    {
+        return Ok(found);
+    }
     let row = InstrumentRow::find(conn, &wave.instrument_id)?;
-    crate::instrument::store::load_stored(&row)
+    let parsed = Arc::new(crate::instrument::store::load_stored(&row)?);
+    if let Ok(mut m) = PARSED.write() {
+        m.insert(wave.instrument_id.clone(), parsed.clone());
+    }
+    Ok(parsed)
 }
 
 /// Link to a questionnaire.
@@ -291,22 +308,16 @@ pub fn add_token(conn: &mut DbConn, invitation: &InvitationId, token: &str) -> Q
 
 /// The invitation a token belongs to.
 pub fn invitation_for_token(conn: &mut DbConn, token: &str) -> QueryResult<Option<Invitation>> {
+    use schema::{invitation_tokens as t, invitations as i};
     if token.len() != 40 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(None);
     }
-    let hash = crate::accounts::token_hash(token);
-    let id: Option<String> = schema::invitation_tokens::table
-        .filter(schema::invitation_tokens::token_hash.eq(&hash))
-        .select(schema::invitation_tokens::invitation_id)
+    t::table
+        .inner_join(i::table)
+        .filter(t::token_hash.eq(crate::accounts::token_hash(token)))
+        .select(Invitation::as_select())
         .first(conn)
-        .optional()?;
-    match id {
-        Some(id) => Ok(Some(Invitation::find(
-            conn,
-            &InvitationId::from_string(id),
-        )?)),
-        None => Ok(None),
-    }
+        .optional()
 }
 
 /// Creates one invitation with its first token; returns it and the token.

@@ -146,7 +146,7 @@ impl Worker {
 
     fn mark_sent(&self, conn: &mut DbConn, message: &OutboxMessage) -> QueryResult<()> {
         let now = db::now();
-        conn.transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             diesel::update(
                 outbox::table
                     .find(message.id)

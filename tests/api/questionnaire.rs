@@ -859,3 +859,76 @@ async fn the_openapi_document_describes_every_api_route() {
         );
     }
 }
+
+#[actix_web::test]
+async fn a_whole_response_in_one_request() {
+    let (app, wave, path) = one_invitation(false).await;
+    let token = path.trim_start_matches("/s/").to_owned();
+    let url = format!("{}/api/v1/respondent/{token}/submit", app.address);
+    let api = reqwest::Client::new();
+    let bad = api
+        .post(&url)
+        .json(&serde_json::json!({"consent": true, "answers": {"A1": "maybe"}}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(bad.status(), 422, "checked before anything is stored");
+    assert!(stored_answers(&app, &wave).is_empty());
+    let no_consent = api
+        .post(&url)
+        .json(&serde_json::json!({"answers": {"A1": 2}}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(no_consent.status(), 409);
+    let body = serde_json::json!({"consent": true, "language": "en", "answers": {"A1": 2, "A2": "DK", "P_ROLE_CLARITY": 5, "P_TASKS_OUTSIDE_ROLE": "often"}});
+    let first: serde_json::Value = api
+        .post(&url)
+        .json(&body)
+        .send()
+        .await
+        .expect("post")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(first["first_time"], true);
+    let again: serde_json::Value = api
+        .post(&url)
+        .json(&body)
+        .send()
+        .await
+        .expect("post")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(again["first_time"], false, "submitting twice stores once");
+    let stored = stored_answers(&app, &wave);
+    assert_eq!(stored.len(), 1);
+    let mut got: Vec<(String, Option<f64>, Option<String>, Option<String>)> = stored[0]
+        .1
+        .iter()
+        .map(|a| {
+            (
+                a.item_code.clone(),
+                a.value,
+                a.text_value.clone(),
+                a.missing_code.clone(),
+            )
+        })
+        .collect();
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        got,
+        [
+            ("A1".into(), Some(2.0), None, None),
+            ("A2".into(), None, None, Some("DK".into())),
+            ("P_ROLE_CLARITY".into(), Some(5.0), None, None),
+            (
+                "P_TASKS_OUTSIDE_ROLE".into(),
+                None,
+                Some("often".into()),
+                None
+            ),
+        ]
+    );
+}

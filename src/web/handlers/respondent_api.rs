@@ -165,10 +165,41 @@ pub async fn save(
         return Ok(HttpResponse::Conflict().json(json!({"error": {"code": "no_consent", "message": "give consent first: POST …/consent"}})));
     };
     let lang = link.language().to_owned();
+    let good = match check_answers(&link, &body.answers) {
+        Ok(g) => g,
+        Err(fields) => return Ok(validation_error(fields)),
+    };
+    let n = good.len();
+    let wave = link.wave.clone();
+    with_conn(&state, move |conn| {
+        Ok(q::save(conn, &wave, &response.id, &good, None, &lang)?)
+    })
+    .await
+    .map_err(ApiError)?;
+    Ok(HttpResponse::Ok().json(json!({"saved": n})))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SubmitBody {
+    /// Consent given with this request (needed when not given before).
+    #[serde(default)]
+    consent: bool,
+    #[serde(default)]
+    language: Option<String>,
+    /// Answers to save before submitting, checked like `PUT …/answers`.
+    #[serde(default)]
+    answers: Option<serde_json::Map<String, Value>>,
+}
+
+/// Checks answers from JSON; every bad field is named.
+fn check_answers(
+    link: &Link,
+    answers: &serde_json::Map<String, Value>,
+) -> Result<Vec<(String, Option<Stored>)>, Vec<Value>> {
     let items = q::all_items(&link.survey, link.role());
     let mut good = Vec::new();
     let mut fields = Vec::new();
-    for (code, value) in &body.answers {
+    for (code, value) in answers {
         let Some(item) = items.iter().find(|i| i.code() == code) else {
             fields.push(json!({"field": format!("answers.{code}"), "message": "no such item in this questionnaire"}));
             continue;
@@ -196,37 +227,73 @@ pub async fn save(
             }
         }
     }
-    if !fields.is_empty() {
-        return Ok(HttpResponse::UnprocessableEntity().json(json!({"error": {"code": "validation", "message": "some answers cannot be used; nothing was saved", "fields": fields}})));
+    if fields.is_empty() {
+        Ok(good)
+    } else {
+        Err(fields)
     }
-    let n = good.len();
-    let wave = link.wave.clone();
-    with_conn(&state, move |conn| {
-        Ok(q::save(conn, &wave, &response.id, &good, None, &lang)?)
-    })
-    .await
-    .map_err(ApiError)?;
-    Ok(HttpResponse::Ok().json(json!({"saved": n})))
 }
 
-/// `POST /api/v1/respondent/{token}/submit`: idempotent.
+fn validation_error(fields: Vec<Value>) -> HttpResponse {
+    HttpResponse::UnprocessableEntity().json(json!({"error": {"code": "validation", "message": "some answers cannot be used; nothing was saved", "fields": fields}}))
+}
+
+/// `POST /api/v1/respondent/{token}/submit`: idempotent. With a body it can also give
+/// consent and save answers first, all in one transaction: a complete response in one
+/// request.
 pub async fn submit(
     state: web::Data<AppState>,
     path: web::Path<String>,
+    body: Option<web::Json<SubmitBody>>,
 ) -> ApiResult<HttpResponse> {
     let token = path.into_inner();
-    let link_state = resolve(&state, token).await?;
+    let link_state = resolve(&state, token.clone()).await?;
     if let Some(r) = refusal(&link_state) {
         return Ok(r);
     }
+    let body = body.map(web::Json::into_inner).unwrap_or_default();
     let (LinkState::Active(link) | LinkState::Submitted(link)) = link_state else {
         return Err(AppError::NotFound.into());
     };
-    let Some(response) = link.response.clone() else {
-        return Ok(HttpResponse::Conflict().json(json!({"error": {"code": "no_consent", "message": "give consent first: POST …/consent"}})));
+    if link.response.is_none() && !body.consent {
+        return Ok(HttpResponse::Conflict().json(json!({"error": {"code": "no_consent", "message": "give consent first: POST …/consent, or send \"consent\": true"}})));
+    }
+    let good = match &body.answers {
+        Some(a) => match check_answers(&link, a) {
+            Ok(g) => g,
+            Err(fields) => return Ok(validation_error(fields)),
+        },
+        None => Vec::new(),
     };
+    let lang = body
+        .language
+        .filter(|l| link.survey.languages.contains(l))
+        .unwrap_or_else(|| link.language().to_owned());
+    let keys = state.keys.clone();
     let outcome = with_conn(&state, move |conn| {
-        Ok(q::submit(conn, &link, &response.id)?)
+        if link.response.is_none() && !good.is_empty() {
+            return Ok(q::submit_complete(
+                conn, &keys, &link, &token, &lang, &good,
+            )?);
+        }
+        Ok(crate::db::write_transaction(
+            conn,
+            |conn| -> anyhow::Result<q::Submitted> {
+                let response = match &link.response {
+                    Some(r) if r.submitted_at.is_some() => {
+                        return Ok(q::Submitted::Already(
+                            r.submitted_at.unwrap_or(r.updated_at),
+                        ));
+                    }
+                    Some(r) => r.clone(),
+                    None => q::consent(conn, &keys, &link, &token, &lang)?,
+                };
+                if !good.is_empty() {
+                    q::save(conn, &link.wave, &response.id, &good, Some("review"), &lang)?;
+                }
+                Ok(q::submit(conn, &link, &response.id)?)
+            },
+        )?)
     })
     .await?;
     let (at, first) = match outcome {

@@ -1,0 +1,196 @@
+//! Benchmark support behind the hidden `samskap bench` verbs: invitations with known
+//! tokens for load tests, and the raw in-process insert rate of complete responses (the
+//! floor an HTTP submission is compared with). Used by `perf/submit.sh`.
+
+use std::time::Instant;
+
+use anyhow::Context as _;
+use diesel::prelude::*;
+
+use crate::audit::Actor;
+use crate::crypto::DerivedKeys;
+use crate::db::{self, DbConn};
+use crate::domain::{Anonymity, InvitationStatus, RespondentRole, ResponseId, WaveId};
+use crate::models::{
+    Answer, InstrumentRow, Invitation, InvitationChanges, NewAnswer, NewResponse, Response, Wave,
+    WaveService,
+};
+use crate::questionnaire::Stored;
+use crate::waves::{self, WaveSpec};
+
+/// A complete manager response (every scored and context item), as the API takes it.
+pub fn manager_answers_json() -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    for (i, phase) in ["A", "B", "C", "D"].iter().enumerate() {
+        for n in 1..=5 {
+            m.insert(format!("{phase}{n}"), serde_json::json!((i + n) % 5));
+        }
+    }
+    for (k, v) in [
+        ("M_FIRST_YEAR", serde_json::json!(2018)),
+        ("M_PEER_COUNT", serde_json::json!(2)),
+        ("M_PEER_FTE", serde_json::json!(1.5)),
+        ("M_EMPLOYMENT", serde_json::json!("permanent")),
+        ("M_TRAINING", serde_json::json!("internal")),
+        ("M_SUPERVISION", serde_json::json!("monthly")),
+        ("M_POLICY_PLAN", serde_json::json!(true)),
+        ("M_POLICY_BUDGET", serde_json::json!(false)),
+        ("M_POLICY_JOB_DESCRIPTION", serde_json::json!(true)),
+        ("M_POLICY_MANAGEMENT", serde_json::json!(false)),
+    ] {
+        m.insert(k.into(), v);
+    }
+    serde_json::Value::Object(m)
+}
+
+/// An open benchmark wave with `n` manager invitations; returns the wave and the tokens.
+pub fn prepare(
+    conn: &mut DbConn,
+    keys: &DerivedKeys,
+    n: usize,
+) -> anyhow::Result<(WaveId, Vec<String>)> {
+    if crate::models::Service::count(conn)? == 0 {
+        crate::demo::load(conn, crate::demo::DemoOptions::default())?;
+    }
+    let instrument = InstrumentRow::all(conn)?
+        .into_iter()
+        .find(|r| r.survey_id == "peer-involvement")
+        .context("store the instrument first")?;
+    let actor = Actor {
+        user_id: None,
+        label: "bench".into(),
+        ip: None,
+    };
+    let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S%f").to_string();
+    let spec = WaveSpec {
+        name: format!("Benchmark {stamp}"),
+        instrument: instrument.id,
+        anonymity: Anonymity::Linked,
+        opens_at: None,
+        closes_at: None,
+        reminder_max: 0,
+        reminder_interval_days: 0,
+        email_retention_days: 0,
+        service_types: Vec::new(),
+    };
+    let wave = waves::create(conn, &spec, &actor)?;
+    waves::open(conn, &wave.id, &actor)?;
+    let wave = Wave::find(conn, &wave.id)?;
+    let services = WaveService::for_wave(conn, &wave.id)?;
+    let mut tokens = Vec::with_capacity(n);
+    for chunk_start in (0..n).step_by(1000) {
+        crate::db::write_transaction(conn, |conn| -> anyhow::Result<()> {
+            for i in chunk_start..(chunk_start + 1000).min(n) {
+                let service = &services[i % services.len()].service_id;
+                let email = format!("bench{i}.{stamp}@bench.invalid");
+                let (_, token) = waves::create_invitation(
+                    conn,
+                    keys,
+                    &wave,
+                    service,
+                    RespondentRole::Manager,
+                    &email,
+                    "nb",
+                )?;
+                tokens.push(token);
+            }
+            Ok(())
+        })?;
+    }
+    Ok((wave.id, tokens))
+}
+
+/// Result of [`raw_insert_rate`].
+#[derive(Debug, Clone, Copy)]
+pub struct RawRate {
+    pub responses: usize,
+    pub seconds: f64,
+}
+
+/// Stores `n` complete responses in-process, one durable transaction each, writing the
+/// rows an HTTP submission writes (response, answers, invitation status, data version) and
+/// nothing else: no HTTP, no parsing, no checks.
+pub fn raw_insert_rate(conn: &mut DbConn, keys: &DerivedKeys, n: usize) -> anyhow::Result<RawRate> {
+    let (wave_id, _) = prepare(conn, keys, n)?;
+    let wave = Wave::find(conn, &wave_id)?;
+    let invitations = Invitation::for_wave(conn, &wave_id)?;
+    let answers: Vec<(String, Stored)> = manager_answers_json()
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    let s = match v {
+                        serde_json::Value::String(t) => Stored {
+                            value: None,
+                            text: Some(t.clone()),
+                            missing: None,
+                        },
+                        serde_json::Value::Bool(b) => Stored {
+                            value: Some(if *b { 1.0 } else { 0.0 }),
+                            text: None,
+                            missing: None,
+                        },
+                        other => Stored {
+                            value: other.as_f64(),
+                            text: None,
+                            missing: None,
+                        },
+                    };
+                    (k.clone(), s)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let started = Instant::now();
+    for inv in &invitations {
+        crate::db::write_transaction(conn, |conn| -> QueryResult<()> {
+            let now = db::now();
+            let id = ResponseId::generate();
+            Response::insert(
+                conn,
+                &NewResponse {
+                    id: id.clone(),
+                    wave_id: wave.id.clone(),
+                    service_id: inv.service_id.clone(),
+                    role: inv.role,
+                    invitation_id: Some(inv.id.clone()),
+                    resume_key_hash: None,
+                    panel_pseudonym: Some(inv.panel_pseudonym.clone()),
+                    language: inv.language.clone(),
+                    consent_at: Some(now),
+                    current_page: Some("review".into()),
+                    started_at: now,
+                    updated_at: now,
+                    submitted_at: Some(now),
+                },
+            )?;
+            let rows: Vec<NewAnswer> = answers
+                .iter()
+                .map(|(code, s)| NewAnswer {
+                    response_id: id.clone(),
+                    wave_id: wave.id.clone(),
+                    item_code: code.clone(),
+                    value: s.value,
+                    text_value: s.text.clone(),
+                    missing_code: s.missing.clone(),
+                    updated_at: now,
+                })
+                .collect();
+            Answer::insert_all(conn, &rows)?;
+            Invitation::update(
+                conn,
+                &inv.id,
+                &InvitationChanges {
+                    status: Some(InvitationStatus::Submitted),
+                    updated_at: Some(now),
+                    ..Default::default()
+                },
+            )?;
+            Wave::bump_data_version(conn, &wave.id)
+        })?;
+    }
+    Ok(RawRate {
+        responses: invitations.len(),
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
