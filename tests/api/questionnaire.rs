@@ -904,15 +904,13 @@ async fn a_whole_response_in_one_request() {
     assert_eq!(again["first_time"], false, "submitting twice stores once");
     let stored = stored_answers(&app, &wave);
     assert_eq!(stored.len(), 1);
-    let mut got: Vec<(String, Option<f64>, Option<String>, Option<String>)> = stored[0]
+    let mut got: Vec<(String, StoredTriple)> = stored[0]
         .1
         .iter()
         .map(|a| {
             (
                 a.item_code.clone(),
-                a.value,
-                a.text_value.clone(),
-                a.missing_code.clone(),
+                (a.value, a.text_value.clone(), a.missing_code.clone()),
             )
         })
         .collect();
@@ -920,14 +918,12 @@ async fn a_whole_response_in_one_request() {
     assert_eq!(
         got,
         [
-            ("A1".into(), Some(2.0), None, None),
-            ("A2".into(), None, None, Some("DK".into())),
-            ("P_ROLE_CLARITY".into(), Some(5.0), None, None),
+            ("A1".to_owned(), (Some(2.0), None, None)),
+            ("A2".to_owned(), (None, None, Some("DK".to_owned()))),
+            ("P_ROLE_CLARITY".to_owned(), (Some(5.0), None, None)),
             (
-                "P_TASKS_OUTSIDE_ROLE".into(),
-                None,
-                Some("often".into()),
-                None
+                "P_TASKS_OUTSIDE_ROLE".to_owned(),
+                (None, Some("often".to_owned()), None)
             ),
         ]
     );
