@@ -9,7 +9,7 @@ use crate::questionnaire::{self as q, Link, LinkState, PageItem, Stored};
 use crate::web::errors::{ApiError, ApiResult, AppError};
 use crate::web::{AppState, with_conn};
 
-fn refusal(state: &LinkState) -> Option<HttpResponse> {
+fn refusal_parts(state: &LinkState) -> Option<(u16, Value)> {
     let (status, code, message) = match state {
         LinkState::Unknown => (404, "unknown_link", "no questionnaire has this token"),
         LinkState::NotOpen(_) => (403, "not_open", "the survey has not opened yet"),
@@ -18,10 +18,15 @@ fn refusal(state: &LinkState) -> Option<HttpResponse> {
         LinkState::Withdrawn(_) => (410, "withdrawn", "the answers were withdrawn"),
         LinkState::Submitted(_) | LinkState::Active(_) => return None,
     };
-    Some(
-        HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default())
-            .json(json!({"error": {"code": code, "message": message}})),
-    )
+    Some((status, json!({"error": {"code": code, "message": message}})))
+}
+
+fn json_response((status, body): (u16, Value)) -> HttpResponse {
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default()).json(body)
+}
+
+fn refusal(state: &LinkState) -> Option<HttpResponse> {
+    refusal_parts(state).map(json_response)
 }
 
 async fn resolve(state: &web::Data<AppState>, token: String) -> ApiResult<LinkState> {
@@ -234,6 +239,10 @@ fn check_answers(
     }
 }
 
+fn validation_parts(fields: Vec<Value>) -> (u16, Value) {
+    (422, json!({"error": {"code": "validation", "message": "some answers cannot be used; nothing was saved", "fields": fields}}))
+}
+
 fn validation_error(fields: Vec<Value>) -> HttpResponse {
     HttpResponse::UnprocessableEntity().json(json!({"error": {"code": "validation", "message": "some answers cannot be used; nothing was saved", "fields": fields}}))
 }
@@ -247,55 +256,49 @@ pub async fn submit(
     body: Option<web::Json<SubmitBody>>,
 ) -> ApiResult<HttpResponse> {
     let token = path.into_inner();
-    let link_state = resolve(&state, token.clone()).await?;
-    if let Some(r) = refusal(&link_state) {
-        return Ok(r);
-    }
     let body = body.map(web::Json::into_inner).unwrap_or_default();
-    let (LinkState::Active(link) | LinkState::Submitted(link)) = link_state else {
-        return Err(AppError::NotFound.into());
-    };
-    if link.response.is_none() && !body.consent {
-        return Ok(HttpResponse::Conflict().json(json!({"error": {"code": "no_consent", "message": "give consent first: POST …/consent, or send \"consent\": true"}})));
-    }
-    let good = match &body.answers {
-        Some(a) => match check_answers(&link, a) {
-            Ok(g) => g,
-            Err(fields) => return Ok(validation_error(fields)),
-        },
-        None => Vec::new(),
-    };
-    let lang = body
-        .language
-        .filter(|l| link.survey.languages.contains(l))
-        .unwrap_or_else(|| link.language().to_owned());
     let keys = state.keys.clone();
-    let outcome = with_conn(&state, move |conn| {
-        if link.response.is_none() && !good.is_empty() {
-            return Ok(q::submit_complete(
-                conn, &keys, &link, &token, &lang, &good,
-            )?);
+    // One visit to the blocking pool for the whole submission: resolving the link,
+    // checking the answers and storing them.
+    let outcome = with_conn(&state, move |conn| -> crate::web::errors::AppResult<Result<q::Submitted, (u16, Value)>> {
+        let link_state = q::open_link(conn, &keys, &token)?;
+        if let Some(r) = refusal_parts(&link_state) {
+            return Ok(Err(r));
         }
-        Ok(crate::db::write_transaction(
-            conn,
-            |conn| -> anyhow::Result<q::Submitted> {
-                let response = match &link.response {
-                    Some(r) if r.submitted_at.is_some() => {
-                        return Ok(q::Submitted::Already(
-                            r.submitted_at.unwrap_or(r.updated_at),
-                        ));
-                    }
-                    Some(r) => r.clone(),
-                    None => q::consent(conn, &keys, &link, &token, &lang)?,
-                };
-                if !good.is_empty() {
-                    q::save(conn, &link.wave, &response.id, &good, Some("review"), &lang)?;
-                }
-                Ok(q::submit(conn, &link, &response.id)?)
+        let (LinkState::Active(link) | LinkState::Submitted(link)) = link_state else {
+            return Err(AppError::NotFound);
+        };
+        if link.response.is_none() && !body.consent {
+            return Ok(Err((409, json!({"error": {"code": "no_consent", "message": "give consent first: POST …/consent, or send \"consent\": true"}}))));
+        }
+        let good = match &body.answers {
+            Some(a) => match check_answers(&link, a) {
+                Ok(g) => g,
+                Err(fields) => return Ok(Err(validation_parts(fields))),
             },
-        )?)
+            None => Vec::new(),
+        };
+        let lang = body.language.clone().filter(|l| link.survey.languages.contains(l)).unwrap_or_else(|| link.language().to_owned());
+        if link.response.is_none() && !good.is_empty() {
+            return Ok(Ok(q::submit_complete(conn, &keys, &link, &token, &lang, &good)?));
+        }
+        Ok(Ok(crate::db::write_transaction(conn, |conn| -> anyhow::Result<q::Submitted> {
+            let response = match &link.response {
+                Some(r) if r.submitted_at.is_some() => return Ok(q::Submitted::Already(r.submitted_at.unwrap_or(r.updated_at))),
+                Some(r) => r.clone(),
+                None => q::consent(conn, &keys, &link, &token, &lang)?,
+            };
+            if !good.is_empty() {
+                q::save(conn, &link.wave, &response.id, &good, Some("review"), &lang)?;
+            }
+            Ok(q::submit(conn, &link, &response.id)?)
+        })?))
     })
     .await?;
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(parts) => return Ok(json_response(parts)),
+    };
     let (at, first) = match outcome {
         q::Submitted::Now(at) => (at, true),
         q::Submitted::Already(at) => (at, false),
