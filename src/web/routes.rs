@@ -56,6 +56,16 @@ fn method_guard(method: &str) -> impl guard::Guard + use<> {
 }
 
 routes! {
+    // Respondent routes first: the router tries resources in order, and these carry the
+    // load of a wave.
+    GET  "/s/{token}" => handlers::respondent::show, Access::Public;
+    POST "/s/{token}" => handlers::respondent::post, Access::Public;
+    GET  "/s/{token}/withdraw" => handlers::respondent::withdraw_form, Access::Public;
+    POST "/s/{token}/withdraw" => handlers::respondent::withdraw, Access::Public;
+    GET  "/api/v1/respondent/{token}" => handlers::respondent_api::show, Access::Public;
+    POST "/api/v1/respondent/{token}/consent" => handlers::respondent_api::consent, Access::Public;
+    PUT  "/api/v1/respondent/{token}/answers" => handlers::respondent_api::save, Access::Public;
+    POST "/api/v1/respondent/{token}/submit" => handlers::respondent_api::submit, Access::Public;
     GET  "/" => handlers::home::index, Access::Public;
     GET  "/healthz" => handlers::health::check, Access::Public;
     GET  "/static/{path:.*}" => assets::serve, Access::Public;
@@ -76,10 +86,6 @@ routes! {
     POST "/admin/users/{id}/scopes" => handlers::admin::users::add_scope, Access::SignedIn(ADMIN);
     POST "/admin/users/{id}/scopes/{scope}/delete" => handlers::admin::users::remove_scope, Access::SignedIn(ADMIN);
     GET  "/admin/audit" => handlers::admin::audit::list, Access::SignedIn(ADMIN);
-    GET  "/s/{token}" => handlers::respondent::show, Access::Public;
-    POST "/s/{token}" => handlers::respondent::post, Access::Public;
-    GET  "/s/{token}/withdraw" => handlers::respondent::withdraw_form, Access::Public;
-    POST "/s/{token}/withdraw" => handlers::respondent::withdraw, Access::Public;
     GET  "/admin/waves" => handlers::admin::waves::list, Access::SignedIn(ADMIN);
     POST "/admin/waves" => handlers::admin::waves::create, Access::SignedIn(ADMIN);
     GET  "/admin/waves/{id}" => handlers::admin::waves::show, Access::SignedIn(ADMIN);
@@ -88,10 +94,6 @@ routes! {
     POST "/admin/waves/{id}/invite" => handlers::admin::waves::invite, Access::SignedIn(ADMIN);
     POST "/admin/waves/{id}/remind" => handlers::admin::waves::remind, Access::SignedIn(ADMIN);
     GET  "/api/v1/openapi.json" => handlers::respondent_api::openapi, Access::Public;
-    GET  "/api/v1/respondent/{token}" => handlers::respondent_api::show, Access::Public;
-    POST "/api/v1/respondent/{token}/consent" => handlers::respondent_api::consent, Access::Public;
-    PUT  "/api/v1/respondent/{token}/answers" => handlers::respondent_api::save, Access::Public;
-    POST "/api/v1/respondent/{token}/submit" => handlers::respondent_api::submit, Access::Public;
     GET  "/api/v1/me" => handlers::api::me, Access::SignedIn(ANY);
     GET  "/api/v1/services/{code}" => handlers::api::service, Access::SignedIn(SERVICE_VIEWERS);
 }

@@ -22,7 +22,8 @@ fn refusal_parts(state: &LinkState) -> Option<(u16, Value)> {
 }
 
 fn json_response((status, body): (u16, Value)) -> HttpResponse {
-    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default()).json(body)
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default())
+        .json(body)
 }
 
 fn refusal(state: &LinkState) -> Option<HttpResponse> {
@@ -240,7 +241,10 @@ fn check_answers(
 }
 
 fn validation_parts(fields: Vec<Value>) -> (u16, Value) {
-    (422, json!({"error": {"code": "validation", "message": "some answers cannot be used; nothing was saved", "fields": fields}}))
+    (
+        422,
+        json!({"error": {"code": "validation", "message": "some answers cannot be used; nothing was saved", "fields": fields}}),
+    )
 }
 
 fn validation_error(fields: Vec<Value>) -> HttpResponse {
