@@ -172,6 +172,8 @@ impl DatabaseUrl {
             // No `SELECT 1` on every checkout: broken connections are noticed by
             // `has_broken` and replaced, and a request that meets a dead server fails cleanly.
             .test_on_check_out(false)
+            // Open connections as needed rather than all at start (PostgreSQL limits them).
+            .min_idle(Some(2))
             .build(Manager { url: self.clone() })
             .context("could not open the database connection pool")
     }

@@ -24,7 +24,7 @@ async fn serve_demo_prints_a_url_that_shows_the_demo() {
             }
         }
     });
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(240);
     let mut printed = Vec::new();
     let url = loop {
         let line = rx.recv_timeout(deadline.saturating_duration_since(Instant::now()));
