@@ -9,8 +9,6 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
-use diesel::Connection as _;
-
 use crate::db::{self, DbConn};
 use crate::domain::{OrganisationId, RegionId, RegionKind, ServiceId, ServiceType, SizeBand};
 use crate::models::{
@@ -344,7 +342,7 @@ pub fn apply(
     conn: &mut DbConn,
     records: &[(u64, ServiceRecord)],
 ) -> Result<ImportSummary, ApplyError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let mut importer = Importer::default();
         let mut conflicts = Vec::new();
         for (line, record) in records {

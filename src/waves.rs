@@ -71,7 +71,7 @@ pub fn create(conn: &mut DbConn, spec: &WaveSpec, actor: &Actor) -> anyhow::Resu
     {
         return Err(invalid("closes", "must be after the opening date"));
     }
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         InstrumentRow::find(conn, &spec.instrument)
             .optional()?
             .ok_or_else(|| invalid("instrument", "no such instrument version"))?;
@@ -162,7 +162,7 @@ fn transition(
     to: WaveStatus,
     actor: &Actor,
 ) -> anyhow::Result<Wave> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let current = Wave::find(conn, wave)?;
         if current.status != from {
             return Err(invalid(
@@ -363,7 +363,7 @@ pub fn remind(
     base_url: &str,
     actor: &Actor,
 ) -> anyhow::Result<usize> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let wave = Wave::find(conn, wave_id)?;
         if wave.status != WaveStatus::Open {
             return Err(invalid(
@@ -438,7 +438,7 @@ pub fn erase_emails(
     force: bool,
     actor: &Actor,
 ) -> anyhow::Result<usize> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let wave = Wave::find(conn, wave_id)?;
         let Some(closed) = wave.closed_at.filter(|_| wave.status == WaveStatus::Closed) else {
             return Err(invalid(

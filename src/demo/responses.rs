@@ -350,7 +350,7 @@ pub fn write_normal(
     waves_by_year: &[(i32, Wave)],
     sims: &[SimResponse],
 ) -> anyhow::Result<usize> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         open_waves(conn, waves_by_year)?;
         let mut services: HashMap<(WaveId, String), crate::domain::ServiceId> = HashMap::new();
         for (_, wave) in waves_by_year {
@@ -472,7 +472,7 @@ pub fn write_bulk(
     open_waves(conn, waves_by_year)?;
     let mut written = 0;
     for chunk in sims.chunks(batch.max(1)) {
-        conn.transaction(|conn| -> anyhow::Result<()> {
+        crate::db::write_transaction(conn, |conn| -> anyhow::Result<()> {
             let now = db::now();
             let mut invitations = Vec::with_capacity(chunk.len());
             let mut tokens = Vec::with_capacity(chunk.len());

@@ -2,8 +2,6 @@
 //! whose content differs under the same id and version is refused, and waves pin the
 //! stored row, so editing a file can never change a running or finished wave.
 
-use diesel::Connection as _;
-
 use super::Instrument;
 use crate::db::{self, DbConn};
 use crate::domain::InstrumentId;
@@ -46,7 +44,7 @@ pub enum StoreError {
 
 /// Stores an instrument version, or confirms the identical version is already stored.
 pub fn store(conn: &mut DbConn, instrument: &Instrument) -> Result<Stored, StoreError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         if let Some(existing) =
             InstrumentRow::find_version(conn, instrument.id(), instrument.version())?
         {

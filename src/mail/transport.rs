@@ -91,8 +91,11 @@ impl Transport {
                 .map_err(|e| format!("SMTP: {e}")),
             Self::File(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                // Written beside and renamed, so whatever watches the folder never sees half a message.
                 let path = dir.join(format!("{:08}-{}.eml", message.id, message.kind));
-                std::fs::write(&path, email.formatted())
+                let partial = dir.join(format!(".{:08}-{}.eml.partial", message.id, message.kind));
+                std::fs::write(&partial, email.formatted())
+                    .and_then(|()| std::fs::rename(&partial, &path))
                     .map_err(|e| format!("{}: {e}", path.display()))
             }
             Self::Memory(_) => Ok(()),

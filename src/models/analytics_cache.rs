@@ -45,7 +45,7 @@ impl AnalyticsCacheEntry {
 
     /// Replaces whatever was cached under this key.
     pub fn put(conn: &mut DbConn, entry: &NewAnalyticsCacheEntry) -> QueryResult<()> {
-        conn.transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             diesel::delete(analytics_cache::table.find((&entry.wave_id, &entry.cache_key)))
                 .execute(conn)?;
             diesel::insert_into(analytics_cache::table)

@@ -4,7 +4,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use diesel::Connection as _;
 use serde_json::json;
 
 use super::{create_invitation, instrument_of, queue_message};
@@ -174,7 +173,7 @@ pub fn invite(
     base_url: &str,
     actor: &Actor,
 ) -> anyhow::Result<usize> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let wave = Wave::find(conn, wave_id)?;
         if wave.status != WaveStatus::Open {
             anyhow::bail!(super::Invalid {

@@ -479,11 +479,11 @@ async fn one_invitation(anonymous: bool) -> (TestApp, WaveId, String) {
     let dir = app.db.path("mail");
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let text = loop {
-        if let Some(entry) = std::fs::read_dir(&dir)
-            .ok()
-            .and_then(|mut d| d.next())
-            .and_then(Result::ok)
-        {
+        let done = std::fs::read_dir(&dir).ok().and_then(|d| {
+            d.filter_map(Result::ok)
+                .find(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        });
+        if let Some(entry) = done {
             break std::fs::read(entry.path()).expect("eml");
         }
         assert!(std::time::Instant::now() < deadline, "no .eml written");
