@@ -72,7 +72,8 @@ echo "== $BACKEND: raw in-process inserts"
 RAW=$("$BIN" bench raw --responses "${RAW_RESPONSES:-5000}")
 echo "$RAW"
 RAW_RATE=$(echo "$RAW" | awk '{print $(NF-1)}')
+RAW_CPU=$(echo "$RAW" | sed -E 's/.*, ([0-9.]+) ms CPU each.*/\1/')
 RATIO=$(awk -v h="$HTTP_RATE" -v r="$RAW_RATE" 'BEGIN {printf "%.2f", h / r}')
 
 echo
-echo "RESULT backend=$BACKEND http_submissions_per_s=$HTTP_RATE (stored $HTTP_DONE in ${DURATION}s, non-2xx $ERRORS) raw_per_s=$RAW_RATE ratio=$RATIO cpu_ms_per_respondent=$CPU_MS (over $DONE respondents)"
+echo "RESULT backend=$BACKEND http_submissions_per_s=$HTTP_RATE (stored $HTTP_DONE in ${DURATION}s, non-2xx $ERRORS) raw_per_s=$RAW_RATE ratio=$RATIO cpu_ms_per_respondent=$CPU_MS (over $DONE respondents; raw storing alone: $RAW_CPU ms)"

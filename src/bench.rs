@@ -105,6 +105,28 @@ pub fn prepare(
 pub struct RawRate {
     pub responses: usize,
     pub seconds: f64,
+    /// CPU time (user + system) this process spent, in seconds.
+    pub cpu_seconds: f64,
+}
+
+/// User + system CPU time of this process so far, in seconds (Linux; 0 elsewhere).
+pub fn process_cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let Some(rest) = stat.rsplit(')').next() else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// Stores `n` complete responses in-process, one durable transaction each, writing the
@@ -142,6 +164,7 @@ pub fn raw_insert_rate(conn: &mut DbConn, keys: &DerivedKeys, n: usize) -> anyho
         })
         .unwrap_or_default();
     let started = Instant::now();
+    let cpu_before = process_cpu_seconds();
     for inv in &invitations {
         crate::db::write_transaction(conn, |conn| -> QueryResult<()> {
             let now = db::now();
@@ -192,5 +215,6 @@ pub fn raw_insert_rate(conn: &mut DbConn, keys: &DerivedKeys, n: usize) -> anyho
     Ok(RawRate {
         responses: invitations.len(),
         seconds: started.elapsed().as_secs_f64(),
+        cpu_seconds: process_cpu_seconds() - cpu_before,
     })
 }

@@ -789,8 +789,10 @@ fn bench(settings: &Settings, action: BenchCommand) -> anyhow::Result<ExitCode> 
             let r = crate::bench::raw_insert_rate(&mut conn, &keys, responses)?;
             #[expect(clippy::cast_precision_loss, reason = "a count")]
             let rate = r.responses as f64 / r.seconds;
+            #[expect(clippy::cast_precision_loss, reason = "a count")]
+            let cpu_ms = r.cpu_seconds * 1000.0 / r.responses.max(1) as f64;
             println!(
-                "raw: {} responses in {:.2} s = {rate:.0} responses/s",
+                "raw: {} responses in {:.2} s, {cpu_ms:.3} ms CPU each = {rate:.0} responses/s",
                 r.responses, r.seconds
             );
         }

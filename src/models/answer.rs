@@ -53,6 +53,18 @@ impl Answer {
     }
 
     pub fn insert_all(conn: &mut DbConn, rows: &[NewAnswer]) -> QueryResult<usize> {
+        // On SQLite a one-row insert is a prepared statement diesel keeps; a multi-row
+        // insert of a varying length is parsed anew each time, which costs more than the
+        // rows of one questionnaire. Bulk loads still go many rows at a time.
+        if let crate::db::DbConn::Sqlite(c) = conn
+            && rows.len() <= 64
+        {
+            let mut inserted = 0;
+            for row in rows {
+                inserted += diesel::insert_into(answers::table).values(row).execute(c)?;
+            }
+            return Ok(inserted);
+        }
         let mut inserted = 0;
         for chunk in rows.chunks(500) {
             inserted += crate::db::on_backend!(conn, |c| diesel::insert_into(answers::table)
