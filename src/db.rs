@@ -263,6 +263,7 @@ where
     E: From<diesel::result::Error>,
 {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    static WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let DbConn::Sqlite(sqlite) = conn else {
         return conn.transaction(f);
     };
@@ -273,6 +274,12 @@ where
     if nested {
         return conn.transaction(f);
     }
+    // Writers in this process queue on a mutex, which wakes the next one the moment the
+    // lock is free; SQLite's own busy handler would poll with sleeps of up to 100 ms and
+    // leave the database idle in between. Other processes still meet `busy_timeout`.
+    let _turn = WRITER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE").map_err(E::from)?;
     let result = f(conn);
     let DbConn::Sqlite(sqlite) = conn else {
