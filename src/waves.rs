@@ -430,6 +430,39 @@ pub fn remind(
     })
 }
 
+/// Erases the e-mail addresses of every closed wave whose retention period has ended and
+/// that still holds addresses. Returns how many addresses were erased. The outbox worker
+/// runs this about once a minute.
+pub fn erase_due_emails(conn: &mut DbConn) -> anyhow::Result<usize> {
+    let now = db::now();
+    let actor = Actor {
+        user_id: None,
+        label: "retention".into(),
+        ip: None,
+    };
+    let mut erased = 0;
+    for wave in Wave::all(conn)? {
+        let due = wave
+            .closed_at
+            .filter(|_| wave.status == WaveStatus::Closed)
+            .is_some_and(|c| {
+                c + chrono::Duration::days(i64::from(wave.email_retention_days)) <= now
+            });
+        if !due {
+            continue;
+        }
+        let holding: i64 = schema::invitations::table
+            .filter(schema::invitations::wave_id.eq(&wave.id))
+            .filter(schema::invitations::email.is_not_null())
+            .count()
+            .get_result(conn)?;
+        if holding > 0 {
+            erased += erase_emails(conn, &wave.id, false, &actor)?;
+        }
+    }
+    Ok(erased)
+}
+
 /// Erases e-mail addresses of a closed wave (invitations and outbox); the panel
 /// pseudonyms stay, so the panel can still be followed. `force` skips the retention wait.
 pub fn erase_emails(

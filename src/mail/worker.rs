@@ -13,6 +13,9 @@ use crate::db::{self, DbConn, Pool, schema::invitations, schema::outbox};
 use crate::domain::{InvitationStatus, OutboxStatus};
 use crate::models::{OutboxChanges, OutboxMessage};
 
+/// How often the worker thread also erases e-mail addresses past their retention period.
+const RETENTION_EVERY: Duration = Duration::from_secs(60);
+
 /// Messages claimed per round.
 const BATCH: i32 = 20;
 
@@ -199,7 +202,27 @@ impl Worker {
         std::thread::Builder::new()
             .name("samskap-outbox".into())
             .spawn(move || {
+                let mut last_retention: Option<std::time::Instant> = None;
                 while !stop.load(Ordering::Relaxed) {
+                    if last_retention.is_none_or(|t| t.elapsed() >= RETENTION_EVERY) {
+                        last_retention = Some(std::time::Instant::now());
+                        match self
+                            .pool
+                            .get()
+                            .map_err(anyhow::Error::from)
+                            .and_then(|mut c| crate::waves::erase_due_emails(&mut c))
+                        {
+                            Ok(n) if n > 0 => tracing::info!(
+                                erased = n,
+                                "erased e-mail addresses past their retention period"
+                            ),
+                            Ok(_) => {}
+                            Err(e) => tracing::warn!(
+                                error = format!("{e:#}"),
+                                "e-mail retention round failed; will retry"
+                            ),
+                        }
+                    }
                     match self.run_once() {
                         Ok(n) if n > 0 => tracing::info!(sent = n, "outbox: sent e-mails"),
                         Ok(_) => {}

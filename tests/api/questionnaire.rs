@@ -926,3 +926,59 @@ async fn a_whole_response_in_one_request() {
         ]
     );
 }
+
+#[actix_web::test]
+async fn email_addresses_are_erased_after_retention_and_pseudonyms_stay() {
+    use diesel::prelude::*;
+    let (app, wave, _path) = one_invitation(false).await;
+    let conn = &mut app.db.connect();
+    let before = samskap::models::Invitation::for_wave(conn, &wave)
+        .expect("inv")
+        .remove(0);
+    assert!(before.email.is_some());
+    // Not yet: the wave is open.
+    assert_eq!(samskap::waves::erase_due_emails(conn).expect("round"), 0);
+    let refused = samskap::waves::erase_emails(conn, &wave, false, &samskap::audit::Actor::cli());
+    assert!(
+        format!("{:#}", refused.expect_err("open wave"))
+            .contains("status: e-mail addresses are erased only after the wave has closed")
+    );
+
+    samskap::waves::close(conn, &wave, &samskap::audit::Actor::cli()).expect("close");
+    assert_eq!(
+        samskap::waves::erase_due_emails(conn).expect("round"),
+        0,
+        "90 days of retention first"
+    );
+    diesel::update(samskap::db::schema::waves::table.find(&wave))
+        .set(samskap::db::schema::waves::email_retention_days.eq(0))
+        .execute(conn)
+        .expect("shorter retention");
+    assert_eq!(samskap::waves::erase_due_emails(conn).expect("round"), 1);
+    assert_eq!(
+        samskap::waves::erase_due_emails(conn).expect("round"),
+        0,
+        "nothing left to erase"
+    );
+
+    let after = samskap::models::Invitation::for_wave(conn, &wave)
+        .expect("inv")
+        .remove(0);
+    assert_eq!(after.email, None);
+    assert!(after.email_erased_at.is_some());
+    assert_eq!(
+        after.panel_pseudonym, before.panel_pseudonym,
+        "the panel can still be followed"
+    );
+    let outbox = samskap::models::OutboxMessage::find(conn, 1).expect("message");
+    assert_eq!(outbox.to_address, "[erased]");
+    let actions: Vec<String> = samskap::models::AuditEntry::recent(conn, 5)
+        .expect("audit")
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(
+        actions.contains(&"wave.erase_emails".to_owned()),
+        "{actions:?}"
+    );
+}
