@@ -12,6 +12,7 @@ mod health;
 mod helpers;
 mod import;
 mod migrations;
+mod outbox;
 mod pages;
 mod questionnaire;
 mod serve_demo;
