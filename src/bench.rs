@@ -189,15 +189,7 @@ pub fn raw_insert_rate(conn: &mut DbConn, keys: &DerivedKeys, n: usize) -> anyho
             )?;
             let rows: Vec<NewAnswer> = answers
                 .iter()
-                .map(|(code, s)| NewAnswer {
-                    response_id: id.clone(),
-                    wave_id: wave.id.clone(),
-                    item_code: code.clone(),
-                    value: s.value,
-                    text_value: s.text.clone(),
-                    missing_code: s.missing.clone(),
-                    updated_at: now,
-                })
+                .map(|(code, s)| s.row(&id, &wave.id, code, now))
                 .collect();
             Answer::insert_all(conn, &rows)?;
             Invitation::update(

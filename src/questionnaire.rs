@@ -200,6 +200,25 @@ impl Stored {
         }
     }
 
+    /// The row that stores this answer to `code`.
+    pub fn row(
+        &self,
+        response: &ResponseId,
+        wave: &crate::domain::WaveId,
+        code: &str,
+        at: NaiveDateTime,
+    ) -> NewAnswer {
+        NewAnswer {
+            response_id: response.clone(),
+            wave_id: wave.clone(),
+            item_code: code.to_owned(),
+            value: self.value,
+            text_value: self.text.clone(),
+            missing_code: self.missing.clone(),
+            updated_at: at,
+        }
+    }
+
     pub fn from_answer(a: &Answer) -> Self {
         Self {
             value: a.value,
@@ -401,6 +420,35 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// A new response behind `link`, consented at `now`; `submitted` for a whole response
+/// stored in one go. Anonymous waves keep no link to the invitation or the panel.
+fn new_response(
+    keys: &DerivedKeys,
+    link: &Link,
+    token: &str,
+    lang: &str,
+    id: &ResponseId,
+    now: NaiveDateTime,
+    submitted: bool,
+) -> NewResponse {
+    let anonymous = link.wave.anonymity == Anonymity::Anonymous;
+    NewResponse {
+        id: id.clone(),
+        wave_id: link.wave.id.clone(),
+        service_id: link.invitation.service_id.clone(),
+        role: link.invitation.role,
+        invitation_id: (!anonymous).then(|| link.invitation.id.clone()),
+        resume_key_hash: anonymous.then(|| keys.resume_key_hash(token)),
+        panel_pseudonym: (!anonymous).then(|| link.invitation.panel_pseudonym.clone()),
+        language: lang.to_owned(),
+        consent_at: Some(now),
+        current_page: submitted.then(|| "review".to_owned()),
+        started_at: now,
+        updated_at: now,
+        submitted_at: submitted.then_some(now),
+    }
+}
+
 /// Gives consent and starts the response (idempotent). Returns the response.
 pub fn consent(
     conn: &mut DbConn,
@@ -415,24 +463,9 @@ pub fn consent(
         }
         let now = stamp(&link.wave, db::now());
         let id = ResponseId::generate();
-        let anonymous = link.wave.anonymity == Anonymity::Anonymous;
         Response::insert(
             conn,
-            &NewResponse {
-                id: id.clone(),
-                wave_id: link.wave.id.clone(),
-                service_id: link.invitation.service_id.clone(),
-                role: link.invitation.role,
-                invitation_id: (!anonymous).then(|| link.invitation.id.clone()),
-                resume_key_hash: anonymous.then(|| keys.resume_key_hash(token)),
-                panel_pseudonym: (!anonymous).then(|| link.invitation.panel_pseudonym.clone()),
-                language: lang.to_owned(),
-                consent_at: Some(now),
-                current_page: None,
-                started_at: now,
-                updated_at: now,
-                submitted_at: None,
-            },
+            &new_response(keys, link, token, lang, &id, now, false),
         )?;
         if matches!(
             link.invitation.status,
@@ -472,17 +505,7 @@ pub fn save(
         .execute(conn)?;
         let rows: Vec<NewAnswer> = answers
             .iter()
-            .filter_map(|(code, s)| {
-                s.as_ref().map(|s| NewAnswer {
-                    response_id: response.clone(),
-                    wave_id: wave.id.clone(),
-                    item_code: code.clone(),
-                    value: s.value,
-                    text_value: s.text.clone(),
-                    missing_code: s.missing.clone(),
-                    updated_at: now,
-                })
-            })
+            .filter_map(|(code, s)| s.as_ref().map(|s| s.row(response, &wave.id, code, now)))
             .collect();
         Answer::insert_all(conn, &rows)?;
         Response::update(
@@ -576,39 +599,11 @@ pub fn submit_complete(
     }
     let now = stamp(&link.wave, db::now());
     let id = ResponseId::generate();
-    let anonymous = link.wave.anonymity == Anonymity::Anonymous;
     let outcome = db::write_transaction(conn, |conn| -> QueryResult<Submitted> {
-        Response::insert(
-            conn,
-            &NewResponse {
-                id: id.clone(),
-                wave_id: link.wave.id.clone(),
-                service_id: link.invitation.service_id.clone(),
-                role: link.invitation.role,
-                invitation_id: (!anonymous).then(|| link.invitation.id.clone()),
-                resume_key_hash: anonymous.then(|| keys.resume_key_hash(token)),
-                panel_pseudonym: (!anonymous).then(|| link.invitation.panel_pseudonym.clone()),
-                language: lang.to_owned(),
-                consent_at: Some(now),
-                current_page: Some("review".to_owned()),
-                started_at: now,
-                updated_at: now,
-                submitted_at: Some(now),
-            },
-        )?;
+        Response::insert(conn, &new_response(keys, link, token, lang, &id, now, true))?;
         let rows: Vec<NewAnswer> = answers
             .iter()
-            .filter_map(|(code, s)| {
-                s.as_ref().map(|s| NewAnswer {
-                    response_id: id.clone(),
-                    wave_id: link.wave.id.clone(),
-                    item_code: code.clone(),
-                    value: s.value,
-                    text_value: s.text.clone(),
-                    missing_code: s.missing.clone(),
-                    updated_at: now,
-                })
-            })
+            .filter_map(|(code, s)| s.as_ref().map(|s| s.row(&id, &link.wave.id, code, now)))
             .collect();
         Answer::insert_all(conn, &rows)?;
         // Only an invitation not yet submitted moves: a concurrent submission through

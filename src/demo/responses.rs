@@ -23,7 +23,7 @@ use crate::domain::{
     Anonymity, InvitationId, InvitationStatus, RespondentRole, ResponseId, ServiceType, WaveId,
     WaveStatus,
 };
-use crate::models::{InstrumentRow, NewAnswer, NewInvitation, NewResponse, Wave, WaveService};
+use crate::models::{InstrumentRow, NewInvitation, NewResponse, Wave, WaveService};
 use crate::questionnaire::{self as q, LinkState, Stored};
 use crate::waves::{self, WaveSpec};
 
@@ -526,17 +526,11 @@ pub fn write_bulk(
                     updated_at: now,
                     submitted_at: Some(now),
                 });
-                for (code, s) in &sim.answers {
-                    answers.push(NewAnswer {
-                        response_id: response.clone(),
-                        wave_id: wave.id.clone(),
-                        item_code: code.clone(),
-                        value: s.value,
-                        text_value: s.text.clone(),
-                        missing_code: s.missing.clone(),
-                        updated_at: now,
-                    });
-                }
+                answers.extend(
+                    sim.answers
+                        .iter()
+                        .map(|(code, s)| s.row(&response, &wave.id, code, now)),
+                );
             }
             for part in invitations.chunks(200) {
                 db::on_backend!(conn, |c| diesel::insert_into(invitations::table)

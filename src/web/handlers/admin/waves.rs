@@ -14,8 +14,10 @@ use crate::web::errors::{AppError, AppResult};
 use crate::web::security::{CsrfForm, Ctx};
 use crate::web::{AppState, templates, with_conn};
 
-fn field_error(e: &anyhow::Error) -> Option<String> {
-    e.downcast_ref::<waves::Invalid>().map(ToString::to_string)
+/// What to tell the admin: the field and problem for a refused request, else the cause.
+fn message(e: &anyhow::Error) -> String {
+    e.downcast_ref::<waves::Invalid>()
+        .map_or_else(|| format!("{e:#}"), ToString::to_string)
 }
 
 async fn render_list(
@@ -103,8 +105,7 @@ pub async fn create(
     };
     let actor = ctx.actor();
     let created = with_conn(&state, move |conn| {
-        Ok(waves::create(conn, &spec, &actor)
-            .map_err(|e| field_error(&e).unwrap_or_else(|| format!("{e:#}"))))
+        Ok(waves::create(conn, &spec, &actor).map_err(|e| message(&e)))
     })
     .await?;
     match created {
@@ -180,8 +181,7 @@ async fn transition(
         } else {
             waves::close(conn, &target, &actor)
         };
-        Ok(r.map(drop)
-            .map_err(|e| field_error(&e).unwrap_or_else(|| format!("{e:#}"))))
+        Ok(r.map(drop).map_err(|e| message(&e)))
     })
     .await?;
     match result {
@@ -251,9 +251,7 @@ pub async fn invite(
             .collect::<Vec<_>>())),
             Ok(list) => match respondents::invite(conn, &keys, &target, &list, &base, &actor) {
                 Ok(n) => Ok(Ok(n)),
-                Err(e) => Ok(Err(vec![
-                    field_error(&e).unwrap_or_else(|| format!("{e:#}")),
-                ])),
+                Err(e) => Ok(Err(vec![message(&e)])),
             },
         }
     })
@@ -293,8 +291,7 @@ pub async fn remind(
     let (actor, base) = (ctx.actor(), state.base_url.clone());
     let target = id.clone();
     let result = with_conn(&state, move |conn| {
-        Ok(waves::remind(conn, &target, &base, &actor)
-            .map_err(|e| field_error(&e).unwrap_or_else(|| format!("{e:#}"))))
+        Ok(waves::remind(conn, &target, &base, &actor).map_err(|e| message(&e)))
     })
     .await?;
     match result {
