@@ -19,7 +19,7 @@ use diesel::connection::SimpleConnection as _;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
-use diesel::{Connection as _, RunQueryDsl as _};
+use diesel::{Connection as _, QueryResult, RunQueryDsl as _};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness as _, embed_migrations};
 
 pub(crate) use sql_text::{text_enum, typed_id};
@@ -263,7 +263,6 @@ where
     E: From<diesel::result::Error>,
 {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    static WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let DbConn::Sqlite(sqlite) = conn else {
         return conn.transaction(f);
     };
@@ -274,12 +273,30 @@ where
     if nested {
         return conn.transaction(f);
     }
-    // Writers in this process queue on a mutex, which wakes the next one the moment the
-    // lock is free; SQLite's own busy handler would poll with sleeps of up to 100 ms and
-    // leave the database idle in between. Other processes still meet `busy_timeout`.
-    let _turn = WRITER
+    let _turn = writer_turn();
+    immediate(conn, f)
+}
+
+/// Writers in this process queue on a mutex, which wakes the next one the moment the
+/// lock is free; SQLite's own busy handler would poll with sleeps of up to 100 ms and
+/// leave the database idle in between. Other processes still meet `busy_timeout`.
+fn writer_turn() -> std::sync::MutexGuard<'static, ()> {
+    static WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    WRITER
         .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// `BEGIN IMMEDIATE`, `f`, then commit or roll back, on a SQLite connection.
+fn immediate<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConn::Sqlite(sqlite) = conn else {
+        return conn.transaction(f);
+    };
     AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE").map_err(E::from)?;
     let result = f(conn);
     let DbConn::Sqlite(sqlite) = conn else {
@@ -294,6 +311,90 @@ where
             let _ = AnsiTransactionManager::rollback_transaction(sqlite);
             Err(e)
         }
+    }
+}
+
+/// A unit of work waiting for a group commit: it runs inside the group's transaction
+/// (in its own savepoint) and returns what to do once the commit is known.
+type GroupJob = Box<dyn FnOnce(&mut DbConn) -> Box<dyn FnOnce(Result<(), &str>) + Send> + Send>;
+
+/// Group commit for SQLite: writes that arrive while another commit is under way are
+/// stored together in the next transaction, with one `fsync` for all of them. SQLite
+/// commits one transaction at a time and each durable commit costs an `fsync`, so without
+/// grouping the write rate can never exceed the disk's sync rate. Each unit still gets
+/// its own result and is acknowledged only after the commit that holds it.
+///
+/// No thread of its own: the first waiting caller to get the write lock runs every queued
+/// unit on its own connection (leader/follower). One per database (per app). PostgreSQL
+/// groups concurrent commits itself, so there a unit is an ordinary transaction.
+#[derive(Default)]
+pub struct GroupCommit {
+    queue: std::sync::Mutex<Vec<GroupJob>>,
+}
+
+impl std::fmt::Debug for GroupCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupCommit").finish_non_exhaustive()
+    }
+}
+
+impl GroupCommit {
+    /// Runs `f` durably, possibly in one transaction with other callers' units; `f` runs
+    /// in a savepoint, so its failure rolls back only its own writes.
+    pub fn run<T, F>(&self, conn: &mut DbConn, f: F) -> QueryResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> QueryResult<T> + Send + 'static,
+    {
+        if !matches!(conn, DbConn::Sqlite(_)) {
+            return conn.transaction(f);
+        }
+        let (tx, rx) = std::sync::mpsc::sync_channel::<QueryResult<T>>(1);
+        let job: GroupJob = Box::new(move |conn: &mut DbConn| {
+            let outcome = conn.transaction(f);
+            Box::new(move |commit: Result<(), &str>| {
+                let result = match (outcome, commit) {
+                    (Ok(value), Ok(())) => Ok(value),
+                    (Ok(_), Err(message)) => Err(diesel::result::Error::DatabaseError(
+                        diesel::result::DatabaseErrorKind::Unknown,
+                        Box::new(format!("the group commit failed: {message}")),
+                    )),
+                    (Err(e), _) => Err(e),
+                };
+                let _ = tx.send(result);
+            })
+        });
+        self.lock_queue().push(job);
+        let turn = writer_turn();
+        // A leader that held the lock before us may have committed our unit already.
+        if let Ok(result) = rx.try_recv() {
+            return result;
+        }
+        let jobs = std::mem::take(&mut *self.lock_queue());
+        let mut finish = Vec::with_capacity(jobs.len());
+        let committed = immediate(conn, |conn| -> QueryResult<()> {
+            for job in jobs {
+                finish.push(job(conn));
+            }
+            Ok(())
+        });
+        let message = committed.as_ref().err().map(ToString::to_string);
+        for done in finish {
+            done(message.as_deref().map_or(Ok(()), Err));
+        }
+        drop(turn);
+        rx.recv().unwrap_or_else(|_| {
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::Unknown,
+                Box::new("a group commit was abandoned".to_owned()),
+            ))
+        })
+    }
+
+    fn lock_queue(&self) -> std::sync::MutexGuard<'_, Vec<GroupJob>> {
+        self.queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -577,9 +577,11 @@ pub fn submit(conn: &mut DbConn, link: &Link, response: &ResponseId) -> QueryRes
 
 /// A whole response in one go (the API's one-request submission): consent, answers and
 /// submit in a single transaction with as few statements as possible, since on SQLite
-/// they run while holding the one write lock. Answers must already be checked.
+/// they run while holding the one write lock, grouped with other submissions into one
+/// commit. Answers must already be checked.
 pub fn submit_complete(
     conn: &mut DbConn,
+    group: &db::GroupCommit,
     keys: &DerivedKeys,
     link: &Link,
     token: &str,
@@ -599,18 +601,22 @@ pub fn submit_complete(
     }
     let now = stamp(&link.wave, db::now());
     let id = ResponseId::generate();
-    let outcome = db::write_transaction(conn, |conn| -> QueryResult<Submitted> {
-        Response::insert(conn, &new_response(keys, link, token, lang, &id, now, true))?;
-        let rows: Vec<NewAnswer> = answers
-            .iter()
-            .filter_map(|(code, s)| s.as_ref().map(|s| s.row(&id, &link.wave.id, code, now)))
-            .collect();
+    // Everything is built before the write, which runs in a group commit.
+    let response = new_response(keys, link, token, lang, &id, now, true);
+    let rows: Vec<NewAnswer> = answers
+        .iter()
+        .filter_map(|(code, s)| s.as_ref().map(|s| s.row(&id, &link.wave.id, code, now)))
+        .collect();
+    let invitation = link.invitation.id.clone();
+    let wave = link.wave.id.clone();
+    let outcome = group.run(conn, move |conn| -> QueryResult<Submitted> {
+        Response::insert(conn, &response)?;
         Answer::insert_all(conn, &rows)?;
         // Only an invitation not yet submitted moves: a concurrent submission through
         // another link of the same invitation makes this one roll back.
         let moved = diesel::update(
             schema::invitations::table
-                .find(&link.invitation.id)
+                .find(&invitation)
                 .filter(schema::invitations::status.ne(InvitationStatus::Submitted))
                 .filter(schema::invitations::status.ne(InvitationStatus::Withdrawn)),
         )
@@ -622,7 +628,7 @@ pub fn submit_complete(
         if moved == 0 {
             return Err(diesel::result::Error::RollbackTransaction);
         }
-        Wave::bump_data_version(conn, &link.wave.id)?;
+        Wave::bump_data_version(conn, &wave)?;
         Ok(Submitted::Now(now))
     });
     match outcome {

@@ -90,7 +90,6 @@ pub fn create(conn: &mut DbConn, spec: &WaveSpec, actor: &Actor) -> anyhow::Resu
                 reminder_max: spec.reminder_max,
                 reminder_interval_days: spec.reminder_interval_days,
                 email_retention_days: spec.email_retention_days,
-                data_version: 0,
                 created_at: now,
                 updated_at: now,
             },

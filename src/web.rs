@@ -33,6 +33,8 @@ pub struct AppState {
     pub limiter: Arc<security::RateLimiter>,
     /// Purpose keys derived from the secret (pseudonyms, anonymous resume).
     pub keys: crate::crypto::DerivedKeys,
+    /// Submissions that arrive together share one durable commit (SQLite).
+    pub group: Arc<db::GroupCommit>,
 }
 
 /// Runs `f` with a pooled connection on the blocking thread pool: the one way handlers
@@ -116,6 +118,7 @@ impl Application {
             limiter: Arc::new(security::RateLimiter::default()),
             keys: crate::crypto::DerivedKeys::new(&secret),
             pool: pool.clone(),
+            group: Arc::new(db::GroupCommit::default()),
             settings: Arc::new(settings),
             base_url: base_url.clone(),
         });

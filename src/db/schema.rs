@@ -65,7 +65,6 @@ diesel::table! {
         reminder_max -> Integer,
         reminder_interval_days -> Integer,
         email_retention_days -> Integer,
-        data_version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
         opened_at -> Nullable<Timestamp>,
@@ -222,6 +221,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    wave_data_versions (wave_id, shard) {
+        wave_id -> Text,
+        shard -> Integer,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     analytics_cache (wave_id, cache_key) {
         wave_id -> Text,
         cache_key -> Text,
@@ -243,6 +250,7 @@ diesel::joinable!(answers -> waves (wave_id));
 diesel::joinable!(user_scopes -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(outbox -> waves (wave_id));
+diesel::joinable!(wave_data_versions -> waves (wave_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
@@ -261,6 +269,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     outbox,
     analytics_cache,
+    wave_data_versions,
 );
 
 /// Every table, in creation order; the migration tests walk it.
@@ -281,4 +290,5 @@ pub const TABLES: &[&str] = &[
     "audit_log",
     "outbox",
     "analytics_cache",
+    "wave_data_versions",
 ];

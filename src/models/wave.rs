@@ -5,6 +5,9 @@ use crate::db::DbConn;
 use crate::db::schema::waves;
 use crate::domain::{Anonymity, InstrumentId, WaveId, WaveStatus};
 
+/// How many counters make up a wave's data version.
+pub const VERSION_SHARDS: i32 = 16;
+
 /// A round of data collection with one pinned instrument version.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize)]
 #[diesel(table_name = waves)]
@@ -19,8 +22,6 @@ pub struct Wave {
     pub reminder_max: i32,
     pub reminder_interval_days: i32,
     pub email_retention_days: i32,
-    /// Bumped on every change to the wave's answers; analytics caches are keyed by it.
-    pub data_version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub opened_at: Option<NaiveDateTime>,
@@ -40,7 +41,6 @@ pub struct NewWave {
     pub reminder_max: i32,
     pub reminder_interval_days: i32,
     pub email_retention_days: i32,
-    pub data_version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -87,11 +87,29 @@ impl Wave {
     }
 
     /// Marks the wave's answers as changed, invalidating cached analytics on every
-    /// instance that shares the database.
+    /// instance that shares the database. Bumps one of [`VERSION_SHARDS`] counters, picked
+    /// at random, so that concurrent submissions rarely wait on the same row lock.
     pub fn bump_data_version(conn: &mut DbConn, id: &WaveId) -> QueryResult<()> {
-        diesel::update(waves::table.find(id))
-            .set(waves::data_version.eq(waves::data_version + 1))
-            .execute(conn)
-            .map(drop)
+        use crate::db::schema::wave_data_versions as v;
+        let shard = i32::from(crate::crypto::random_bytes::<1>()[0]) % VERSION_SHARDS;
+        crate::db::on_backend!(conn, |c| diesel::insert_into(v::table)
+            .values((v::wave_id.eq(id), v::shard.eq(shard), v::version.eq(1_i64)))
+            .on_conflict((v::wave_id, v::shard))
+            .do_update()
+            .set(v::version.eq(v::version + 1_i64))
+            .execute(c))
+        .map(drop)
+    }
+
+    /// The wave's data version: it grows with every change to its answers.
+    pub fn data_version(conn: &mut DbConn, id: &WaveId) -> QueryResult<i64> {
+        use crate::db::schema::wave_data_versions as v;
+        // At most VERSION_SHARDS small rows; summed here because PostgreSQL's SUM of a
+        // BIGINT is a NUMERIC.
+        let parts: Vec<i64> = v::table
+            .filter(v::wave_id.eq(id))
+            .select(v::version)
+            .load(conn)?;
+        Ok(parts.into_iter().sum())
     }
 }

@@ -8,6 +8,7 @@ mod auth_helpers;
 mod cli_config;
 mod cli_user;
 mod demo_data;
+mod group_commit;
 mod health;
 mod helpers;
 mod import;

@@ -262,6 +262,7 @@ pub async fn submit(
     let token = path.into_inner();
     let body = body.map(web::Json::into_inner).unwrap_or_default();
     let keys = state.keys.clone();
+    let group = state.group.clone();
     // One visit to the blocking pool for the whole submission: resolving the link,
     // checking the answers and storing them.
     let outcome = with_conn(&state, move |conn| -> crate::web::errors::AppResult<Result<q::Submitted, (u16, Value)>> {
@@ -284,7 +285,7 @@ pub async fn submit(
         };
         let lang = body.language.clone().filter(|l| link.survey.languages.contains(l)).unwrap_or_else(|| link.language().to_owned());
         if link.response.is_none() && !good.is_empty() {
-            return Ok(Ok(q::submit_complete(conn, &keys, &link, &token, &lang, &good)?));
+            return Ok(Ok(q::submit_complete(conn, &group, &keys, &link, &token, &lang, &good)?));
         }
         Ok(Ok(crate::db::write_transaction(conn, |conn| -> anyhow::Result<q::Submitted> {
             let response = match &link.response {
