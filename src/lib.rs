@@ -6,6 +6,7 @@
 //! analytics → dashboards, reports, API and exports. See `design.md`.
 
 pub mod accounts;
+pub mod analytics;
 pub mod audit;
 pub mod bench;
 pub mod catalogue;

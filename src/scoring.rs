@@ -8,6 +8,13 @@ use serde::Serialize;
 
 use crate::instrument::format::{Band, MissingMeaning, SurveyFile};
 
+/// A compact answer slot: no recognisable answer.
+pub const SLOT_UNANSWERED: i8 = -1;
+/// A compact answer slot: "don't know" (missing).
+pub const SLOT_DONT_KNOW: i8 = -2;
+/// A compact answer slot: "did not take place" (not applicable).
+pub const SLOT_NOT_APPLICABLE: i8 = -3;
+
 /// One answer as stored: a value on the scale, or a missing code.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum AnswerValue<'a> {
@@ -138,6 +145,70 @@ impl ScoringRules {
             vals.iter()
                 .any(|v| (*v as f64 - value).abs() < f64::EPSILON)
         })
+    }
+
+    /// Scored item codes in phase order; each phase's items are the range
+    /// [`ScoringRules::layout`] gives. Analytics stores one compact slot per item.
+    pub fn item_codes(&self) -> Vec<&str> {
+        self.phases
+            .iter()
+            .flat_map(|p| p.items.iter().map(String::as_str))
+            .collect()
+    }
+
+    /// Each phase's code, its items' range in [`ScoringRules::item_codes`] and its minimum
+    /// of valid answers.
+    pub fn layout(&self) -> Vec<(&str, std::ops::Range<usize>, u32)> {
+        let mut start = 0;
+        self.phases
+            .iter()
+            .map(|p| {
+                let range = start..start + p.items.len();
+                start = range.end;
+                (p.code.as_str(), range, p.min_valid)
+            })
+            .collect()
+    }
+
+    /// One answer as a compact slot: the scale value (0..=100), or [`SLOT_UNANSWERED`],
+    /// [`SLOT_DONT_KNOW`], [`SLOT_NOT_APPLICABLE`]; the same classification as
+    /// [`ScoringRules::score`].
+    pub fn encode(&self, item: &str, answer: AnswerValue<'_>) -> i8 {
+        match answer {
+            AnswerValue::Value(v) if self.is_valid(item, v) && (0.0..=100.0).contains(&v) => {
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    reason = "a valid scale value, checked to be within 0..=100"
+                )]
+                let slot = v as i8;
+                slot
+            }
+            AnswerValue::Code(c) if self.not_applicable.contains(c) => SLOT_NOT_APPLICABLE,
+            AnswerValue::Code(c) if self.dont_know.contains(c) => SLOT_DONT_KNOW,
+            _ => SLOT_UNANSWERED,
+        }
+    }
+
+    /// A phase score from its items' slots: the mean of the valid ones, when there are
+    /// at least `min_valid` of them.
+    pub fn phase_score(slots: &[i8], min_valid: u32) -> Option<f64> {
+        let (mut n, mut sum) = (0u32, 0i32);
+        for s in slots.iter().filter(|s| **s >= 0) {
+            n += 1;
+            sum += i32::from(*s);
+        }
+        (n > 0 && n >= min_valid).then(|| f64::from(sum) / f64::from(n))
+    }
+
+    /// The index from complete phase scores.
+    pub fn index(&self, phase_scores: &[Option<f64>]) -> Option<f64> {
+        let mut sum = 0.0;
+        for s in phase_scores {
+            sum += (*s)?;
+        }
+        #[expect(clippy::cast_precision_loss, reason = "a handful of phases")]
+        let n = phase_scores.len() as f64;
+        (!phase_scores.is_empty()).then(|| sum / n * self.multiplier)
     }
 
     /// Scores one respondent. Answers to unknown items are ignored.

@@ -21,6 +21,7 @@ const ANY: &[UserRole] = UserRole::ALL;
 const ADMIN: &[UserRole] = &[UserRole::Admin];
 const SERVICE_VIEWERS: &[UserRole] = &[UserRole::Admin, UserRole::Manager, UserRole::Policymaker];
 const REGION_VIEWERS: &[UserRole] = &[UserRole::Admin, UserRole::Policymaker];
+const ANALYSTS: &[UserRole] = &[UserRole::Admin, UserRole::Policymaker, UserRole::Researcher];
 
 /// One row of the table.
 #[derive(Debug, Clone, Copy)]
@@ -96,6 +97,11 @@ routes! {
     GET  "/api/v1/openapi.json" => handlers::respondent_api::openapi, Access::Public;
     GET  "/api/v1/me" => handlers::api::me, Access::SignedIn(ANY);
     GET  "/api/v1/services/{code}" => handlers::api::service, Access::SignedIn(SERVICE_VIEWERS);
+    GET  "/api/v1/waves" => handlers::api::waves, Access::SignedIn(ANY);
+    GET  "/api/v1/waves/{wave}/services/{code}/results" => handlers::api::service_results, Access::SignedIn(SERVICE_VIEWERS);
+    GET  "/api/v1/waves/{wave}/services/{code}/benchmarks" => handlers::api::service_benchmarks, Access::SignedIn(SERVICE_VIEWERS);
+    GET  "/api/v1/waves/{wave}/regions" => handlers::api::regions, Access::SignedIn(REGION_VIEWERS);
+    GET  "/api/v1/waves/{wave}/psychometrics" => handlers::api::psychometrics, Access::SignedIn(ANALYSTS);
 }
 
 /// The table row for a matched resource pattern and method (HEAD counts as GET).

@@ -83,6 +83,20 @@ fn expected() -> HashMap<(&'static str, &'static str), [Expect; 5]> {
         ),
         (("GET", "/api/v1/me"), [S, A, A, A, A]),
         (("GET", "/api/v1/services/{code}"), [S, A, A, A, D]),
+        (("GET", "/api/v1/waves"), [S, A, A, A, A]),
+        (
+            ("GET", "/api/v1/waves/{wave}/services/{code}/results"),
+            [S, A, A, A, D],
+        ),
+        (
+            ("GET", "/api/v1/waves/{wave}/services/{code}/benchmarks"),
+            [S, A, A, A, D],
+        ),
+        (("GET", "/api/v1/waves/{wave}/regions"), [S, A, D, A, D]),
+        (
+            ("GET", "/api/v1/waves/{wave}/psychometrics"),
+            [S, A, D, A, A],
+        ),
     ])
 }
 
@@ -107,6 +121,7 @@ fn fill(path: &str, f: &Fixture) -> String {
     };
     path.replace("{path:.*}", "samskap.css")
         .replace("{code}", &f.service_code)
+        .replace("{wave}", &f.wave_id)
         .replace("{id}", id)
         .replace("{scope}", &f.spare_scope)
         .replace("{token}", &"0".repeat(40))

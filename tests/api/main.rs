@@ -3,6 +3,7 @@
 //! `TEST_DATABASE_URL` is set (see `helpers.rs`).
 
 mod access;
+mod analytics;
 mod auth;
 mod auth_helpers;
 mod cli_config;

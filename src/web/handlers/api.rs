@@ -43,3 +43,151 @@ pub async fn service(
     .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
+
+/// The minimum cell size in force.
+fn min_cell(state: &AppState) -> crate::analytics::MinCell {
+    crate::analytics::MinCell::new(state.settings.min_cell)
+}
+
+/// A wave's cached results; 404 for an unknown or still-draft wave.
+fn wave_results(
+    conn: &mut crate::db::DbConn,
+    wave: &str,
+    k: crate::analytics::MinCell,
+) -> crate::web::errors::AppResult<std::sync::Arc<serde_json::Value>> {
+    use crate::domain::{WaveId, WaveStatus};
+    let id = WaveId::from_string(wave);
+    let found = crate::models::Wave::find(conn, &id)?;
+    if found.status == WaveStatus::Draft {
+        return Err(crate::web::errors::AppError::NotFound);
+    }
+    Ok(crate::analytics::results(conn, &id, k)?)
+}
+
+/// `GET /api/v1/waves`: waves that have results (opened or closed), newest first.
+pub async fn waves(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let waves = with_conn(&state, |conn| {
+        Ok(crate::models::Wave::all(conn)?
+            .into_iter()
+            .filter(|w| w.status != crate::domain::WaveStatus::Draft)
+            .map(|w| json!({"id": w.id, "name": w.name, "status": w.status, "opens_at": w.opens_at, "closes_at": w.closes_at}))
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "waves": waves })))
+}
+
+/// `GET /api/v1/waves/{wave}/services/{code}/results`: one service's profile per role,
+/// perception gaps, peer benchmarks and trends, every number through the suppression gate.
+pub async fn service_results(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let access = ctx.access()?.clone();
+    let (wave, code) = path.into_inner();
+    let k = min_cell(&state);
+    let body = with_conn(&state, move |conn| {
+        let service = authorised_service(conn, &access, &code)?;
+        let results = wave_results(conn, &wave, k)?;
+        let found = results["services"]
+            .as_array()
+            .and_then(|s| s.iter().find(|x| x["service_id"] == json!(service.id)))
+            .cloned()
+            .ok_or(crate::web::errors::AppError::NotFound)?;
+        Ok(json!({
+            "wave_id": results["wave_id"], "wave_name": results["wave_name"],
+            "min_cell": results["min_cell"], "phases": results["phases"],
+            "previous_wave": results["previous_wave"], "service": found,
+        }))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// `GET /api/v1/waves/{wave}/services/{code}/benchmarks`: the service's percentile ranks
+/// and funnel positions in its peer groups.
+pub async fn service_benchmarks(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let response = service_results(state, ctx, path).await?;
+    let body = actix_web::body::to_bytes(response.into_body())
+        .await
+        .map_err(|_| crate::web::errors::AppError::NotFound)?;
+    let value: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    Ok(HttpResponse::Ok().json(json!({
+        "wave_id": value["wave_id"], "min_cell": value["min_cell"],
+        "service_id": value["service"]["service_id"], "benchmarks": value["service"]["benchmarks"],
+    })))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct RegionQuery {
+    level: Option<String>,
+    role: Option<String>,
+    service_type: Option<String>,
+    measure: Option<String>,
+}
+
+/// `GET /api/v1/waves/{wave}/regions?level=&role=&service_type=&measure=`: region ×
+/// role × service type × phase aggregates, with complementary suppression.
+pub async fn regions(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<RegionQuery>,
+) -> ApiResult<HttpResponse> {
+    let wave = path.into_inner();
+    let q = query.into_inner();
+    if let Some(level) = &q.level
+        && !["national", "health_region", "county", "municipality"].contains(&level.as_str())
+    {
+        return Err(crate::web::errors::AppError::BadRequest {
+            field: Some("level".to_owned()),
+            message: "must be national, health_region, county or municipality".to_owned(),
+        }
+        .into());
+    }
+    let k = min_cell(&state);
+    let body = with_conn(&state, move |conn| {
+        let results = wave_results(conn, &wave, k)?;
+        let all = results["regions"].as_array().cloned().unwrap_or_default();
+        let matches = |cell: &serde_json::Value, field: &str, want: Option<&String>| {
+            want.is_none_or(|w| match w.as_str() {
+                "all" if field == "service_type" => cell[field].is_null(),
+                w => cell[field] == json!(w),
+            })
+        };
+        let cells: Vec<_> = all
+            .into_iter()
+            .filter(|c| {
+                matches(c, "level", q.level.as_ref())
+                    && matches(c, "role", q.role.as_ref())
+                    && matches(c, "service_type", q.service_type.as_ref())
+                    && matches(c, "measure", q.measure.as_ref())
+            })
+            .collect();
+        Ok(json!({"wave_id": results["wave_id"], "min_cell": results["min_cell"], "regions": cells}))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// `GET /api/v1/waves/{wave}/psychometrics`: ICC(1), ICC(2), α and item descriptives.
+pub async fn psychometrics(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let wave = path.into_inner();
+    let k = min_cell(&state);
+    let body = with_conn(&state, move |conn| {
+        let results = wave_results(conn, &wave, k)?;
+        Ok(json!({
+            "wave_id": results["wave_id"], "min_cell": results["min_cell"],
+            "respondents": results["respondents"], "psychometrics": results["psychometrics"],
+        }))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(body))
+}

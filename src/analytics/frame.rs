@@ -1,0 +1,164 @@
+//! Loading a wave: every submitted response, scored, as a polars frame, plus the compact
+//! answer slots the item statistics need. Answers stream from the database ordered by
+//! response, so nothing but the compact slots is kept per answer.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use diesel::prelude::*;
+use polars::prelude::{Column as FrameColumn, DataFrame};
+
+use crate::db::DbConn;
+use crate::db::schema::{answers, responses};
+use crate::domain::{RespondentRole, ServiceId, WaveId};
+use crate::instrument::format::SurveyFile;
+use crate::models::{Wave, WaveService};
+use crate::scoring::{AnswerValue, SLOT_UNANSWERED, ScoringRules};
+
+/// Roles in a fixed order: index 0 and 1 in frames and results.
+pub const ROLES: [RespondentRole; 2] = [RespondentRole::Manager, RespondentRole::PeerWorker];
+
+/// A wave's scored respondents.
+pub struct WaveData {
+    pub wave: Wave,
+    pub survey: Arc<SurveyFile>,
+    pub rules: ScoringRules,
+    /// The services frozen with the wave; respondents refer to them by index.
+    pub services: Vec<WaveService>,
+    /// Scored item codes in phase order.
+    pub items: Vec<String>,
+    /// Phase codes, each with its items' range in `items`.
+    pub phases: Vec<(String, std::ops::Range<usize>)>,
+    /// One row per submitted response: `service` (u32 index), `role` (u32, see
+    /// [`ROLES`]), one f64 column per phase score (null when unscored, named by the phase
+    /// code), `index` (null unless every phase is scored).
+    pub frame: DataFrame,
+    /// Row-major answer slots, `items.len()` per respondent, in frame order.
+    pub slots: Vec<i8>,
+}
+
+impl std::fmt::Debug for WaveData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WaveData")
+            .field("wave", &self.wave.id)
+            .field("respondents", &self.frame.height())
+            .finish_non_exhaustive()
+    }
+}
+
+impl WaveData {
+    pub fn respondents(&self) -> usize {
+        self.frame.height()
+    }
+
+    /// The answer slots of respondent `row`.
+    pub fn slots_of(&self, row: usize) -> &[i8] {
+        let width = self.items.len();
+        &self.slots[row * width..(row + 1) * width]
+    }
+}
+
+/// Loads and scores every submitted response of `wave`.
+pub fn load(conn: &mut DbConn, wave: &WaveId) -> anyhow::Result<WaveData> {
+    let wave = Wave::find(conn, wave).context("the wave does not exist")?;
+    let survey = crate::waves::instrument_of(conn, &wave)?;
+    let rules = ScoringRules::new(&survey);
+    let items: Vec<String> = rules.item_codes().into_iter().map(str::to_owned).collect();
+    let layout: Vec<(String, std::ops::Range<usize>, u32)> = rules
+        .layout()
+        .into_iter()
+        .map(|(c, r, m)| (c.to_owned(), r, m))
+        .collect();
+    let item_index: HashMap<&str, usize> = items
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
+    let services = WaveService::for_wave(conn, &wave.id)?;
+    let service_index: HashMap<&ServiceId, u32> = services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (&s.service_id, u32::try_from(i).unwrap_or(u32::MAX)))
+        .collect();
+
+    let submitted: Vec<(String, ServiceId, RespondentRole)> = responses::table
+        .filter(responses::wave_id.eq(&wave.id))
+        .filter(responses::submitted_at.is_not_null())
+        .order(responses::id)
+        .select((responses::id, responses::service_id, responses::role))
+        .load(conn)?;
+    let n = submitted.len();
+    let width = items.len();
+    let mut slots = vec![SLOT_UNANSWERED; n * width];
+    let row_of: HashMap<&str, usize> = submitted
+        .iter()
+        .enumerate()
+        .map(|(i, (id, _, _))| (id.as_str(), i))
+        .collect();
+
+    // Streamed in response order: one lookup per response, not per answer.
+    let rows = answers::table
+        .filter(answers::wave_id.eq(&wave.id))
+        .filter(answers::value.is_not_null().or(answers::missing_code.is_not_null()))
+        .order((answers::response_id, answers::item_code))
+        .select((
+            answers::response_id,
+            answers::item_code,
+            answers::value,
+            answers::missing_code,
+        ))
+        .load_iter::<(String, String, Option<f64>, Option<String>), diesel::connection::DefaultLoadingMode>(conn)?;
+    let mut current: (String, Option<usize>) = (String::new(), None);
+    for row in rows {
+        let (response, item, value, missing) = row?;
+        if response != current.0 {
+            let found = row_of.get(response.as_str()).copied();
+            current = (response, found);
+        }
+        let (Some(r), Some(&i)) = (current.1, item_index.get(item.as_str())) else {
+            continue;
+        };
+        let answer = match (&value, &missing) {
+            (Some(v), _) => AnswerValue::Value(*v),
+            (None, Some(code)) => AnswerValue::Code(code),
+            (None, None) => continue,
+        };
+        slots[r * width + i] = rules.encode(&item, answer);
+    }
+
+    let mut service_col = Vec::with_capacity(n);
+    let mut role_col = Vec::with_capacity(n);
+    let mut phase_cols: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(n); layout.len()];
+    let mut index_col = Vec::with_capacity(n);
+    let mut scores = vec![None; layout.len()];
+    for (r, (_, service, role)) in submitted.iter().enumerate() {
+        service_col.push(service_index.get(service).copied().unwrap_or(u32::MAX));
+        role_col.push(u32::from(*role == RespondentRole::PeerWorker));
+        let row = &slots[r * width..(r + 1) * width];
+        for (p, (_, range, min)) in layout.iter().enumerate() {
+            scores[p] = ScoringRules::phase_score(&row[range.clone()], *min);
+            phase_cols[p].push(scores[p]);
+        }
+        index_col.push(rules.index(&scores));
+    }
+    let mut columns = vec![
+        FrameColumn::new("service".into(), service_col),
+        FrameColumn::new("role".into(), role_col),
+    ];
+    for ((code, _, _), values) in layout.iter().zip(phase_cols) {
+        columns.push(FrameColumn::new(code.as_str().into(), values));
+    }
+    columns.push(FrameColumn::new("index".into(), index_col));
+    let frame = DataFrame::new(n, columns)?;
+    Ok(WaveData {
+        wave,
+        survey,
+        rules,
+        services,
+        items,
+        phases: layout.into_iter().map(|(c, r, _)| (c, r)).collect(),
+        frame,
+        slots,
+    })
+}

@@ -1,0 +1,319 @@
+//! The statistics of `../shared/instrument.md` as small pure functions over sufficient
+//! statistics (n, Σx, Σx²), so that results roll up from services to regions without
+//! rereading answers. No I/O, no polars.
+
+use serde::Serialize;
+
+/// Count, sum and sum of squares of a set of values: enough for mean, SD, CI and
+/// one-way ANOVA, and additive across groups.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Moments {
+    pub n: u64,
+    pub sum: f64,
+    pub sum_sq: f64,
+}
+
+impl Moments {
+    pub fn add(&mut self, x: f64) {
+        self.n += 1;
+        self.sum += x;
+        self.sum_sq += x * x;
+    }
+
+    pub fn merge(&mut self, other: &Self) {
+        self.n += other.n;
+        self.sum += other.sum;
+        self.sum_sq += other.sum_sq;
+    }
+
+    #[expect(clippy::cast_precision_loss, reason = "counts of respondents")]
+    fn nf(&self) -> f64 {
+        self.n as f64
+    }
+
+    pub fn mean(&self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum / self.nf())
+    }
+
+    /// Sample variance (n − 1); `None` below two values.
+    pub fn variance(&self) -> Option<f64> {
+        (self.n > 1).then(|| {
+            let n = self.nf();
+            ((self.sum_sq - self.sum * self.sum / n) / (n - 1.0)).max(0.0)
+        })
+    }
+
+    pub fn sd(&self) -> Option<f64> {
+        self.variance().map(f64::sqrt)
+    }
+
+    /// Sum of squared deviations from the mean.
+    fn ss(&self) -> f64 {
+        if self.n == 0 {
+            return 0.0;
+        }
+        (self.sum_sq - self.sum * self.sum / self.nf()).max(0.0)
+    }
+}
+
+/// Mean with SD and a t-based 95% confidence interval (none when n < 2).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Estimate {
+    pub mean: f64,
+    pub sd: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+}
+
+pub fn estimate(m: &Moments) -> Option<Estimate> {
+    let mean = m.mean()?;
+    let sd = m.sd();
+    let half = sd.map(|s| t975(m.n - 1) * s / m.nf().sqrt());
+    Some(Estimate {
+        mean,
+        sd,
+        ci_low: half.map(|h| mean - h),
+        ci_high: half.map(|h| mean + h),
+    })
+}
+
+/// The 0.975 quantile of Student's t with `df` degrees of freedom (two-sided 95%).
+/// Exact table values to df 30, then the Cornish-Fisher expansion around the normal
+/// quantile, accurate to better than 1e-5 beyond that.
+pub fn t975(df: u64) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.706_204_736,
+        4.302_652_730,
+        3.182_446_305,
+        2.776_445_105,
+        2.570_581_836,
+        2.446_911_851,
+        2.364_624_252,
+        2.306_004_135,
+        2.262_157_163,
+        2.228_138_852,
+        2.200_985_160,
+        2.178_812_830,
+        2.160_368_656,
+        2.144_786_688,
+        2.131_449_546,
+        2.119_905_299,
+        2.109_815_578,
+        2.100_922_040,
+        2.093_024_054,
+        2.085_963_447,
+        2.079_613_845,
+        2.073_873_068,
+        2.068_657_610,
+        2.063_898_562,
+        2.059_538_553,
+        2.055_529_439,
+        2.051_830_516,
+        2.048_407_142,
+        2.045_229_642,
+        2.042_272_456,
+    ];
+    match df {
+        0 => f64::NAN,
+        1..=30 => TABLE[usize::try_from(df - 1).unwrap_or(0)],
+        _ => {
+            #[expect(clippy::cast_precision_loss, reason = "degrees of freedom")]
+            let v = df as f64;
+            let z: f64 = 1.959_963_984_540_054;
+            let (z3, z5, z7) = (z.powi(3), z.powi(5), z.powi(7));
+            z + (z3 + z) / (4.0 * v)
+                + (5.0 * z5 + 16.0 * z3 + 3.0 * z) / (96.0 * v * v)
+                + (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / (384.0 * v * v * v)
+        }
+    }
+}
+
+/// rwg(J) agreement of a group on a J-item scale, from the mean of the items'
+/// within-group variances and the uniform null variance σ²ₑ = (A² − 1)/12; truncated to 0
+/// when the observed variance exceeds the null.
+pub fn rwg_j(items: usize, mean_item_variance: f64, null_variance: f64) -> f64 {
+    if mean_item_variance > null_variance {
+        return 0.0;
+    }
+    #[expect(clippy::cast_precision_loss, reason = "a handful of items")]
+    let j = items as f64;
+    let ratio = mean_item_variance / null_variance;
+    let agreement = j * (1.0 - ratio);
+    agreement / (agreement + ratio)
+}
+
+/// ICC(1) and ICC(2) from a one-way ANOVA with the groups as factor.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Icc {
+    pub icc1: f64,
+    pub icc2: f64,
+    pub groups: u64,
+    pub respondents: u64,
+}
+
+/// `None` with fewer than two groups, no within-group replication, or no variance
+/// between groups.
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "counts of respondents and groups"
+)]
+pub fn icc(groups: &[Moments]) -> Option<Icc> {
+    let groups: Vec<&Moments> = groups.iter().filter(|g| g.n > 0).collect();
+    let g = groups.len();
+    let n: u64 = groups.iter().map(|m| m.n).sum();
+    if g < 2 || n <= g as u64 {
+        return None;
+    }
+    let mut all = Moments::default();
+    for m in &groups {
+        all.merge(m);
+    }
+    let ss_within: f64 = groups.iter().map(|m| m.ss()).sum();
+    let ss_between = all.ss() - ss_within;
+    let msb = ss_between / (g as f64 - 1.0);
+    let msw = ss_within / (n as f64 - g as f64);
+    if msb <= 0.0 {
+        return None;
+    }
+    let sum_k = n as f64;
+    let sum_k2: f64 = groups.iter().map(|m| (m.n as f64).powi(2)).sum();
+    let k_bar = (sum_k - sum_k2 / sum_k) / (g as f64 - 1.0);
+    Some(Icc {
+        icc1: (msb - msw) / (msb + (k_bar - 1.0) * msw),
+        icc2: (msb - msw) / msb,
+        groups: g as u64,
+        respondents: n,
+    })
+}
+
+/// Cronbach's α from complete cases: k/(k − 1)·(1 − Σσ²ᵢ/σ²ₓ).
+pub fn cronbach_alpha(items: &[Moments], totals: &Moments) -> Option<f64> {
+    let k = items.len();
+    let total_var = totals.variance()?;
+    if k < 2 || total_var <= 0.0 {
+        return None;
+    }
+    let item_var: Option<f64> = items.iter().map(Moments::variance).sum();
+    #[expect(clippy::cast_precision_loss, reason = "a handful of items")]
+    let k = k as f64;
+    Some(k / (k - 1.0) * (1.0 - item_var? / total_var))
+}
+
+/// Percentile rank of `value` among `others` (which include it): 100·(B + 0.5·E)/N.
+#[expect(clippy::cast_precision_loss, reason = "counts of services")]
+pub fn percentile_rank(value: f64, all: &[f64]) -> f64 {
+    let below = all.iter().filter(|x| **x < value).count();
+    let equal = all.iter().filter(|x| (**x - value).abs() < 1e-12).count();
+    100.0 * (below as f64 + 0.5 * equal as f64) / all.len() as f64
+}
+
+/// Control limits of a funnel plot at a unit size `n` around a group's target.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FunnelLimits {
+    pub lower95: f64,
+    pub upper95: f64,
+    pub lower998: f64,
+    pub upper998: f64,
+}
+
+/// Two-sided normal quantiles for 95% and 99.8% limits.
+pub const Z95: f64 = 1.959_963_984_540_054;
+pub const Z998: f64 = 3.090_232_306_167_813;
+
+#[expect(clippy::cast_precision_loss, reason = "counts of respondents")]
+pub fn funnel_limits(target: f64, sd: f64, n: u64) -> FunnelLimits {
+    let se = sd / (n.max(1) as f64).sqrt();
+    FunnelLimits {
+        lower95: target - Z95 * se,
+        upper95: target + Z95 * se,
+        lower998: target - Z998 * se,
+        upper998: target + Z998 * se,
+    }
+}
+
+/// Change between two independent means with a Welch 95% CI.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Change {
+    pub previous: f64,
+    pub current: f64,
+    pub change: f64,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+}
+
+#[expect(clippy::cast_precision_loss, reason = "counts of respondents")]
+pub fn change(previous: &Moments, current: &Moments) -> Option<Change> {
+    let (p, c) = (previous.mean()?, current.mean()?);
+    let half = match (previous.variance(), current.variance()) {
+        (Some(vp), Some(vc)) => {
+            let (ap, ac) = (vp / previous.n as f64, vc / current.n as f64);
+            let se2 = ap + ac;
+            if se2 > 0.0 {
+                let df = se2 * se2
+                    / (ap * ap / (previous.n as f64 - 1.0) + ac * ac / (current.n as f64 - 1.0));
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    reason = "Welch degrees of freedom, positive and bounded by n"
+                )]
+                let df = df.floor().max(1.0) as u64;
+                Some(t975(df) * se2.sqrt())
+            } else {
+                Some(0.0)
+            }
+        }
+        _ => None,
+    };
+    Some(Change {
+        previous: p,
+        current: c,
+        change: c - p,
+        ci_low: half.map(|h| c - p - h),
+        ci_high: half.map(|h| c - p + h),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn moments(xs: &[f64]) -> Moments {
+        let mut m = Moments::default();
+        for x in xs {
+            m.add(*x);
+        }
+        m
+    }
+
+    #[test]
+    fn t_quantiles_match_tables_and_approach_the_normal() {
+        assert!((t975(1) - 12.7062).abs() < 1e-4);
+        assert!((t975(10) - 2.2281).abs() < 1e-4);
+        // Published: t(0.975, 40) = 2.0211, t(0.975, 120) = 1.9799.
+        assert!((t975(40) - 2.021_075).abs() < 1e-5, "{}", t975(40));
+        assert!((t975(120) - 1.979_930).abs() < 1e-5, "{}", t975(120));
+        assert!((t975(1_000_000) - Z95).abs() < 1e-5);
+    }
+
+    #[test]
+    fn rwg_is_one_with_full_agreement_and_zero_beyond_the_null() {
+        assert!((rwg_j(5, 0.0, 2.0) - 1.0).abs() < 1e-12);
+        assert!(rwg_j(5, 2.5, 2.0).abs() < 1e-12);
+        // J = 5, s̄² = 1: 5·0.5 / (5·0.5 + 0.5) = 2.5 / 3.
+        assert!((rwg_j(5, 1.0, 2.0) - 2.5 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn alpha_of_identical_items_is_one() {
+        let item = moments(&[1.0, 2.0, 3.0, 4.0]);
+        let total = moments(&[3.0, 6.0, 9.0, 12.0]);
+        let a = cronbach_alpha(&[item, item, item], &total).expect("alpha");
+        assert!((a - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn percentile_rank_counts_ties_half() {
+        assert!((percentile_rank(2.0, &[1.0, 2.0, 2.0, 3.0]) - 50.0).abs() < 1e-12);
+        assert!((percentile_rank(3.0, &[1.0, 2.0, 2.0, 3.0]) - 87.5).abs() < 1e-12);
+    }
+}
