@@ -68,7 +68,8 @@ pub fn results(conn: &mut DbConn, wave: &WaveId, k: MinCell) -> anyhow::Result<A
             serde_json::from_str(&entry.payload).context("a cached result is not valid JSON")?
         } else {
             let computed = compute(conn, wave, k)?;
-            let payload = serde_json::to_string(&computed)?;
+            let value = serde_json::to_value(&computed)?;
+            let payload = value.to_string();
             // Computed at the version read before loading: if answers changed meanwhile, the
             // stored version is already behind and the next request recomputes.
             AnalyticsCacheEntry::put(
@@ -77,11 +78,11 @@ pub fn results(conn: &mut DbConn, wave: &WaveId, k: MinCell) -> anyhow::Result<A
                     wave_id: wave.clone(),
                     cache_key,
                     data_version: computed.data_version,
-                    payload: payload.clone(),
+                    payload,
                     computed_at: crate::db::now(),
                 },
             )?;
-            serde_json::from_str(&payload)?
+            value
         };
     let value = Arc::new(value);
     if let Ok(mut m) = MEMORY.lock() {

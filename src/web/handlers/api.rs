@@ -77,17 +77,16 @@ pub async fn waves(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(json!({ "waves": waves })))
 }
 
-/// `GET /api/v1/waves/{wave}/services/{code}/results`: one service's profile per role,
-/// perception gaps, peer benchmarks and trends, every number through the suppression gate.
-pub async fn service_results(
-    state: web::Data<AppState>,
-    ctx: Ctx,
+/// One service's part of a wave's results, scope-checked.
+async fn service_part(
+    state: &AppState,
+    ctx: &Ctx,
     path: web::Path<(String, String)>,
-) -> ApiResult<HttpResponse> {
+) -> ApiResult<serde_json::Value> {
     let access = ctx.access()?.clone();
     let (wave, code) = path.into_inner();
-    let k = min_cell(&state);
-    let body = with_conn(&state, move |conn| {
+    let k = min_cell(state);
+    Ok(with_conn(state, move |conn| {
         let service = authorised_service(conn, &access, &code)?;
         let results = wave_results(conn, &wave, k)?;
         let found = results["services"]
@@ -101,8 +100,17 @@ pub async fn service_results(
             "previous_wave": results["previous_wave"], "service": found,
         }))
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(body))
+    .await?)
+}
+
+/// `GET /api/v1/waves/{wave}/services/{code}/results`: one service's profile per role,
+/// perception gaps, peer benchmarks and trends, every number through the suppression gate.
+pub async fn service_results(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(service_part(&state, &ctx, path).await?))
 }
 
 /// `GET /api/v1/waves/{wave}/services/{code}/benchmarks`: the service's percentile ranks
@@ -112,11 +120,7 @@ pub async fn service_benchmarks(
     ctx: Ctx,
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
-    let response = service_results(state, ctx, path).await?;
-    let body = actix_web::body::to_bytes(response.into_body())
-        .await
-        .map_err(|_| crate::web::errors::AppError::NotFound)?;
-    let value: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let value = service_part(&state, &ctx, path).await?;
     Ok(HttpResponse::Ok().json(json!({
         "wave_id": value["wave_id"], "min_cell": value["min_cell"],
         "service_id": value["service"]["service_id"], "benchmarks": value["service"]["benchmarks"],
