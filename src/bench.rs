@@ -163,6 +163,12 @@ pub fn raw_insert_rate(conn: &mut DbConn, keys: &DerivedKeys, n: usize) -> anyho
                 .collect()
         })
         .unwrap_or_default();
+    let survey = crate::waves::instrument_of(conn, &wave)?;
+    let slots = crate::questionnaire::answer_slots(
+        &wave,
+        &survey,
+        answers.iter().map(|(c, s)| (c.as_str(), s)),
+    );
     let started = Instant::now();
     let cpu_before = process_cpu_seconds();
     for inv in &invitations {
@@ -185,6 +191,7 @@ pub fn raw_insert_rate(conn: &mut DbConn, keys: &DerivedKeys, n: usize) -> anyho
                     started_at: now,
                     updated_at: now,
                     submitted_at: Some(now),
+                    answer_slots: Some(slots.clone()),
                 },
             )?;
             let rows: Vec<NewAnswer> = answers

@@ -219,6 +219,15 @@ impl Stored {
         }
     }
 
+    /// The answer as scoring sees it; `None` for a text or choice answer.
+    pub fn answer_value(&self) -> Option<crate::scoring::AnswerValue<'_>> {
+        match (&self.value, &self.missing) {
+            (Some(v), _) => Some(crate::scoring::AnswerValue::Value(*v)),
+            (None, Some(code)) => Some(crate::scoring::AnswerValue::Code(code)),
+            (None, None) => None,
+        }
+    }
+
     pub fn from_answer(a: &Answer) -> Self {
         Self {
             value: a.value,
@@ -446,7 +455,21 @@ fn new_response(
         started_at: now,
         updated_at: now,
         submitted_at: submitted.then_some(now),
+        answer_slots: None,
     }
+}
+
+/// A response's answers as the compact slots stored with it on submission.
+pub fn answer_slots<'a>(
+    wave: &Wave,
+    survey: &SurveyFile,
+    answers: impl IntoIterator<Item = (&'a str, &'a Stored)>,
+) -> Vec<u8> {
+    crate::waves::rules_of(wave, survey).encode_response(
+        answers
+            .into_iter()
+            .filter_map(|(code, s)| Some((code, s.answer_value()?))),
+    )
 }
 
 /// Gives consent and starts the response (idempotent). Returns the response.
@@ -552,12 +575,19 @@ pub fn submit(conn: &mut DbConn, link: &Link, response: &ResponseId) -> QueryRes
             return Ok(Submitted::Already(current.updated_at));
         }
         let now = stamp(&link.wave, db::now());
+        let stored = answers_of(conn, response)?;
+        let slots = answer_slots(
+            &link.wave,
+            &link.survey,
+            stored.iter().map(|(c, s)| (c.as_str(), s)),
+        );
         Response::update(
             conn,
             response,
             &ResponseChanges {
                 submitted_at: Some(Some(now)),
                 updated_at: Some(now),
+                answer_slots: Some(Some(slots)),
                 ..Default::default()
             },
         )?;
@@ -602,7 +632,14 @@ pub fn submit_complete(
     let now = stamp(&link.wave, db::now());
     let id = ResponseId::generate();
     // Everything is built before the write, which runs in a group commit.
-    let response = new_response(keys, link, token, lang, &id, now, true);
+    let mut response = new_response(keys, link, token, lang, &id, now, true);
+    response.answer_slots = Some(answer_slots(
+        &link.wave,
+        &link.survey,
+        answers
+            .iter()
+            .filter_map(|(c, s)| Some((c.as_str(), s.as_ref()?))),
+    ));
     let rows: Vec<NewAnswer> = answers
         .iter()
         .filter_map(|(code, s)| s.as_ref().map(|s| s.row(&id, &link.wave.id, code, now)))

@@ -69,12 +69,14 @@ pub struct ScoringRules {
     valid_values: HashMap<String, Vec<i64>>,
     not_applicable: HashSet<String>,
     dont_know: HashSet<String>,
+    /// Each scored item's place in [`ScoringRules::item_codes`].
+    positions: HashMap<String, usize>,
 }
 
 impl ScoringRules {
     /// Reads the rules from a (checked) survey file.
     pub fn new(file: &SurveyFile) -> Self {
-        let phases = file
+        let phases: Vec<PhaseRule> = file
             .phases
             .iter()
             .map(|p| PhaseRule {
@@ -110,7 +112,14 @@ impl ScoringRules {
                 };
             }
         }
+        let positions = phases
+            .iter()
+            .flat_map(|p| p.items.iter().cloned())
+            .enumerate()
+            .map(|(i, c)| (c, i))
+            .collect();
         Self {
+            positions,
             phases,
             bands: file.scoring.bands.clone(),
             multiplier: file.scoring.index_multiplier,
@@ -187,6 +196,28 @@ impl ScoringRules {
             AnswerValue::Code(c) if self.dont_know.contains(c) => SLOT_DONT_KNOW,
             _ => SLOT_UNANSWERED,
         }
+    }
+
+    /// A whole response as stored slots (`responses.answer_slots`): one byte per scored
+    /// item in [`ScoringRules::item_codes`] order, each an [`ScoringRules::encode`] slot;
+    /// items without an answer, [`SLOT_UNANSWERED`]. Answers to other items are ignored.
+    pub fn encode_response<'a>(
+        &self,
+        answers: impl IntoIterator<Item = (&'a str, AnswerValue<'a>)>,
+    ) -> Vec<u8> {
+        let mut slots = vec![SLOT_UNANSWERED.to_ne_bytes()[0]; self.positions.len()];
+        for (item, answer) in answers {
+            if let Some(&i) = self.positions.get(item) {
+                slots[i] = self.encode(item, answer).to_ne_bytes()[0];
+            }
+        }
+        slots
+    }
+
+    /// Stored slots back as [`ScoringRules::encode`] values; `None` when `bytes` does not
+    /// have one byte per scored item (not written for this instrument).
+    pub fn decode_response<'b>(&self, bytes: &'b [u8]) -> Option<impl Iterator<Item = i8> + 'b> {
+        (bytes.len() == self.positions.len()).then(|| bytes.iter().map(|b| i8::from_ne_bytes([*b])))
     }
 
     /// A phase score from its items' slots: the mean of the valid ones, when there are

@@ -230,6 +230,27 @@ pub fn instrument_of(conn: &mut DbConn, wave: &Wave) -> anyhow::Result<std::sync
     Ok(parsed)
 }
 
+/// The scoring rules of a wave's instrument, prepared once per instrument version for the
+/// life of the process (versions never change).
+pub fn rules_of(wave: &Wave, survey: &SurveyFile) -> std::sync::Arc<crate::scoring::ScoringRules> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, LazyLock, RwLock};
+    type Prepared = HashMap<InstrumentId, Arc<crate::scoring::ScoringRules>>;
+    static PREPARED: LazyLock<RwLock<Prepared>> = LazyLock::new(Default::default);
+    if let Some(found) = PREPARED
+        .read()
+        .ok()
+        .and_then(|m| m.get(&wave.instrument_id).cloned())
+    {
+        return found;
+    }
+    let rules = Arc::new(crate::scoring::ScoringRules::new(survey));
+    if let Ok(mut m) = PREPARED.write() {
+        m.insert(wave.instrument_id.clone(), rules.clone());
+    }
+    rules
+}
+
 /// Link to a questionnaire.
 pub fn link(base_url: &str, token: &str) -> String {
     format!("{}/s/{token}", base_url.trim_end_matches('/'))

@@ -1,6 +1,7 @@
 //! Loading a wave: every submitted response, scored, as a polars frame, plus the compact
-//! answer slots the item statistics need. Answers stream from the database ordered by
-//! response, so nothing but the compact slots is kept per answer.
+//! answer slots the item statistics need. Each response carries its slots (one byte per
+//! scored item, stored on submission), so a wave loads as one row per respondent, not
+//! ~35 answer rows; only responses stored before slots existed are read from answers.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -82,59 +83,44 @@ pub fn load(conn: &mut DbConn, wave: &WaveId) -> anyhow::Result<WaveData> {
         .map(|(i, s)| (&s.service_id, u32::try_from(i).unwrap_or(u32::MAX)))
         .collect();
 
-    let submitted: Vec<(String, ServiceId, RespondentRole)> = responses::table
+    // One row per respondent: the slots were stored on submission. Responses without them
+    // (submitted before slots existed) are scored from their answer rows below.
+    let mut service_col: Vec<u32> = Vec::new();
+    let mut role_col: Vec<u32> = Vec::new();
+    let mut slots: Vec<i8> = Vec::new();
+    let mut unslotted: HashMap<String, usize> = HashMap::new();
+    let width = items.len();
+    let rows = responses::table
         .filter(responses::wave_id.eq(&wave.id))
         .filter(responses::submitted_at.is_not_null())
-        .order(responses::id)
-        .select((responses::id, responses::service_id, responses::role))
-        .load(conn)?;
-    let n = submitted.len();
-    let width = items.len();
-    let mut slots = vec![SLOT_UNANSWERED; n * width];
-    let row_of: HashMap<&str, usize> = submitted
-        .iter()
-        .enumerate()
-        .map(|(i, (id, _, _))| (id.as_str(), i))
-        .collect();
-
-    // Streamed in response order: one lookup per response, not per answer.
-    let rows = answers::table
-        .filter(answers::wave_id.eq(&wave.id))
-        .filter(answers::value.is_not_null().or(answers::missing_code.is_not_null()))
-        .order((answers::response_id, answers::item_code))
         .select((
-            answers::response_id,
-            answers::item_code,
-            answers::value,
-            answers::missing_code,
+            responses::id,
+            responses::service_id,
+            responses::role,
+            responses::answer_slots,
         ))
-        .load_iter::<(String, String, Option<f64>, Option<String>), diesel::connection::DefaultLoadingMode>(conn)?;
-    let mut current: (String, Option<usize>) = (String::new(), None);
+        .load_iter::<(String, ServiceId, RespondentRole, Option<Vec<u8>>), diesel::connection::DefaultLoadingMode>(conn)?;
     for row in rows {
-        let (response, item, value, missing) = row?;
-        if response != current.0 {
-            let found = row_of.get(response.as_str()).copied();
-            current = (response, found);
+        let (id, service, role, stored) = row?;
+        service_col.push(service_index.get(&service).copied().unwrap_or(u32::MAX));
+        role_col.push(u32::from(role == RespondentRole::PeerWorker));
+        match stored.as_deref().and_then(|b| rules.decode_response(b)) {
+            Some(decoded) => slots.extend(decoded),
+            None => {
+                unslotted.insert(id, service_col.len() - 1);
+                slots.extend(std::iter::repeat_n(SLOT_UNANSWERED, width));
+            }
         }
-        let (Some(r), Some(&i)) = (current.1, item_index.get(item.as_str())) else {
-            continue;
-        };
-        let answer = match (&value, &missing) {
-            (Some(v), _) => AnswerValue::Value(*v),
-            (None, Some(code)) => AnswerValue::Code(code),
-            (None, None) => continue,
-        };
-        slots[r * width + i] = rules.encode(&item, answer);
+    }
+    let n = service_col.len();
+    if !unslotted.is_empty() {
+        slots_from_answers(conn, &wave.id, &rules, &item_index, &unslotted, &mut slots)?;
     }
 
-    let mut service_col = Vec::with_capacity(n);
-    let mut role_col = Vec::with_capacity(n);
     let mut phase_cols: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(n); layout.len()];
     let mut index_col = Vec::with_capacity(n);
     let mut scores = vec![None; layout.len()];
-    for (r, (_, service, role)) in submitted.iter().enumerate() {
-        service_col.push(service_index.get(service).copied().unwrap_or(u32::MAX));
-        role_col.push(u32::from(*role == RespondentRole::PeerWorker));
+    for r in 0..n {
         let row = &slots[r * width..(r + 1) * width];
         for (p, (_, range, min)) in layout.iter().enumerate() {
             scores[p] = ScoringRules::phase_score(&row[range.clone()], *min);
@@ -161,4 +147,46 @@ pub fn load(conn: &mut DbConn, wave: &WaveId) -> anyhow::Result<WaveData> {
         frame,
         slots,
     })
+}
+
+/// Fills the slots of responses stored without them (`row` by response id) from their
+/// answer rows, streamed in response order.
+fn slots_from_answers(
+    conn: &mut DbConn,
+    wave: &WaveId,
+    rules: &ScoringRules,
+    item_index: &HashMap<&str, usize>,
+    row_of: &HashMap<String, usize>,
+    slots: &mut [i8],
+) -> anyhow::Result<()> {
+    let width = item_index.len();
+    let rows = answers::table
+        .filter(answers::wave_id.eq(wave))
+        .filter(answers::value.is_not_null().or(answers::missing_code.is_not_null()))
+        .order((answers::response_id, answers::item_code))
+        .select((
+            answers::response_id,
+            answers::item_code,
+            answers::value,
+            answers::missing_code,
+        ))
+        .load_iter::<(String, String, Option<f64>, Option<String>), diesel::connection::DefaultLoadingMode>(conn)?;
+    let mut current: (String, Option<usize>) = (String::new(), None);
+    for row in rows {
+        let (response, item, value, missing) = row?;
+        if response != current.0 {
+            let found = row_of.get(response.as_str()).copied();
+            current = (response, found);
+        }
+        let (Some(r), Some(&i)) = (current.1, item_index.get(item.as_str())) else {
+            continue;
+        };
+        let answer = match (&value, &missing) {
+            (Some(v), _) => AnswerValue::Value(*v),
+            (None, Some(code)) => AnswerValue::Code(code),
+            (None, None) => continue,
+        };
+        slots[r * width + i] = rules.encode(&item, answer);
+    }
+    Ok(())
 }

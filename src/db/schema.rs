@@ -131,6 +131,7 @@ diesel::table! {
         started_at -> Timestamp,
         updated_at -> Timestamp,
         submitted_at -> Nullable<Timestamp>,
+        answer_slots -> Nullable<Binary>,
     }
 }
 

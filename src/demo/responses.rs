@@ -470,6 +470,10 @@ pub fn write_bulk(
         }
     }
     open_waves(conn, waves_by_year)?;
+    let mut surveys = HashMap::new();
+    for (_, wave) in waves_by_year {
+        surveys.insert(wave.id.clone(), waves::instrument_of(conn, wave)?);
+    }
     let mut written = 0;
     for chunk in sims.chunks(batch.max(1)) {
         crate::db::write_transaction(conn, |conn| -> anyhow::Result<()> {
@@ -525,6 +529,13 @@ pub fn write_bulk(
                     started_at: now,
                     updated_at: now,
                     submitted_at: Some(now),
+                    answer_slots: surveys.get(&wave.id).map(|survey| {
+                        q::answer_slots(
+                            wave,
+                            survey,
+                            sim.answers.iter().map(|(c, s)| (c.as_str(), s)),
+                        )
+                    }),
                 });
                 answers.extend(
                     sim.answers

@@ -42,6 +42,8 @@ pub struct NewResponse {
     pub started_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub submitted_at: Option<NaiveDateTime>,
+    /// Set on submission; see `ScoringRules::encode_response`.
+    pub answer_slots: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, Default, AsChangeset)]
@@ -52,6 +54,7 @@ pub struct ResponseChanges {
     pub current_page: Option<Option<String>>,
     pub updated_at: Option<NaiveDateTime>,
     pub submitted_at: Option<Option<NaiveDateTime>>,
+    pub answer_slots: Option<Option<Vec<u8>>>,
 }
 
 impl Response {

@@ -450,4 +450,47 @@ async fn service_results_regions_and_psychometrics_match_the_fixture() {
             close(&stats["sd"], var(&valid).sqrt(), "item sd");
         }
     }
+
+    // Every submission stored its compact slots, and they score exactly like the answer
+    // rows: with half of them cleared (as for responses stored before slots existed) the
+    // results are identical.
+    // (On a thread of its own: polars must not block inside the test's async runtime.)
+    use diesel::prelude::*;
+    use samskap::db::schema::responses;
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let conn = &mut app.db.connect();
+                let k = samskap::analytics::MinCell::new(K);
+                let stored: Vec<(String, Option<Vec<u8>>)> = responses::table
+                    .filter(responses::wave_id.eq(&wave.id))
+                    .select((responses::id, responses::answer_slots))
+                    .load(conn)
+                    .expect("responses");
+                assert_eq!(stored.len(), 12);
+                for (_, slots) in &stored {
+                    assert_eq!(
+                        slots.as_ref().map(Vec::len),
+                        Some(20),
+                        "one slot per scored item"
+                    );
+                }
+                let before = serde_json::to_value(
+                    samskap::analytics::compute(conn, &wave.id, k).expect("compute"),
+                )
+                .expect("json");
+                let cleared: Vec<&String> = stored.iter().step_by(2).map(|(id, _)| id).collect();
+                diesel::update(responses::table.filter(responses::id.eq_any(&cleared)))
+                    .set(responses::answer_slots.eq(None::<Vec<u8>>))
+                    .execute(conn)
+                    .expect("clear slots");
+                let after = serde_json::to_value(
+                    samskap::analytics::compute(conn, &wave.id, k).expect("compute"),
+                )
+                .expect("json");
+                assert_eq!(before, after);
+            })
+            .join()
+            .expect("the check panicked")
+    });
 }

@@ -225,6 +225,7 @@ fn every_table_round_trips_through_its_model() {
             started_at: now,
             updated_at: now,
             submitted_at: None,
+            answer_slots: None,
         },
     )
     .expect("response");
