@@ -1,6 +1,9 @@
 //! Benchmark support behind the hidden `samskap bench` verbs: invitations with known
 //! tokens for load tests, and the raw in-process insert rate of complete responses (the
-//! floor an HTTP submission is compared with). Used by `perf/submit.sh`.
+//! floor an HTTP submission is compared with), used by `perf/submit.sh`; the large wave,
+//! timed analysis and Parquet export of [`analytics`], used by `perf/analytics.sh`.
+
+pub mod analytics;
 
 use std::time::Instant;
 

@@ -230,4 +230,29 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2000)]
         responses: usize,
     },
+    /// One open wave with N simulated complete responses (the demo catalogue of
+    /// `--services` services when there are none yet); prints the wave id.
+    LargeWave {
+        #[arg(long)]
+        responses: usize,
+        #[arg(long, default_value_t = 20_000)]
+        services: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+    /// Times the full analysis of a wave, uncached; prints JSON with the timings and peak
+    /// memory, and writes the shown phase means per service × role to `--means`.
+    Analyse {
+        #[arg(long)]
+        wave: String,
+        #[arg(long)]
+        means: Option<std::path::PathBuf>,
+    },
+    /// Writes a wave's answers, services and items as Parquet files into `--out`.
+    ExportParquet {
+        #[arg(long)]
+        wave: String,
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }

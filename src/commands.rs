@@ -796,6 +796,40 @@ fn bench(settings: &Settings, action: BenchCommand) -> anyhow::Result<ExitCode> 
                 r.responses, r.seconds
             );
         }
+        BenchCommand::LargeWave {
+            responses,
+            services,
+            seed,
+        } => {
+            let bar = indicatif::ProgressBar::new(responses as u64);
+            let wave = crate::bench::analytics::large_wave(
+                &mut conn,
+                &keys,
+                responses,
+                services,
+                seed,
+                |n| bar.set_position(n as u64),
+            )?;
+            bar.finish_and_clear();
+            println!("{wave}");
+        }
+        BenchCommand::Analyse { wave, means } => {
+            let timing = crate::bench::analytics::analyse(
+                &mut conn,
+                &crate::domain::WaveId::from_string(wave),
+                crate::analytics::MinCell::new(settings.min_cell),
+                means.as_deref(),
+            )?;
+            println!("{}", serde_json::to_string(&timing)?);
+        }
+        BenchCommand::ExportParquet { wave, out } => {
+            let n = crate::bench::analytics::export_parquet(
+                &mut conn,
+                &crate::domain::WaveId::from_string(wave),
+                &out,
+            )?;
+            println!("{n} answers written to {}", out.display());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

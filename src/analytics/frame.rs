@@ -104,12 +104,11 @@ pub fn load(conn: &mut DbConn, wave: &WaveId) -> anyhow::Result<WaveData> {
         let (id, service, role, stored) = row?;
         service_col.push(service_index.get(&service).copied().unwrap_or(u32::MAX));
         role_col.push(u32::from(role == RespondentRole::PeerWorker));
-        match stored.as_deref().and_then(|b| rules.decode_response(b)) {
-            Some(decoded) => slots.extend(decoded),
-            None => {
-                unslotted.insert(id, service_col.len() - 1);
-                slots.extend(std::iter::repeat_n(SLOT_UNANSWERED, width));
-            }
+        if let Some(decoded) = stored.as_deref().and_then(|b| rules.decode_response(b)) {
+            slots.extend(decoded);
+        } else {
+            unslotted.insert(id, service_col.len() - 1);
+            slots.extend(std::iter::repeat_n(SLOT_UNANSWERED, width));
         }
     }
     let n = service_col.len();

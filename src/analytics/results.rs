@@ -620,6 +620,7 @@ fn add_benchmarks(
                     .filter_map(|si| shown.get(&(*si, ri)).map(|(_, v)| *v))
                     .collect();
                 let size = scores.len();
+                let ranks = stats::PercentileRanks::new(scores);
                 for si in &list {
                     let position = if let (Some((n, score)), Some(mean), Some(sd)) =
                         (shown.get(&(*si, ri)), pooled.mean(), pooled.sd())
@@ -631,7 +632,7 @@ fn add_benchmarks(
                                 Position {
                                     score: *score,
                                     percentile_rank: (size >= MIN_PEER_GROUP)
-                                        .then(|| stats::percentile_rank(*score, &scores)),
+                                        .then(|| ranks.rank(*score)),
                                     group_mean: mean,
                                     group_sd: sd,
                                     limits,

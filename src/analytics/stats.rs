@@ -200,11 +200,36 @@ pub fn cronbach_alpha(items: &[Moments], totals: &Moments) -> Option<f64> {
 }
 
 /// Percentile rank of `value` among `others` (which include it): 100·(B + 0.5·E)/N.
+/// One value against its group; [`PercentileRanks`] ranks a whole group in N log N.
 #[expect(clippy::cast_precision_loss, reason = "counts of services")]
 pub fn percentile_rank(value: f64, all: &[f64]) -> f64 {
     let below = all.iter().filter(|x| **x < value).count();
     let equal = all.iter().filter(|x| (**x - value).abs() < 1e-12).count();
     100.0 * (below as f64 + 0.5 * equal as f64) / all.len() as f64
+}
+
+/// A peer group's values sorted once, so every member's [`percentile_rank`] is two
+/// binary searches instead of a pass over the group (national groups have thousands of
+/// services).
+#[derive(Debug, Clone)]
+pub struct PercentileRanks(Vec<f64>);
+
+impl PercentileRanks {
+    /// The group; values that are not numbers are left out.
+    pub fn new(all: impl IntoIterator<Item = f64>) -> Self {
+        let mut sorted: Vec<f64> = all.into_iter().filter(|x| !x.is_nan()).collect();
+        sorted.sort_by(f64::total_cmp);
+        Self(sorted)
+    }
+
+    /// The same as [`percentile_rank`] of `value` against the group.
+    #[expect(clippy::cast_precision_loss, reason = "counts of services")]
+    pub fn rank(&self, value: f64) -> f64 {
+        let below = self.0.partition_point(|x| *x < value);
+        let equal = self.0.partition_point(|x| *x < value + 1e-12)
+            - self.0.partition_point(|x| *x <= value - 1e-12);
+        100.0 * (below as f64 + 0.5 * equal as f64) / self.0.len() as f64
+    }
 }
 
 /// Control limits of a funnel plot at a unit size `n` around a group's target.
@@ -309,6 +334,19 @@ mod tests {
         let total = moments(&[3.0, 6.0, 9.0, 12.0]);
         let a = cronbach_alpha(&[item, item, item], &total).expect("alpha");
         assert!((a - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn sorted_ranks_equal_the_definition() {
+        use proptest::prelude::*;
+        proptest!(|(values in proptest::collection::vec(0u8..40, 1..200))| {
+            // Coarse values (tenths) so ties are common.
+            let all: Vec<f64> = values.iter().map(|v| f64::from(*v) / 10.0).collect();
+            let ranks = PercentileRanks::new(all.iter().copied());
+            for v in &all {
+                prop_assert!((ranks.rank(*v) - percentile_rank(*v, &all)).abs() < 1e-9);
+            }
+        });
     }
 
     #[test]

@@ -154,6 +154,49 @@ pub fn simulate_many(services: &[(String, ServiceType)], seed: u64, n: usize) ->
     out
 }
 
+/// An endless stream of respondents of one large wave in `year`, for benchmarks: each at a
+/// service drawn at random (a quarter of them managers), answering by the demo's model.
+/// Everyone responds; e-mails are distinct.
+pub fn simulate_large_wave(
+    services: &[(String, ServiceType)],
+    seed: u64,
+    year: i32,
+) -> impl Iterator<Item = SimResponse> + '_ {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x1A26_E0A7);
+    let profiles: Vec<Profile> = services
+        .iter()
+        .map(|(_, t)| profile(&mut rng, *t))
+        .collect();
+    (0u64..).map(move |i| {
+        let s = rng.random_range(0..services.len());
+        let (code, p) = (&services[s].0, &profiles[s]);
+        let peer = rng.random_bool(0.75);
+        let role = if peer {
+            RespondentRole::PeerWorker
+        } else {
+            RespondentRole::Manager
+        };
+        let own = normal(&mut rng, 0.0, 0.35) + if peer { 0.0 } else { p.manager_bias };
+        let mut answers = Vec::with_capacity(30);
+        for (phase, offset) in PHASE_OFFSET {
+            let mean = p.level + offset + own;
+            for n in 1..=5 {
+                answers.push((format!("{phase}{n}"), scored(&mut rng, mean, peer, phase)));
+            }
+        }
+        answers.extend(context_answers(&mut rng, p, year, peer));
+        SimResponse {
+            year,
+            service_code: code.clone(),
+            role,
+            email: format!("r{i}.{}@bench.invalid", code.to_lowercase()),
+            language: if rng.random_bool(0.9) { "nb" } else { "en" }.to_owned(),
+            responded: true,
+            answers,
+        }
+    })
+}
+
 /// Simulates every respondent of the demo waves over the given services.
 pub fn simulate(services: &[(String, ServiceType)], seed: u64) -> Vec<SimResponse> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_0FA1);

@@ -9,8 +9,10 @@
 
 use std::collections::BTreeMap;
 
+use diesel::prelude::*;
 use samskap::audit::Actor;
 use samskap::crypto::DerivedKeys;
+use samskap::db::schema::responses;
 use samskap::demo::{self, DemoOptions};
 use samskap::domain::{Anonymity, RespondentRole, UserRole};
 use samskap::models::{InstrumentRow, Service, Wave};
@@ -455,8 +457,6 @@ async fn service_results_regions_and_psychometrics_match_the_fixture() {
     // rows: with half of them cleared (as for responses stored before slots existed) the
     // results are identical.
     // (On a thread of its own: polars must not block inside the test's async runtime.)
-    use diesel::prelude::*;
-    use samskap::db::schema::responses;
     std::thread::scope(|scope| {
         scope
             .spawn(|| {
@@ -491,6 +491,6 @@ async fn service_results_regions_and_psychometrics_match_the_fixture() {
                 assert_eq!(before, after);
             })
             .join()
-            .expect("the check panicked")
+            .expect("the check panicked");
     });
 }
