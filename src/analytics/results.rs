@@ -269,7 +269,35 @@ struct ItemTallies {
     total: u64,
 }
 
-fn item_tallies(data: &WaveData) -> HashMap<(u32, u32, usize), ItemTallies> {
+/// [`ItemTallies`] of every (service, role, phase), in one dense table: a wave has a
+/// few cells per service, and a million respondents × phases of hash lookups cost more
+/// than the tallying itself.
+struct Tallies {
+    phases: usize,
+    cells: Vec<ItemTallies>,
+}
+
+impl Tallies {
+    fn slot(&self, s: u32, r: u32, p: usize) -> Option<usize> {
+        let s = usize::try_from(s).ok()?;
+        let r = usize::try_from(r).ok()?;
+        Some((s * ROLES.len() + r) * self.phases + p)
+    }
+
+    /// The tallies of a cell, `None` when nobody in it answered.
+    fn get(&self, s: u32, r: u32, p: usize) -> Option<&ItemTallies> {
+        self.slot(s, r, p)
+            .and_then(|i| self.cells.get(i))
+            .filter(|t| t.total > 0)
+    }
+}
+
+fn item_tallies(data: &WaveData) -> Tallies {
+    let phases = data.phases.len();
+    let mut tallies = Tallies {
+        phases,
+        cells: Vec::new(),
+    };
     let services = data
         .frame
         .column("service")
@@ -281,21 +309,29 @@ fn item_tallies(data: &WaveData) -> HashMap<(u32, u32, usize), ItemTallies> {
         .ok()
         .and_then(|c| c.u32().ok().cloned());
     let (Some(services), Some(roles)) = (services, roles) else {
-        return HashMap::new();
+        return tallies;
     };
-    let mut out: HashMap<(u32, u32, usize), ItemTallies> = HashMap::new();
+    tallies.cells = (0..data.services.len() * ROLES.len())
+        .flat_map(|_| data.phases.iter())
+        .map(|(_, range)| ItemTallies {
+            items: vec![Moments::default(); range.len()],
+            dont_know: 0,
+            not_applicable: 0,
+            total: 0,
+        })
+        .collect();
     for row in 0..data.respondents() {
         let (Some(s), Some(r)) = (services.get(row), roles.get(row)) else {
             continue;
         };
+        let Some(first) = tallies.slot(s, r, 0) else {
+            continue;
+        };
         let slots = data.slots_of(row);
         for (p, (_, range)) in data.phases.iter().enumerate() {
-            let t = out.entry((s, r, p)).or_insert_with(|| ItemTallies {
-                items: vec![Moments::default(); range.len()],
-                dont_know: 0,
-                not_applicable: 0,
-                total: 0,
-            });
+            let Some(t) = tallies.cells.get_mut(first + p) else {
+                continue;
+            };
             for (i, slot) in slots[range.clone()].iter().enumerate() {
                 t.total += 1;
                 match *slot {
@@ -307,7 +343,7 @@ fn item_tallies(data: &WaveData) -> HashMap<(u32, u32, usize), ItemTallies> {
             }
         }
     }
-    out
+    tallies
 }
 
 #[expect(clippy::cast_precision_loss, reason = "counts of answers")]
@@ -331,9 +367,19 @@ pub fn compute(
     k: MinCell,
 ) -> anyhow::Result<WaveResults> {
     let moments = service_role_moments(data)?;
-    let tallies = item_tallies(data);
     let previous_moments = previous.map(service_role_moments).transpose()?;
     let phase_codes: Vec<String> = data.phases.iter().map(|(c, _)| c.clone()).collect();
+    // The region tables (their suppression gate is the costliest part) on a second core,
+    // while this one tallies items and computes the psychometrics.
+    let (tallies, regions, psychometrics) = std::thread::scope(|scope| {
+        let regions = scope.spawn(|| region_cells(data, &moments, &phase_codes, k));
+        let tallies = item_tallies(data);
+        let psychometrics = psychometrics(data, &moments, k);
+        let regions = regions
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (tallies, regions, psychometrics)
+    });
     let empty = GroupMoments {
         phases: vec![Moments::default(); phase_codes.len()],
         index: Moments::default(),
@@ -341,6 +387,15 @@ pub fn compute(
 
     // Service × role cells. They stand alone (no total of both roles is published), so
     // each passes the gate without relations.
+    let previous_position: HashMap<&crate::domain::ServiceId, usize> = previous
+        .map(|p| {
+            p.services
+                .iter()
+                .enumerate()
+                .map(|(i, x)| (&x.service_id, i))
+                .collect()
+        })
+        .unwrap_or_default();
     let mut services = Vec::with_capacity(data.services.len());
     let mut index_cells: HashMap<(usize, usize), (u64, f64)> = HashMap::new();
     for (si, svc) in data.services.iter().enumerate() {
@@ -354,7 +409,7 @@ pub fn compute(
             for (p, code) in phase_codes.iter().enumerate() {
                 let m = &g.phases[p];
                 let stats = stats::estimate(m).map(|estimate| {
-                    let t = tallies.get(&(s, r, p));
+                    let t = tallies.get(s, r, p);
                     let rwg = t.filter(|_| m.n >= 2).and_then(|t| {
                         let vars: Option<Vec<f64>> =
                             t.items.iter().map(Moments::variance).collect();
@@ -425,11 +480,7 @@ pub fn compute(
             .collect();
         let mut trends = Vec::new();
         if let Some(prev) = &previous_moments {
-            let prev_index = previous.and_then(|p| {
-                p.services
-                    .iter()
-                    .position(|x| x.service_id == svc.service_id)
-            });
+            let prev_index = previous_position.get(&svc.service_id).copied();
             for (ri, role) in ROLES.iter().enumerate() {
                 let r = u32::try_from(ri).unwrap_or(u32::MAX);
                 let now = moments.get(&(s, r)).unwrap_or(&empty);
@@ -474,9 +525,6 @@ pub fn compute(
     }
 
     add_benchmarks(data, &moments, &index_cells, &mut services, k);
-
-    let regions = region_cells(data, &moments, &phase_codes, k);
-    let psychometrics = psychometrics(data, &moments, k);
 
     let mut per_role = [0u64; 2];
     for ((_, r), g) in &moments {
@@ -687,7 +735,9 @@ fn region_cells(
     phase_codes: &[String],
     k: MinCell,
 ) -> Vec<RegionCell> {
-    // (level, region) units with their parent, finest first.
+    // (level, region) units, each with its parent; every service climbs from its
+    // municipality to the nation. Units and types become small integers once, so the
+    // roll-ups below are array additions.
     type Unit = (&'static str, Option<RegionId>);
     let mut parent_of: BTreeMap<Unit, Unit> = BTreeMap::new();
     for s in &data.services {
@@ -698,6 +748,17 @@ fn region_cells(
         parent_of.insert(c, h.clone());
         parent_of.insert(h, ("national", None));
     }
+    let mut units: Vec<Unit> = parent_of
+        .keys()
+        .cloned()
+        .chain(std::iter::once(("national", None)))
+        .collect();
+    units.sort();
+    let unit_index: HashMap<&Unit, usize> = units.iter().enumerate().map(|(i, u)| (u, i)).collect();
+    let parent: Vec<Option<usize>> = units
+        .iter()
+        .map(|u| parent_of.get(u).and_then(|p| unit_index.get(p).copied()))
+        .collect();
     let mut types: Vec<String> = data
         .services
         .iter()
@@ -705,6 +766,56 @@ fn region_cells(
         .collect();
     types.sort();
     types.dedup();
+    let type_index: HashMap<&str, usize> =
+        types.iter().enumerate().map(|(i, t)| (t.as_str(), i)).collect();
+    // Column 0 of a unit is all types; column 1 + t is type t (the order of the
+    // (unit, None < Some(type)) keys).
+    let columns = types.len() + 1;
+    let chains: Vec<(Vec<usize>, usize)> = data
+        .services
+        .iter()
+        .map(|s| {
+            let mut chain = Vec::with_capacity(4);
+            let mut at = unit_index
+                .get(&("municipality", Some(s.municipality_id.clone())))
+                .copied();
+            while let Some(u) = at {
+                chain.push(u);
+                at = parent[u];
+            }
+            let t = type_index
+                .get(s.service_type.to_string().as_str())
+                .copied()
+                .unwrap_or(0);
+            (chain, 1 + t)
+        })
+        .collect();
+    // The relations are the same in every table: (unit, all) = Σ types, and
+    // (parent, t) = Σ children (child, t).
+    let mut relations = Vec::new();
+    for u in 0..units.len() {
+        relations.push(Relation {
+            total: u * columns,
+            parts: (1..columns).map(|t| u * columns + t).collect(),
+        });
+    }
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); units.len()];
+    for (u, p) in parent.iter().enumerate() {
+        if let Some(p) = p {
+            children[*p].push(u);
+        }
+    }
+    for (p, kids) in children.iter().enumerate() {
+        if kids.is_empty() {
+            continue;
+        }
+        for t in 0..columns {
+            relations.push(Relation {
+                total: p * columns + t,
+                parts: kids.iter().map(|c| c * columns + t).collect(),
+            });
+        }
+    }
     let mut out = Vec::new();
     for (ri, role) in ROLES.iter().enumerate() {
         let r = u32::try_from(ri).unwrap_or(u32::MAX);
@@ -713,9 +824,8 @@ fn region_cells(
             .chain(std::iter::once(&"index".to_owned()))
             .enumerate()
         {
-            // Roll every service's moments up into (unit, type) and (unit, all types).
-            let mut cells: BTreeMap<(Unit, Option<String>), Moments> = BTreeMap::new();
-            for (si, s) in data.services.iter().enumerate() {
+            let mut cells = vec![Moments::default(); units.len() * columns];
+            for (si, (chain, t)) in chains.iter().enumerate() {
                 let Some(g) = moments.get(&(u32::try_from(si).unwrap_or(u32::MAX), r)) else {
                     continue;
                 };
@@ -724,73 +834,29 @@ fn region_cells(
                 } else {
                     g.index
                 };
-                let mut unit: Unit = ("municipality", Some(s.municipality_id.clone()));
-                loop {
-                    for t in [Some(s.service_type.to_string()), None] {
-                        cells.entry((unit.clone(), t)).or_default().merge(&m);
-                    }
-                    match parent_of.get(&unit) {
-                        Some(parent) => unit = parent.clone(),
-                        None => break,
-                    }
+                for u in chain {
+                    cells[u * columns].merge(&m);
+                    cells[u * columns + t].merge(&m);
                 }
             }
-            // Every unit and type appears, empty or not, so the relations are complete.
-            for unit in parent_of
-                .keys()
-                .cloned()
-                .chain(std::iter::once(("national", None)))
-            {
-                for t in types.iter().cloned().map(Some).chain(std::iter::once(None)) {
-                    cells.entry((unit.clone(), t)).or_default();
-                }
-            }
-            let keys: Vec<(Unit, Option<String>)> = cells.keys().cloned().collect();
-            let position: HashMap<&(Unit, Option<String>), usize> =
-                keys.iter().enumerate().map(|(i, key)| (key, i)).collect();
-            let mut relations = Vec::new();
-            // (unit, all) = Σ types.
-            for (i, (unit, t)) in keys.iter().enumerate() {
-                if t.is_none() {
-                    let parts = types
-                        .iter()
-                        .filter_map(|ty| position.get(&(unit.clone(), Some(ty.clone()))).copied())
-                        .collect();
-                    relations.push(Relation { total: i, parts });
-                }
-            }
-            // (parent, t) = Σ children (child, t).
-            let mut children: BTreeMap<(Unit, Option<String>), Vec<usize>> = BTreeMap::new();
-            for (i, (unit, t)) in keys.iter().enumerate() {
-                if let Some(parent) = parent_of.get(unit) {
-                    children
-                        .entry((parent.clone(), t.clone()))
-                        .or_default()
-                        .push(i);
-                }
-            }
-            for (total, parts) in children {
-                if let Some(&i) = position.get(&total) {
-                    relations.push(Relation { total: i, parts });
-                }
-            }
-            let entries: Vec<(u64, Estimate)> = keys
+            let entries: Vec<(u64, Estimate)> = cells
                 .iter()
-                .map(|key| {
-                    let m = cells[key];
+                .map(|m| {
                     (
                         m.n,
-                        stats::estimate(&m).unwrap_or_else(placeholder_estimate),
+                        stats::estimate(m).unwrap_or_else(placeholder_estimate),
                     )
                 })
                 .collect();
             let gated = suppress::gate(entries, &relations, k);
-            for (((level, region), t), stats) in keys.into_iter().zip(gated) {
+            for (i, stats) in gated.into_iter().enumerate() {
+                let (level, region) = &units[i / columns];
+                let t = i % columns;
                 out.push(RegionCell {
                     level,
-                    region_id: region,
+                    region_id: region.clone(),
                     role: *role,
-                    service_type: t,
+                    service_type: (t > 0).then(|| types[t - 1].clone()),
                     measure: measure.clone(),
                     stats,
                 });
