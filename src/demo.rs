@@ -364,17 +364,45 @@ pub struct DemoAccount {
     pub sees: Option<String>,
 }
 
+/// Submitted responses per service in the newest opened wave.
+fn newest_wave_answer_counts(
+    conn: &mut DbConn,
+) -> anyhow::Result<std::collections::HashMap<crate::domain::ServiceId, i64>> {
+    let newest = crate::models::Wave::all(conn)?
+        .into_iter()
+        .filter(|w| w.status != crate::domain::WaveStatus::Draft)
+        .max_by_key(|w| w.opens_at.unwrap_or(w.created_at));
+    let Some(wave) = newest else {
+        return Ok(std::collections::HashMap::new());
+    };
+    Ok(crate::waves::participation(conn, &wave.id, None)?
+        .into_iter()
+        .fold(
+            std::collections::HashMap::new(),
+            |mut m, ((s, _), (_, n))| {
+                *m.entry(s).or_insert(0) += n;
+                m
+            },
+        ))
+}
+
 /// Creates the demo accounts if missing and gives each a fresh random password.
 pub fn ensure_accounts(conn: &mut DbConn) -> anyhow::Result<Vec<DemoAccount>> {
     use crate::accounts::{self, ScopeSpec};
     use crate::domain::{ScopeKind, UserRole};
     use crate::models::{Service, User};
 
-    // The manager runs the first DPS in the catalogue; the policymaker oversees Helse Vest.
+    // The manager runs the DPS with the most answers in the newest wave (so the demo
+    // dashboard has numbers to show), or the first DPS before there are any; the
+    // policymaker oversees Helse Vest.
+    let answered = newest_wave_answer_counts(conn)?;
     let first_dps = Service::all(conn)?
         .into_iter()
         .filter(|s| s.service_type == ServiceType::Dps)
-        .min_by(|a, b| a.code.cmp(&b.code));
+        .min_by(|a, b| {
+            let n = |s: &Service| answered.get(&s.id).copied().unwrap_or(0);
+            n(b).cmp(&n(a)).then_with(|| a.code.cmp(&b.code))
+        });
     let mut out = Vec::new();
     for (email, role) in DEMO_ACCOUNTS {
         let password = accounts::generate_password();

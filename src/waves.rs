@@ -4,6 +4,8 @@
 
 pub mod respondents;
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
@@ -588,4 +590,41 @@ pub fn status(conn: &mut DbConn, wave_id: &WaveId) -> anyhow::Result<StatusRepor
         response_rate,
         outbox: crate::mail::counts(conn, Some(wave_id))?,
     })
+}
+
+/// Invited and submitted counts per service and role of a wave (withdrawn invitations
+/// do not count as invited), for one service or all. Counts of people, never answers.
+pub fn participation(
+    conn: &mut DbConn,
+    wave_id: &WaveId,
+    service: Option<&crate::domain::ServiceId>,
+) -> QueryResult<HashMap<(crate::domain::ServiceId, RespondentRole), (i64, i64)>> {
+    use diesel::dsl::count_star;
+    use schema::{invitations as inv, responses as r};
+    let mut invited = inv::table
+        .filter(inv::wave_id.eq(wave_id))
+        .filter(inv::status.ne(InvitationStatus::Withdrawn))
+        .group_by((inv::service_id, inv::role))
+        .select((inv::service_id, inv::role, count_star()))
+        .into_boxed();
+    if let Some(s) = service {
+        invited = invited.filter(inv::service_id.eq(s));
+    }
+    let mut submitted = r::table
+        .filter(r::wave_id.eq(wave_id))
+        .filter(r::submitted_at.is_not_null())
+        .group_by((r::service_id, r::role))
+        .select((r::service_id, r::role, count_star()))
+        .into_boxed();
+    if let Some(s) = service {
+        submitted = submitted.filter(r::service_id.eq(s));
+    }
+    let mut out: HashMap<_, (i64, i64)> = HashMap::new();
+    for (s, role, n) in invited.load::<(crate::domain::ServiceId, RespondentRole, i64)>(conn)? {
+        out.entry((s, role)).or_default().0 = n;
+    }
+    for (s, role, n) in submitted.load::<(crate::domain::ServiceId, RespondentRole, i64)>(conn)? {
+        out.entry((s, role)).or_default().1 = n;
+    }
+    Ok(out)
 }

@@ -766,8 +766,11 @@ fn region_cells(
         .collect();
     types.sort();
     types.dedup();
-    let type_index: HashMap<&str, usize> =
-        types.iter().enumerate().map(|(i, t)| (t.as_str(), i)).collect();
+    let type_index: HashMap<&str, usize> = types
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.as_str(), i))
+        .collect();
     // Column 0 of a unit is all types; column 1 + t is type t (the order of the
     // (unit, None < Some(type)) keys).
     let columns = types.len() + 1;
@@ -841,12 +844,7 @@ fn region_cells(
             }
             let entries: Vec<(u64, Estimate)> = cells
                 .iter()
-                .map(|m| {
-                    (
-                        m.n,
-                        stats::estimate(m).unwrap_or_else(placeholder_estimate),
-                    )
-                })
+                .map(|m| (m.n, stats::estimate(m).unwrap_or_else(placeholder_estimate)))
                 .collect();
             let gated = suppress::gate(entries, &relations, k);
             for (i, stats) in gated.into_iter().enumerate() {

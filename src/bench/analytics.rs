@@ -71,14 +71,10 @@ pub fn large_wave(
             break;
         }
         let done = written;
-        written += crate::demo::responses::write_bulk(
-            conn,
-            keys,
-            &waves_by_year,
-            &chunk,
-            5_000,
-            |w| progress(done + w),
-        )?;
+        written +=
+            crate::demo::responses::write_bulk(conn, keys, &waves_by_year, &chunk, 5_000, |w| {
+                progress(done + w)
+            })?;
     }
     Ok(wave.id)
 }
@@ -117,14 +113,19 @@ pub fn analyse(
     let total = started.elapsed().as_secs_f64();
     if let Some(path) = means {
         let mut out = std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
         );
         writeln!(out, "service,role,phase,n,mean")?;
         for s in &results.services {
             for r in &s.roles {
                 for p in &r.phases {
                     if let (Some(stats), Some(n)) = (p.stats.shown(), p.stats.n()) {
-                        writeln!(out, "{},{},{},{n},{:.17}", s.code, r.role, p.phase, stats.estimate.mean)?;
+                        writeln!(
+                            out,
+                            "{},{},{},{n},{:.17}",
+                            s.code, r.role, p.phase, stats.estimate.mean
+                        )?;
                     }
                 }
             }
@@ -197,19 +198,31 @@ pub fn export_parquet(conn: &mut DbConn, wave: &WaveId, dir: &Path) -> anyhow::R
         vec![
             FrameColumn::new(
                 "service".into(),
-                services.iter().map(|s| s.service_code.clone()).collect::<Vec<_>>(),
+                services
+                    .iter()
+                    .map(|s| s.service_code.clone())
+                    .collect::<Vec<_>>(),
             ),
             FrameColumn::new(
                 "service_type".into(),
-                services.iter().map(|s| s.service_type.to_string()).collect::<Vec<_>>(),
+                services
+                    .iter()
+                    .map(|s| s.service_type.to_string())
+                    .collect::<Vec<_>>(),
             ),
             FrameColumn::new(
                 "health_region".into(),
-                services.iter().map(|s| s.health_region_id.to_string()).collect::<Vec<_>>(),
+                services
+                    .iter()
+                    .map(|s| s.health_region_id.to_string())
+                    .collect::<Vec<_>>(),
             ),
             FrameColumn::new(
                 "county".into(),
-                services.iter().map(|s| s.county_id.to_string()).collect::<Vec<_>>(),
+                services
+                    .iter()
+                    .map(|s| s.county_id.to_string())
+                    .collect::<Vec<_>>(),
             ),
         ],
     )?;
@@ -225,7 +238,10 @@ pub fn export_parquet(conn: &mut DbConn, wave: &WaveId, dir: &Path) -> anyhow::R
         .enumerate()
         .map(|(i, (id, service, role))| {
             let code = code_of.get(&service).cloned().unwrap_or_default();
-            (id, (u32::try_from(i).unwrap_or(u32::MAX), code, role.as_str()))
+            (
+                id,
+                (u32::try_from(i).unwrap_or(u32::MAX), code, role.as_str()),
+            )
         })
         .collect();
     let rows = answers::table
@@ -317,9 +333,8 @@ impl AnswerBatch {
             let path = dir.join("answers.parquet");
             let file = std::fs::File::create(&path)
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            *writer = Some(
-                polars_io::parquet::write::ParquetWriter::new(file).batched(df.schema())?,
-            );
+            *writer =
+                Some(polars_io::parquet::write::ParquetWriter::new(file).batched(df.schema())?);
         }
         if let Some(w) = writer.as_mut() {
             w.write_batch(&df)?;

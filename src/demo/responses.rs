@@ -58,6 +58,7 @@ mod rand_distr_lite {
 struct Profile {
     peer_years: u32,
     peers: u32,
+    managers: u32,
     level: f64,
     manager_bias: f64,
 }
@@ -69,15 +70,23 @@ fn profile(rng: &mut ChaCha8Rng, t: ServiceType) -> Profile {
         _ => rng.random_bool(0.6),
     };
     let peer_years = if employs { rng.random_range(1..=12) } else { 0 };
+    // Peer workers are few per service (often 1-3); larger specialist services employ
+    // more. Managers include unit and team leaders, so a service has several.
     let peers = match (employs, t) {
         (false, _) => 0,
-        (true, ServiceType::Municipal) => rng.random_range(1..=2),
-        (true, ServiceType::Dps | ServiceType::Tsb) => rng.random_range(1..=4),
-        (true, _) => rng.random_range(1..=3),
+        (true, ServiceType::Municipal) => rng.random_range(1..=3),
+        (true, ServiceType::Dps | ServiceType::Tsb) => rng.random_range(2..=8),
+        (true, _) => rng.random_range(1..=5),
+    };
+    let managers = match t {
+        ServiceType::Dps | ServiceType::Tsb | ServiceType::HospitalWard => rng.random_range(3..=7),
+        ServiceType::Municipal => rng.random_range(1..=4),
+        _ => rng.random_range(2..=5),
     };
     Profile {
         peer_years,
         peers,
+        managers,
         level: normal(rng, 0.9 + 0.12 * f64::from(peer_years.min(10)), 0.45),
         manager_bias: normal(rng, 0.35, 0.55),
     }
@@ -209,8 +218,7 @@ pub fn simulate(services: &[(String, ServiceType)], seed: u64) -> Vec<SimRespons
         #[expect(clippy::cast_precision_loss, reason = "three waves")]
         let growth = 0.22 * w as f64;
         for ((code, _), p) in services.iter().zip(&profiles) {
-            let managers = if rng.random_bool(0.2) { 2 } else { 1 };
-            let people = (0..managers)
+            let people = (0..p.managers)
                 .map(|i| (RespondentRole::Manager, i))
                 .chain((0..p.peers).map(|i| (RespondentRole::PeerWorker, i)));
             for (role, i) in people {

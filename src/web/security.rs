@@ -165,6 +165,11 @@ impl SessionData {
     }
 }
 
+#[derive(serde::Deserialize)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
 /// Who is asking, and the request's CSRF token. Available to every handler via [`Ctx`].
 #[derive(Debug)]
 pub struct RequestContext {
@@ -173,6 +178,8 @@ pub struct RequestContext {
     pub via_token: bool,
     pub csrf: String,
     pub ip: Option<String>,
+    /// The staff pages' language (see [`crate::i18n`]).
+    pub lang: &'static str,
 }
 
 /// Extractor for the [`RequestContext`] the middleware attached.
@@ -210,6 +217,11 @@ impl Ctx {
 
     pub fn csrf(&self) -> &str {
         &self.0.csrf
+    }
+
+    /// The language of the staff pages for this request.
+    pub fn lang(&self) -> &'static str {
+        self.0.lang
     }
 
     /// The actor for audit entries.
@@ -438,13 +450,39 @@ pub async fn access_control(
     }
 
     let via_token = bearer.is_some();
+    let chosen_lang = web::Query::<LangQuery>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.lang.as_deref().and_then(crate::i18n::supported));
+    let lang = chosen_lang
+        .or_else(|| {
+            req.request()
+                .cookie(crate::i18n::LANG_COOKIE)
+                .and_then(|c| crate::i18n::supported(c.value()))
+        })
+        .or_else(|| {
+            req.headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(crate::i18n::from_accept_language)
+        })
+        .unwrap_or(crate::i18n::LANGUAGES[0]);
     req.extensions_mut().insert(Rc::new(RequestContext {
         access: who,
         via_token,
         csrf: csrf.clone(),
         ip,
+        lang,
     }));
     let mut res = next.call(req).await?.map_into_boxed_body();
+    if let Some(lang) = chosen_lang {
+        // Not secret and read by nothing but the language choice: a plain cookie.
+        let cookie = Cookie::build(crate::i18n::LANG_COOKIE, lang)
+            .path("/")
+            .same_site(SameSite::Lax)
+            .max_age(actix_web::cookie::time::Duration::days(365))
+            .finish();
+        let _ = res.response_mut().add_cookie(&cookie);
+    }
     set_cookies(
         res.response_mut(),
         &keys,

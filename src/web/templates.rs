@@ -17,6 +17,7 @@ static REGISTRY: LazyLock<Result<Handlebars<'static>, String>> = LazyLock::new(|
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.set_dev_mode(false);
+    hb.register_helper("t", Box::new(crate::i18n::helper));
     hb.register_embed_templates_with_extension::<TemplateFiles>(".hbs")
         .map_err(|e| format!("a template does not compile: {e}"))?;
     Ok(hb)
@@ -48,7 +49,7 @@ pub fn page_with_status(
     if let Some(map) = data.as_object_mut() {
         map.insert("page".into(), ctx.page());
         map.entry("page_title").or_insert_with(|| "samskap".into());
-        map.entry("page_lang").or_insert_with(|| "en".into());
+        map.entry("page_lang").or_insert_with(|| ctx.lang().into());
         map.entry("respondent")
             .or_insert(serde_json::Value::Bool(false));
     }

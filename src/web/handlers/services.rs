@@ -3,7 +3,6 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use crate::catalogue;
 use crate::domain::UserRole;
 use crate::models::Service;
 use crate::web::errors::{AppError, AppResult};
@@ -25,22 +24,40 @@ pub fn authorised_service(
     }
 }
 
-/// `GET /services/{code}`
+#[derive(Debug, serde::Deserialize)]
+pub struct WaveQuery {
+    pub wave: Option<String>,
+}
+
+/// `GET /services/{code}[?wave=ID]`: the service's dashboard.
 pub async fn show(
     state: web::Data<AppState>,
     ctx: Ctx,
     path: web::Path<String>,
+    query: web::Query<WaveQuery>,
 ) -> AppResult<HttpResponse> {
     let access = ctx.access()?.clone();
     let code = path.into_inner();
-    let detail = with_conn(&state, move |conn| {
+    let wave = query
+        .into_inner()
+        .wave
+        .map(crate::domain::WaveId::from_string);
+    let k = crate::analytics::MinCell::new(state.settings.min_cell);
+    let lang = ctx.lang();
+    let dashboard = with_conn(&state, move |conn| {
         let service = authorised_service(conn, &access, &code)?;
-        Ok(catalogue::ServiceDetail::load(conn, &service)?)
+        Ok(crate::reports::service::dashboard(
+            conn,
+            &service,
+            wave.as_ref(),
+            k,
+            lang,
+        )?)
     })
     .await?;
     templates::page(
         "service",
         &ctx,
-        json!({"page_title": format!("{} · samskap", detail.name), "service": detail}),
+        json!({"page_title": format!("{} · samskap", dashboard.service.name), "d": dashboard, "printable": false}),
     )
 }

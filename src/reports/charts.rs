@@ -1,0 +1,483 @@
+//! Server-side SVG charts for dashboards and reports, drawn by `charts-rs` from its JSON
+//! options. Each chart comes with what makes it accessible and printable: a title and a
+//! text description (also inside the SVG as `<title>`/`<desc>`, referenced by
+//! `aria-labelledby`), and the same numbers as a data table. Colours differ in
+//! lightness as well as hue, and series also differ in marker shape or dash, so the
+//! charts read in grey-scale print.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// Manager (dark blue) and peer worker (light orange): far apart in lightness.
+pub const ROLE_COLOURS: [&str; 2] = ["#1F3A5F", "#E69F3C"];
+/// Further series: mid grey, then dark green and a light purple.
+pub const MORE_COLOURS: [&str; 3] = ["#7A7A7A", "#2E6B4F", "#B9A3D6"];
+const FONT: &str = "Roboto";
+
+/// A chart ready for a page: the SVG (markup, inserted unescaped), its title and
+/// description, and the data table that carries the same numbers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Chart {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub svg: String,
+    pub table: DataTable,
+}
+
+/// Column headers and rows of text; the first cell of a row is its header.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DataTable {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// One series of values over the categories, with optional error bars.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub name: String,
+    pub values: Vec<Option<f64>>,
+    pub bounds: Option<Vec<Option<(f64, f64)>>>,
+}
+
+fn rounded(v: Option<f64>) -> Value {
+    v.map_or(Value::Null, |x| json!((x * 100.0).round() / 100.0))
+}
+
+fn base(title: &str, width: u32, height: u32) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("width".into(), json!(width));
+    m.insert("height".into(), json!(height));
+    m.insert("font_family".into(), json!(FONT));
+    m.insert("title_text".into(), json!(title));
+    m.insert("title_font_size".into(), json!(15));
+    m.insert("title_align".into(), json!("left"));
+    m.insert("legend_align".into(), json!("right"));
+    m.insert("legend_category".into(), json!("rect"));
+    m.insert(
+        "margin".into(),
+        json!({"left": 8, "top": 8, "right": 16, "bottom": 8}),
+    );
+    m
+}
+
+/// Puts the title and description into the SVG and labels it for assistive technology.
+fn accessible(svg: &str, id: &str, title: &str, description: &str) -> String {
+    let esc = handlebars::html_escape;
+    let open_end = svg.find('>').unwrap_or(0);
+    let (open, rest) = svg.split_at(open_end);
+    format!(
+        "{open} role=\"img\" aria-labelledby=\"{id}-t {id}-d\" focusable=\"false\"><title id=\"{id}-t\">{}</title><desc id=\"{id}-d\">{}</desc>{}",
+        esc(title),
+        esc(description),
+        rest.strip_prefix('>').unwrap_or(rest)
+    )
+}
+
+fn finish(
+    id: &str,
+    title: &str,
+    description: &str,
+    svg: Result<String, charts_rs::Error>,
+    table: DataTable,
+) -> anyhow::Result<Chart> {
+    let svg = svg
+        .map_err(|e| anyhow::anyhow!("chart {id}: {e:?}"))?
+        // Measured with the bundled Roboto; browsers without it fall back to a sans serif.
+        .replace(
+            "font-family=\"Roboto\"",
+            "font-family=\"Roboto, 'Helvetica Neue', Arial, sans-serif\"",
+        );
+    Ok(Chart {
+        id: id.to_owned(),
+        title: title.to_owned(),
+        description: description.to_owned(),
+        svg: accessible(&svg, id, title, description),
+        table,
+    })
+}
+
+/// Grouped vertical bars (one group per category) with error bars where bounds are
+/// given, on a fixed value axis `0..=max`.
+pub fn bars(
+    id: &str,
+    title: &str,
+    description: &str,
+    categories: &[String],
+    series: &[Series],
+    max: f64,
+    table: DataTable,
+) -> anyhow::Result<Chart> {
+    let mut m = base(title, 640, 320);
+    m.insert("x_axis_data".into(), json!(categories));
+    m.insert(
+        "y_axis_configs".into(),
+        json!([{"axis_min": 0, "axis_max": max, "axis_split_number": 4, "axis_font_size": 12}]),
+    );
+    m.insert("x_axis_font_size".into(), json!(12));
+    m.insert("series_colors".into(), json!(palette(series.len())));
+    m.insert("series_label_font_size".into(), json!(11));
+    m.insert(
+        "series_list".into(),
+        Value::Array(
+            series
+                .iter()
+                .map(|s| {
+                    let mut o = json!({
+                        "name": s.name,
+                        "data": s.values.iter().map(|v| rounded(*v)).collect::<Vec<_>>(),
+                        "label_show": true,
+                    });
+                    if let Some(b) = &s.bounds {
+                        o["error_bar"] = json!({
+                            "lower": b.iter().map(|x| rounded(x.map(|p| p.0))).collect::<Vec<_>>(),
+                            "upper": b.iter().map(|x| rounded(x.map(|p| p.1))).collect::<Vec<_>>(),
+                            "stroke_width": 1.5,
+                        });
+                    }
+                    o
+                })
+                .collect(),
+        ),
+    );
+    let svg = charts_rs::BarChart::from_json(&Value::Object(m).to_string()).and_then(|c| c.svg());
+    finish(id, title, description, svg, table)
+}
+
+/// Lines over ordered categories (waves), dashed differently per series.
+pub fn lines(
+    id: &str,
+    title: &str,
+    description: &str,
+    categories: &[String],
+    series: &[Series],
+    max: f64,
+    table: DataTable,
+) -> anyhow::Result<Chart> {
+    let mut m = base(title, 640, 280);
+    m.insert("x_axis_data".into(), json!(categories));
+    m.insert(
+        "y_axis_configs".into(),
+        json!([{"axis_min": 0, "axis_max": max, "axis_split_number": 4, "axis_font_size": 12}]),
+    );
+    m.insert("x_axis_font_size".into(), json!(12));
+    m.insert("series_colors".into(), json!(palette(series.len())));
+    m.insert("series_stroke_width".into(), json!(2.5));
+    m.insert(
+        "series_list".into(),
+        Value::Array(
+            series
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    json!({
+                        "name": s.name,
+                        "data": s.values.iter().map(|v| rounded(*v)).collect::<Vec<_>>(),
+                        "label_show": true,
+                        "stroke_dash_array": if i % 2 == 1 { "6 3" } else { "" },
+                    })
+                })
+                .collect(),
+        ),
+    );
+    let svg = charts_rs::LineChart::from_json(&Value::Object(m).to_string()).and_then(|c| c.svg());
+    finish(id, title, description, svg, table)
+}
+
+/// A funnel plot: the peer group's units as points (unit size on x, score on y), the
+/// highlighted unit as its own series, and the 95 % and 99.8 % control limits as lines.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site per chart; all are data"
+)]
+pub fn funnel(
+    id: &str,
+    title: &str,
+    description: &str,
+    peers: &[(f64, f64)],
+    own: (f64, f64),
+    limits: &[(String, Vec<(f64, f64)>)],
+    labels: (&str, &str, &str),
+    max: f64,
+    table: DataTable,
+) -> anyhow::Result<Chart> {
+    let mut m = base(title, 640, 340);
+    let flat = |pts: &[(f64, f64)]| -> Vec<Value> {
+        pts.iter()
+            .flat_map(|(x, y)| [rounded(Some(*x)), rounded(Some(*y))])
+            .collect()
+    };
+    let mut series = vec![
+        json!({"name": labels.0, "data": flat(peers)}),
+        json!({"name": labels.1, "data": flat(&[own])}),
+    ];
+    for (name, pts) in limits {
+        series.push(json!({"name": name, "data": flat(pts)}));
+    }
+    m.insert("series_list".into(), Value::Array(series));
+    let max_n = peers
+        .iter()
+        .map(|p| p.0)
+        .chain(std::iter::once(own.0))
+        .fold(1.0_f64, f64::max);
+    m.insert(
+        "x_axis_config".into(),
+        json!({"axis_min": 0, "axis_max": (max_n * 1.1).ceil(), "axis_split_number": 4, "axis_font_size": 12}),
+    );
+    m.insert("x_axis_title".into(), json!(labels.2));
+    m.insert(
+        "series_colors".into(),
+        json!([
+            "#9A9A9A",
+            ROLE_COLOURS[0],
+            "#555555",
+            "#555555",
+            "#555555",
+            "#555555"
+        ]),
+    );
+    m.insert(
+        "series_symbols".into(),
+        json!(["circle", "diamond", "rect", "rect", "triangle", "triangle"]),
+    );
+    m.insert(
+        "series_symbol_sizes".into(),
+        json!([3, 8, 1.5, 1.5, 1.5, 1.5]),
+    );
+    m.insert(
+        "y_axis_configs".into(),
+        json!([{"axis_min": 0, "axis_max": max, "axis_split_number": 4, "axis_font_size": 12}]),
+    );
+    m.insert("x_axis_font_size".into(), json!(12));
+    let svg =
+        charts_rs::ScatterChart::from_json(&Value::Object(m).to_string()).and_then(|c| c.svg());
+    finish(id, title, description, svg, table)
+}
+
+/// A heatmap of rows × columns; `None` cells stay empty (suppressed or no data).
+pub fn heatmap(
+    id: &str,
+    title: &str,
+    description: &str,
+    columns: &[String],
+    rows: &[String],
+    values: &[Vec<Option<f64>>],
+    max: f64,
+    table: DataTable,
+) -> anyhow::Result<Chart> {
+    let height = 80 + 28 * u32::try_from(rows.len()).unwrap_or(20);
+    let mut m = base(title, 640, height);
+    m.insert("x_axis_data".into(), json!(columns));
+    // Rows run bottom to top in the chart: reversed, so the first row is at the top.
+    let reversed: Vec<&String> = rows.iter().rev().collect();
+    m.insert("y_axis_data".into(), json!(reversed));
+    let width = columns.len();
+    let mut data = Vec::new();
+    for (r, row) in values.iter().rev().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if let Some(v) = v {
+                data.push(json!([r * width + c, (v * 100.0).round() / 100.0]));
+            }
+        }
+    }
+    m.insert(
+        "series".into(),
+        json!({
+            "min": 0, "max": max, "data": data,
+            // Light to dark: a lightness ramp that survives grey-scale print.
+            "colors": ["#F3F0E4", "#C9D7E3", "#7FA3C4", "#3F6C99", "#1F3A5F"],
+            "min_font_color": "#1A1A1A", "max_font_color": "#FFFFFF",
+        }),
+    );
+    m.insert("x_axis_font_size".into(), json!(12));
+    m.insert("legend_show".into(), json!(false));
+    let svg =
+        charts_rs::HeatmapChart::from_json(&Value::Object(m).to_string()).and_then(|c| c.svg());
+    finish(id, title, description, svg, table)
+}
+
+/// Box plots, one per category: `[min, q1, median, q3, max]` of the values.
+pub fn boxes(
+    id: &str,
+    title: &str,
+    description: &str,
+    categories: &[String],
+    name: &str,
+    five: &[Option<[f64; 5]>],
+    max: f64,
+    table: DataTable,
+) -> anyhow::Result<Chart> {
+    let mut m = base(title, 640, 300);
+    m.insert("x_axis_data".into(), json!(categories));
+    m.insert(
+        "box_series".into(),
+        json!([{
+            "name": name,
+            "data": five.iter().map(|f| f.map_or(Value::Null, |v| json!(v.map(|x| (x * 100.0).round() / 100.0)))).collect::<Vec<_>>(),
+        }]),
+    );
+    m.insert("series_colors".into(), json!([ROLE_COLOURS[0]]));
+    m.insert(
+        "y_axis_configs".into(),
+        json!([{"axis_min": 0, "axis_max": max, "axis_split_number": 4, "axis_font_size": 12}]),
+    );
+    m.insert("x_axis_font_size".into(), json!(11));
+    m.insert("x_axis_label_overflow".into(), json!("ellipsis"));
+    let svg =
+        charts_rs::BoxPlotChart::from_json(&Value::Object(m).to_string()).and_then(|c| c.svg());
+    finish(id, title, description, svg, table)
+}
+
+fn palette(n: usize) -> Vec<&'static str> {
+    ROLE_COLOURS
+        .iter()
+        .chain(MORE_COLOURS.iter())
+        .copied()
+        .cycle()
+        .take(n.max(1))
+        .collect()
+}
+
+/// Five-number summary of `values` (sorted here), quartiles by linear interpolation.
+pub fn five_numbers(values: &mut [f64]) -> Option<[f64; 5]> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    #[expect(clippy::cast_precision_loss, reason = "counts of services")]
+    let q = |p: f64| {
+        let pos = p * (values.len() - 1) as f64;
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "pos is within 0..len"
+        )]
+        let lo = pos.floor() as usize;
+        let hi = (lo + 1).min(values.len() - 1);
+        #[expect(clippy::cast_precision_loss, reason = "an index")]
+        let frac = pos - lo as f64;
+        values[lo] + (values[hi] - values[lo]) * frac
+    };
+    Some([
+        values[0],
+        q(0.25),
+        q(0.5),
+        q(0.75),
+        values[values.len() - 1],
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> DataTable {
+        DataTable {
+            headers: vec!["Phase".into(), "Managers".into()],
+            rows: vec![vec!["Co-define".into(), "2.10".into()]],
+        }
+    }
+
+    #[test]
+    fn bars_are_labelled_svg_with_error_bars() {
+        let chart = bars(
+            "profile",
+            "Profile <by phase>",
+            "Managers & peer workers",
+            &["A".into(), "B".into()],
+            &[
+                Series {
+                    name: "Managers".into(),
+                    values: vec![Some(2.1), None],
+                    bounds: Some(vec![Some((1.8, 2.4)), None]),
+                },
+                Series {
+                    name: "Peer workers".into(),
+                    values: vec![Some(1.4), Some(3.0)],
+                    bounds: None,
+                },
+            ],
+            4.0,
+            table(),
+        )
+        .expect("chart");
+        assert!(chart.svg.starts_with("<svg"), "{}", &chart.svg[..80]);
+        assert!(
+            chart
+                .svg
+                .contains(r#"role="img" aria-labelledby="profile-t profile-d""#)
+        );
+        assert!(
+            chart
+                .svg
+                .contains("<title id=\"profile-t\">Profile &lt;by phase&gt;</title>")
+        );
+        assert!(
+            chart
+                .svg
+                .contains("<desc id=\"profile-d\">Managers &amp; peer workers</desc>")
+        );
+        assert!(chart.svg.contains("2.1"), "value labels are drawn");
+        assert!(chart.svg.contains(ROLE_COLOURS[1]));
+    }
+
+    #[test]
+    fn every_chart_kind_renders() {
+        let s = |v: Vec<Option<f64>>| Series {
+            name: "x".into(),
+            values: v,
+            bounds: None,
+        };
+        lines(
+            "l",
+            "t",
+            "d",
+            &["2024".into(), "2025".into()],
+            &[s(vec![Some(40.0), None])],
+            100.0,
+            table(),
+        )
+        .expect("lines");
+        funnel(
+            "f",
+            "t",
+            "d",
+            &[(5.0, 50.0), (9.0, 60.0)],
+            (7.0, 55.0),
+            &[("95 %".into(), vec![(5.0, 30.0), (9.0, 40.0)])],
+            ("Peers", "You", "Respondents"),
+            100.0,
+            table(),
+        )
+        .expect("funnel");
+        heatmap(
+            "h",
+            "t",
+            "d",
+            &["A".into(), "B".into()],
+            &["Vest".into(), "Nord".into()],
+            &[vec![Some(1.0), None], vec![Some(2.5), Some(3.9)]],
+            4.0,
+            table(),
+        )
+        .expect("heatmap");
+        boxes(
+            "b",
+            "t",
+            "d",
+            &["Vest".into(), "Nord".into()],
+            "Index",
+            &[Some([10.0, 20.0, 30.0, 40.0, 50.0]), None],
+            100.0,
+            table(),
+        )
+        .expect("boxes");
+    }
+
+    #[test]
+    fn five_numbers_interpolate() {
+        let mut v = vec![4.0, 1.0, 3.0, 2.0, 5.0];
+        assert_eq!(five_numbers(&mut v), Some([1.0, 2.0, 3.0, 4.0, 5.0]));
+        assert_eq!(five_numbers(&mut []), None);
+    }
+}

@@ -1,0 +1,798 @@
+//! A service's dashboard and benchmark report: where the service stands per phase in the
+//! eyes of its managers and of its peer workers, the gap between them, the index and
+//! weakest link, the trend across waves, its place among peer services, the response
+//! rate, and the recommended next step for its weakest phase. Every number comes from
+//! the analytics results, which have passed the suppression gate; a hidden cell becomes
+//! a notice here, never a number.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::charts::{self, Chart, DataTable, Series};
+use super::{Cell, fmt, role_label};
+use crate::analytics::MinCell;
+use crate::db::DbConn;
+use crate::db::schema::wave_services;
+use crate::domain::{RespondentRole, WaveId, WaveStatus};
+use crate::i18n::fill;
+use crate::instrument::format::SurveyFile;
+use crate::models::{Service, Wave};
+
+/// Everything a service's dashboard and report show.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceDashboard {
+    pub service: ServiceInfo,
+    /// Waves this service took part in (opened ones), newest first.
+    pub waves: Vec<WaveChoice>,
+    pub wave: Option<WaveInfo>,
+    pub min_cell: u32,
+    pub participation: Vec<Participation>,
+    pub phases: Vec<PhaseRow>,
+    pub index: Vec<IndexRow>,
+    pub profile_chart: Option<Chart>,
+    pub gaps: Vec<GapRow>,
+    pub trend_chart: Option<Chart>,
+    pub changes: Vec<ChangeRow>,
+    pub benchmarks: Vec<BenchmarkRow>,
+    pub funnel_charts: Vec<Chart>,
+    pub next_step: Option<NextStepView>,
+    /// Some number on the page was withheld by the gate.
+    pub has_hidden: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceInfo {
+    pub code: String,
+    pub name: String,
+    pub type_label: String,
+    pub municipality: String,
+    pub county: String,
+    pub health_region: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WaveChoice {
+    pub id: String,
+    pub name: String,
+    pub selected: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WaveInfo {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub previous: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Participation {
+    pub role: String,
+    pub invited: i64,
+    pub submitted: i64,
+    pub rate: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseRow {
+    pub code: String,
+    pub title: String,
+    pub manager: Cell,
+    pub peer_worker: Cell,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IndexRow {
+    pub role: String,
+    pub cell: Cell,
+    pub weakest_level: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GapRow {
+    pub phase: String,
+    pub shown: bool,
+    pub gap: String,
+    pub flagged: bool,
+    /// A sentence: who rates the phase higher, and by how much; or why it is not shown.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeRow {
+    pub role: String,
+    pub measure: String,
+    pub shown: bool,
+    pub previous: String,
+    pub current: String,
+    pub change: String,
+    pub ci: String,
+    pub notice: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchmarkRow {
+    pub role: String,
+    pub group: String,
+    pub group_size: usize,
+    pub shown: bool,
+    pub score: String,
+    pub percentile_rank: String,
+    pub funnel: String,
+    pub notice: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NextStepView {
+    pub phase: String,
+    pub level: String,
+    pub text: String,
+    /// Whose answers point at this phase.
+    pub basis: String,
+}
+
+/// The waves `service` took part in that have been opened, newest first.
+pub fn waves_of(conn: &mut DbConn, service: &Service) -> QueryResult<Vec<Wave>> {
+    let ids: Vec<WaveId> = wave_services::table
+        .filter(wave_services::service_id.eq(&service.id))
+        .select(wave_services::wave_id)
+        .load(conn)?;
+    let mut waves: Vec<Wave> = Wave::all(conn)?
+        .into_iter()
+        .filter(|w| ids.contains(&w.id) && w.status != WaveStatus::Draft)
+        .collect();
+    waves.sort_by_key(|w| std::cmp::Reverse(w.opens_at.unwrap_or(w.created_at)));
+    Ok(waves)
+}
+
+fn text<'a>(t: &'a crate::instrument::format::Text, lang: &str) -> &'a str {
+    t.get(lang)
+        .or_else(|| t.values().next())
+        .map_or("", String::as_str)
+}
+
+fn level_label(survey: &SurveyFile, level: Option<u64>, lang: &str) -> String {
+    level
+        .and_then(|l| {
+            survey
+                .scoring
+                .bands
+                .iter()
+                .find(|b| u64::from(b.level) == l)
+        })
+        .map(|b| text(&b.label, lang).to_owned())
+        .unwrap_or_default()
+}
+
+/// The service's entry in a wave's results.
+fn entry<'a>(results: &'a Value, code: &str) -> Option<&'a Value> {
+    results["services"]
+        .as_array()?
+        .iter()
+        .find(|s| s["code"] == code)
+}
+
+fn role_index(role: RespondentRole) -> usize {
+    usize::from(role == RespondentRole::PeerWorker)
+}
+
+/// Builds the dashboard of `service` for `wave` (the newest it took part in when
+/// `None`), in `lang`.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the dashboard's sections, in page order"
+)]
+pub fn dashboard(
+    conn: &mut DbConn,
+    service: &Service,
+    wave: Option<&WaveId>,
+    k: MinCell,
+    lang: &str,
+) -> anyhow::Result<ServiceDashboard> {
+    let detail = crate::catalogue::ServiceDetail::load(conn, service)?;
+    let info = ServiceInfo {
+        code: detail.code.clone(),
+        name: detail.name.clone(),
+        type_label: fill(lang, &format!("service_type.{}", detail.service_type), &[]),
+        municipality: detail.municipality.clone(),
+        county: detail.county.clone(),
+        health_region: detail.health_region.clone(),
+    };
+    let waves = waves_of(conn, service)?;
+    let selected = match wave {
+        Some(id) => waves.iter().find(|w| &w.id == id).cloned(),
+        None => waves.first().cloned(),
+    };
+    let mut out = ServiceDashboard {
+        service: info,
+        waves: waves
+            .iter()
+            .map(|w| WaveChoice {
+                id: w.id.to_string(),
+                name: w.name.clone(),
+                selected: selected.as_ref().is_some_and(|s| s.id == w.id),
+            })
+            .collect(),
+        wave: None,
+        min_cell: k.get(),
+        participation: Vec::new(),
+        phases: Vec::new(),
+        index: Vec::new(),
+        profile_chart: None,
+        gaps: Vec::new(),
+        trend_chart: None,
+        changes: Vec::new(),
+        benchmarks: Vec::new(),
+        funnel_charts: Vec::new(),
+        next_step: None,
+        has_hidden: false,
+    };
+    let Some(wave) = selected else {
+        return Ok(out);
+    };
+    let survey = crate::waves::instrument_of(conn, &wave)?;
+    let results = crate::analytics::results(conn, &wave.id, k)?;
+    let previous_name = results["previous_wave"].as_str().and_then(|p| {
+        waves
+            .iter()
+            .find(|w| w.id.as_str() == p)
+            .map(|w| w.name.clone())
+    });
+    out.wave = Some(WaveInfo {
+        id: wave.id.to_string(),
+        name: wave.name.clone(),
+        status: fill(lang, &format!("wave_status.{}", wave.status.as_str()), &[]),
+        previous: previous_name,
+    });
+
+    let counts = crate::waves::participation(conn, &wave.id, Some(&service.id))?;
+    for role in RespondentRole::ALL {
+        let (invited, submitted) = counts
+            .get(&(service.id.clone(), *role))
+            .copied()
+            .unwrap_or((0, 0));
+        #[expect(clippy::cast_precision_loss, reason = "small counts")]
+        let rate = if invited > 0 {
+            format!(
+                "{} %",
+                fmt(lang, 100.0 * submitted as f64 / invited as f64, 0)
+            )
+        } else {
+            "–".to_owned()
+        };
+        out.participation.push(Participation {
+            role: role_label(lang, *role),
+            invited,
+            submitted,
+            rate,
+        });
+    }
+
+    let Some(mine) = entry(&results, &service.code) else {
+        return Ok(out);
+    };
+    let phase_title = |code: &str| {
+        survey
+            .phases
+            .iter()
+            .find(|p| p.code == code)
+            .map_or_else(|| code.to_owned(), |p| text(&p.title, lang).to_owned())
+    };
+    let roles = [RespondentRole::Manager, RespondentRole::PeerWorker];
+    let role_results = |role: RespondentRole| &mine["roles"][role_index(role)];
+
+    // Phase profile.
+    let phase_codes: Vec<String> = results["phases"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| p.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    for (p, code) in phase_codes.iter().enumerate() {
+        let cell = |role| {
+            Cell::phase(&role_results(role)["phases"][p]["stats"], lang, |l| {
+                level_label(&survey, l, lang)
+            })
+        };
+        out.phases.push(PhaseRow {
+            code: code.clone(),
+            title: phase_title(code),
+            manager: cell(RespondentRole::Manager),
+            peer_worker: cell(RespondentRole::PeerWorker),
+        });
+    }
+    let titles: Vec<String> = out.phases.iter().map(|p| p.title.clone()).collect();
+    let series: Vec<Series> = roles
+        .iter()
+        .map(|role| Series {
+            name: role_label(lang, *role),
+            values: out.phases.iter().map(|p| pick(p, *role).value).collect(),
+            bounds: Some(out.phases.iter().map(|p| pick(p, *role).bounds).collect()),
+        })
+        .collect();
+    let mut table = DataTable {
+        headers: vec![
+            fill(lang, "dashboard.phase", &[]),
+            fill(lang, "dashboard.role", &[]),
+            "n".into(),
+            fill(lang, "dashboard.mean", &[]),
+            fill(lang, "dashboard.ci", &[]),
+            fill(lang, "dashboard.level", &[]),
+        ],
+        rows: Vec::new(),
+    };
+    for p in &out.phases {
+        for role in roles {
+            let c = pick(p, role);
+            table.rows.push(vec![
+                p.title.clone(),
+                role_label(lang, role),
+                c.n.map_or_else(|| "–".into(), |n| n.to_string()),
+                if c.shown {
+                    c.mean.clone()
+                } else {
+                    c.notice.clone()
+                },
+                c.ci.clone(),
+                c.level.clone(),
+            ]);
+        }
+    }
+    let shown_any = out
+        .phases
+        .iter()
+        .any(|p| p.manager.shown || p.peer_worker.shown);
+    if shown_any {
+        out.profile_chart = Some(charts::bars(
+            "profile",
+            &fill(lang, "dashboard.profile_title", &[]),
+            &profile_description(&out.phases, lang),
+            &titles,
+            &series,
+            4.0,
+            table,
+        )?);
+    }
+
+    // Index and weakest link.
+    for role in roles {
+        let index = &role_results(role)["index"];
+        let cell = Cell::index(index, lang);
+        let weakest = index["value"]["weakest_level"].as_u64();
+        out.index.push(IndexRow {
+            role: role_label(lang, role),
+            cell,
+            weakest_level: level_label(&survey, weakest, lang),
+        });
+    }
+
+    // Perception gaps.
+    for (p, code) in phase_codes.iter().enumerate() {
+        let g = &mine["gaps"][p]["gap"];
+        let title = phase_title(code);
+        let row = if g["status"] == "shown" {
+            let gap = g["value"]["gap"].as_f64().unwrap_or(0.0);
+            let size = fmt(lang, gap.abs(), 2);
+            let key = if gap > 0.0 {
+                "dashboard.gap_managers_higher"
+            } else if gap < 0.0 {
+                "dashboard.gap_peers_higher"
+            } else {
+                "dashboard.gap_none"
+            };
+            GapRow {
+                phase: title,
+                shown: true,
+                gap: fmt(lang, gap, 2),
+                flagged: g["value"]["flagged"].as_bool().unwrap_or(false),
+                text: fill(lang, key, &[("size", &size)]),
+            }
+        } else {
+            GapRow {
+                phase: title,
+                shown: false,
+                gap: String::new(),
+                flagged: false,
+                text: fill(lang, "dashboard.gap_hidden", &[]),
+            }
+        };
+        out.gaps.push(row);
+    }
+
+    // Trend across waves: the index per role, oldest wave first.
+    let mut wave_names = Vec::new();
+    let mut trend: [Vec<Option<f64>>; 2] = [Vec::new(), Vec::new()];
+    for w in waves.iter().rev() {
+        let r = if w.id == wave.id {
+            results.clone()
+        } else {
+            crate::analytics::results(conn, &w.id, k)?
+        };
+        let Some(e) = entry(&r, &service.code) else {
+            continue;
+        };
+        wave_names.push(w.name.clone());
+        for role in roles {
+            let c = &e["roles"][role_index(role)]["index"];
+            trend[role_index(role)].push(
+                (c["status"] == "shown")
+                    .then(|| c["value"]["mean"].as_f64())
+                    .flatten(),
+            );
+        }
+    }
+    if wave_names.len() > 1 && trend.iter().flatten().any(Option::is_some) {
+        let mut table = DataTable {
+            headers: vec![fill(lang, "dashboard.wave", &[])],
+            rows: Vec::new(),
+        };
+        table
+            .headers
+            .extend(roles.iter().map(|r| role_label(lang, *r)));
+        for (i, name) in wave_names.iter().enumerate() {
+            let mut row = vec![name.clone()];
+            for values in &trend {
+                row.push(values[i].map_or_else(
+                    || fill(lang, "dashboard.hidden_short", &[]),
+                    |v| fmt(lang, v, 1),
+                ));
+            }
+            table.rows.push(row);
+        }
+        out.trend_chart = Some(charts::lines(
+            "trend",
+            &fill(lang, "dashboard.trend_title", &[]),
+            &fill(
+                lang,
+                "dashboard.trend_description",
+                &[("waves", &wave_names.len().to_string())],
+            ),
+            &wave_names,
+            &roles
+                .iter()
+                .map(|r| Series {
+                    name: role_label(lang, *r),
+                    values: trend[role_index(*r)].clone(),
+                    bounds: None,
+                })
+                .collect::<Vec<_>>(),
+            100.0,
+            table,
+        )?);
+    }
+    if let Some(trends) = mine["trends"].as_array() {
+        for t in trends {
+            let role = if t["role"] == "peer_worker" {
+                RespondentRole::PeerWorker
+            } else {
+                RespondentRole::Manager
+            };
+            let measure = t["measure"].as_str().unwrap_or_default();
+            let c = &t["change"];
+            let shown = c["status"] == "shown";
+            let v = &c["value"];
+            let digits = if measure == "index" { 1 } else { 2 };
+            let num = |key: &str| {
+                v[key]
+                    .as_f64()
+                    .map(|x| fmt(lang, x, digits))
+                    .unwrap_or_default()
+            };
+            out.changes.push(ChangeRow {
+                role: role_label(lang, role),
+                measure: if measure == "index" {
+                    fill(lang, "dashboard.index", &[])
+                } else {
+                    phase_title(measure)
+                },
+                shown,
+                previous: num("previous"),
+                current: num("current"),
+                change: v["change"]
+                    .as_f64()
+                    .map(|x| signed(lang, x, digits))
+                    .unwrap_or_default(),
+                ci: match (v["ci_low"].as_f64(), v["ci_high"].as_f64()) {
+                    (Some(l), Some(h)) => {
+                        format!("{} – {}", signed(lang, l, digits), signed(lang, h, digits))
+                    }
+                    _ => String::new(),
+                },
+                notice: notice(c, lang),
+            });
+        }
+    }
+
+    // Peer benchmarks and the funnel plot of similar services.
+    if let Some(list) = mine["benchmarks"].as_array() {
+        for b in list {
+            let role = if b["role"] == "peer_worker" {
+                RespondentRole::PeerWorker
+            } else {
+                RespondentRole::Manager
+            };
+            let group = b["group"].as_str().unwrap_or_default();
+            let size = usize::try_from(b["group_size"].as_u64().unwrap_or(0)).unwrap_or(0);
+            let pos = &b["position"];
+            let shown = pos["status"] == "shown";
+            let v = &pos["value"];
+            out.benchmarks.push(BenchmarkRow {
+                role: role_label(lang, role),
+                group: fill(
+                    lang,
+                    &format!("dashboard.group_{group}"),
+                    &[("type", &out.service.type_label)],
+                ),
+                group_size: size,
+                shown,
+                score: v["score"]
+                    .as_f64()
+                    .map(|x| fmt(lang, x, 1))
+                    .unwrap_or_default(),
+                percentile_rank: v["percentile_rank"].as_f64().map_or_else(
+                    || fill(lang, "dashboard.rank_small_group", &[]),
+                    |x| fmt(lang, x, 0),
+                ),
+                funnel: v["funnel"]
+                    .as_str()
+                    .map(|f| {
+                        fill(
+                            lang,
+                            &format!("dashboard.funnel_{}", f.replace('.', "_")),
+                            &[],
+                        )
+                    })
+                    .unwrap_or_default(),
+                notice: notice(pos, lang),
+            });
+            if shown && group == "service_type" {
+                if let Some(chart) = funnel_chart(&results, b, role, &out.service, lang)? {
+                    out.funnel_charts.push(chart);
+                }
+            }
+        }
+    }
+
+    // Next step for the weakest phase: peer workers' view when shown (managers may
+    // describe intentions more than practice), the managers' otherwise.
+    for role in [RespondentRole::PeerWorker, RespondentRole::Manager] {
+        let weakest = out
+            .phases
+            .iter()
+            .filter_map(|p| {
+                let c = pick(p, role);
+                c.value.map(|v| (v, p, c.level_number))
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((_, p, Some(level))) = weakest {
+            let step = survey
+                .next_steps
+                .iter()
+                .find(|s| s.phase == p.code && u64::from(s.level) == level);
+            if let Some(step) = step {
+                out.next_step = Some(NextStepView {
+                    phase: p.title.clone(),
+                    level: level_label(&survey, Some(level), lang),
+                    text: text(&step.text, lang).to_owned(),
+                    basis: fill(
+                        lang,
+                        "dashboard.next_step_basis",
+                        &[("role", &role_label(lang, role).to_lowercase())],
+                    ),
+                });
+                break;
+            }
+        }
+    }
+
+    out.has_hidden = out
+        .phases
+        .iter()
+        .any(|p| !p.manager.shown || !p.peer_worker.shown)
+        || out.index.iter().any(|i| !i.cell.shown);
+    Ok(out)
+}
+
+fn pick(p: &PhaseRow, role: RespondentRole) -> &Cell {
+    if role == RespondentRole::PeerWorker {
+        &p.peer_worker
+    } else {
+        &p.manager
+    }
+}
+
+fn signed(lang: &str, x: f64, digits: usize) -> String {
+    let s = fmt(lang, x.abs(), digits);
+    if x > 0.0 {
+        format!("+{s}")
+    } else if x < 0.0 {
+        format!("−{s}")
+    } else {
+        s
+    }
+}
+
+fn notice(cell: &Value, lang: &str) -> String {
+    match cell["status"].as_str() {
+        Some("shown") => String::new(),
+        Some("suppressed") => fill(lang, "dashboard.too_few", &[]),
+        _ => fill(lang, "dashboard.no_answers", &[]),
+    }
+}
+
+/// A sentence describing the profile for screen readers and print.
+fn profile_description(phases: &[PhaseRow], lang: &str) -> String {
+    let mut parts = Vec::new();
+    for p in phases {
+        let say = |c: &Cell| {
+            if c.shown {
+                c.mean.clone()
+            } else {
+                fill(lang, "dashboard.hidden_short", &[])
+            }
+        };
+        parts.push(fill(
+            lang,
+            "dashboard.profile_part",
+            &[
+                ("phase", &p.title),
+                ("managers", &say(&p.manager)),
+                ("peers", &say(&p.peer_worker)),
+            ],
+        ));
+    }
+    format!(
+        "{} {}",
+        fill(lang, "dashboard.profile_description", &[]),
+        parts.join("; ")
+    )
+}
+
+/// The funnel plot of the service's peer group of the same service type, for one role.
+fn funnel_chart(
+    results: &Value,
+    benchmark: &Value,
+    role: RespondentRole,
+    service: &ServiceInfo,
+    lang: &str,
+) -> anyhow::Result<Option<Chart>> {
+    let key = &benchmark["group_key"];
+    let role_name = benchmark["role"].clone();
+    let pos = &benchmark["position"];
+    let (Some(own_n), Some(own_score), Some(mean), Some(sd)) = (
+        pos["n"].as_f64(),
+        pos["value"]["score"].as_f64(),
+        pos["value"]["group_mean"].as_f64(),
+        pos["value"]["group_sd"].as_f64(),
+    ) else {
+        return Ok(None);
+    };
+    let mut peers = Vec::new();
+    for s in results["services"].as_array().into_iter().flatten() {
+        if s["code"] == service.code.as_str() {
+            continue;
+        }
+        for b in s["benchmarks"].as_array().into_iter().flatten() {
+            if b["group"] == "service_type"
+                && b["group_key"] == *key
+                && b["role"] == role_name
+                && b["position"]["status"] == "shown"
+                && let (Some(n), Some(score)) = (
+                    b["position"]["n"].as_f64(),
+                    b["position"]["value"]["score"].as_f64(),
+                )
+            {
+                peers.push((n, score));
+            }
+        }
+    }
+    let max_n = peers
+        .iter()
+        .map(|p| p.0)
+        .chain(std::iter::once(own_n))
+        .fold(0.0_f64, f64::max);
+    let min_n = peers
+        .iter()
+        .map(|p| p.0)
+        .chain(std::iter::once(own_n))
+        .fold(f64::INFINITY, f64::min);
+    let steps = 24;
+    let limit = |z: f64, sign: f64| -> Vec<(f64, f64)> {
+        (0..=steps)
+            .map(|i| {
+                let n = min_n + (max_n - min_n) * f64::from(i) / f64::from(steps);
+                (
+                    n,
+                    (mean + sign * z * sd / n.max(1.0).sqrt()).clamp(0.0, 100.0),
+                )
+            })
+            .collect()
+    };
+    let limits = vec![
+        (
+            fill(lang, "dashboard.limit95_low", &[]),
+            limit(crate::analytics::stats::Z95, -1.0),
+        ),
+        (
+            fill(lang, "dashboard.limit95_high", &[]),
+            limit(crate::analytics::stats::Z95, 1.0),
+        ),
+        (
+            fill(lang, "dashboard.limit998_low", &[]),
+            limit(crate::analytics::stats::Z998, -1.0),
+        ),
+        (
+            fill(lang, "dashboard.limit998_high", &[]),
+            limit(crate::analytics::stats::Z998, 1.0),
+        ),
+    ];
+    let role_text = role_label(lang, role);
+    let title = fill(lang, "dashboard.funnel_title", &[("role", &role_text)]);
+    let description = fill(
+        lang,
+        "dashboard.funnel_description",
+        &[
+            ("services", &(peers.len() + 1).to_string()),
+            ("type", &service.type_label),
+            ("score", &fmt(lang, own_score, 1)),
+            ("n", &fmt(lang, own_n, 0)),
+            ("mean", &fmt(lang, mean, 1)),
+        ],
+    );
+    let mut table = DataTable {
+        headers: vec![
+            fill(lang, "dashboard.unit", &[]),
+            "n".into(),
+            fill(lang, "dashboard.index", &[]),
+        ],
+        rows: vec![vec![
+            service.name.clone(),
+            fmt(lang, own_n, 0),
+            fmt(lang, own_score, 1),
+        ]],
+    };
+    let mut sorted = peers.clone();
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    for (n, s) in &sorted {
+        table.rows.push(vec![
+            fill(lang, "dashboard.peer_service", &[]),
+            fmt(lang, *n, 0),
+            fmt(lang, *s, 1),
+        ]);
+    }
+    Ok(Some(charts::funnel(
+        &format!("funnel-{}", role.as_str()),
+        &title,
+        &description,
+        &peers,
+        (own_n, own_score),
+        &limits,
+        (
+            &fill(lang, "dashboard.peer_services", &[]),
+            &service.name,
+            &fill(lang, "dashboard.respondents_axis", &[]),
+        ),
+        100.0,
+        table,
+    )?))
+}
+
+/// Per-role counts of a wave's invitations for the admin overview, by service code.
+pub fn participation_by_code(
+    conn: &mut DbConn,
+    wave: &WaveId,
+) -> anyhow::Result<HashMap<(String, RespondentRole), (i64, i64)>> {
+    let codes: HashMap<_, _> = crate::models::WaveService::for_wave(conn, wave)?
+        .into_iter()
+        .map(|s| (s.service_id, s.service_code))
+        .collect();
+    Ok(crate::waves::participation(conn, wave, None)?
+        .into_iter()
+        .filter_map(|((s, r), v)| codes.get(&s).map(|c| ((c.clone(), r), v)))
+        .collect())
+}
