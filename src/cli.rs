@@ -30,6 +30,23 @@ pub enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Write every service's printable benchmark report for a wave (HTML, one file per
+    /// service, and an index.html), with a progress bar.
+    Report {
+        /// The wave: its id or its exact name.
+        #[arg(long)]
+        wave: String,
+        /// Directory to write into (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Language of the reports: nb or en.
+        #[arg(long, default_value = "nb")]
+        lang: String,
+        /// Also e-mail every manager a link to their service's report, through the outbox
+        /// (`samskap mail send` or the server delivers it). Needs SAMSKAP_BASE_URL.
+        #[arg(long)]
+        mail: bool,
+    },
     /// Load the demo dataset (Norwegian health regions, counties, municipalities, services).
     Demo {
         /// Number of services to generate.

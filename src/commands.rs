@@ -44,6 +44,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User { action } => user(&settings, action),
         Command::Wave { action } => wave(&settings, action),
         Command::Bench { action } => bench(&settings, action),
+        Command::Report {
+            wave,
+            out,
+            lang,
+            mail,
+        } => report(&settings, &wave, &out, &lang, mail),
         Command::Mail {
             action: MailCommand::Send,
         } => mail_send(&settings),
@@ -446,7 +452,7 @@ fn demo_command(
     store_instruments(&mut conn, &configured_instruments(settings)?)?;
     let keys = crate::crypto::DerivedKeys::new(&settings.secret_key()?);
     let started = std::time::Instant::now();
-    let bar = responses.map(progress_bar);
+    let bar = responses.map(|n| progress_bar(n, "responses"));
     let summary = demo::load_full(&mut conn, &keys, options, responses, |n| {
         if let Some(bar) = &bar {
             bar(n);
@@ -466,14 +472,14 @@ fn demo_command(
 }
 
 /// Progress reporting: a bar on a terminal, a plain line per 10 % otherwise.
-fn progress_bar(total: usize) -> Box<dyn Fn(usize)> {
+fn progress_bar(total: usize, unit: &'static str) -> Box<dyn Fn(usize)> {
     use std::io::IsTerminal as _;
     if std::io::stdout().is_terminal() {
         let bar = indicatif::ProgressBar::new(total as u64);
         bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} responses, {per_sec}, eta {eta}",
-            )
+            indicatif::ProgressStyle::with_template(&format!(
+                "{{bar:40}} {{pos}}/{{len}} {unit}, {{per_sec}}, eta {{eta}}"
+            ))
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         Box::new(move |n| {
@@ -488,7 +494,7 @@ fn progress_bar(total: usize) -> Box<dyn Fn(usize)> {
         Box::new(move |n| {
             if n / step > last.get() || n >= total {
                 last.set(n / step);
-                println!("{n}/{total} responses");
+                println!("{n}/{total} {unit}");
             }
         })
     }
@@ -832,4 +838,102 @@ fn bench(settings: &Settings, action: BenchCommand) -> anyhow::Result<ExitCode> 
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn report(
+    settings: &Settings,
+    wave: &str,
+    out: &std::path::Path,
+    lang: &str,
+    mail: bool,
+) -> anyhow::Result<ExitCode> {
+    let Some(lang) = crate::i18n::supported(lang) else {
+        anyhow::bail!("--lang: \"{lang}\" is not a report language; use nb or en");
+    };
+    let base_url = if mail {
+        Some(settings.base_url.clone().context(
+            "--mail: set SAMSKAP_BASE_URL to the address managers open samskap at, so the e-mails can link to the reports",
+        )?)
+    } else {
+        None
+    };
+    let mut conn = open(settings)?;
+    store_instruments(&mut conn, &configured_instruments(settings)?)?;
+    let wave = crate::waves::find(&mut conn, wave)?;
+    if wave.status == crate::domain::WaveStatus::Draft {
+        anyhow::bail!(
+            "--wave: \"{}\" is a draft; reports exist once a wave is opened",
+            wave.name
+        );
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let k = crate::analytics::MinCell::new(settings.min_cell);
+    let started = std::time::Instant::now();
+    // Computed (or read from the cache) once for all reports.
+    crate::analytics::results(&mut conn, &wave.id, k)?;
+    let services = crate::models::WaveService::for_wave(&mut conn, &wave.id)?;
+    let managers = if mail {
+        crate::reports::manager_accounts(&mut conn)?
+    } else {
+        Vec::new()
+    };
+    let progress = progress_bar(services.len(), "reports");
+    let mut written = Vec::new();
+    let mut queued = 0;
+    for (i, ws) in services.iter().enumerate() {
+        let Some(service) = crate::models::Service::find_by_code(&mut conn, &ws.service_code)?
+        else {
+            continue;
+        };
+        if let Some((dashboard, html)) =
+            crate::reports::service_report(&mut conn, &service, Some(&wave.id), k, lang)?
+        {
+            let file = format!("{}.html", sanitize_file_name(&service.code));
+            std::fs::write(out.join(&file), html)
+                .with_context(|| format!("cannot write {}", out.join(&file).display()))?;
+            if let Some(base) = &base_url {
+                queued += crate::reports::mail_report(
+                    &mut conn, &dashboard, &service, &managers, base, lang,
+                )?;
+            }
+            written.push((file, service.name.clone()));
+        }
+        progress(i + 1);
+    }
+    let index = crate::web::templates::render(
+        "report_index",
+        &serde_json::json!({
+            "page_lang": lang,
+            "wave": wave.name,
+            "reports": written.iter().map(|(f, n)| serde_json::json!({"file": f, "name": n})).collect::<Vec<_>>(),
+        }),
+    )?;
+    std::fs::write(out.join("index.html"), index)
+        .with_context(|| format!("cannot write {}", out.join("index.html").display()))?;
+    println!(
+        "wrote {} reports for \"{}\" to {} in {:.1} s{}",
+        written.len(),
+        wave.name,
+        out.display(),
+        started.elapsed().as_secs_f64(),
+        if mail {
+            format!("; queued {queued} e-mails to managers")
+        } else {
+            String::new()
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A service code as a file name: letters, digits, '-' and '_' kept, the rest '_'.
+fn sanitize_file_name(code: &str) -> String {
+    code.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }

@@ -7,7 +7,7 @@ pub mod region;
 pub mod service;
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::domain::RespondentRole;
 use crate::i18n::fill;
@@ -106,4 +106,119 @@ impl Cell {
     pub fn index(v: &Value, lang: &str) -> Self {
         Self::estimate(v, lang, 1).unwrap_or_else(|| Self::hidden(v, lang))
     }
+}
+
+/// A service's benchmark report for a wave as one self-contained, printable HTML
+/// document (styles inline, A4 print stylesheet); `None` when the service took part in
+/// no opened wave (or not in `wave`).
+pub fn service_report(
+    conn: &mut crate::db::DbConn,
+    service: &crate::models::Service,
+    wave: Option<&crate::domain::WaveId>,
+    k: crate::analytics::MinCell,
+    lang: &str,
+) -> anyhow::Result<Option<(service::ServiceDashboard, String)>> {
+    let d = service::dashboard(conn, service, wave, k, lang)?;
+    let Some(w) = &d.wave else {
+        return Ok(None);
+    };
+    if wave.is_some_and(|id| id.as_str() != w.id) {
+        return Ok(None);
+    }
+    let respondents: i64 = d.participation.iter().map(|p| p.submitted).sum();
+    let html = crate::web::templates::render(
+        "report",
+        &json!({
+            "page_lang": lang,
+            "printable": true,
+            "d": d,
+            "css": crate::web::assets::stylesheet(),
+            "printed": chrono::Utc::now().format("%Y-%m-%d").to_string(),
+            "respondents": respondents,
+            "instrument": w.instrument,
+        }),
+    )?;
+    Ok(Some((d, html)))
+}
+
+/// Queues an e-mail to every manager account whose scope covers `service` with a link
+/// to its report (managers sign in to read it; no result leaves in the message but the
+/// index, which has passed the gate). Returns how many messages were queued.
+pub fn mail_report(
+    conn: &mut crate::db::DbConn,
+    dashboard: &service::ServiceDashboard,
+    service: &crate::models::Service,
+    managers: &[(crate::models::User, crate::accounts::Access)],
+    base_url: &str,
+    lang: &str,
+) -> anyhow::Result<usize> {
+    let Some(wave) = &dashboard.wave else {
+        return Ok(0);
+    };
+    let link = format!(
+        "{}/reports/{}/services/{}",
+        base_url.trim_end_matches('/'),
+        wave.id,
+        service.code
+    );
+    let index: Vec<Value> = dashboard
+        .index
+        .iter()
+        .map(|i| {
+            json!({
+                "role": i.role,
+                "value": if i.cell.shown { i.cell.mean.clone() } else { i.cell.notice.clone() },
+            })
+        })
+        .collect();
+    let data = json!({
+        "service": dashboard.service.name,
+        "wave": wave.name,
+        "link": link,
+        "index": index,
+    });
+    let (subject, text, html) = crate::mail::templates::render("report", lang, &data)?;
+    let mut queued = 0;
+    for (user, access) in managers {
+        if !access.can_see_service(service) {
+            continue;
+        }
+        let fresh = crate::mail::enqueue(
+            conn,
+            &crate::mail::Outgoing {
+                kind: "report",
+                dedupe_key: format!(
+                    "report:{}:{}:{}:{}",
+                    wave.id,
+                    service.code,
+                    user.id,
+                    chrono::Utc::now().format("%Y-%m-%d")
+                ),
+                to: user.email.clone(),
+                language: lang.to_owned(),
+                subject: subject.clone(),
+                text: text.clone(),
+                html: html.clone(),
+                wave_id: Some(crate::domain::WaveId::from_string(wave.id.clone())),
+                invitation_id: None,
+            },
+            crate::db::now(),
+        )?;
+        queued += usize::from(fresh);
+    }
+    Ok(queued)
+}
+
+/// Every active manager account with its access, for [`mail_report`].
+pub fn manager_accounts(
+    conn: &mut crate::db::DbConn,
+) -> anyhow::Result<Vec<(crate::models::User, crate::accounts::Access)>> {
+    let mut out = Vec::new();
+    for user in crate::models::User::all(conn)? {
+        if user.active && user.role == crate::domain::UserRole::Manager {
+            let access = crate::accounts::Access::load(conn, user.clone())?;
+            out.push((user, access));
+        }
+    }
+    Ok(out)
 }

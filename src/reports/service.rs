@@ -66,6 +66,8 @@ pub struct WaveInfo {
     pub name: String,
     pub status: String,
     pub previous: Option<String>,
+    /// Survey id and version, e.g. `peer-involvement@1.0.0`.
+    pub instrument: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -246,6 +248,7 @@ pub fn dashboard(
         name: wave.name.clone(),
         status: fill(lang, &format!("wave_status.{}", wave.status.as_str()), &[]),
         previous: previous_name,
+        instrument: format!("{}@{}", survey.id, survey.version),
     });
 
     let counts = crate::waves::participation(conn, &wave.id, Some(&service.id))?;

@@ -78,6 +78,7 @@ routes! {
     POST "/me/tokens" => handlers::account::create_token, Access::SignedIn(ANY);
     POST "/me/tokens/{id}/revoke" => handlers::account::revoke_token, Access::SignedIn(ANY);
     GET  "/services/{code}" => handlers::services::show, Access::SignedIn(SERVICE_VIEWERS);
+    GET  "/reports/{wave}/services/{code}" => handlers::services::report, Access::SignedIn(SERVICE_VIEWERS);
     GET  "/regions/{id}" => handlers::regions::show, Access::SignedIn(REGION_VIEWERS);
     GET  "/admin/users" => handlers::admin::users::list, Access::SignedIn(ADMIN);
     POST "/admin/users" => handlers::admin::users::create, Access::SignedIn(ADMIN);

@@ -198,7 +198,8 @@ fn the_demo_holds_three_waves_of_realistic_responses() {
     assert!(
         mean(conn, "B_", Some("Kartlegging 2026")) > mean(conn, "B_", Some("Kartlegging 2024"))
     );
-    // Few peer workers per service: most services have fewer than 5 peer responses a wave.
+    // Few peer workers per service (often 1-3; larger specialist services more): most
+    // services have fewer than 5 peer responses a wave.
     let per_service: Vec<(String, String, i64)> = responses::table
         .filter(responses::role.eq("peer_worker"))
         .group_by((responses::wave_id, responses::service_id))
@@ -211,7 +212,7 @@ fn the_demo_holds_three_waves_of_realistic_responses() {
         .expect("counts");
     assert!(!per_service.is_empty());
     assert!(
-        per_service.iter().filter(|(_, _, n)| *n < 5).count() * 10 > per_service.len() * 9,
+        per_service.iter().filter(|(_, _, n)| *n < 5).count() * 4 > per_service.len() * 3,
         "peer cells mostly below k=5"
     );
 }

@@ -61,3 +61,26 @@ pub async fn show(
         json!({"page_title": format!("{} · samskap", dashboard.service.name), "d": dashboard, "printable": false}),
     )
 }
+
+/// `GET /reports/{wave}/services/{code}`: the printable benchmark report.
+pub async fn report(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let access = ctx.access()?.clone();
+    let (wave, code) = path.into_inner();
+    let wave = crate::domain::WaveId::from_string(wave);
+    let k = crate::analytics::MinCell::new(state.settings.min_cell);
+    let lang = ctx.lang();
+    let html = with_conn(&state, move |conn| {
+        let service = authorised_service(conn, &access, &code)?;
+        crate::reports::service_report(conn, &service, Some(&wave), k, lang)?
+            .map(|(_, html)| html)
+            .ok_or(AppError::NotFound)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::html())
+        .body(html))
+}
