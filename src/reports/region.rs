@@ -1,1 +1,445 @@
-//! placeholder
+//! A region's dashboard for policymakers: the region and the regions inside it compared
+//! phase by phase (a heatmap), the spread of service scores in each, and the breakdown by
+//! service type and role, filtered by wave, role and service type. Every number is a
+//! region cell or a service cell from the analytics results, after the suppression gate;
+//! drill-down links are offered only where the next level has numbers to show.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::charts::{self, Chart, DataTable};
+use super::{fmt, role_label};
+use crate::analytics::MinCell;
+use crate::db::DbConn;
+use crate::domain::{RegionKind, RespondentRole, ServiceType, WaveStatus};
+use crate::i18n::fill;
+use crate::models::{Region, Wave};
+
+/// The filters a policymaker chose (all optional in the query).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct Filters {
+    pub wave: Option<String>,
+    pub role: Option<String>,
+    #[serde(rename = "type")]
+    pub service_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RegionDashboard {
+    pub region: RegionInfo,
+    pub waves: Vec<Choice>,
+    pub roles: Vec<Choice>,
+    pub types: Vec<Choice>,
+    pub wave: Option<String>,
+    pub role: String,
+    pub type_label: String,
+    pub min_cell: u32,
+    /// Phase titles, the heatmap's columns.
+    pub phases: Vec<String>,
+    /// The region itself first, then the regions inside it.
+    pub rows: Vec<HeatRow>,
+    pub child_level: String,
+    pub heatmap: Option<Chart>,
+    pub distribution: Option<Chart>,
+    pub breakdown: Vec<BreakdownRow>,
+    pub has_hidden: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RegionInfo {
+    pub id: String,
+    pub name: String,
+    pub level: String,
+    pub parent: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HeatRow {
+    pub name: String,
+    /// A link to this region's own dashboard, when it has numbers to show.
+    pub href: Option<String>,
+    pub is_total: bool,
+    pub cells: Vec<HeatCell>,
+    pub index: HeatCell,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HeatCell {
+    pub shown: bool,
+    pub text: String,
+    pub n: Option<u64>,
+    #[serde(skip)]
+    pub value: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BreakdownRow {
+    pub service_type: String,
+    pub manager: HeatCell,
+    pub peer_worker: HeatCell,
+}
+
+fn level_of(kind: RegionKind) -> &'static str {
+    kind.as_str()
+}
+
+fn child_level(kind: RegionKind) -> Option<&'static str> {
+    match kind {
+        RegionKind::HealthRegion => Some("county"),
+        RegionKind::County => Some("municipality"),
+        RegionKind::Municipality => None,
+    }
+}
+
+fn heat(cell: Option<&Value>, lang: &str, digits: usize) -> HeatCell {
+    match cell {
+        Some(c) if c["status"] == "shown" => {
+            let v = c["value"]["mean"].as_f64();
+            HeatCell {
+                shown: v.is_some(),
+                text: v.map(|x| fmt(lang, x, digits)).unwrap_or_default(),
+                n: c["n"].as_u64(),
+                value: v,
+            }
+        }
+        Some(c) if c["status"] == "suppressed" => HeatCell {
+            shown: false,
+            text: fill(lang, "dashboard.too_few", &[]),
+            n: None,
+            value: None,
+        },
+        _ => HeatCell {
+            shown: false,
+            text: fill(lang, "dashboard.no_answers", &[]),
+            n: None,
+            value: None,
+        },
+    }
+}
+
+/// Builds the dashboard of `region` (which the caller has checked the user may see).
+#[expect(
+    clippy::too_many_lines,
+    reason = "the dashboard's sections, in page order"
+)]
+pub fn dashboard(
+    conn: &mut DbConn,
+    region: &Region,
+    all_regions: &[Region],
+    filters: &Filters,
+    k: MinCell,
+    lang: &str,
+) -> anyhow::Result<RegionDashboard> {
+    let mut waves: Vec<Wave> = Wave::all(conn)?
+        .into_iter()
+        .filter(|w| w.status != WaveStatus::Draft)
+        .collect();
+    waves.sort_by_key(|w| std::cmp::Reverse(w.opens_at.unwrap_or(w.created_at)));
+    let wave = filters
+        .wave
+        .as_deref()
+        .and_then(|id| waves.iter().find(|w| w.id.as_str() == id))
+        .or_else(|| waves.first())
+        .cloned();
+    let role = match filters.role.as_deref() {
+        Some("manager") => RespondentRole::Manager,
+        _ => RespondentRole::PeerWorker,
+    };
+    let service_type = filters
+        .service_type
+        .as_deref()
+        .and_then(|t| t.parse::<ServiceType>().ok());
+    let parent = region.parent_id.as_ref().and_then(|p| {
+        all_regions
+            .iter()
+            .find(|r| &r.id == p)
+            .map(|r| (r.id.to_string(), r.name.clone()))
+    });
+    let mut out = RegionDashboard {
+        region: RegionInfo {
+            id: region.id.to_string(),
+            name: region.name.clone(),
+            level: fill(
+                lang,
+                &format!("region.level_{}", level_of(region.kind)),
+                &[],
+            ),
+            parent,
+        },
+        waves: waves
+            .iter()
+            .map(|w| Choice {
+                value: w.id.to_string(),
+                label: w.name.clone(),
+                selected: wave.as_ref().is_some_and(|s| s.id == w.id),
+            })
+            .collect(),
+        roles: [RespondentRole::PeerWorker, RespondentRole::Manager]
+            .iter()
+            .map(|r| Choice {
+                value: r.as_str().to_owned(),
+                label: role_label(lang, *r),
+                selected: *r == role,
+            })
+            .collect(),
+        types: std::iter::once(Choice {
+            value: String::new(),
+            label: fill(lang, "region.all_types", &[]),
+            selected: service_type.is_none(),
+        })
+        .chain(ServiceType::ALL.iter().map(|t| Choice {
+            value: t.as_str().to_owned(),
+            label: fill(lang, &format!("service_type.{}", t.as_str()), &[]),
+            selected: service_type == Some(*t),
+        }))
+        .collect(),
+        wave: wave.as_ref().map(|w| w.name.clone()),
+        role: role_label(lang, role),
+        type_label: service_type.map_or_else(
+            || fill(lang, "region.all_types", &[]),
+            |t| fill(lang, &format!("service_type.{}", t.as_str()), &[]),
+        ),
+        min_cell: k.get(),
+        phases: Vec::new(),
+        rows: Vec::new(),
+        child_level: child_level(region.kind)
+            .map(|l| fill(lang, &format!("region.children_{l}"), &[]))
+            .unwrap_or_default(),
+        heatmap: None,
+        distribution: None,
+        breakdown: Vec::new(),
+        has_hidden: false,
+    };
+    let Some(wave) = wave else {
+        return Ok(out);
+    };
+    let survey = crate::waves::instrument_of(conn, &wave)?;
+    let results = crate::analytics::results(conn, &wave.id, k)?;
+    let phase_codes: Vec<String> = results["phases"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| p.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.phases = phase_codes
+        .iter()
+        .map(|c| {
+            survey
+                .phases
+                .iter()
+                .find(|p| &p.code == c)
+                .and_then(|p| p.title.get(lang).or_else(|| p.title.values().next()))
+                .cloned()
+                .unwrap_or_else(|| c.clone())
+        })
+        .collect();
+    let cells = results["regions"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    let role_str = role.as_str();
+    let type_value = service_type.map(|t| Value::String(t.as_str().to_owned()));
+    let find = |level: &str, id: &str, role: &str, ty: &Option<Value>, measure: &str| {
+        cells.iter().find(|c| {
+            c["level"] == level
+                && c["region_id"] == id
+                && c["role"] == role
+                && c["measure"] == measure
+                && match ty {
+                    Some(t) => &c["service_type"] == t,
+                    None => c["service_type"].is_null(),
+                }
+        })
+    };
+    let row = |level: &str, r: &Region, is_total: bool| -> HeatRow {
+        let cells: Vec<HeatCell> = phase_codes
+            .iter()
+            .map(|m| {
+                heat(
+                    find(level, r.id.as_str(), role_str, &type_value, m).map(|c| &c["stats"]),
+                    lang,
+                    2,
+                )
+            })
+            .collect();
+        let index = heat(
+            find(level, r.id.as_str(), role_str, &type_value, "index").map(|c| &c["stats"]),
+            lang,
+            1,
+        );
+        let any = cells.iter().any(|c| c.shown) || index.shown;
+        HeatRow {
+            name: r.name.clone(),
+            href: (!is_total && any).then(|| {
+                let mut q = format!("/regions/{}?wave={}&role={}", r.id, wave.id, role_str);
+                if let Some(t) = service_type {
+                    q.push_str(&format!("&type={}", t.as_str()));
+                }
+                q
+            }),
+            is_total,
+            cells,
+            index,
+        }
+    };
+    out.rows.push(row(level_of(region.kind), region, true));
+    let mut children: Vec<&Region> = all_regions
+        .iter()
+        .filter(|r| r.parent_id.as_ref() == Some(&region.id))
+        .collect();
+    children.sort_by(|a, b| a.name.cmp(&b.name));
+    if let Some(level) = child_level(region.kind) {
+        for c in &children {
+            out.rows.push(row(level, c, false));
+        }
+    }
+    out.has_hidden = out
+        .rows
+        .iter()
+        .any(|r| r.cells.iter().any(|c| !c.shown) || !r.index.shown);
+
+    // Heatmap of the rows × phases.
+    if out.rows.iter().any(|r| r.cells.iter().any(|c| c.shown)) {
+        let names: Vec<String> = out.rows.iter().map(|r| r.name.clone()).collect();
+        let values: Vec<Vec<Option<f64>>> = out
+            .rows
+            .iter()
+            .map(|r| r.cells.iter().map(|c| c.value).collect())
+            .collect();
+        let mut table = DataTable {
+            headers: std::iter::once(fill(lang, "region.region", &[]))
+                .chain(out.phases.iter().cloned())
+                .collect(),
+            rows: Vec::new(),
+        };
+        for r in &out.rows {
+            table.rows.push(
+                std::iter::once(r.name.clone())
+                    .chain(r.cells.iter().map(|c| {
+                        if c.shown {
+                            format!("{} (n = {})", c.text, c.n.unwrap_or(0))
+                        } else {
+                            c.text.clone()
+                        }
+                    }))
+                    .collect(),
+            );
+        }
+        out.heatmap = Some(charts::heatmap(
+            "heatmap",
+            &fill(lang, "region.heatmap_title", &[("role", &out.role)]),
+            &fill(
+                lang,
+                "region.heatmap_description",
+                &[("region", &region.name), ("type", &out.type_label)],
+            ),
+            &out.phases,
+            &names,
+            &values,
+            4.0,
+            table,
+        )?);
+    }
+
+    // Spread of service index values in each row's region.
+    let region_key = |level: &str| match level {
+        "health_region" => "health_region_id",
+        "county" => "county_id",
+        _ => "municipality_id",
+    };
+    let services = results["services"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    let ri = usize::from(role == RespondentRole::PeerWorker);
+    let mut categories = Vec::new();
+    let mut boxes = Vec::new();
+    let mut dist_table = DataTable {
+        headers: vec![
+            fill(lang, "region.region", &[]),
+            fill(lang, "region.services_shown", &[]),
+            fill(lang, "region.median", &[]),
+            fill(lang, "region.quartiles", &[]),
+        ],
+        rows: Vec::new(),
+    };
+    let mut rows_for_boxes: Vec<(&str, &Region)> = vec![(level_of(region.kind), region)];
+    if let Some(level) = child_level(region.kind) {
+        rows_for_boxes.extend(children.iter().map(|c| (level, *c)));
+    }
+    for (level, r) in rows_for_boxes {
+        let mut values: Vec<f64> = services
+            .iter()
+            .filter(|s| s[region_key(level)] == r.id.as_str())
+            .filter(|s| service_type.is_none_or(|t| s["service_type"] == t.as_str()))
+            .filter_map(|s| {
+                let c = &s["roles"][ri]["index"];
+                (c["status"] == "shown")
+                    .then(|| c["value"]["mean"].as_f64())
+                    .flatten()
+            })
+            .collect();
+        let five = charts::five_numbers(&mut values);
+        dist_table.rows.push(vec![
+            r.name.clone(),
+            values.len().to_string(),
+            five.map(|f| fmt(lang, f[2], 1))
+                .unwrap_or_else(|| "–".into()),
+            five.map(|f| format!("{} – {}", fmt(lang, f[1], 1), fmt(lang, f[3], 1)))
+                .unwrap_or_else(|| "–".into()),
+        ]);
+        categories.push(r.name.clone());
+        boxes.push(five);
+    }
+    if boxes.iter().any(Option::is_some) {
+        out.distribution = Some(charts::boxes(
+            "distribution",
+            &fill(lang, "region.distribution_title", &[("role", &out.role)]),
+            &fill(
+                lang,
+                "region.distribution_description",
+                &[("k", &k.get().to_string())],
+            ),
+            &categories,
+            &fill(lang, "dashboard.index", &[]),
+            &boxes,
+            100.0,
+            dist_table,
+        )?);
+    }
+
+    // Breakdown of the region by service type and role (the index).
+    let level = level_of(region.kind);
+    for t in ServiceType::ALL {
+        let ty = Some(Value::String(t.as_str().to_owned()));
+        let cell = |role: &str| {
+            heat(
+                find(level, region.id.as_str(), role, &ty, "index").map(|c| &c["stats"]),
+                lang,
+                1,
+            )
+        };
+        let manager = cell("manager");
+        let peer_worker = cell("peer_worker");
+        if manager.text == fill(lang, "dashboard.no_answers", &[])
+            && peer_worker.text == manager.text
+        {
+            continue;
+        }
+        out.breakdown.push(BreakdownRow {
+            service_type: fill(lang, &format!("service_type.{}", t.as_str()), &[]),
+            manager,
+            peer_worker,
+        });
+    }
+    Ok(out)
+}

@@ -95,6 +95,7 @@ routes! {
     POST "/admin/waves/{id}/close" => handlers::admin::waves::close, Access::SignedIn(ADMIN);
     POST "/admin/waves/{id}/invite" => handlers::admin::waves::invite, Access::SignedIn(ADMIN);
     POST "/admin/waves/{id}/remind" => handlers::admin::waves::remind, Access::SignedIn(ADMIN);
+    POST "/admin/waves/{id}/mail-reports" => handlers::admin::waves::mail_reports, Access::SignedIn(ADMIN);
     GET  "/api/v1/openapi.json" => handlers::respondent_api::openapi, Access::Public;
     GET  "/api/v1/me" => handlers::api::me, Access::SignedIn(ANY);
     GET  "/api/v1/services/{code}" => handlers::api::service, Access::SignedIn(SERVICE_VIEWERS);

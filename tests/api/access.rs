@@ -45,6 +45,7 @@ fn expected() -> HashMap<(&'static str, &'static str), [Expect; 5]> {
         (("POST", "/me/tokens/{id}/revoke"), [S, A, D, D, D]),
         (("GET", "/services/{code}"), [S, A, A, A, D]),
         (("GET", "/regions/{id}"), [S, A, D, A, D]),
+        (("GET", "/reports/{wave}/services/{code}"), [S, A, A, A, D]),
         (("GET", "/admin/users"), [S, A, D, D, D]),
         (("POST", "/admin/users"), [S, A, D, D, D]),
         (("GET", "/admin/users/{id}"), [S, A, D, D, D]),
@@ -67,6 +68,7 @@ fn expected() -> HashMap<(&'static str, &'static str), [Expect; 5]> {
         (("POST", "/admin/waves/{id}/close"), [S, A, D, D, D]),
         (("POST", "/admin/waves/{id}/invite"), [S, A, D, D, D]),
         (("POST", "/admin/waves/{id}/remind"), [S, A, D, D, D]),
+        (("POST", "/admin/waves/{id}/mail-reports"), [S, A, D, D, D]),
         (("GET", "/api/v1/openapi.json"), [A, A, A, A, A]),
         (("GET", "/api/v1/respondent/{token}"), [A, A, A, A, A]),
         (

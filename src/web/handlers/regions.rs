@@ -10,15 +10,20 @@ use crate::web::errors::{AppError, AppResult};
 use crate::web::security::Ctx;
 use crate::web::{AppState, templates, with_conn};
 
-/// `GET /regions/{id}`: the catalogue under one region.
+/// `GET /regions/{id}[?wave&role&type]`: the region's dashboard, and the catalogue of
+/// services under it.
 pub async fn show(
     state: web::Data<AppState>,
     ctx: Ctx,
     path: web::Path<String>,
+    filters: web::Query<crate::reports::region::Filters>,
 ) -> AppResult<HttpResponse> {
     let access = ctx.access()?.clone();
     let id = RegionId::from_string(path.into_inner());
-    let (region, overview) = with_conn(&state, move |conn| {
+    let filters = filters.into_inner();
+    let k = crate::analytics::MinCell::new(state.settings.min_cell);
+    let lang = ctx.lang();
+    let (region, overview, dashboard) = with_conn(&state, move |conn| {
         let all = Region::all(conn)?;
         let region = match all.iter().find(|r| r.id == id) {
             Some(r) if access.can_see_region(r, &all) => r.clone(),
@@ -31,15 +36,17 @@ pub async fn show(
                 [&s.health_region_id, &s.county_id, &s.municipality_id].contains(&&region.id)
             })
             .collect();
+        let dashboard = crate::reports::region::dashboard(conn, &region, &all, &filters, k, lang)?;
         Ok((
             region,
             Overview::build(&all, &services, &Organisation::all(conn)?),
+            dashboard,
         ))
     })
     .await?;
     templates::page(
         "region",
         &ctx,
-        json!({"page_title": format!("{} · samskap", region.name), "region": region, "overview": overview}),
+        json!({"page_title": format!("{} · samskap", region.name), "region": region, "overview": overview, "d": dashboard, "printable": false}),
     )
 }

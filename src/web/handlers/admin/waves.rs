@@ -123,8 +123,8 @@ async fn render_wave(
     status: StatusCode,
     extra: serde_json::Value,
 ) -> AppResult<HttpResponse> {
-    let report = with_conn(state, move |conn| match Wave::find(conn, &id) {
-        Ok(_) => Ok(waves::status(conn, &id)?),
+    let (report, per_service) = with_conn(state, move |conn| match Wave::find(conn, &id) {
+        Ok(_) => Ok((waves::status(conn, &id)?, service_rates(conn, &id)?)),
         Err(diesel::result::Error::NotFound) => Err(AppError::NotFound),
         Err(e) => Err(e.into()),
     })
@@ -141,11 +141,126 @@ async fn render_wave(
         "rate": report.response_rate.map(|r| format!("{:.0} %", r * 100.0)),
         "outbox": report.outbox, "errors": [], "message": null, "csv": "",
         "roles": RespondentRole::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        "per_service": per_service,
+        "is_opened": report.wave.status != crate::domain::WaveStatus::Draft,
     });
     if let (Some(d), Some(e)) = (data.as_object_mut(), extra.as_object()) {
         d.extend(e.clone());
     }
     templates::page_with_status(status, "admin_wave", ctx, data)
+}
+
+/// Response rates per service and role, lowest overall rate first (where reminders or a
+/// phone call help most). Counts of people only.
+fn service_rates(
+    conn: &mut crate::db::DbConn,
+    id: &WaveId,
+) -> anyhow::Result<Vec<serde_json::Value>> {
+    let counts = crate::reports::service::participation_by_code(conn, id)?;
+    let rate = |invited: i64, submitted: i64| -> Option<f64> {
+        #[expect(clippy::cast_precision_loss, reason = "small counts")]
+        let r = (invited > 0).then(|| submitted as f64 / invited as f64);
+        r
+    };
+    let pct = |r: Option<f64>| r.map_or_else(|| "–".to_owned(), |r| format!("{:.0} %", r * 100.0));
+    let mut rows: Vec<(f64, serde_json::Value)> = crate::models::WaveService::for_wave(conn, id)?
+        .into_iter()
+        .map(|ws| {
+            let get = |role| {
+                counts
+                    .get(&(ws.service_code.clone(), role))
+                    .copied()
+                    .unwrap_or((0, 0))
+            };
+            let (mi, ms) = get(RespondentRole::Manager);
+            let (pi, ps) = get(RespondentRole::PeerWorker);
+            let total = rate(mi + pi, ms + ps);
+            (
+                total.unwrap_or(-1.0),
+                json!({
+                    "code": ws.service_code, "name": ws.service_name,
+                    "manager": {"invited": mi, "submitted": ms, "rate": pct(rate(mi, ms))},
+                    "peer_worker": {"invited": pi, "submitted": ps, "rate": pct(rate(pi, ps))},
+                    "rate": pct(total),
+                }),
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Ok(rows.into_iter().map(|(_, v)| v).collect())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MailReportsForm {
+    pub lang: Option<String>,
+}
+
+/// `POST /admin/waves/{id}/mail-reports`: queue each manager an e-mail with a link to
+/// their service's benchmark report.
+pub async fn mail_reports(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<String>,
+    form: web::Form<MailReportsForm>,
+) -> AppResult<HttpResponse> {
+    let id = WaveId::from_string(path.into_inner());
+    let lang = form
+        .into_inner()
+        .lang
+        .as_deref()
+        .and_then(crate::i18n::supported)
+        .unwrap_or("nb");
+    let k = crate::analytics::MinCell::new(state.settings.min_cell);
+    let base = state.base_url.clone();
+    let actor = ctx.actor();
+    let target = id.clone();
+    let queued = with_conn(&state, move |conn| {
+        let wave = Wave::find(conn, &target)?;
+        if wave.status == crate::domain::WaveStatus::Draft {
+            return Ok(Err("reports exist once the wave is opened".to_owned()));
+        }
+        let managers = crate::reports::manager_accounts(conn)?;
+        let mut queued = 0;
+        for ws in crate::models::WaveService::for_wave(conn, &target)? {
+            let Some(service) = crate::models::Service::find_by_code(conn, &ws.service_code)?
+            else {
+                continue;
+            };
+            let d = crate::reports::service::dashboard(conn, &service, Some(&target), k, lang)?;
+            queued += crate::reports::mail_report(conn, &d, &service, &managers, &base, lang)?;
+        }
+        crate::audit::record(
+            conn,
+            &actor,
+            "wave.mail_reports",
+            Some(("wave", target.as_str())),
+            Some(json!({"queued": queued, "language": lang})),
+        )?;
+        Ok(Ok(queued))
+    })
+    .await?;
+    match queued {
+        Ok(n) => {
+            render_wave(
+                &state,
+                &ctx,
+                id,
+                StatusCode::OK,
+                json!({"message": format!("Queued {n} report e-mails to managers.")}),
+            )
+            .await
+        }
+        Err(e) => {
+            render_wave(
+                &state,
+                &ctx,
+                id,
+                StatusCode::BAD_REQUEST,
+                json!({"errors": [e]}),
+            )
+            .await
+        }
+    }
 }
 
 /// `GET /admin/waves/{id}`
