@@ -8,6 +8,7 @@ mod auth;
 mod auth_helpers;
 mod cli_config;
 mod cli_user;
+mod dashboards;
 mod demo_data;
 mod group_commit;
 mod health;

@@ -201,11 +201,11 @@ pub async fn mail_reports(
     state: web::Data<AppState>,
     ctx: Ctx,
     path: web::Path<String>,
-    form: web::Form<MailReportsForm>,
+    form: CsrfForm<MailReportsForm>,
 ) -> AppResult<HttpResponse> {
     let id = WaveId::from_string(path.into_inner());
     let lang = form
-        .into_inner()
+        .0
         .lang
         .as_deref()
         .and_then(crate::i18n::supported)

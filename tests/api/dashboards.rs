@@ -1,0 +1,315 @@
+//! Dashboards and reports as users get them: numbers where the gate shows a group, a
+//! notice (and no number) where it hides one, in bokmål and English; the printable
+//! report; `samskap report` writing every service's report and e-mailing managers.
+
+use diesel::prelude::*;
+use samskap::audit::Actor;
+use samskap::crypto::DerivedKeys;
+use samskap::demo::{self, DemoOptions};
+use samskap::domain::{Anonymity, RespondentRole, ScopeKind, UserRole};
+use samskap::models::{InstrumentRow, Service, Wave};
+use samskap::waves::{self, WaveSpec};
+use serde_json::{Value, json};
+
+use crate::auth_helpers::{create_user, signed_in};
+use crate::helpers::{TestApp, spawn_app_with, stdout};
+
+const K: u32 = 3;
+
+/// Every scored item answered with `v`: the respondent's phase scores are all `v`.
+fn answers(v: i32) -> Value {
+    let mut map = serde_json::Map::new();
+    for phase in ["A", "B", "C", "D"] {
+        for n in 1..=5 {
+            map.insert(format!("{phase}{n}"), json!(v));
+        }
+    }
+    Value::Object(map)
+}
+
+struct Fixture {
+    app: TestApp,
+    wave: Wave,
+    s1: Service,
+    s2: Service,
+}
+
+/// Two services: s1 with managers answering 3, 2, 3, 4 (mean 3.00) and peer workers
+/// 1, 2, 1 (mean 1.33); s2 with managers 2, 2, 3 (mean 2.33) and one peer worker (4),
+/// whom the gate must hide at k = 3.
+async fn fixture() -> Fixture {
+    let app = spawn_app_with(|s| s.min_cell = K).await;
+    let (wave, s1, s2) = {
+        let conn = &mut app.db.connect();
+        demo::load(
+            conn,
+            DemoOptions {
+                services: 12,
+                seed: 4,
+            },
+        )
+        .expect("demo");
+        let instrument = InstrumentRow::all(conn).expect("instruments").remove(0).id;
+        let actor = Actor {
+            user_id: None,
+            label: "test".into(),
+            ip: None,
+        };
+        let spec = WaveSpec {
+            name: "Kartlegging test".into(),
+            instrument,
+            anonymity: Anonymity::Linked,
+            opens_at: None,
+            closes_at: None,
+            reminder_max: 0,
+            reminder_interval_days: 0,
+            email_retention_days: 30,
+            service_types: Vec::new(),
+        };
+        let wave = waves::create(conn, &spec, &actor).expect("wave");
+        waves::open(conn, &wave.id, &actor).expect("open");
+        let services = Service::all(conn).expect("services");
+        (
+            Wave::find(conn, &wave.id).expect("wave"),
+            services[0].clone(),
+            services[1].clone(),
+        )
+    };
+    let keys = DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
+    let api = reqwest::Client::new();
+    let groups: [(&Service, RespondentRole, &[i32]); 4] = [
+        (&s1, RespondentRole::Manager, &[3, 2, 3, 4]),
+        (&s1, RespondentRole::PeerWorker, &[1, 2, 1]),
+        (&s2, RespondentRole::Manager, &[2, 2, 3]),
+        (&s2, RespondentRole::PeerWorker, &[4]),
+    ];
+    for (g, (service, role, values)) in groups.iter().enumerate() {
+        for (i, v) in values.iter().enumerate() {
+            let token = {
+                let conn = &mut app.db.connect();
+                waves::create_invitation(
+                    conn,
+                    &keys,
+                    &wave,
+                    &service.id,
+                    *role,
+                    &format!("p{g}-{i}@example.no"),
+                    "nb",
+                )
+                .expect("invitation")
+                .1
+            };
+            let res = api
+                .post(format!("{}/api/v1/respondent/{token}/submit", app.address))
+                .json(&json!({"consent": true, "answers": answers(*v)}))
+                .send()
+                .await
+                .expect("submit");
+            assert_eq!(res.status(), 200, "{:?}", res.text().await);
+        }
+    }
+    Fixture { app, wave, s1, s2 }
+}
+
+async fn page(client: &reqwest::Client, url: String) -> String {
+    let res = client.get(&url).send().await.expect("get");
+    assert_eq!(res.status(), 200, "{url}");
+    res.text().await.expect("body")
+}
+
+/// The part of `html` between two markers.
+fn section<'a>(html: &'a str, from: &str, to: &str) -> &'a str {
+    let start = html.find(from).unwrap_or_else(|| panic!("{from} missing"));
+    let end = html[start..].find(to).map_or(html.len(), |e| start + e);
+    &html[start..end]
+}
+
+/// Every "n = N" on a page: no shown number may rest on fewer than k respondents.
+fn assert_no_small_cells(html: &str, what: &str) {
+    let mut rest = html;
+    let mut seen = 0;
+    while let Some(i) = rest.find("n = ") {
+        let digits: String = rest[i + 4..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        if let Ok(n) = digits.parse::<u32>() {
+            assert!(n >= K, "{what}: a cell with n = {n} < {K}");
+            seen += 1;
+        }
+        rest = &rest[i + 4..];
+    }
+    assert!(seen > 0, "{what}: no cell shown at all");
+}
+
+#[actix_web::test]
+async fn dashboards_show_what_the_gate_allows_in_both_languages() {
+    let f = fixture().await;
+    create_user(&f.app, "admin@test.no", UserRole::Admin, &[]);
+    create_user(
+        &f.app,
+        "manager@test.no",
+        UserRole::Manager,
+        &[(ScopeKind::Service, &f.s1.code)],
+    );
+    let admin = signed_in(&f.app, "admin@test.no").await;
+    let manager = signed_in(&f.app, "manager@test.no").await;
+    let base = &f.app.address;
+
+    // Service 1 in English: both roles shown, the gap flagged, the chart accessible.
+    let html = page(&manager, format!("{base}/services/{}?lang=en", f.s1.code)).await;
+    let profile = section(&html, "id=\"profile-h\"", "id=\"gap-h\"");
+    assert!(profile.contains("3.00"), "managers' mean");
+    assert!(profile.contains("1.33"), "peer workers' mean");
+    assert!(!profile.contains("Too few responses to show"));
+    assert!(profile.contains(r#"role="img" aria-labelledby="profile-t profile-d""#));
+    assert!(profile.contains("<details class=\"data-table\">"));
+    assert!(profile.contains("<th scope=\"col\">95 % confidence interval</th>"));
+    let gaps = section(&html, "id=\"gap-h\"", "id=\"index-h\"");
+    assert!(gaps.contains("managers rate this phase 1.67 points higher than peer workers do."));
+    assert!(gaps.contains("Large gap"));
+    assert!(html.contains("Recommended next step"));
+    assert!(html.contains("<html lang=\"en\">"));
+    assert_no_small_cells(&html, "service 1");
+
+    // Service 2 in bokmål, as the admin: the lone peer worker is hidden, never shown.
+    let html = page(&admin, format!("{base}/services/{}?lang=nb", f.s2.code)).await;
+    assert!(html.contains("<html lang=\"nb\">"));
+    let profile = section(&html, "id=\"profile-h\"", "id=\"gap-h\"");
+    assert!(
+        profile.contains("2,33"),
+        "managers' mean with a decimal comma"
+    );
+    assert!(profile.contains("For få svar til å vise"));
+    assert!(
+        !html.contains("4,00"),
+        "the single peer worker's score leaked"
+    );
+    let gaps = section(&html, "id=\"gap-h\"", "id=\"index-h\"");
+    assert!(gaps.contains("vises ikke: en av gruppene har for få svar."));
+    assert!(!gaps.contains("poeng høyere"), "a gap against a hidden group");
+    assert_no_small_cells(&html, "service 2");
+    // The language is remembered.
+    let again = page(&admin, format!("{base}/services/{}", f.s2.code)).await;
+    assert!(again.contains("<html lang=\"nb\">"));
+
+    // The manager of service 1 does not see service 2.
+    let res = manager
+        .get(format!("{base}/services/{}", f.s2.code))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 403);
+
+    // The printable report: self-contained, A4, with the methods note and open tables.
+    let report = page(
+        &manager,
+        format!(
+            "{base}/reports/{}/services/{}?lang=en",
+            f.wave.id, f.s1.code
+        ),
+    )
+    .await;
+    assert!(report.contains("@page { size: A4"));
+    assert!(report.contains("How the numbers are made"));
+    assert!(report.contains("Based on the answers of 7 respondents"));
+    assert!(report.contains("<details class=\"data-table\" open>"));
+    assert!(!report.contains("href=\"/static/"), "styles are inline");
+    assert_no_small_cells(&report, "report");
+
+    // The region page: no cell below k, hidden ones marked.
+    let region = f.s1.health_region_id.to_string();
+    let html = page(
+        &admin,
+        format!("{base}/regions/{region}?lang=en&role=peer_worker"),
+    )
+    .await;
+    assert!(html.contains("Regions compared, phase by phase"));
+    for cell in html.split("n = ").skip(1) {
+        let n: u32 = cell
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .expect("a count");
+        assert!(n >= K, "region page shows a cell of {n}");
+    }
+}
+
+#[actix_web::test]
+async fn the_report_command_writes_every_report_and_mails_managers() {
+    let f = fixture().await;
+    create_user(
+        &f.app,
+        "manager@test.no",
+        UserRole::Manager,
+        &[(ScopeKind::Service, &f.s1.code)],
+    );
+    let out = f.app.db.path("reports");
+    let out_str = out.to_str().expect("path");
+    let run = f.app.db.samskap_with_env(
+        &[
+            "report",
+            "--wave",
+            f.wave.id.as_str(),
+            "--out",
+            out_str,
+            "--lang",
+            "en",
+            "--mail",
+        ],
+        &[
+            ("SAMSKAP_MIN_CELL", "3"),
+            ("SAMSKAP_BASE_URL", "https://samskap.example.no"),
+        ],
+    );
+    assert!(run.status.success(), "{run:?}");
+    let services = {
+        let conn = &mut f.app.db.connect();
+        samskap::models::WaveService::for_wave(conn, &f.wave.id)
+            .expect("services")
+            .len()
+    };
+    assert!(
+        stdout(&run).contains(&format!("wrote {services} reports")),
+        "{}",
+        stdout(&run)
+    );
+    assert!(
+        stdout(&run).contains("queued 1 e-mails to managers"),
+        "{}",
+        stdout(&run)
+    );
+    let s1 = std::fs::read_to_string(out.join(format!("{}.html", f.s1.code))).expect("s1 report");
+    assert!(s1.contains("3.00") && s1.contains("1.33"));
+    let index = std::fs::read_to_string(out.join("index.html")).expect("index");
+    assert!(index.contains(&format!("href=\"{}.html\"", f.s2.code)));
+
+    use samskap::db::schema::outbox;
+    let conn = &mut f.app.db.connect();
+    let mails: Vec<(String, String, String)> = outbox::table
+        .filter(outbox::kind.eq("report"))
+        .select((outbox::to_address, outbox::subject, outbox::body_text))
+        .load(conn)
+        .expect("outbox");
+    assert_eq!(mails.len(), 1, "only the manager of service 1");
+    assert_eq!(mails[0].0, "manager@test.no");
+    assert!(mails[0].1.contains(&f.s1.name));
+    assert!(mails[0].2.contains(&format!(
+        "https://samskap.example.no/reports/{}/services/{}",
+        f.wave.id, f.s1.code
+    )));
+
+    // Bad input names the problem.
+    let bad = f.app.db.samskap(&[
+        "report",
+        "--wave",
+        f.wave.id.as_str(),
+        "--out",
+        out_str,
+        "--lang",
+        "de",
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--lang"));
+}
