@@ -246,7 +246,7 @@ fn render_question_page(
             "page_lang": lang, "respondent": true, "w": w,
             "survey_title": q::text(&link.survey.title, lang),
             "heading": page_title(link, page, lang), "description": description,
-            "progress": progress(&pages, page), "page": page, "token": token, "lang": lang,
+            "progress": progress(&pages, page), "page_id": page, "token": token, "lang": lang,
             "items": items, "errors": error_list, "has_errors": !errors.is_empty(),
             "switch_href": format!("/s/{token}?page={page}&lang={}", w["other_lang"].as_str().unwrap_or("en")),
             "withdraw_href": format!("/s/{token}/withdraw?lang={lang}"),
