@@ -162,9 +162,7 @@ pub struct ServiceDetail {
 impl ServiceDetail {
     pub fn load(conn: &mut DbConn, s: &Service) -> diesel::QueryResult<Self> {
         let name = |conn: &mut DbConn, id: &RegionId| Region::find(conn, id).map(|r| r.name);
-        let organisation = Organisation::all(conn)?
-            .into_iter()
-            .find(|o| o.id == s.organisation_id)
+        let organisation = Organisation::find(conn, &s.organisation_id)?
             .map_or_else(|| "?".to_owned(), |o| o.name);
         Ok(Self {
             code: s.code.clone(),

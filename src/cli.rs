@@ -46,6 +46,9 @@ pub enum Command {
         /// (`samskap mail send` or the server delivers it). Needs SAMSKAP_BASE_URL.
         #[arg(long)]
         mail: bool,
+        /// Only the first N services of the wave, by name (a trial run).
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
     },
     /// Load the demo dataset (Norwegian health regions, counties, municipalities, services).
     Demo {

@@ -49,7 +49,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             lang,
             mail,
-        } => report(&settings, &wave, &out, &lang, mail),
+            limit,
+        } => report(&settings, &wave, &out, &lang, mail, limit),
         Command::Mail {
             action: MailCommand::Send,
         } => mail_send(&settings),
@@ -846,6 +847,7 @@ fn report(
     out: &std::path::Path,
     lang: &str,
     mail: bool,
+    limit: Option<usize>,
 ) -> anyhow::Result<ExitCode> {
     let Some(lang) = crate::i18n::supported(lang) else {
         anyhow::bail!("--lang: \"{lang}\" is not a report language; use nb or en");
@@ -871,7 +873,8 @@ fn report(
     let started = std::time::Instant::now();
     // Computed (or read from the cache) once for all reports.
     crate::analytics::results(&mut conn, &wave.id, k)?;
-    let services = crate::models::WaveService::for_wave(&mut conn, &wave.id)?;
+    let mut services = crate::models::WaveService::for_wave(&mut conn, &wave.id)?;
+    services.truncate(limit.unwrap_or(usize::MAX));
     let managers = if mail {
         crate::reports::manager_accounts(&mut conn)?
     } else {

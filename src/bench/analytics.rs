@@ -73,7 +73,7 @@ pub fn large_wave(
         let done = written;
         written +=
             crate::demo::responses::write_bulk(conn, keys, &waves_by_year, &chunk, 5_000, |w| {
-                progress(done + w)
+                progress(done + w);
             })?;
     }
     Ok(wave.id)

@@ -43,6 +43,14 @@ impl Organisation {
             .load(conn)
     }
 
+    pub fn find(conn: &mut DbConn, id: &OrganisationId) -> QueryResult<Option<Self>> {
+        organisations::table
+            .find(id)
+            .select(Self::as_select())
+            .first(conn)
+            .optional()
+    }
+
     pub fn find_by_name(conn: &mut DbConn, name: &str) -> QueryResult<Option<Self>> {
         organisations::table
             .filter(organisations::name.eq(name))

@@ -255,6 +255,10 @@ pub fn funnel(
 }
 
 /// A heatmap of rows × columns; `None` cells stay empty (suppressed or no data).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site per chart; all are data"
+)]
 pub fn heatmap(
     id: &str,
     title: &str,
@@ -297,6 +301,10 @@ pub fn heatmap(
 }
 
 /// Box plots, one per category: `[min, q1, median, q3, max]` of the values.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site per chart; all are data"
+)]
 pub fn boxes(
     id: &str,
     title: &str,

@@ -242,10 +242,7 @@ pub fn dashboard(
                 .unwrap_or_else(|| c.clone())
         })
         .collect();
-    let cells = results["regions"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
+    let cells = results["regions"].as_array().map_or(&[][..], Vec::as_slice);
     let role_str = role.as_str();
     let type_value = service_type.map(|t| Value::String(t.as_str().to_owned()));
     let find = |level: &str, id: &str, role: &str, ty: &Option<Value>, measure: &str| {
@@ -282,7 +279,8 @@ pub fn dashboard(
             href: (!is_total && any).then(|| {
                 let mut q = format!("/regions/{}?wave={}&role={}", r.id, wave.id, role_str);
                 if let Some(t) = service_type {
-                    q.push_str(&format!("&type={}", t.as_str()));
+                    q.push_str("&type=");
+                    q.push_str(t.as_str());
                 }
                 q
             }),
@@ -358,8 +356,7 @@ pub fn dashboard(
     };
     let services = results["services"]
         .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
+        .map_or(&[][..], Vec::as_slice);
     let ri = usize::from(role == RespondentRole::PeerWorker);
     let mut categories = Vec::new();
     let mut boxes = Vec::new();
@@ -392,10 +389,11 @@ pub fn dashboard(
         dist_table.rows.push(vec![
             r.name.clone(),
             values.len().to_string(),
-            five.map(|f| fmt(lang, f[2], 1))
-                .unwrap_or_else(|| "–".into()),
-            five.map(|f| format!("{} – {}", fmt(lang, f[1], 1), fmt(lang, f[3], 1)))
-                .unwrap_or_else(|| "–".into()),
+            five.map_or_else(|| "–".into(), |f| fmt(lang, f[2], 1)),
+            five.map_or_else(
+                || "–".into(),
+                |f| format!("{} – {}", fmt(lang, f[1], 1), fmt(lang, f[3], 1)),
+            ),
         ]);
         categories.push(r.name.clone());
         boxes.push(five);

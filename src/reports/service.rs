@@ -6,6 +6,7 @@
 //! a notice here, never a number.
 
 use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use diesel::prelude::*;
 use serde::Serialize;
@@ -169,12 +170,77 @@ fn level_label(survey: &SurveyFile, level: Option<u64>, lang: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Lookups over one wave's results that every dashboard needs, built once per results
+/// version instead of scanning thousands of services on every request: each service's
+/// place in the results, and the shown units of every service-type peer group (the
+/// funnel plot's points).
+struct WaveIndex {
+    by_code: HashMap<String, usize>,
+    /// (group key, role) → (service code, n, index) of the units shown.
+    funnel: HashMap<(String, String), Vec<FunnelUnit>>,
+}
+
+/// A service shown in a funnel plot: its code, number of respondents and index.
+type FunnelUnit = (String, f64, f64);
+
+type IndexKey = (String, u64, i64);
+static INDEXES: LazyLock<Mutex<HashMap<IndexKey, Arc<WaveIndex>>>> =
+    LazyLock::new(Default::default);
+
+fn index_of(results: &Value) -> Arc<WaveIndex> {
+    let key = (
+        results["wave_id"].as_str().unwrap_or_default().to_owned(),
+        results["min_cell"].as_u64().unwrap_or(0),
+        results["data_version"].as_i64().unwrap_or(0),
+    );
+    if let Some(found) = INDEXES.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return found;
+    }
+    let mut by_code = HashMap::new();
+    let mut funnel: HashMap<(String, String), Vec<FunnelUnit>> = HashMap::new();
+    for (i, s) in results["services"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let code = s["code"].as_str().unwrap_or_default().to_owned();
+        for b in s["benchmarks"].as_array().into_iter().flatten() {
+            if b["group"] == "service_type"
+                && b["position"]["status"] == "shown"
+                && let (Some(k), Some(r), Some(n), Some(score)) = (
+                    b["group_key"].as_str(),
+                    b["role"].as_str(),
+                    b["position"]["n"].as_f64(),
+                    b["position"]["value"]["score"].as_f64(),
+                )
+            {
+                funnel
+                    .entry((k.to_owned(), r.to_owned()))
+                    .or_default()
+                    .push((code.clone(), n, score));
+            }
+        }
+        by_code.insert(code, i);
+    }
+    for units in funnel.values_mut() {
+        units.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.2.total_cmp(&b.2)));
+    }
+    let index = Arc::new(WaveIndex { by_code, funnel });
+    if let Ok(mut m) = INDEXES.lock() {
+        // A handful of waves and versions at a time; older versions are never asked again.
+        if m.len() >= 16 {
+            m.clear();
+        }
+        m.insert(key, index.clone());
+    }
+    index
+}
+
 /// The service's entry in a wave's results.
 fn entry<'a>(results: &'a Value, code: &str) -> Option<&'a Value> {
-    results["services"]
-        .as_array()?
-        .iter()
-        .find(|s| s["code"] == code)
+    let i = *index_of(results).by_code.get(code)?;
+    results["services"].get(i)
 }
 
 fn role_index(role: RespondentRole) -> usize {
@@ -185,7 +251,8 @@ fn role_index(role: RespondentRole) -> usize {
 /// `None`), in `lang`.
 #[expect(
     clippy::too_many_lines,
-    reason = "the dashboard's sections, in page order"
+    clippy::many_single_char_names,
+    reason = "the dashboard's sections, in page order; short names for cells and values"
 )]
 pub fn dashboard(
     conn: &mut DbConn,
@@ -553,10 +620,11 @@ pub fn dashboard(
                     .unwrap_or_default(),
                 notice: notice(pos, lang),
             });
-            if shown && group == "service_type" {
-                if let Some(chart) = funnel_chart(&results, b, role, &out.service, lang)? {
-                    out.funnel_charts.push(chart);
-                }
+            if shown
+                && group == "service_type"
+                && let Some(chart) = funnel_chart(&results, b, role, &out.service, lang)?
+            {
+                out.funnel_charts.push(chart);
             }
         }
     }
@@ -656,6 +724,9 @@ fn profile_description(phases: &[PhaseRow], lang: &str) -> String {
     )
 }
 
+/// At most this many peer services are drawn on a funnel plot.
+const MAX_POINTS: usize = 200;
+
 /// The funnel plot of the service's peer group of the same service type, for one role.
 fn funnel_chart(
     results: &Value,
@@ -675,25 +746,25 @@ fn funnel_chart(
     ) else {
         return Ok(None);
     };
-    let mut peers = Vec::new();
-    for s in results["services"].as_array().into_iter().flatten() {
-        if s["code"] == service.code.as_str() {
-            continue;
-        }
-        for b in s["benchmarks"].as_array().into_iter().flatten() {
-            if b["group"] == "service_type"
-                && b["group_key"] == *key
-                && b["role"] == role_name
-                && b["position"]["status"] == "shown"
-                && let (Some(n), Some(score)) = (
-                    b["position"]["n"].as_f64(),
-                    b["position"]["value"]["score"].as_f64(),
-                )
-            {
-                peers.push((n, score));
-            }
-        }
-    }
+    let index = index_of(results);
+    let group: &[FunnelUnit] = index
+        .funnel
+        .get(&(
+            key.as_str().unwrap_or_default().to_owned(),
+            role_name.as_str().unwrap_or_default().to_owned(),
+        ))
+        .map_or(&[], Vec::as_slice);
+    // Drawn: the other services, at most MAX_POINTS of them, evenly through the group
+    // (sorted by size and score once per results version), so a national group of
+    // thousands stays a readable and light picture.
+    let step = group.len().div_ceil(MAX_POINTS).max(1);
+    let peers: Vec<(f64, f64)> = group
+        .iter()
+        .step_by(step)
+        .filter(|(code, _, _)| code != &service.code)
+        .map(|(_, n, score)| (*n, *score))
+        .collect();
+    let others = group.len().saturating_sub(1);
     let max_n = peers
         .iter()
         .map(|p| p.0)
@@ -704,7 +775,7 @@ fn funnel_chart(
         .map(|p| p.0)
         .chain(std::iter::once(own_n))
         .fold(f64::INFINITY, f64::min);
-    let steps = 24;
+    let steps = 12;
     let limit = |z: f64, sign: f64| -> Vec<(f64, f64)> {
         (0..=steps)
             .map(|i| {
@@ -740,34 +811,56 @@ fn funnel_chart(
         lang,
         "dashboard.funnel_description",
         &[
-            ("services", &(peers.len() + 1).to_string()),
+            ("services", &group.len().to_string()),
             ("type", &service.type_label),
             ("score", &fmt(lang, own_score, 1)),
             ("n", &fmt(lang, own_n, 0)),
             ("mean", &fmt(lang, mean, 1)),
         ],
     );
+    // The table: where the group's services fall against the limits, and this service.
+    let band = |n: f64, score: f64| {
+        let z = (score - mean) / (sd / n.max(1.0).sqrt());
+        if z > crate::analytics::stats::Z998 {
+            "above99_8"
+        } else if z > crate::analytics::stats::Z95 {
+            "above95"
+        } else if z < -crate::analytics::stats::Z998 {
+            "below99_8"
+        } else if z < -crate::analytics::stats::Z95 {
+            "below95"
+        } else {
+            "within"
+        }
+    };
     let mut table = DataTable {
         headers: vec![
-            fill(lang, "dashboard.unit", &[]),
-            "n".into(),
-            fill(lang, "dashboard.index", &[]),
+            fill(lang, "dashboard.funnel", &[]),
+            fill(lang, "dashboard.group_size", &[]),
         ],
-        rows: vec![vec![
-            service.name.clone(),
-            fmt(lang, own_n, 0),
-            fmt(lang, own_score, 1),
-        ]],
+        rows: Vec::new(),
     };
-    let mut sorted = peers.clone();
-    sorted.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    for (n, s) in &sorted {
-        table.rows.push(vec![
-            fill(lang, "dashboard.peer_service", &[]),
-            fmt(lang, *n, 0),
-            fmt(lang, *s, 1),
-        ]);
+    for b in ["above99_8", "above95", "within", "below95", "below99_8"] {
+        // The group holds this service too.
+        let count = group.iter().filter(|(_, n, s)| band(*n, *s) == b).count();
+        let mut label = fill(lang, &format!("dashboard.funnel_{b}"), &[]);
+        if band(own_n, own_score) == b {
+            label = format!("{label} ({})", service.name);
+        }
+        table.rows.push(vec![label, count.to_string()]);
     }
+    let description = if peers.len() < others {
+        format!(
+            "{description} {}",
+            fill(
+                lang,
+                "dashboard.funnel_sampled",
+                &[("shown", &peers.len().to_string())]
+            )
+        )
+    } else {
+        description
+    };
     Ok(Some(charts::funnel(
         &format!("funnel-{}", role.as_str()),
         &title,

@@ -5,6 +5,7 @@
 use diesel::prelude::*;
 use samskap::audit::Actor;
 use samskap::crypto::DerivedKeys;
+use samskap::db::schema::outbox;
 use samskap::demo::{self, DemoOptions};
 use samskap::domain::{Anonymity, RespondentRole, ScopeKind, UserRole};
 use samskap::models::{InstrumentRow, Service, Wave};
@@ -187,7 +188,10 @@ async fn dashboards_show_what_the_gate_allows_in_both_languages() {
     );
     let gaps = section(&html, "id=\"gap-h\"", "id=\"index-h\"");
     assert!(gaps.contains("vises ikke: en av gruppene har for få svar."));
-    assert!(!gaps.contains("poeng høyere"), "a gap against a hidden group");
+    assert!(
+        !gaps.contains("poeng høyere"),
+        "a gap against a hidden group"
+    );
     assert_no_small_cells(&html, "service 2");
     // The language is remembered.
     let again = page(&admin, format!("{base}/services/{}", f.s2.code)).await;
@@ -285,7 +289,6 @@ async fn the_report_command_writes_every_report_and_mails_managers() {
     let index = std::fs::read_to_string(out.join("index.html")).expect("index");
     assert!(index.contains(&format!("href=\"{}.html\"", f.s2.code)));
 
-    use samskap::db::schema::outbox;
     let conn = &mut f.app.db.connect();
     let mails: Vec<(String, String, String)> = outbox::table
         .filter(outbox::kind.eq("report"))

@@ -25,9 +25,12 @@ const PAGES: &[(Option<UserRole>, &str)] = &[
     (Some(UserRole::Admin), "/me"),
     (Some(UserRole::Manager), "/"),
     (Some(UserRole::Manager), "/services/{service}"),
+    (Some(UserRole::Manager), "/services/{service}?lang=nb"),
+    (Some(UserRole::Manager), "/reports/{wave}/services/{service}"),
     (Some(UserRole::Manager), "/services/{other_service}"),
     (Some(UserRole::Policymaker), "/"),
     (Some(UserRole::Policymaker), "/regions/{region}"),
+    (Some(UserRole::Policymaker), "/regions/{region}?role=manager&lang=nb"),
     (Some(UserRole::Researcher), "/me"),
 ];
 
