@@ -387,6 +387,7 @@ pub fn compute(
 
     // Service × role cells. They stand alone (no total of both roles is published), so
     // each passes the gate without relations.
+    let decisions = service_decisions(data, &moments, phase_codes.len(), k);
     let previous_position: HashMap<&crate::domain::ServiceId, usize> = previous
         .map(|p| {
             p.services
@@ -427,9 +428,10 @@ pub fn compute(
                         rwg,
                     }
                 });
-                let cell = match stats {
-                    Some(v) => suppress::gate_one(m.n, v, k),
-                    None => suppress::gate_one(0, placeholder_phase(), k),
+                let cell = match (stats, decisions.get(&(si, ri, p))) {
+                    (Some(v), Some(decision)) => decision.clone().map(|()| v),
+                    (Some(v), None) => suppress::gate_one(m.n, v, k),
+                    (None, _) => suppress::gate_one(0, placeholder_phase(), k),
                 };
                 phases.push(PhaseCell {
                     phase: code.clone(),
@@ -445,9 +447,10 @@ pub fn compute(
                 estimate,
                 weakest_level: weakest,
             });
-            let index_cell = match index {
-                Some(v) => suppress::gate_one(g.index.n, v, k),
-                None => suppress::gate_one(0, placeholder_index(), k),
+            let index_cell = match (index, decisions.get(&(si, ri, phase_codes.len()))) {
+                (Some(v), Some(decision)) => decision.clone().map(|()| v),
+                (Some(v), None) => suppress::gate_one(g.index.n, v, k),
+                (None, _) => suppress::gate_one(0, placeholder_index(), k),
             };
             if let Some(v) = index_cell.shown() {
                 index_cells.insert((si, ri), (g.index.n, v.estimate.mean));
@@ -557,6 +560,57 @@ pub fn compute(
         psychometrics,
         regions,
     })
+}
+
+/// Which service × role cells may be shown, per measure (phases, then the index). A
+/// service's cells add up, with the other services of its type in its municipality, to
+/// that (municipality, type) region cell, which is published too: so each such group
+/// passes the gate together, total first, and a lone hidden service beside visible ones
+/// and a visible total gets a complementary neighbour. (Above that level the region
+/// tables have their own gate; a service adds one unknown and one equation below its
+/// group's cell, so it is recoverable only where that cell is, which the region gate
+/// prevents.) Keyed by (service, role, measure).
+fn service_decisions(
+    data: &WaveData,
+    moments: &HashMap<(u32, u32), GroupMoments>,
+    phases: usize,
+    k: MinCell,
+) -> HashMap<(usize, usize, usize), Cell<()>> {
+    let mut groups: HashMap<(&RegionId, String), Vec<usize>> = HashMap::new();
+    for (si, s) in data.services.iter().enumerate() {
+        groups
+            .entry((&s.municipality_id, s.service_type.to_string()))
+            .or_default()
+            .push(si);
+    }
+    let mut out = HashMap::new();
+    for ri in 0..ROLES.len() {
+        let r = u32::try_from(ri).unwrap_or(u32::MAX);
+        for p in 0..=phases {
+            for members in groups.values() {
+                let ns: Vec<u64> = members
+                    .iter()
+                    .map(|si| {
+                        moments
+                            .get(&(u32::try_from(*si).unwrap_or(u32::MAX), r))
+                            .map_or(0, |g| if p < phases { g.phases[p].n } else { g.index.n })
+                    })
+                    .collect();
+                let entries: Vec<(u64, ())> = std::iter::once((ns.iter().sum(), ()))
+                    .chain(ns.iter().map(|n| (*n, ())))
+                    .collect();
+                let relation = Relation {
+                    total: 0,
+                    parts: (1..entries.len()).collect(),
+                };
+                let gated = suppress::gate(entries, &[relation], k);
+                for (si, cell) in members.iter().zip(gated.into_iter().skip(1)) {
+                    out.insert((*si, ri, p), cell);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// A number derived from two published cells: shown only when both are, hidden (with

@@ -316,3 +316,134 @@ async fn the_report_command_writes_every_report_and_mails_managers() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--lang"));
 }
+
+/// Two services of the same type in one municipality: five peer workers in one, one in
+/// the other. The municipality's peer cell (n = 6) is published, so showing the larger
+/// service's cell would give away the lone peer worker's score by subtraction: the gate
+/// hides it as complementary, and no page or API response shows it.
+#[actix_web::test]
+async fn a_service_beside_a_lone_hidden_one_is_hidden_too() {
+    use samskap::db::schema::services;
+    let app = spawn_app_with(|s| s.min_cell = K).await;
+    let (wave, big, lone) = {
+        let conn = &mut app.db.connect();
+        demo::load(
+            conn,
+            DemoOptions {
+                services: 12,
+                seed: 4,
+            },
+        )
+        .expect("demo");
+        let all = Service::all(conn).expect("services");
+        let (big, lone) = (all[0].clone(), all[1].clone());
+        diesel::update(services::table.find(&lone.id))
+            .set((
+                services::service_type.eq(big.service_type.as_str()),
+                services::municipality_id.eq(big.municipality_id.as_str()),
+                services::county_id.eq(big.county_id.as_str()),
+                services::health_region_id.eq(big.health_region_id.as_str()),
+            ))
+            .execute(conn)
+            .expect("move the service");
+        let instrument = InstrumentRow::all(conn).expect("instruments").remove(0).id;
+        let actor = Actor {
+            user_id: None,
+            label: "test".into(),
+            ip: None,
+        };
+        let spec = WaveSpec {
+            name: "Neighbours".into(),
+            instrument,
+            anonymity: Anonymity::Linked,
+            opens_at: None,
+            closes_at: None,
+            reminder_max: 0,
+            reminder_interval_days: 0,
+            email_retention_days: 30,
+            service_types: Vec::new(),
+        };
+        let wave = waves::create(conn, &spec, &actor).expect("wave");
+        waves::open(conn, &wave.id, &actor).expect("open");
+        (Wave::find(conn, &wave.id).expect("wave"), big, lone)
+    };
+    let keys = DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
+    let api = reqwest::Client::new();
+    for (g, (service, values)) in [(&big, &[2, 2, 2, 3, 3][..]), (&lone, &[4][..])]
+        .iter()
+        .enumerate()
+    {
+        for (i, v) in values.iter().enumerate() {
+            let token = {
+                let conn = &mut app.db.connect();
+                waves::create_invitation(
+                    conn,
+                    &keys,
+                    &wave,
+                    &service.id,
+                    RespondentRole::PeerWorker,
+                    &format!("n{g}-{i}@example.no"),
+                    "nb",
+                )
+                .expect("invitation")
+                .1
+            };
+            let res = api
+                .post(format!("{}/api/v1/respondent/{token}/submit", app.address))
+                .json(&json!({"consent": true, "answers": answers(*v)}))
+                .send()
+                .await
+                .expect("submit");
+            assert_eq!(res.status(), 200);
+        }
+    }
+    create_user(&app, "admin@test.no", UserRole::Admin, &[]);
+    let admin = signed_in(&app, "admin@test.no").await;
+    let results: Value = admin
+        .get(format!(
+            "{}/api/v1/waves/{}/services/{}/results",
+            app.address, wave.id, big.code
+        ))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let peers = &results["service"]["roles"][1];
+    assert_eq!(peers["role"], "peer_worker");
+    for phase in peers["phases"].as_array().expect("phases") {
+        assert_eq!(phase["stats"]["status"], "suppressed", "{phase}");
+        assert_eq!(phase["stats"]["reason"], "complementary", "{phase}");
+    }
+    assert_eq!(peers["index"]["status"], "suppressed");
+    // The municipality's cell is shown (the two services together).
+    let regions: Value = admin
+        .get(format!(
+            "{}/api/v1/waves/{}/regions?level=municipality&role=peer_worker&measure=A",
+            app.address, wave.id
+        ))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let municipality = regions["regions"]
+        .as_array()
+        .expect("cells")
+        .iter()
+        .find(|c| c["region_id"] == big.municipality_id.as_str() && c["service_type"].is_null())
+        .unwrap_or_else(|| panic!("no municipality cell in {regions}"));
+    assert_eq!(municipality["stats"]["status"], "shown", "{municipality}");
+    assert_eq!(municipality["stats"]["n"], 6);
+    // And the dashboard shows the notice, not the five peer workers' mean of 2.40.
+    let html = page(
+        &admin,
+        format!("{}/services/{}?lang=en", app.address, big.code),
+    )
+    .await;
+    let profile = section(&html, "id=\"profile-h\"", "id=\"gap-h\"");
+    assert!(!profile.contains("2.40"));
+    assert!(profile.contains("Too few responses to show"));
+}
