@@ -8,9 +8,7 @@ use diesel::prelude::*;
 use sha2::{Digest as _, Sha256};
 
 use crate::db::{self, DbConn, schema};
-use crate::domain::{
-    ApiTokenId, RegionId, RegionKind, ScopeKind, ServiceId, UserId, UserRole, UserScopeId,
-};
+use crate::domain::{ApiTokenId, RegionId, ScopeKind, ServiceId, UserId, UserRole, UserScopeId};
 use crate::models::{
     ApiToken, NewApiToken, NewUser, NewUserScope, Organisation, Region, Service, User, UserChanges,
     UserScope,
@@ -389,8 +387,15 @@ impl Access {
     }
 }
 
-/// Human description of a stored scope, for admin pages and the CLI.
+/// Human description of a stored scope, in English, for the CLI and the API.
 pub fn describe_scope(conn: &mut DbConn, scope: &UserScope) -> QueryResult<String> {
+    describe_scope_in(conn, scope, "en")
+}
+
+/// Human description of a stored scope in `lang` (see [`crate::i18n`]), for the staff
+/// pages: "region: Helse Vest (health region)".
+pub fn describe_scope_in(conn: &mut DbConn, scope: &UserScope, lang: &str) -> QueryResult<String> {
+    use crate::i18n::fill;
     let id = scope.scope_id.as_str();
     let name = match scope.scope_kind {
         ScopeKind::Service => Service::find(conn, &ServiceId::from_string(id))
@@ -403,11 +408,7 @@ pub fn describe_scope(conn: &mut DbConn, scope: &UserScope) -> QueryResult<Strin
         ScopeKind::Region => Region::find(conn, &RegionId::from_string(id))
             .optional()?
             .map(|r| {
-                let kind = match r.kind {
-                    RegionKind::HealthRegion => "health region",
-                    RegionKind::County => "county",
-                    RegionKind::Municipality => "municipality",
-                };
+                let kind = fill(lang, &format!("region.level_{}", r.kind.as_str()), &[]);
                 format!("{} ({kind})", r.name)
             }),
         ScopeKind::Wave => crate::models::Wave::find(conn, &crate::domain::WaveId::from_string(id))
@@ -416,8 +417,8 @@ pub fn describe_scope(conn: &mut DbConn, scope: &UserScope) -> QueryResult<Strin
     };
     Ok(format!(
         "{}: {}",
-        scope.scope_kind,
-        name.unwrap_or_else(|| format!("{id} (no longer exists)"))
+        fill(lang, &format!("scope.{}", scope.scope_kind.as_str()), &[]),
+        name.unwrap_or_else(|| fill(lang, "scope.gone", &[("id", id)]))
     ))
 }
 

@@ -1,5 +1,8 @@
 //! The error type of every handler. Users see a helpful page; the cause chain is logged
-//! once, here, with a reference the user can quote.
+//! once, here, with a reference the user can quote. The page is in the request's
+//! language (see [`with_lang`]).
+
+use std::cell::Cell;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
@@ -68,54 +71,70 @@ impl ResponseError for AppError {
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
+        let lang = LANG.get();
+        let t = |key: &str| crate::i18n::fill(lang, key, &[]);
         let (title, message, reference) = match self {
-            Self::NotFound => (
-                "Page not found",
-                "We could not find that page. Check the address, or go back to the start page."
-                    .to_owned(),
-                None,
-            ),
+            Self::NotFound => (t("error.not_found_title"), t("error.not_found"), None),
             Self::BadRequest { field, message } => (
-                "Something in the request was not right",
+                t("error.bad_request_title"),
                 field
                     .as_ref()
                     .map_or_else(|| message.clone(), |f| format!("{f}: {message}")),
                 None,
             ),
-            Self::Unauthorized => ("Please sign in", self.to_string(), None),
-            Self::Forbidden => ("No access", self.to_string(), None),
-            Self::CsrfRejected => (
-                "Please try again",
-                "The form had expired or did not come from this site. Reload the page and send it again; nothing was changed."
-                    .to_owned(),
-                None,
-            ),
-            Self::TooManyRequests => (
-                "Too many attempts",
-                "There have been too many attempts. Wait a few minutes and try again.".to_owned(),
-                None,
-            ),
+            Self::Unauthorized => (t("error.unauthorized_title"), t("error.unauthorized"), None),
+            Self::Forbidden => (t("error.forbidden_title"), t("error.forbidden"), None),
+            Self::CsrfRejected => (t("error.csrf_title"), t("error.csrf"), None),
+            Self::TooManyRequests => (t("error.too_many_title"), t("error.too_many"), None),
             Self::Internal(cause) => {
                 let reference = uuid::Uuid::now_v7().simple().to_string()[20..].to_owned();
                 tracing::error!(error.reference = %reference, error.cause = format!("{cause:#}"), "request failed");
                 (
-                    "Something went wrong on our side",
-                    "The error has been logged. Nothing you already saved is lost; please try again in a moment."
-                        .to_owned(),
+                    t("error.internal_title"),
+                    t("error.internal"),
                     Some(reference),
                 )
             }
         };
-        error_page(status, title, &message, reference.as_deref())
+        error_page(status, &title, &message, reference.as_deref(), lang)
     }
 }
 
-/// Renders the friendly error page, falling back to plain text if even that fails.
+thread_local! {
+    /// The language of error pages rendered on this thread at this moment: the request's
+    /// while [`with_lang`] polls its handler, else English.
+    static LANG: Cell<&'static str> = const { Cell::new("en") };
+}
+
+/// Runs `fut` (a request's handlers) with error pages in `lang`.
+///
+/// [`ResponseError::error_response`] is given no request to read the language from.
+/// actix-web renders an error's page as soon as a handler or extractor returns the error,
+/// inside the poll of the handler's future; the language is set for each poll and put
+/// back after it, so requests that interleave on one worker thread each get their own.
+pub async fn with_lang<F: Future>(lang: &'static str, fut: F) -> F::Output {
+    struct Restore(&'static str);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            LANG.set(self.0);
+        }
+    }
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(|cx| {
+        let _restore = Restore(LANG.replace(lang));
+        fut.as_mut().poll(cx)
+    })
+    .await
+}
+
+/// Renders the friendly error page in `lang`, falling back to plain text if even that
+/// fails.
 pub fn error_page(
     status: StatusCode,
     title: &str,
     message: &str,
     reference: Option<&str>,
+    lang: &str,
 ) -> HttpResponse {
     let body = templates::render(
         "error",
@@ -125,7 +144,7 @@ pub fn error_page(
             "message": message,
             "reference": reference,
             "page": {"user": null, "csrf": ""},
-            "page_lang": "en",
+            "page_lang": lang,
             "respondent": false,
         }),
     );
@@ -190,5 +209,36 @@ impl ResponseError for ApiError {
         };
         HttpResponse::build(self.status_code())
             .json(serde_json::json!({"error": {"code": code, "message": message, "field": field}}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::ResponseError as _;
+    use actix_web::body::MessageBody as _;
+
+    use super::{AppError, with_lang};
+
+    fn body(res: actix_web::HttpResponse) -> String {
+        String::from_utf8(
+            res.into_body()
+                .try_into_bytes()
+                .unwrap_or_default()
+                .to_vec(),
+        )
+        .unwrap_or_default()
+    }
+
+    #[actix_web::test]
+    async fn error_pages_are_in_the_language_of_the_request_being_polled() {
+        let nb = with_lang("nb", async { body(AppError::NotFound.error_response()) }).await;
+        assert!(nb.contains("Fant ikke siden"), "{nb}");
+        assert!(nb.contains("<html lang=\"nb\">"), "{nb}");
+        // Outside a request, and after one, English.
+        let en = body(AppError::Forbidden.error_response());
+        assert!(
+            en.contains("No access") && en.contains("<html lang=\"en\">"),
+            "{en}"
+        );
     }
 }

@@ -358,10 +358,45 @@ enum SessionState {
     Invalid,
 }
 
+/// The language of the staff pages for a request, and whether it was chosen with `?lang=`
+/// (then remembered in a cookie): `?lang=`, else the cookie, else `Accept-Language`, else
+/// English.
+fn request_lang(req: &ServiceRequest) -> (&'static str, Option<&'static str>) {
+    let chosen_lang = web::Query::<LangQuery>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.lang.as_deref().and_then(crate::i18n::supported));
+    let lang = chosen_lang
+        .or_else(|| {
+            req.request()
+                .cookie(crate::i18n::LANG_COOKIE)
+                .and_then(|c| crate::i18n::supported(c.value()))
+        })
+        .or_else(|| {
+            req.headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(crate::i18n::from_accept_language)
+        })
+        .unwrap_or(crate::i18n::LANGUAGES[0]);
+    (lang, chosen_lang)
+}
+
 /// The middleware: route access, identity, CSRF cookie, session refresh, rate limits.
+/// Error pages, its own refusals included, are in the request's language.
 pub async fn access_control(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let (lang, chosen_lang) = request_lang(&req);
+    super::errors::with_lang(lang, checked(req, next, lang, chosen_lang)).await
+}
+
+/// [`access_control`] itself, once the request's language is known.
+async fn checked(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    lang: &'static str,
+    chosen_lang: Option<&'static str>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Err(actix_web::error::ErrorInternalServerError(
@@ -450,22 +485,6 @@ pub async fn access_control(
     }
 
     let via_token = bearer.is_some();
-    let chosen_lang = web::Query::<LangQuery>::from_query(req.query_string())
-        .ok()
-        .and_then(|q| q.lang.as_deref().and_then(crate::i18n::supported));
-    let lang = chosen_lang
-        .or_else(|| {
-            req.request()
-                .cookie(crate::i18n::LANG_COOKIE)
-                .and_then(|c| crate::i18n::supported(c.value()))
-        })
-        .or_else(|| {
-            req.headers()
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(crate::i18n::from_accept_language)
-        })
-        .unwrap_or(crate::i18n::LANGUAGES[0]);
     req.extensions_mut().insert(Rc::new(RequestContext {
         access: who,
         via_token,

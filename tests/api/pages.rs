@@ -18,6 +18,34 @@ async fn unknown_route_gets_the_friendly_404_page() {
 }
 
 #[actix_web::test]
+async fn pages_and_error_pages_are_in_the_requested_language() {
+    let app = spawn_app().await;
+    let login = app.get("/login?lang=nb").await.text().await.expect("body");
+    assert!(login.contains("<html lang=\"nb\">"), "{login}");
+    assert!(login.contains("<h1>Logg inn</h1>"), "{login}");
+
+    let in_bokmal = |req: reqwest::RequestBuilder| req.header("Accept-Language", "nb-NO,nb;q=0.9");
+    let missing = in_bokmal(app.client.get(format!("{}/no/such/page", app.address)))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(missing.status(), 404);
+    let body = missing.text().await.expect("body");
+    assert!(body.contains("<html lang=\"nb\">"), "{body}");
+    assert!(body.contains("Fant ikke siden"), "{body}");
+
+    // An error an extractor returns: a form without the right CSRF token.
+    let refused = in_bokmal(app.client.post(format!("{}/login", app.address)))
+        .form(&[("_csrf", "wrong"), ("email", "a@b.no"), ("password", "x")])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(refused.status(), 403);
+    let body = refused.text().await.expect("body");
+    assert!(body.contains("Prøv igjen"), "{body}");
+}
+
+#[actix_web::test]
 async fn empty_home_page_explains_how_to_get_started() {
     let app = spawn_app().await;
     let response = app.get("/").await;

@@ -13,6 +13,8 @@ use crate::staff::{sign_in, sign_out};
 /// see, `{region}` the demo policymaker's region id, `{wave}` the demo's open wave and
 /// `{user}` the demo manager's user id.
 /// Lines with the same role should stand together: each change of role signs in anew.
+/// The browser keeps a `?lang=` choice in a cookie, so the pages after the first
+/// `lang=nb` are in bokmål too; the administrator's pages come again at the end in bokmål.
 const PAGES: &[(Option<UserRole>, &str)] = &[
     (None, "/login"),
     (None, "/"),
@@ -26,12 +28,24 @@ const PAGES: &[(Option<UserRole>, &str)] = &[
     (Some(UserRole::Manager), "/"),
     (Some(UserRole::Manager), "/services/{service}"),
     (Some(UserRole::Manager), "/services/{service}?lang=nb"),
-    (Some(UserRole::Manager), "/reports/{wave}/services/{service}"),
+    (
+        Some(UserRole::Manager),
+        "/reports/{wave}/services/{service}",
+    ),
     (Some(UserRole::Manager), "/services/{other_service}"),
     (Some(UserRole::Policymaker), "/"),
     (Some(UserRole::Policymaker), "/regions/{region}"),
-    (Some(UserRole::Policymaker), "/regions/{region}?role=manager&lang=nb"),
+    (
+        Some(UserRole::Policymaker),
+        "/regions/{region}?role=manager&lang=nb",
+    ),
     (Some(UserRole::Researcher), "/me"),
+    (Some(UserRole::Admin), "/admin/waves?lang=nb"),
+    (Some(UserRole::Admin), "/admin/waves/{wave}?lang=nb"),
+    (Some(UserRole::Admin), "/admin/users?lang=nb"),
+    (Some(UserRole::Admin), "/admin/users/{user}?lang=nb"),
+    (Some(UserRole::Admin), "/admin/audit?lang=nb"),
+    (Some(UserRole::Admin), "/me?lang=nb"),
 ];
 
 #[actix_web::test]

@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::accounts;
 use crate::audit;
 use crate::domain::ApiTokenId;
+use crate::i18n::fill;
 use crate::models::{ApiToken, ApiTokenChanges, User};
 use crate::web::errors::{AppError, AppResult};
 use crate::web::security::{CsrfForm, Ctx, SessionData};
@@ -20,11 +21,12 @@ async fn render(
     extra: serde_json::Value,
 ) -> AppResult<HttpResponse> {
     let access = ctx.access()?.clone();
+    let lang = ctx.lang();
     let (scopes, tokens) = with_conn(state, move |conn| {
         let scopes: Vec<String> = access
             .scopes
             .iter()
-            .map(|s| accounts::describe_scope(conn, s))
+            .map(|s| accounts::describe_scope_in(conn, s, lang))
             .collect::<Result<_, _>>()?;
         let tokens = ApiToken::for_user(conn, &access.user.id)?;
         Ok((scopes, tokens))
@@ -43,8 +45,9 @@ async fn render(
         })
         .collect();
     let mut data = json!({
-        "page_title": "Your account · samskap",
-        "email": user.email, "display_name": user.display_name, "role": user.role.as_str(),
+        "page_title": format!("{} · samskap", fill(lang, "account.title", &[])),
+        "email": user.email, "display_name": user.display_name,
+        "role": fill(lang, &format!("user_role.{}", user.role.as_str()), &[]),
         "scopes": scopes, "tokens": tokens, "new_token": null, "message": null, "error": null,
     });
     if let (Some(d), Some(e)) = (data.as_object_mut(), extra.as_object()) {
@@ -72,11 +75,20 @@ pub async fn change_password(
 ) -> AppResult<HttpResponse> {
     let user = ctx.access()?.user.clone();
     if let Err(e) = accounts::check_password(&form.new) {
+        let error = if form.new.chars().count() < accounts::MIN_PASSWORD_LEN {
+            fill(
+                ctx.lang(),
+                "account.password_too_short",
+                &[("n", &accounts::MIN_PASSWORD_LEN.to_string())],
+            )
+        } else {
+            format!("{}: {e}.", fill(ctx.lang(), "account.new_password", &[]))
+        };
         return render(
             &state,
             &ctx,
             StatusCode::BAD_REQUEST,
-            json!({"error": format!("New password: {e}.")}),
+            json!({"error": error}),
         )
         .await;
     }
@@ -102,7 +114,7 @@ pub async fn change_password(
                 &state,
                 &ctx,
                 StatusCode::BAD_REQUEST,
-                json!({"error": "Current password: it is not right."}),
+                json!({"error": fill(ctx.lang(), "account.wrong_current", &[])}),
             )
             .await
         }

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::audit::{self, Actor};
+use crate::i18n::fill;
 use crate::models::{User, UserChanges};
 use crate::web::errors::AppResult;
 use crate::web::security::{self, CSRF_COOKIE, CsrfForm, Ctx, SESSION_COOKIE, SessionData};
@@ -25,12 +26,16 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
+fn page_title(ctx: &Ctx) -> String {
+    format!("{} · samskap", fill(ctx.lang(), "login.title", &[]))
+}
+
 /// `GET /login`
 pub async fn login_form(ctx: Ctx, query: web::Query<NextQuery>) -> AppResult<HttpResponse> {
     templates::page(
         "login",
         &ctx,
-        json!({"page_title": "Sign in · samskap", "next": security::safe_next(query.next.as_deref()), "error": null, "email": ""}),
+        json!({"page_title": page_title(&ctx), "next": security::safe_next(query.next.as_deref()), "error": null, "email": ""}),
     )
 }
 
@@ -125,9 +130,9 @@ pub async fn login(
             "login",
             &ctx,
             json!({
-                "page_title": "Sign in · samskap",
+                "page_title": page_title(&ctx),
                 "next": security::safe_next(form.next.as_deref()),
-                "error": "The e-mail address or the password is wrong.",
+                "error": fill(ctx.lang(), "login.wrong", &[]),
                 "email": email,
             }),
         ),

@@ -3,6 +3,7 @@ use serde_json::json;
 
 use crate::catalogue::Overview;
 use crate::domain::UserRole;
+use crate::i18n;
 use crate::web::errors::AppResult;
 use crate::web::security::Ctx;
 use crate::web::{AppState, templates, with_conn};
@@ -11,7 +12,7 @@ use crate::web::{AppState, templates, with_conn};
 /// (names of services are public information) by health region and county.
 pub async fn index(state: web::Data<AppState>, ctx: Ctx) -> AppResult<HttpResponse> {
     let access = ctx.0.access.clone();
-    let (overview, mine) = with_conn(&state, move |conn| {
+    let (mut overview, mine) = with_conn(&state, move |conn| {
         let overview = Overview::load(conn)?;
         let mine = match &access {
             Some(a) if a.user.role == UserRole::Manager => a
@@ -29,6 +30,16 @@ pub async fn index(state: web::Data<AppState>, ctx: Ctx) -> AppResult<HttpRespon
         Ok((overview, mine))
     })
     .await?;
+    let services = overview
+        .health_regions
+        .iter_mut()
+        .flat_map(|h| h.counties.iter_mut())
+        .flat_map(|c| c.services.iter_mut());
+    for s in services {
+        if let Some(label) = i18n::text(ctx.lang(), &format!("service_type.{}", s.service_type)) {
+            s.service_type_label = label;
+        }
+    }
     templates::page(
         "home",
         &ctx,

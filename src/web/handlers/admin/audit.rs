@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::audit::{self, Filter};
+use crate::i18n::fill;
 use crate::web::errors::{AppError, AppResult};
 use crate::web::security::Ctx;
 use crate::web::{AppState, templates, with_conn};
@@ -23,14 +24,15 @@ pub struct AuditQuery {
     to: Option<String>,
 }
 
-fn parse_day(field: &str, value: Option<&str>) -> AppResult<Option<NaiveDate>> {
+/// A day from the filter `field` (`from` or `to`); a bad one is refused in `lang`.
+fn parse_day(lang: &str, field: &str, value: Option<&str>) -> AppResult<Option<NaiveDate>> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
             .map(Some)
             .map_err(|_| AppError::BadRequest {
-                field: Some(field.to_owned()),
-                message: format!("{v:?} is not a date; use YYYY-MM-DD"),
+                field: Some(fill(lang, &format!("admin.audit.field_{field}"), &[])),
+                message: fill(lang, "admin.audit.bad_date", &[("value", v)]),
             }),
     }
 }
@@ -41,8 +43,9 @@ pub async fn list(
     query: web::Query<AuditQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
-    let from = parse_day("from", q.from.as_deref())?;
-    let to = parse_day("to", q.to.as_deref())?;
+    let lang = ctx.lang();
+    let from = parse_day(lang, "from", q.from.as_deref())?;
+    let to = parse_day(lang, "to", q.to.as_deref())?;
     let filter = Filter {
         actor: q.actor.clone(),
         action: q.action.clone(),
@@ -67,7 +70,7 @@ pub async fn list(
         "admin_audit",
         &ctx,
         json!({
-            "page_title": "Audit log · samskap",
+            "page_title": format!("{} · samskap", fill(lang, "admin.audit.title", &[])),
             "entries": rows, "count": rows.len(), "limit": LIMIT,
             "filter": {"actor": q.actor.unwrap_or_default(), "action": q.action.unwrap_or_default(),
                        "from": q.from.unwrap_or_default(), "to": q.to.unwrap_or_default()},

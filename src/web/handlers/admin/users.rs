@@ -8,15 +8,21 @@ use serde_json::json;
 use crate::accounts::{self, ScopeSpec};
 use crate::audit;
 use crate::domain::{ScopeKind, UserId, UserRole, UserScopeId};
+use crate::i18n::fill;
 use crate::models::{User, UserChanges, UserScope};
 use crate::web::errors::{AppError, AppResult};
 use crate::web::security::{CsrfForm, Ctx};
 use crate::web::{AppState, templates, with_conn};
 
-fn role_options(selected: Option<UserRole>) -> Vec<serde_json::Value> {
+/// The name of a role in `lang`.
+fn role_label(lang: &str, role: UserRole) -> String {
+    fill(lang, &format!("user_role.{}", role.as_str()), &[])
+}
+
+fn role_options(lang: &str, selected: Option<UserRole>) -> Vec<serde_json::Value> {
     UserRole::ALL
         .iter()
-        .map(|r| json!({"value": r.as_str(), "selected": Some(*r) == selected}))
+        .map(|r| json!({"value": r.as_str(), "label": role_label(lang, *r), "selected": Some(*r) == selected}))
         .collect()
 }
 
@@ -26,13 +32,14 @@ async fn render_list(
     status: StatusCode,
     extra: serde_json::Value,
 ) -> AppResult<HttpResponse> {
-    let users = with_conn(state, |conn| {
+    let lang = ctx.lang();
+    let users = with_conn(state, move |conn| {
         User::all(conn)?
             .into_iter()
             .map(|u| {
                 let scopes = UserScope::for_user(conn, &u.id)?.len();
                 Ok(json!({
-                    "id": u.id, "email": u.email, "display_name": u.display_name, "role": u.role.as_str(),
+                    "id": u.id, "email": u.email, "display_name": u.display_name, "role": role_label(lang, u.role),
                     "active": u.active, "scopes": scopes,
                     "last_login": u.last_login_at.map(|d| d.format("%Y-%m-%d %H:%M").to_string()),
                 }))
@@ -41,7 +48,8 @@ async fn render_list(
     })
     .await?;
     let mut data = json!({
-        "page_title": "Users · samskap", "users": users, "roles": role_options(Some(UserRole::Manager)),
+        "page_title": format!("{} · samskap", fill(lang, "admin.users.title", &[])),
+        "users": users, "roles": role_options(lang, Some(UserRole::Manager)),
         "created": null, "error": null, "form": {"email": "", "display_name": ""},
     });
     if let (Some(d), Some(e)) = (data.as_object_mut(), extra.as_object()) {
@@ -133,23 +141,26 @@ async fn render_user(
     status: StatusCode,
     extra: serde_json::Value,
 ) -> AppResult<HttpResponse> {
+    let lang = ctx.lang();
     let (user, scopes) = with_conn(state, move |conn| {
         let user = User::find(conn, &id)?;
         let scopes = UserScope::for_user(conn, &user.id)?
             .iter()
-            .map(|s| Ok(json!({"id": s.id, "description": accounts::describe_scope(conn, s)?})))
+            .map(|s| {
+                Ok(json!({"id": s.id, "description": accounts::describe_scope_in(conn, s, lang)?}))
+            })
             .collect::<AppResult<Vec<_>>>()?;
         Ok((user, scopes))
     })
     .await?;
-    let kinds: Vec<&str> = accounts::scope_kinds_for(user.role)
+    let kinds: Vec<_> = accounts::scope_kinds_for(user.role)
         .iter()
-        .map(|k| k.as_str())
+        .map(|k| json!({"value": k.as_str(), "label": fill(lang, &format!("scope.{}", k.as_str()), &[])}))
         .collect();
     let mut data = json!({
         "page_title": format!("{} · samskap", user.email),
         "user": {"id": user.id, "email": user.email, "display_name": user.display_name, "role": user.role.as_str(), "active": user.active},
-        "roles": role_options(Some(user.role)), "scopes": scopes, "scope_kinds": kinds,
+        "roles": role_options(lang, Some(user.role)), "scopes": scopes, "scope_kinds": kinds,
         "generated_password": null, "error": null, "message": null,
     });
     if let (Some(d), Some(e)) = (data.as_object_mut(), extra.as_object()) {
@@ -211,7 +222,7 @@ pub async fn update(
             &ctx,
             id,
             StatusCode::BAD_REQUEST,
-            json!({"error": "You cannot disable yourself or remove your own admin role."}),
+            json!({"error": fill(ctx.lang(), "admin.user.not_self", &[])}),
         )
         .await;
     }
@@ -307,7 +318,7 @@ pub async fn add_scope(
                 &ctx,
                 id,
                 StatusCode::BAD_REQUEST,
-                json!({"error": "Reference: say which service, organisation, region or wave."}),
+                json!({"error": fill(ctx.lang(), "admin.user.reference_missing", &[])}),
             )
             .await;
         }

@@ -7,12 +7,18 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::domain::{Anonymity, InstrumentId, RespondentRole, WaveId};
+use crate::i18n::fill;
 use crate::import::ImportErrors;
 use crate::models::{InstrumentRow, Wave};
 use crate::waves::{self, WaveSpec, respondents};
 use crate::web::errors::{AppError, AppResult};
 use crate::web::security::{CsrfForm, Ctx};
 use crate::web::{AppState, templates, with_conn};
+
+/// `section.code` in `lang`: the label of a stored code (status, mode, role).
+fn label(lang: &str, section: &str, code: &str) -> String {
+    fill(lang, &format!("{section}.{code}"), &[])
+}
 
 /// What to tell the admin: the field and problem for a refused request, else the cause.
 fn message(e: &anyhow::Error) -> String {
@@ -30,9 +36,11 @@ async fn render_list(
         Ok((Wave::all(conn)?, InstrumentRow::all(conn)?))
     })
     .await?;
+    let lang = ctx.lang();
     let rows: Vec<_> = list
         .iter()
-        .map(|w| json!({"id": w.id, "name": w.name, "status": w.status.as_str(), "anonymity": w.anonymity.as_str(),
+        .map(|w| json!({"id": w.id, "name": w.name, "status": label(lang, "wave_status", w.status.as_str()),
+                        "anonymity": label(lang, "anonymity", w.anonymity.as_str()),
                         "created": w.created_at.format("%Y-%m-%d").to_string()}))
         .collect();
     let instruments: Vec<_> = instruments
@@ -44,7 +52,8 @@ async fn render_list(
         status,
         "admin_waves",
         ctx,
-        json!({"page_title": "Waves · samskap", "waves": rows, "instruments": instruments, "error": error}),
+        json!({"page_title": format!("{} · samskap", fill(lang, "admin.waves.title", &[])),
+               "waves": rows, "instruments": instruments, "error": error}),
     )
 }
 
@@ -65,10 +74,19 @@ pub struct CreateForm {
     retention_days: String,
 }
 
-fn number(field: &'static str, v: &str) -> Result<i32, String> {
-    v.trim()
-        .parse()
-        .map_err(|_| format!("{field}: enter a whole number"))
+/// The name of form field `field` in `lang`, for messages about it.
+fn field_name(lang: &str, field: &str) -> String {
+    fill(lang, &format!("admin.waves.field_{field}"), &[])
+}
+
+fn number(lang: &str, field: &str, v: &str) -> Result<i32, String> {
+    v.trim().parse().map_err(|_| {
+        fill(
+            lang,
+            "admin.waves.not_whole",
+            &[("field", &field_name(lang, field))],
+        )
+    })
 }
 
 /// `POST /admin/waves`
@@ -77,15 +95,25 @@ pub async fn create(
     ctx: Ctx,
     CsrfForm(form): CsrfForm<CreateForm>,
 ) -> AppResult<HttpResponse> {
+    let lang = ctx.lang();
     let parsed = (|| -> Result<WaveSpec, String> {
         let closes_at = match form.closes.trim() {
             "" => None,
-            d => Some(
-                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                    .map_err(|_| format!("closes: {d:?} is not a date (YYYY-MM-DD)"))?
-                    .and_hms_opt(23, 59, 59)
-                    .ok_or("closes: invalid date")?,
-            ),
+            d => {
+                let not_date = || {
+                    fill(
+                        lang,
+                        "admin.waves.not_date",
+                        &[("field", &field_name(lang, "closes")), ("value", d)],
+                    )
+                };
+                Some(
+                    chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                        .map_err(|_| not_date())?
+                        .and_hms_opt(23, 59, 59)
+                        .ok_or_else(not_date)?,
+                )
+            }
         };
         Ok(WaveSpec {
             name: form.name.clone(),
@@ -93,9 +121,9 @@ pub async fn create(
             anonymity: Anonymity::parse(&form.anonymity).map_err(|e| format!("anonymity: {e}"))?,
             opens_at: None,
             closes_at,
-            reminder_max: number("reminders", &form.reminders)?,
-            reminder_interval_days: number("reminder_days", &form.reminder_days)?,
-            email_retention_days: number("retention_days", &form.retention_days)?,
+            reminder_max: number(lang, "reminders", &form.reminders)?,
+            reminder_interval_days: number(lang, "reminder_days", &form.reminder_days)?,
+            email_retention_days: number(lang, "retention_days", &form.retention_days)?,
             service_types: Vec::new(),
         })
     })();
@@ -129,15 +157,18 @@ async fn render_wave(
         Err(e) => Err(e.into()),
     })
     .await?;
+    let lang = ctx.lang();
     let mut data = json!({
         "page_title": format!("{} · samskap", report.wave.name),
-        "wave": {"id": report.wave.id, "name": report.wave.name, "status": report.wave.status.as_str(), "anonymity": report.wave.anonymity.as_str(),
+        "wave": {"id": report.wave.id, "name": report.wave.name,
+                 "status": label(lang, "wave_status", report.wave.status.as_str()),
+                 "anonymity": label(lang, "anonymity", report.wave.anonymity.as_str()),
                  "closes": report.wave.closes_at.map(|c| c.format("%Y-%m-%d").to_string()),
                  "reminders": report.wave.reminder_max, "reminder_days": report.wave.reminder_interval_days,
                  "is_draft": report.wave.status == crate::domain::WaveStatus::Draft, "is_open": report.wave.status == crate::domain::WaveStatus::Open},
         "services": report.services, "invitations": report.invitations,
-        "by_status": report.by_status.iter().map(|(s, n)| json!({"status": s.as_str(), "count": n})).collect::<Vec<_>>(),
-        "submitted": report.submitted_by_role.iter().map(|(r, n)| json!({"role": r.as_str(), "count": n})).collect::<Vec<_>>(),
+        "by_status": report.by_status.iter().map(|(s, n)| json!({"status": label(lang, "invitation_status", s.as_str()), "count": n})).collect::<Vec<_>>(),
+        "submitted": report.submitted_by_role.iter().map(|(r, n)| json!({"role": label(lang, "role", r.as_str()), "count": n})).collect::<Vec<_>>(),
         "rate": report.response_rate.map(|r| format!("{:.0} %", r * 100.0)),
         "outbox": report.outbox, "errors": [], "message": null, "csv": "",
         "roles": RespondentRole::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
@@ -214,10 +245,11 @@ pub async fn mail_reports(
     let base = state.base_url.clone();
     let actor = ctx.actor();
     let target = id.clone();
+    let page_lang = ctx.lang();
     let queued = with_conn(&state, move |conn| {
         let wave = Wave::find(conn, &target)?;
         if wave.status == crate::domain::WaveStatus::Draft {
-            return Ok(Err("reports exist once the wave is opened".to_owned()));
+            return Ok(Err(fill(page_lang, "admin.wave.reports_need_open", &[])));
         }
         let managers = crate::reports::manager_accounts(conn)?;
         let mut queued = 0;
@@ -246,7 +278,7 @@ pub async fn mail_reports(
                 &ctx,
                 id,
                 StatusCode::OK,
-                json!({"message": format!("Queued {n} report e-mails to managers.")}),
+                json!({"message": fill(ctx.lang(), "admin.wave.reports_queued", &[("n", &n.to_string())])}),
             )
             .await
         }
@@ -378,7 +410,7 @@ pub async fn invite(
                 &ctx,
                 id,
                 StatusCode::OK,
-                json!({"message": format!("{n} invitations created and queued.")}),
+                json!({"message": fill(ctx.lang(), "admin.wave.invitations_queued", &[("n", &n.to_string())])}),
             )
             .await
         }
@@ -416,7 +448,7 @@ pub async fn remind(
                 &ctx,
                 id,
                 StatusCode::OK,
-                json!({"message": format!("{n} reminders queued.")}),
+                json!({"message": fill(ctx.lang(), "admin.wave.reminders_queued", &[("n", &n.to_string())])}),
             )
             .await
         }
