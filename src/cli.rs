@@ -30,6 +30,27 @@ pub enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Write a research bundle: consented responses of one or more waves, pseudonymous,
+    /// as CSV (long and wide), scores, a codebook, a Frictionless datapackage.json, and
+    /// SPSS, Stata and R scripts that apply the labels.
+    Export {
+        /// A wave (id or exact name); repeat to pool several waves.
+        #[arg(long, required_unless_present = "pooled")]
+        wave: Vec<String>,
+        /// Pool every opened wave.
+        #[arg(long)]
+        pooled: bool,
+        /// What to write: `bundle` (everything) or `csv` (the data files and codebook).
+        #[arg(long, default_value = "bundle")]
+        format: String,
+        /// Research project the pseudonyms are keyed for: the same project gives the same
+        /// pseudonyms in every export, another project unlinkable ones.
+        #[arg(long, default_value = "default")]
+        project: String,
+        /// Directory to write into (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
     /// Write every service's printable benchmark report for a wave (HTML, one file per
     /// service, and an index.html), with a progress bar.
     Report {

@@ -44,6 +44,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User { action } => user(&settings, action),
         Command::Wave { action } => wave(&settings, action),
         Command::Bench { action } => bench(&settings, action),
+        Command::Export {
+            wave,
+            pooled,
+            format,
+            project,
+            out,
+        } => export(&settings, &wave, pooled, &format, &project, &out),
         Command::Report {
             wave,
             out,
@@ -939,4 +946,80 @@ fn sanitize_file_name(code: &str) -> String {
             }
         })
         .collect()
+}
+
+fn export(
+    settings: &Settings,
+    waves: &[String],
+    pooled: bool,
+    format: &str,
+    project: &str,
+    out: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    if !matches!(format, "bundle" | "csv") {
+        anyhow::bail!("--format: \"{format}\" is not a format; use bundle or csv");
+    }
+    if project.trim().is_empty() {
+        anyhow::bail!("--project: give the research project a name");
+    }
+    let mut conn = open(settings)?;
+    store_instruments(&mut conn, &configured_instruments(settings)?)?;
+    let keys = crate::crypto::DerivedKeys::new(&settings.secret_key()?);
+    let mut chosen = Vec::new();
+    if pooled {
+        chosen = crate::models::Wave::all(&mut conn)?
+            .into_iter()
+            .filter(|w| w.status != crate::domain::WaveStatus::Draft)
+            .collect();
+        chosen.sort_by_key(|w| w.opens_at.unwrap_or(w.created_at));
+    } else {
+        for w in waves {
+            let wave = crate::waves::find(&mut conn, w).with_context(|| format!("--wave {w}"))?;
+            if wave.status == crate::domain::WaveStatus::Draft {
+                anyhow::bail!("--wave: \"{}\" is a draft and has no responses", wave.name);
+            }
+            chosen.push(wave);
+        }
+    }
+    if chosen.is_empty() {
+        anyhow::bail!("--pooled: there is no opened wave to export");
+    }
+    let started = std::time::Instant::now();
+    let summary = crate::export::bundle(&mut conn, &keys, &chosen, project, out)?;
+    if format == "csv" {
+        for f in [
+            "datapackage.json",
+            "samskap.sps",
+            "samskap.do",
+            "samskap.R",
+            "README.md",
+        ] {
+            let _ = std::fs::remove_file(out.join(f));
+        }
+    }
+    crate::audit::record(
+        &mut conn,
+        &crate::audit::Actor {
+            user_id: None,
+            label: "cli".into(),
+            ip: None,
+        },
+        "export.bundle",
+        chosen.first().map(|w| ("wave", w.id.as_str())),
+        Some(serde_json::json!({
+            "waves": chosen.iter().map(|w| w.id.to_string()).collect::<Vec<_>>(),
+            "project": project, "format": format,
+            "responses": summary.responses, "answers": summary.answers,
+        })),
+    )?;
+    println!(
+        "wrote {} responses ({} answers, {} variables) of {} wave(s) to {} in {:.1} s",
+        summary.responses,
+        summary.answers,
+        summary.variables,
+        summary.waves,
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -58,6 +58,8 @@ pub struct DerivedKeys {
     pub pseudonym: [u8; 32],
     /// Finding an anonymous response again from its link.
     pub resume: [u8; 32],
+    /// Research pseudonyms, keyed again per research project (`export::Pseudonyms`).
+    pub research: [u8; 32],
 }
 
 impl std::fmt::Debug for DerivedKeys {
@@ -72,6 +74,7 @@ impl DerivedKeys {
         Self {
             pseudonym: hmac_sha256(master, b"samskap/panel-pseudonym/v1"),
             resume: hmac_sha256(master, b"samskap/anonymous-resume/v1"),
+            research: hmac_sha256(master, b"samskap/research-pseudonym/v1"),
         }
     }
 

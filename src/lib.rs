@@ -17,6 +17,7 @@ pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod export;
 pub mod i18n;
 pub mod import;
 pub mod instrument;

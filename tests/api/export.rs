@@ -1,0 +1,256 @@
+//! Research bundles opened by the real tools: GNU PSPP runs the SPSS syntax, R runs the R
+//! script, DuckDB reads the files; labels are present and the numbers are the ones
+//! submitted. Only consented, submitted responses leave; pseudonyms are stable within a
+//! project and differ between projects.
+
+use std::path::Path;
+use std::process::Command;
+
+use samskap::audit::Actor;
+use samskap::crypto::DerivedKeys;
+use samskap::demo::{self, DemoOptions};
+use samskap::domain::{Anonymity, RespondentRole};
+use samskap::models::{InstrumentRow, Service, Wave};
+use samskap::waves::{self, WaveSpec};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app, stdout};
+
+fn answers(v: i32) -> Value {
+    let mut map = serde_json::Map::new();
+    for phase in ["A", "B", "C", "D"] {
+        for n in 1..=5 {
+            map.insert(format!("{phase}{n}"), json!(v));
+        }
+    }
+    map.insert("A5".into(), json!("DK"));
+    map.insert("M_EMPLOYMENT".into(), json!("temporary"));
+    map.insert("M_PEER_COUNT".into(), json!(v + 1));
+    Value::Object(map)
+}
+
+/// Managers of two services answering 1, 2, 3 and 4 on every scored item (A5: don't
+/// know), one started response that was never submitted.
+async fn fixture() -> (TestApp, Wave, Vec<i32>) {
+    let app = spawn_app().await;
+    let (wave, services) = {
+        let conn = &mut app.db.connect();
+        demo::load(
+            conn,
+            DemoOptions {
+                services: 8,
+                seed: 5,
+            },
+        )
+        .expect("demo");
+        let instrument = InstrumentRow::all(conn).expect("instruments").remove(0).id;
+        let actor = Actor {
+            user_id: None,
+            label: "test".into(),
+            ip: None,
+        };
+        let spec = WaveSpec {
+            name: "Export test".into(),
+            instrument,
+            anonymity: Anonymity::Linked,
+            opens_at: None,
+            closes_at: None,
+            reminder_max: 0,
+            reminder_interval_days: 0,
+            email_retention_days: 30,
+            service_types: Vec::new(),
+        };
+        let wave = waves::create(conn, &spec, &actor).expect("wave");
+        waves::open(conn, &wave.id, &actor).expect("open");
+        (
+            Wave::find(conn, &wave.id).expect("wave"),
+            Service::all(conn).expect("services"),
+        )
+    };
+    let keys = DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
+    let api = reqwest::Client::new();
+    let values = vec![1, 2, 3, 4];
+    let mut tokens = Vec::new();
+    for (i, v) in values.iter().chain(std::iter::once(&0)).enumerate() {
+        let token = {
+            let conn = &mut app.db.connect();
+            waves::create_invitation(
+                conn,
+                &keys,
+                &wave,
+                &services[i % 2].id,
+                RespondentRole::Manager,
+                &format!("m{i}@example.no"),
+                "nb",
+            )
+            .expect("invitation")
+            .1
+        };
+        tokens.push((token, *v));
+    }
+    for (token, v) in &tokens[..4] {
+        let res = api
+            .post(format!("{}/api/v1/respondent/{token}/submit", app.address))
+            .json(&json!({"consent": true, "answers": answers(*v)}))
+            .send()
+            .await
+            .expect("submit");
+        assert_eq!(res.status(), 200, "{:?}", res.text().await);
+    }
+    // The fifth consents and saves, but never submits: it must not be exported.
+    let (token, _) = &tokens[4];
+    let res = api
+        .post(format!("{}/api/v1/respondent/{token}/consent", app.address))
+        .send()
+        .await
+        .expect("consent");
+    assert!(res.status().is_success(), "{:?}", res.text().await);
+    (app, wave, values)
+}
+
+fn run(cmd: &mut Command, tool: &str, package: &str) -> String {
+    let out = cmd.output().unwrap_or_else(|e| {
+        panic!("{tool} is needed for this test ({e}): apt-get install {package}")
+    });
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{tool} failed:\n{text}");
+    text
+}
+
+fn export(app: &TestApp, wave: &Wave, project: &str, dir: &Path) {
+    let out = app.db.samskap(&[
+        "export",
+        "--wave",
+        wave.id.as_str(),
+        "--project",
+        project,
+        "--out",
+        dir.to_str().expect("path"),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout(&out).contains("wrote 4 responses"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[actix_web::test]
+async fn the_bundle_opens_with_labels_in_pspp_r_and_duckdb() {
+    let (app, wave, values) = fixture().await;
+    let dir = app.db.path("bundle");
+    export(&app, &wave, "study-a", &dir);
+    for f in [
+        "long.csv",
+        "wide.csv",
+        "scores.csv",
+        "codebook.csv",
+        "datapackage.json",
+        "samskap.sps",
+        "samskap.do",
+        "samskap.R",
+        "README.md",
+        "survey-peer-involvement-1.0.0.json",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} missing");
+    }
+    let wide = std::fs::read_to_string(dir.join("wide.csv")).expect("wide");
+    assert_eq!(
+        wide.lines().count(),
+        1 + 4,
+        "header and the four submitted responses"
+    );
+    assert!(!wide.contains(wave.id.as_str()), "no real ids");
+    let package: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("datapackage.json")).expect("dp"))
+            .expect("json");
+    let a1 = package["resources"][0]["schema"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .find(|f| f["name"] == "a1")
+        .expect("a1");
+    assert_eq!(a1["categories"][0]["label"], "Not involved");
+
+    // GNU PSPP: labels, user-missing DK, and the mean of a1 over the four managers.
+    std::fs::write(
+        dir.join("check.sps"),
+        "INCLUDE FILE='samskap.sps'.\nDISPLAY DICTIONARY /VARIABLES=a1 a5 m_employment.\nDESCRIPTIVES a1 a5 m_peer_count /STATISTICS=MEAN.\n",
+    )
+    .expect("write");
+    let pspp = run(
+        Command::new("pspp")
+            .args(["-O", "format=txt", "check.sps"])
+            .current_dir(&dir),
+        "GNU PSPP",
+        "pspp",
+    );
+    assert!(pspp.contains("Not involved"), "{pspp}");
+    assert!(pspp.contains("DK: Don't know"), "{pspp}");
+    assert!(pspp.contains("Temporary"), "{pspp}");
+    let mean = f64::from(values.iter().sum::<i32>()) / 4.0;
+    assert!(
+        pspp.contains(&format!("{mean:.2}")),
+        "a1 mean {mean} in\n{pspp}"
+    );
+
+    // R: factors with the labels, DK as NA, all rows.
+    let r = run(
+        Command::new("Rscript")
+            .args([
+                "-e",
+                "source('samskap.R'); cat('rows', nrow(samskap), '\\n'); cat('levels', levels(samskap$a1), sep='|'); cat('\\n'); cat('dk_na', sum(is.na(samskap$a5)), '\\n'); cat('label', attr(samskap$a1, 'label'), '\\n'); cat('emp', as.character(samskap$m_employment[1]), '\\n')",
+            ])
+            .current_dir(&dir),
+        "R",
+        "r-base-core",
+    );
+    assert!(r.contains("rows 4"), "{r}");
+    assert!(
+        r.contains("levels|Not involved|Informed|Consulted|Partner|Peer-led")
+            || r.contains("levelsNot involved|Informed|Consulted|Partner|Peer-led"),
+        "{r}"
+    );
+    assert!(r.contains("dk_na 4"), "{r}");
+    assert!(r.contains("emp Temporary"), "{r}");
+
+    // DuckDB (Python): phase score A per response from scores.csv: the mean of A1-A4
+    // (A5 is "don't know") is each manager's value.
+    let duck = run(
+        Command::new("python3")
+            .args([
+                "-c",
+                "import duckdb; print(duckdb.connect().execute(\"SELECT string_agg(CAST(score_a AS VARCHAR), ',' ORDER BY score_a) FROM read_csv_auto('scores.csv')\").fetchone()[0])",
+            ])
+            .current_dir(&dir),
+        "DuckDB",
+        "python3 -m pip install duckdb",
+    );
+    assert!(duck.trim().starts_with("1.0,2.0,3.0,4.0"), "{duck}");
+
+    // Pseudonyms: the same project again gives the same, another project others.
+    let again = app.db.path("again");
+    export(&app, &wave, "study-a", &again);
+    let other = app.db.path("other");
+    export(&app, &wave, "study-b", &other);
+    let column = |d: &Path| -> Vec<String> {
+        let text = std::fs::read_to_string(d.join("wide.csv")).expect("wide");
+        let mut v: Vec<String> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(3).unwrap_or_default().to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(column(&dir), column(&again));
+    let (a, b) = (column(&dir), column(&other));
+    assert!(
+        a.iter().all(|x| !b.contains(x)),
+        "projects must not share pseudonyms"
+    );
+}
