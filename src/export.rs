@@ -5,6 +5,7 @@
 //! - `long.csv`: one row per answer (wave, service, panel, response, role, variable,
 //!   value, missing code);
 //! - `wide.csv`: one row per response, one column per variable;
+//! - `long.parquet`, `wide.parquet`: the same two tables as Parquet (values as doubles);
 //! - `scores.csv`: phase scores, maturity levels and the index per response;
 //! - `codebook.csv`: variable, label, type, values with labels, missing codes, phase,
 //!   instrument version;
@@ -495,6 +496,12 @@ pub fn bundle(
     wide.flush()?;
     scores.flush()?;
 
+    csv_to_parquet(&dir.join("long.csv"), &dir.join("long.parquet"), |c| {
+        c == "value"
+    })?;
+    csv_to_parquet(&dir.join("wide.csv"), &dir.join("wide.parquet"), |c| {
+        vars.iter().any(|v| v.name == c)
+    })?;
     write_codebook(&vars, create("codebook.csv")?)?;
     write_datapackage(&vars, &phase_codes, create("datapackage.json")?)?;
     write_spss(&vars, create("samskap.sps")?)?;
@@ -532,6 +539,71 @@ pub fn bundle(
     .chain(instruments.keys().cloned())
     .collect();
     Ok(summary)
+}
+
+/// Rewrites a CSV file of the bundle as Parquet, 100,000 rows at a time (bounded
+/// memory): columns for which `numeric` holds become nullable doubles, the rest strings.
+fn csv_to_parquet(from: &Path, to: &Path, numeric: impl Fn(&str) -> bool) -> anyhow::Result<()> {
+    use polars::prelude::{Column as FrameColumn, DataFrame};
+    use polars_io::parquet::write::{BatchedWriter, ParquetWriter};
+    const BATCH: usize = 100_000;
+    let mut reader =
+        csv::Reader::from_path(from).with_context(|| format!("cannot read {}", from.display()))?;
+    let headers: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
+    let is_number: Vec<bool> = headers.iter().map(|h| numeric(h)).collect();
+    let mut strings: Vec<Vec<String>> = vec![Vec::new(); headers.len()];
+    let mut numbers: Vec<Vec<Option<f64>>> = vec![Vec::new(); headers.len()];
+    let mut writer: Option<BatchedWriter<std::fs::File>> = None;
+    let mut rows = 0;
+    let write = |strings: &mut Vec<Vec<String>>,
+                 numbers: &mut Vec<Vec<Option<f64>>>,
+                 rows: usize,
+                 writer: &mut Option<BatchedWriter<std::fs::File>>|
+     -> anyhow::Result<()> {
+        let columns: Vec<FrameColumn> = headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                if is_number[i] {
+                    FrameColumn::new(h.as_str().into(), std::mem::take(&mut numbers[i]))
+                } else {
+                    FrameColumn::new(h.as_str().into(), std::mem::take(&mut strings[i]))
+                }
+            })
+            .collect();
+        let df = DataFrame::new(rows, columns)?;
+        if writer.is_none() {
+            let file = std::fs::File::create(to)
+                .with_context(|| format!("cannot write {}", to.display()))?;
+            *writer = Some(ParquetWriter::new(file).batched(df.schema())?);
+        }
+        if let Some(w) = writer.as_mut() {
+            w.write_batch(&df)?;
+        }
+        Ok(())
+    };
+    for record in reader.records() {
+        let record = record?;
+        for (i, field) in record.iter().enumerate().take(headers.len()) {
+            if is_number[i] {
+                numbers[i].push(field.parse::<f64>().ok());
+            } else {
+                strings[i].push(field.to_owned());
+            }
+        }
+        rows += 1;
+        if rows == BATCH {
+            write(&mut strings, &mut numbers, rows, &mut writer)?;
+            rows = 0;
+        }
+    }
+    if rows > 0 || writer.is_none() {
+        write(&mut strings, &mut numbers, rows, &mut writer)?;
+    }
+    if let Some(w) = writer {
+        w.finish()?;
+    }
+    Ok(())
 }
 
 fn value_labels(v: &Variable) -> String {

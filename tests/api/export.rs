@@ -14,7 +14,7 @@ use samskap::models::{InstrumentRow, Service, Wave};
 use samskap::waves::{self, WaveSpec};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app, stdout};
+use crate::helpers::{TestApp, spawn_app_with, stdout};
 
 fn answers(v: i32) -> Value {
     let mut map = serde_json::Map::new();
@@ -31,8 +31,8 @@ fn answers(v: i32) -> Value {
 
 /// Managers of two services answering 1, 2, 3 and 4 on every scored item (A5: don't
 /// know), one started response that was never submitted.
-async fn fixture() -> (TestApp, Wave, Vec<i32>) {
-    let app = spawn_app().await;
+async fn fixture() -> (TestApp, Wave, Vec<i32>, Service) {
+    let app = spawn_app_with(|s| s.min_cell = 3).await;
     let (wave, services) = {
         let conn = &mut app.db.connect();
         demo::load(
@@ -78,7 +78,7 @@ async fn fixture() -> (TestApp, Wave, Vec<i32>) {
                 conn,
                 &keys,
                 &wave,
-                &services[i % 2].id,
+                &services[0].id,
                 RespondentRole::Manager,
                 &format!("m{i}@example.no"),
                 "nb",
@@ -105,7 +105,8 @@ async fn fixture() -> (TestApp, Wave, Vec<i32>) {
         .await
         .expect("consent");
     assert!(res.status().is_success(), "{:?}", res.text().await);
-    (app, wave, values)
+    let service = services[0].clone();
+    (app, wave, values, service)
 }
 
 fn run(cmd: &mut Command, tool: &str, package: &str) -> String {
@@ -141,12 +142,14 @@ fn export(app: &TestApp, wave: &Wave, project: &str, dir: &Path) {
 
 #[actix_web::test]
 async fn the_bundle_opens_with_labels_in_pspp_r_and_duckdb() {
-    let (app, wave, values) = fixture().await;
+    let (app, wave, values, service) = fixture().await;
     let dir = app.db.path("bundle");
     export(&app, &wave, "study-a", &dir);
     for f in [
         "long.csv",
         "wide.csv",
+        "long.parquet",
+        "wide.parquet",
         "scores.csv",
         "codebook.csv",
         "datapackage.json",
@@ -231,6 +234,83 @@ async fn the_bundle_opens_with_labels_in_pspp_r_and_duckdb() {
         "python3 -m pip install duckdb",
     );
     assert!(duck.trim().starts_with("1.0,2.0,3.0,4.0"), "{duck}");
+
+    // DuckDB reads the Parquet and reproduces the phase means samskap reports for the
+    // service, to 1e-9: phase score = mean of the phase's valid answers (>= 0) when at
+    // least 3 of its 5 items are valid, then the mean over the service's managers.
+    // (On a thread of its own: polars must not block inside the test's async runtime.)
+    let reported = std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let conn = &mut app.db.connect();
+                let results = samskap::analytics::compute(
+                    conn,
+                    &wave.id,
+                    samskap::analytics::MinCell::new(3),
+                )
+                .expect("results");
+                serde_json::to_value(&results).expect("json")
+            })
+            .join()
+            .expect("compute")
+    });
+    let mine = reported["services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .find(|s| s["code"] == service.code.as_str())
+        .expect("the service");
+    let keys = DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
+    let pseudonym =
+        samskap::export::Pseudonyms::new(&keys, "study-a").of("s", "service", service.id.as_str());
+    let sql = format!(
+        "WITH r AS (SELECT service, {phases} FROM read_parquet('wide.parquet') WHERE role = 'manager') \
+         SELECT {means} FROM r WHERE service = '{pseudonym}'",
+        phases = ["a", "b", "c", "d"]
+            .iter()
+            .map(|p| {
+                let items: Vec<String> = (1..=5).map(|i| format!("{p}{i}")).collect();
+                let valid = items
+                    .iter()
+                    .map(|i| format!("(CASE WHEN {i} >= 0 THEN 1 ELSE 0 END)"))
+                    .collect::<Vec<_>>()
+                    .join(" + ");
+                let sum = items
+                    .iter()
+                    .map(|i| format!("(CASE WHEN {i} >= 0 THEN {i} ELSE 0 END)"))
+                    .collect::<Vec<_>>()
+                    .join(" + ");
+                format!("CASE WHEN ({valid}) >= 3 THEN ({sum}) / ({valid}) END AS score_{p}")
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        means = ["a", "b", "c", "d"]
+            .iter()
+            .map(|p| format!("avg(score_{p})"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    let duck = run(
+        Command::new("python3")
+            .args(["-c", &format!("import duckdb; print(','.join(repr(x) for x in duckdb.connect().execute({sql:?}).fetchone()))")])
+            .current_dir(&dir),
+        "DuckDB",
+        "python3 -m pip install duckdb",
+    );
+    let means: Vec<f64> = duck
+        .trim()
+        .split(',')
+        .map(|x| x.parse().expect("a mean"))
+        .collect();
+    for (p, got) in means.iter().enumerate() {
+        let want = mine["roles"][0]["phases"][p]["stats"]["value"]["mean"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("phase {p} shown in {}", mine["roles"][0]));
+        assert!(
+            (got - want).abs() < 1e-9,
+            "phase {p}: DuckDB {got}, samskap {want}"
+        );
+    }
 
     // Pseudonyms: the same project again gives the same, another project others.
     let again = app.db.path("again");
