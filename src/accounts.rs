@@ -326,6 +326,15 @@ impl Access {
             .any(|s| s.scope_kind == kind && s.scope_id == id)
     }
 
+    /// Consented microdata of a wave: admins, and researchers granted the wave.
+    pub fn can_export_wave(&self, wave: &crate::domain::WaveId) -> bool {
+        match self.user.role {
+            UserRole::Admin => true,
+            UserRole::Researcher => self.has(ScopeKind::Wave, wave.as_str()),
+            UserRole::Manager | UserRole::Policymaker => false,
+        }
+    }
+
     /// Admins see every service; managers the services in their service or organisation
     /// scopes; policymakers the services in their regions.
     pub fn can_see_service(&self, service: &Service) -> bool {

@@ -985,7 +985,14 @@ fn export(
         anyhow::bail!("--pooled: there is no opened wave to export");
     }
     let started = std::time::Instant::now();
-    let summary = crate::export::bundle(&mut conn, &keys, &chosen, project, out)?;
+    let summary = crate::export::bundle(
+        &mut conn,
+        &keys,
+        &chosen,
+        project,
+        crate::analytics::MinCell::new(settings.min_cell),
+        out,
+    )?;
     if format == "csv" {
         for f in [
             "datapackage.json",

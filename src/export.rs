@@ -262,6 +262,7 @@ pub fn bundle(
     keys: &DerivedKeys,
     waves: &[Wave],
     project: &str,
+    k: crate::analytics::MinCell,
     dir: &Path,
 ) -> anyhow::Result<Summary> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -377,17 +378,11 @@ pub fn bundle(
         variables: vars.len(),
         ..Summary::default()
     };
-    let stream = answers::table
-        .filter(answers::wave_id.eq_any(&wave_ids))
-        .order((answers::response_id, answers::item_code))
-        .select((
-            answers::response_id,
-            answers::item_code,
-            answers::value,
-            answers::text_value,
-            answers::missing_code,
-        ))
-        .load_iter::<(String, String, Option<f64>, Option<String>, Option<String>), diesel::connection::DefaultLoadingMode>(conn)?;
+    // Answers in response order, a slice of responses at a time: one ORDER BY over a
+    // whole wave would make the database sort every answer at once (in memory).
+    let mut ordered: Vec<&String> = info.keys().collect();
+    ordered.sort();
+    let ordered: Vec<String> = ordered.into_iter().cloned().collect();
     let mut current: Option<String> = None;
     let mut cells: Vec<String> = vec![String::new(); vars.len()];
     let mut phase_answers: Vec<(String, Option<f64>, Option<String>)> = Vec::new();
@@ -439,48 +434,61 @@ pub fn bundle(
         scored.clear();
         Ok(())
     };
-    for row in stream {
-        let (response, code, value, text, missing) = row?;
-        if !info.contains_key(&response) {
-            continue;
-        }
-        if current.as_deref() != Some(response.as_str()) {
-            if let Some(previous) = current.take() {
-                flush(
-                    &previous,
-                    &mut cells,
-                    &mut phase_answers,
-                    &mut wide,
-                    &mut scores,
-                )?;
-                summary.responses += 1;
+    for slice in ordered.chunks(2_000) {
+        let stream = answers::table
+            .filter(answers::response_id.eq_any(slice))
+            .order((answers::response_id, answers::item_code))
+            .select((
+                answers::response_id,
+                answers::item_code,
+                answers::value,
+                answers::text_value,
+                answers::missing_code,
+            ))
+            .load_iter::<(String, String, Option<f64>, Option<String>, Option<String>), diesel::connection::DefaultLoadingMode>(conn)?;
+        for row in stream {
+            let (response, code, value, text, missing) = row?;
+            if !info.contains_key(&response) {
+                continue;
             }
-            current = Some(response.clone());
+            if current.as_deref() != Some(response.as_str()) {
+                if let Some(previous) = current.take() {
+                    flush(
+                        &previous,
+                        &mut cells,
+                        &mut phase_answers,
+                        &mut wide,
+                        &mut scores,
+                    )?;
+                    summary.responses += 1;
+                }
+                current = Some(response.clone());
+            }
+            let Some(&vi) = by_code.get(code.as_str()) else {
+                continue;
+            };
+            let var = &vars[vi];
+            let encoded = var
+                .encode(value, text.as_deref(), missing.as_deref())
+                .unwrap_or_default();
+            if let Some(r) = info.get(&response) {
+                long.write_record([
+                    r.wave.as_str(),
+                    r.service.as_str(),
+                    r.panel.as_str(),
+                    r.response.as_str(),
+                    r.role.as_str(),
+                    var.name.as_str(),
+                    encoded.as_str(),
+                    missing.as_deref().unwrap_or(""),
+                ])?;
+            }
+            cells[vi] = encoded;
+            if var.phase.is_some() {
+                phase_answers.push((code, value, missing));
+            }
+            summary.answers += 1;
         }
-        let Some(&vi) = by_code.get(code.as_str()) else {
-            continue;
-        };
-        let var = &vars[vi];
-        let encoded = var
-            .encode(value, text.as_deref(), missing.as_deref())
-            .unwrap_or_default();
-        if let Some(r) = info.get(&response) {
-            long.write_record([
-                r.wave.as_str(),
-                r.service.as_str(),
-                r.panel.as_str(),
-                r.response.as_str(),
-                r.role.as_str(),
-                var.name.as_str(),
-                encoded.as_str(),
-                missing.as_deref().unwrap_or(""),
-            ])?;
-        }
-        cells[vi] = encoded;
-        if var.phase.is_some() {
-            phase_answers.push((code, value, missing));
-        }
-        summary.answers += 1;
     }
     if let Some(previous) = current.take() {
         flush(
@@ -502,6 +510,15 @@ pub fn bundle(
     csv_to_parquet(&dir.join("wide.csv"), &dir.join("wide.parquet"), |c| {
         vars.iter().any(|v| v.name == c)
     })?;
+    for (i, w) in waves.iter().enumerate() {
+        let results = crate::analytics::results(conn, &w.id, k)?;
+        let name = if waves.len() == 1 {
+            "psychometrics.csv".to_owned()
+        } else {
+            format!("psychometrics-{}.csv", i + 1)
+        };
+        psychometrics_csv(&results, create(&name)?)?;
+    }
     write_codebook(&vars, create("codebook.csv")?)?;
     write_datapackage(&vars, &phase_codes, create("datapackage.json")?)?;
     write_spss(&vars, create("samskap.sps")?)?;
@@ -1021,4 +1038,85 @@ fn write_readme<'a>(
     )?;
     out.flush()?;
     Ok(())
+}
+
+/// A wave's psychometrics (per phase: Cronbach's α, ICC(1), ICC(2); per item: n, mean,
+/// SD, the count of every scale point, don't know and not applicable) as a tidy CSV:
+/// `wave, phase, item, statistic, value, n`. The numbers are the analytics results,
+/// after the suppression gate: a withheld statistic has the value `suppressed`.
+pub fn psychometrics_csv(
+    results: &serde_json::Value,
+    out: impl std::io::Write,
+) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["wave", "phase", "item", "statistic", "value", "n"])?;
+    let wave = results["wave_name"].as_str().unwrap_or_default();
+    let num = |v: &serde_json::Value| match v {
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    };
+    for phase in results["psychometrics"].as_array().into_iter().flatten() {
+        let code = phase["phase"].as_str().unwrap_or_default();
+        let alpha = &phase["alpha"];
+        let icc = &phase["icc"];
+        let mut row = |item: &str,
+                       stat: &str,
+                       cell: &serde_json::Value,
+                       value: &serde_json::Value|
+         -> anyhow::Result<()> {
+            let (value, n) = match cell["status"].as_str() {
+                Some("shown") => (num(value), num(&cell["n"])),
+                Some("suppressed") => ("suppressed".to_owned(), String::new()),
+                _ => (String::new(), "0".to_owned()),
+            };
+            w.write_record([wave, code, item, stat, value.as_str(), n.as_str()])?;
+            Ok(())
+        };
+        row("", "alpha", alpha, &alpha["value"])?;
+        row("", "icc1", icc, &icc["value"]["icc1"])?;
+        row("", "icc2", icc, &icc["value"]["icc2"])?;
+        row("", "groups", icc, &icc["value"]["groups"])?;
+        for item in phase["items"].as_array().into_iter().flatten() {
+            let name = item["item"].as_str().unwrap_or_default().to_lowercase();
+            let stats = &item["stats"];
+            let v = &stats["value"];
+            row(&name, "mean", stats, &v["mean"])?;
+            row(&name, "sd", stats, &v["sd"])?;
+            for (level, count) in v["distribution"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                row(&name, &format!("count_{level}"), stats, count)?;
+            }
+            row(&name, "dont_know", stats, &v["dont_know"])?;
+            row(&name, "not_applicable", stats, &v["not_applicable"])?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Packs the files of a bundle directory into one zip (deflate), for downloads.
+pub fn zip_dir(dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    names.sort();
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for path in names {
+        let name = path
+            .file_name()
+            .map(|n| format!("samskap-bundle/{}", n.to_string_lossy()))
+            .unwrap_or_default();
+        zip.start_file(name, options)?;
+        let mut file = std::fs::File::open(&path)?;
+        std::io::copy(&mut file, &mut zip)?;
+    }
+    Ok(zip.finish()?.into_inner())
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod errors;
+pub mod exports;
 pub mod health;
 pub mod home;
 pub mod regions;

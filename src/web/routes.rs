@@ -22,6 +22,7 @@ const ADMIN: &[UserRole] = &[UserRole::Admin];
 const SERVICE_VIEWERS: &[UserRole] = &[UserRole::Admin, UserRole::Manager, UserRole::Policymaker];
 const REGION_VIEWERS: &[UserRole] = &[UserRole::Admin, UserRole::Policymaker];
 const ANALYSTS: &[UserRole] = &[UserRole::Admin, UserRole::Policymaker, UserRole::Researcher];
+const RESEARCHERS: &[UserRole] = &[UserRole::Admin, UserRole::Researcher];
 
 /// One row of the table.
 #[derive(Debug, Clone, Copy)]
@@ -79,6 +80,8 @@ routes! {
     POST "/me/tokens/{id}/revoke" => handlers::account::revoke_token, Access::SignedIn(ANY);
     GET  "/services/{code}" => handlers::services::show, Access::SignedIn(SERVICE_VIEWERS);
     GET  "/reports/{wave}/services/{code}" => handlers::services::report, Access::SignedIn(SERVICE_VIEWERS);
+    GET  "/exports" => handlers::exports::list, Access::SignedIn(RESEARCHERS);
+    GET  "/exports/bundle" => handlers::exports::bundle, Access::SignedIn(RESEARCHERS);
     GET  "/regions/{id}" => handlers::regions::show, Access::SignedIn(REGION_VIEWERS);
     GET  "/admin/users" => handlers::admin::users::list, Access::SignedIn(ADMIN);
     POST "/admin/users" => handlers::admin::users::create, Access::SignedIn(ADMIN);

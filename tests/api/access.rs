@@ -45,6 +45,8 @@ fn expected() -> HashMap<(&'static str, &'static str), [Expect; 5]> {
         (("POST", "/me/tokens/{id}/revoke"), [S, A, D, D, D]),
         (("GET", "/services/{code}"), [S, A, A, A, D]),
         (("GET", "/regions/{id}"), [S, A, D, A, D]),
+        (("GET", "/exports"), [S, A, D, D, A]),
+        (("GET", "/exports/bundle"), [S, A, D, D, A]),
         (("GET", "/reports/{wave}/services/{code}"), [S, A, A, A, D]),
         (("GET", "/admin/users"), [S, A, D, D, D]),
         (("POST", "/admin/users"), [S, A, D, D, D]),

@@ -6,14 +6,17 @@
 use std::path::Path;
 use std::process::Command;
 
+use diesel::prelude::*;
 use samskap::audit::Actor;
 use samskap::crypto::DerivedKeys;
+use samskap::db::schema::audit_log;
 use samskap::demo::{self, DemoOptions};
-use samskap::domain::{Anonymity, RespondentRole};
+use samskap::domain::{Anonymity, RespondentRole, ScopeKind, UserRole};
 use samskap::models::{InstrumentRow, Service, Wave};
 use samskap::waves::{self, WaveSpec};
 use serde_json::{Value, json};
 
+use crate::auth_helpers::{create_user, signed_in};
 use crate::helpers::{TestApp, spawn_app_with, stdout};
 
 fn answers(v: i32) -> Value {
@@ -332,5 +335,70 @@ async fn the_bundle_opens_with_labels_in_pspp_r_and_duckdb() {
     assert!(
         a.iter().all(|x| !b.contains(x)),
         "projects must not share pseudonyms"
+    );
+}
+
+#[actix_web::test]
+async fn researchers_download_granted_waves_and_nobody_else_does() {
+    let (app, wave, _, service) = fixture().await;
+    create_user(
+        &app,
+        "researcher@test.no",
+        UserRole::Researcher,
+        &[(ScopeKind::Wave, wave.id.as_str())],
+    );
+    create_user(&app, "other@test.no", UserRole::Researcher, &[]);
+    create_user(
+        &app,
+        "manager@test.no",
+        UserRole::Manager,
+        &[(ScopeKind::Service, &service.code)],
+    );
+    let url = format!(
+        "{}/exports/bundle?wave={}&project=study-a",
+        app.address, wave.id
+    );
+    let researcher = signed_in(&app, "researcher@test.no").await;
+    let page = researcher
+        .get(format!("{}/exports", app.address))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("body");
+    assert!(page.contains("Export test"), "the granted wave is offered");
+    let res = researcher.get(&url).send().await.expect("download");
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/zip")
+    );
+    let zip = res.bytes().await.expect("zip");
+    assert!(zip.starts_with(b"PK"), "a zip archive");
+    let names = String::from_utf8_lossy(&zip);
+    for f in [
+        "samskap-bundle/wide.csv",
+        "samskap-bundle/samskap.sps",
+        "samskap-bundle/psychometrics.csv",
+    ] {
+        assert!(names.contains(f), "{f} in the zip");
+    }
+    for who in ["other@test.no", "manager@test.no"] {
+        let client = signed_in(&app, who).await;
+        let res = client.get(&url).send().await.expect("download");
+        assert_eq!(res.status(), 403, "{who}");
+    }
+    let conn = &mut app.db.connect();
+    let logged: i64 = audit_log::table
+        .filter(audit_log::action.eq("export.bundle"))
+        .count()
+        .get_result(conn)
+        .expect("audit");
+    assert_eq!(
+        logged, 1,
+        "the download is audit-logged, the refusals export nothing"
     );
 }

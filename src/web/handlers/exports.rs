@@ -1,0 +1,107 @@
+//! Research exports in the browser: researchers (for the waves they are granted) and
+//! admins download a wave's bundle, or several waves pooled, as one zip. Every download
+//! is audit-logged. Big exports are better run with `samskap export`, which streams to
+//! files; this builds the bundle in a temporary directory and sends the zip.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use crate::domain::{WaveId, WaveStatus};
+use crate::models::Wave;
+use crate::web::errors::{AppError, AppResult};
+use crate::web::security::Ctx;
+use crate::web::{AppState, templates, with_conn};
+
+/// `GET /exports`: the waves this user may export.
+pub async fn list(state: web::Data<AppState>, ctx: Ctx) -> AppResult<HttpResponse> {
+    let access = ctx.access()?.clone();
+    let waves = with_conn(&state, move |conn| {
+        Ok(Wave::all(conn)?
+            .into_iter()
+            .filter(|w| w.status != WaveStatus::Draft && access.can_export_wave(&w.id))
+            .map(|w| json!({"id": w.id, "name": w.name, "status": w.status.as_str()}))
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    templates::page(
+        "exports",
+        &ctx,
+        json!({"page_title": "Research exports · samskap", "waves": waves}),
+    )
+}
+
+/// `GET /exports/bundle?wave=ID[&wave=ID…]&project=NAME`: the zip.
+pub async fn bundle(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    query: web::Query<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    let access = ctx.access()?.clone();
+    let actor = ctx.actor();
+    let pairs = query.into_inner();
+    let ids: Vec<WaveId> = pairs
+        .iter()
+        .filter(|(k, _)| k == "wave")
+        .map(|(_, v)| WaveId::from_string(v.clone()))
+        .collect();
+    let project = pairs
+        .iter()
+        .find(|(k, _)| k == "project")
+        .map_or_else(|| "default".to_owned(), |(_, v)| v.trim().to_owned());
+    if ids.is_empty() {
+        return Err(AppError::BadRequest {
+            field: Some("wave".into()),
+            message: "choose at least one wave".into(),
+        });
+    }
+    if project.is_empty() || project.len() > 100 {
+        return Err(AppError::BadRequest {
+            field: Some("project".into()),
+            message: "give the research project a name of at most 100 characters".into(),
+        });
+    }
+    let keys = state.keys.clone();
+    let k = crate::analytics::MinCell::new(state.settings.min_cell);
+    let zip = with_conn(&state, move |conn| {
+        let mut waves = Vec::new();
+        for id in &ids {
+            if !access.can_export_wave(id) {
+                return Err(AppError::Forbidden);
+            }
+            let wave = match Wave::find(conn, id) {
+                Ok(w) if w.status != WaveStatus::Draft => w,
+                Ok(_) | Err(diesel::result::Error::NotFound) => return Err(AppError::NotFound),
+                Err(e) => return Err(e.into()),
+            };
+            waves.push(wave);
+        }
+        let dir = std::env::temp_dir().join(format!(
+            "samskap-export-{}",
+            crate::crypto::hex(&crate::crypto::random_bytes::<8>())
+        ));
+        let result = crate::export::bundle(conn, &keys, &waves, &project, k, &dir)
+            .and_then(|summary| Ok((summary, crate::export::zip_dir(&dir)?)));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (summary, zip) = result?;
+        crate::audit::record(
+            conn,
+            &actor,
+            "export.bundle",
+            waves.first().map(|w| ("wave", w.id.as_str())),
+            Some(json!({
+                "waves": waves.iter().map(|w| w.id.to_string()).collect::<Vec<_>>(),
+                "project": project, "responses": summary.responses, "via": "web",
+            })),
+        )?;
+        Ok(zip)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/zip")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"samskap-bundle.zip\"",
+        ))
+        .body(zip))
+}
