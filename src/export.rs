@@ -1120,3 +1120,133 @@ pub fn zip_dir(dir: &Path) -> anyhow::Result<Vec<u8>> {
     }
     Ok(zip.finish()?.into_inner())
 }
+
+fn stat_cells(cell: &serde_json::Value) -> [String; 6] {
+    let v = &cell["value"];
+    let num = |x: &serde_json::Value| x.as_f64().map(|f| format!("{f:.6}")).unwrap_or_default();
+    match cell["status"].as_str() {
+        Some("shown") => [
+            "shown".into(),
+            cell["n"]
+                .as_u64()
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            num(&v["mean"]),
+            num(&v["sd"]),
+            num(&v["ci_low"]),
+            num(&v["ci_high"]),
+        ],
+        Some("suppressed") => [
+            "suppressed".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ],
+        _ => [
+            "empty".into(),
+            "0".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ],
+    }
+}
+
+/// One service's published results of a wave as CSV, for its managers: every phase and
+/// the index per role, as the gate left them (`status` shown, suppressed or empty; no
+/// number for a hidden cell).
+pub fn service_csv(
+    results: &serde_json::Value,
+    code: &str,
+    out: impl std::io::Write,
+) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "wave", "service", "role", "measure", "status", "n", "mean", "sd", "ci_low", "ci_high",
+        "level",
+    ])?;
+    let wave = results["wave_name"].as_str().unwrap_or_default();
+    let service = results["services"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["code"] == code));
+    for role in service
+        .and_then(|s| s["roles"].as_array())
+        .into_iter()
+        .flatten()
+    {
+        let role_name = role["role"].as_str().unwrap_or_default();
+        let rows = role["phases"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| (p["phase"].as_str().unwrap_or_default(), &p["stats"]))
+            .chain(std::iter::once(("index", &role["index"])));
+        for (measure, cell) in rows {
+            let [status, n, mean, sd, lo, hi] = stat_cells(cell);
+            let level = if status == "shown" {
+                cell["value"]["level"]
+                    .as_u64()
+                    .map(|l| l.to_string())
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            };
+            w.write_record([
+                wave, code, role_name, measure, &status, &n, &mean, &sd, &lo, &hi, &level,
+            ])?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Region cells of a wave as CSV, for policymakers: the given regions (and the nation
+/// when `national`), every role, service type (empty: all types) and measure, as the
+/// gate left them.
+pub fn regions_csv<S: std::hash::BuildHasher>(
+    results: &serde_json::Value,
+    regions: &HashMap<String, String, S>,
+    out: impl std::io::Write,
+) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "wave",
+        "level",
+        "region",
+        "role",
+        "service_type",
+        "measure",
+        "status",
+        "n",
+        "mean",
+        "sd",
+        "ci_low",
+        "ci_high",
+    ])?;
+    let wave = results["wave_name"].as_str().unwrap_or_default();
+    for cell in results["regions"].as_array().into_iter().flatten() {
+        let Some(name) = cell["region_id"].as_str().and_then(|id| regions.get(id)) else {
+            continue;
+        };
+        let [status, n, mean, sd, lo, hi] = stat_cells(&cell["stats"]);
+        w.write_record([
+            wave,
+            cell["level"].as_str().unwrap_or_default(),
+            name,
+            cell["role"].as_str().unwrap_or_default(),
+            cell["service_type"].as_str().unwrap_or_default(),
+            cell["measure"].as_str().unwrap_or_default(),
+            &status,
+            &n,
+            &mean,
+            &sd,
+            &lo,
+            &hi,
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}

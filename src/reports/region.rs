@@ -31,6 +31,7 @@ pub struct RegionDashboard {
     pub roles: Vec<Choice>,
     pub types: Vec<Choice>,
     pub wave: Option<String>,
+    pub wave_id: Option<String>,
     pub role: String,
     pub type_label: String,
     pub min_cell: u32,
@@ -201,6 +202,7 @@ pub fn dashboard(
         }))
         .collect(),
         wave: wave.as_ref().map(|w| w.name.clone()),
+        wave_id: wave.as_ref().map(|w| w.id.to_string()),
         role: role_label(lang, role),
         type_label: service_type.map_or_else(
             || fill(lang, "region.all_types", &[]),

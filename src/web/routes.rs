@@ -80,6 +80,10 @@ routes! {
     POST "/me/tokens/{id}/revoke" => handlers::account::revoke_token, Access::SignedIn(ANY);
     GET  "/services/{code}" => handlers::services::show, Access::SignedIn(SERVICE_VIEWERS);
     GET  "/reports/{wave}/services/{code}" => handlers::services::report, Access::SignedIn(SERVICE_VIEWERS);
+    GET  "/services/{code}/results.csv" => handlers::services::results_csv, Access::SignedIn(SERVICE_VIEWERS);
+    GET  "/regions/{id}/results.csv" => handlers::regions::results_csv, Access::SignedIn(REGION_VIEWERS);
+    GET  "/waves/{wave}/psychometrics" => handlers::exports::psychometrics, Access::SignedIn(ANALYSTS);
+    GET  "/waves/{wave}/psychometrics.csv" => handlers::exports::psychometrics_csv, Access::SignedIn(ANALYSTS);
     GET  "/exports" => handlers::exports::list, Access::SignedIn(RESEARCHERS);
     GET  "/exports/bundle" => handlers::exports::bundle, Access::SignedIn(RESEARCHERS);
     GET  "/regions/{id}" => handlers::regions::show, Access::SignedIn(REGION_VIEWERS);

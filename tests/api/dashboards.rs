@@ -221,6 +221,28 @@ async fn dashboards_show_what_the_gate_allows_in_both_languages() {
     assert!(!report.contains("href=\"/static/"), "styles are inline");
     assert_no_small_cells(&report, "report");
 
+    // Aggregate CSV for the manager: hidden cells say so and carry no number.
+    let csv = page(&admin, format!("{base}/services/{}/results.csv", f.s2.code)).await;
+    assert!(
+        csv.starts_with("wave,service,role,measure,status,n,mean"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(&format!("{},peer_worker,A,suppressed,,,", f.s2.code)),
+        "{csv}"
+    );
+    assert!(csv.contains(",manager,A,shown,3,2.333333"), "{csv}");
+    assert!(
+        !csv.contains("4.000000"),
+        "the lone peer worker's score leaked: {csv}"
+    );
+    // Psychometrics of the wave, as a page and CSV.
+    let psy = page(&admin, format!("{base}/waves/{}/psychometrics", f.wave.id)).await;
+    assert!(
+        psy.contains("alpha") && psy.contains("icc1"),
+        "psychometrics page"
+    );
+
     // The region page: no cell below k, hidden ones marked.
     let region = f.s1.health_region_id.to_string();
     let html = page(
@@ -229,6 +251,17 @@ async fn dashboards_show_what_the_gate_allows_in_both_languages() {
     )
     .await;
     assert!(html.contains("Regions compared, phase by phase"));
+    let csv = page(&admin, format!("{base}/regions/{region}/results.csv")).await;
+    assert!(csv.lines().count() > 1, "region cells");
+    for line in csv.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        if fields[6] == "shown" {
+            let n: u32 = fields[7].parse().expect("n");
+            assert!(n >= K, "region CSV shows a cell of {n}: {line}");
+        } else {
+            assert!(fields[8].is_empty(), "a hidden cell with a mean: {line}");
+        }
+    }
     for cell in html.split("n = ").skip(1) {
         let n: u32 = cell
             .chars()

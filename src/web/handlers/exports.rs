@@ -105,3 +105,64 @@ pub async fn bundle(
         ))
         .body(zip))
 }
+
+fn wave_results(
+    conn: &mut crate::db::DbConn,
+    wave: &str,
+    k: crate::analytics::MinCell,
+) -> Result<std::sync::Arc<serde_json::Value>, AppError> {
+    let id = WaveId::from_string(wave.to_owned());
+    match Wave::find(conn, &id) {
+        Ok(w) if w.status != WaveStatus::Draft => Ok(crate::analytics::results(conn, &id, k)?),
+        Ok(_) | Err(diesel::result::Error::NotFound) => Err(AppError::NotFound),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /waves/{wave}/psychometrics`: α, ICC(1), ICC(2) per phase and item descriptives,
+/// after the gate, as a page.
+pub async fn psychometrics(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let wave = path.into_inner();
+    let k = crate::analytics::MinCell::new(state.settings.min_cell);
+    let results = with_conn(&state, move |conn| wave_results(conn, &wave, k)).await?;
+    let mut csv = Vec::new();
+    crate::export::psychometrics_csv(&results, &mut csv)?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut reader = ::csv::Reader::from_reader(csv.as_slice());
+    for record in reader.records() {
+        let record = record.map_err(anyhow::Error::from)?;
+        rows.push(record.iter().skip(1).map(str::to_owned).collect());
+    }
+    templates::page(
+        "psychometrics",
+        &ctx,
+        json!({
+            "page_title": format!("Psychometrics · {}", results["wave_name"].as_str().unwrap_or_default()),
+            "wave_name": results["wave_name"], "wave_id": results["wave_id"], "min_cell": results["min_cell"],
+            "rows": rows,
+        }),
+    )
+}
+
+/// `GET /waves/{wave}/psychometrics.csv`
+pub async fn psychometrics_csv(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let wave = path.into_inner();
+    let k = crate::analytics::MinCell::new(state.settings.min_cell);
+    let results = with_conn(&state, move |conn| wave_results(conn, &wave, k)).await?;
+    let mut csv = Vec::new();
+    crate::export::psychometrics_csv(&results, &mut csv)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"psychometrics.csv\"",
+        ))
+        .body(csv))
+}

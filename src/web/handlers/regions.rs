@@ -50,3 +50,58 @@ pub async fn show(
         json!({"page_title": format!("{} · samskap", region.name), "region": region, "overview": overview, "d": dashboard, "printable": false}),
     )
 }
+
+/// `GET /regions/{id}/results.csv[?wave=ID]`: the region's and its sub-regions' published
+/// cells as CSV (aggregates only, as the gate left them).
+pub async fn results_csv(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<String>,
+    filters: web::Query<crate::reports::region::Filters>,
+) -> AppResult<HttpResponse> {
+    let access = ctx.access()?.clone();
+    let id = RegionId::from_string(path.into_inner());
+    let wave = filters.into_inner().wave;
+    let k = crate::analytics::MinCell::new(state.settings.min_cell);
+    let body = with_conn(&state, move |conn| {
+        let all = Region::all(conn)?;
+        let region = match all.iter().find(|r| r.id == id) {
+            Some(r) if access.can_see_region(r, &all) => r.clone(),
+            None if access.user.role == UserRole::Admin => return Err(AppError::NotFound),
+            _ => return Err(AppError::Forbidden),
+        };
+        // The region and every region below it.
+        let mut names = std::collections::HashMap::new();
+        let mut frontier = vec![region.id.clone()];
+        while let Some(r) = frontier.pop() {
+            for child in all.iter().filter(|c| c.parent_id.as_ref() == Some(&r)) {
+                frontier.push(child.id.clone());
+            }
+            if let Some(found) = all.iter().find(|x| x.id == r) {
+                names.insert(found.id.to_string(), found.name.clone());
+            }
+        }
+        let mut waves: Vec<crate::models::Wave> = crate::models::Wave::all(conn)?
+            .into_iter()
+            .filter(|w| w.status != crate::domain::WaveStatus::Draft)
+            .collect();
+        waves.sort_by_key(|w| std::cmp::Reverse(w.opens_at.unwrap_or(w.created_at)));
+        let chosen = match &wave {
+            Some(id) => waves.into_iter().find(|w| w.id.as_str() == id),
+            None => waves.into_iter().next(),
+        }
+        .ok_or(AppError::NotFound)?;
+        let results = crate::analytics::results(conn, &chosen.id, k)?;
+        let mut out = Vec::new();
+        crate::export::regions_csv(&results, &names, &mut out)?;
+        Ok(out)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            "attachment; filename=\"region-results.csv\"",
+        ))
+        .body(body))
+}

@@ -84,3 +84,41 @@ pub async fn report(
         .content_type(actix_web::http::header::ContentType::html())
         .body(html))
 }
+
+/// `GET /services/{code}/results.csv[?wave=ID]`: the service's published numbers as CSV
+/// (aggregates only, as the gate left them).
+pub async fn results_csv(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<String>,
+    query: web::Query<WaveQuery>,
+) -> AppResult<HttpResponse> {
+    let access = ctx.access()?.clone();
+    let code = path.into_inner();
+    let wave = query
+        .into_inner()
+        .wave
+        .map(crate::domain::WaveId::from_string);
+    let k = crate::analytics::MinCell::new(state.settings.min_cell);
+    let body = with_conn(&state, move |conn| {
+        let service = authorised_service(conn, &access, &code)?;
+        let waves = crate::reports::service::waves_of(conn, &service)?;
+        let chosen = match &wave {
+            Some(id) => waves.into_iter().find(|w| &w.id == id),
+            None => waves.into_iter().next(),
+        }
+        .ok_or(AppError::NotFound)?;
+        let results = crate::analytics::results(conn, &chosen.id, k)?;
+        let mut out = Vec::new();
+        crate::export::service_csv(&results, &service.code, &mut out)?;
+        Ok(out)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            "attachment; filename=\"service-results.csv\"",
+        ))
+        .body(body))
+}
