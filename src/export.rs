@@ -511,7 +511,15 @@ pub fn bundle(
         vars.iter().any(|v| v.name == c)
     })?;
     for (i, w) in waves.iter().enumerate() {
-        let results = crate::analytics::results(conn, &w.id, k)?;
+        // Only the psychometrics are needed: computed, not taken from the results cache,
+        // so the wave's whole results (large at thousands of services) are never held as
+        // JSON here.
+        let computed = crate::analytics::compute(conn, &w.id, k)?;
+        let results = json!({
+            "wave_name": computed.wave_name,
+            "psychometrics": computed.psychometrics,
+        });
+        drop(computed);
         let name = if waves.len() == 1 {
             "psychometrics.csv".to_owned()
         } else {
