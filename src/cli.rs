@@ -40,7 +40,8 @@ pub enum Command {
         /// Pool every opened wave.
         #[arg(long)]
         pooled: bool,
-        /// What to write: `bundle` (everything) or `csv` (the data files and codebook).
+        /// What to write: `bundle` (everything), `csv` (the CSV tables, scores,
+        /// psychometrics and codebook) or `parquet` (the same with Parquet tables).
         #[arg(long, default_value = "bundle")]
         format: String,
         /// Research project the pseudonyms are keyed for: the same project gives the same

@@ -956,8 +956,8 @@ fn export(
     project: &str,
     out: &std::path::Path,
 ) -> anyhow::Result<ExitCode> {
-    if !matches!(format, "bundle" | "csv") {
-        anyhow::bail!("--format: \"{format}\" is not a format; use bundle or csv");
+    if !matches!(format, "bundle" | "csv" | "parquet") {
+        anyhow::bail!("--format: \"{format}\" is not a format; use bundle, csv or parquet");
     }
     if project.trim().is_empty() {
         anyhow::bail!("--project: give the research project a name");
@@ -993,16 +993,30 @@ fn export(
         crate::analytics::MinCell::new(settings.min_cell),
         out,
     )?;
-    if format == "csv" {
-        for f in [
+    // The bundle is written whole (its parts come from one pass); the narrower formats
+    // keep their files: csv the CSV tables and codebook, parquet the Parquet tables,
+    // scores and codebook.
+    let left_out: &[&str] = match format {
+        "csv" => &[
+            "long.parquet",
+            "wide.parquet",
             "datapackage.json",
             "samskap.sps",
             "samskap.do",
             "samskap.R",
-            "README.md",
-        ] {
-            let _ = std::fs::remove_file(out.join(f));
-        }
+        ],
+        "parquet" => &[
+            "long.csv",
+            "wide.csv",
+            "datapackage.json",
+            "samskap.sps",
+            "samskap.do",
+            "samskap.R",
+        ],
+        _ => &[],
+    };
+    for f in left_out {
+        let _ = std::fs::remove_file(out.join(f));
     }
     crate::audit::record(
         &mut conn,

@@ -402,3 +402,105 @@ async fn researchers_download_granted_waves_and_nobody_else_does() {
         "the download is audit-logged, the refusals export nothing"
     );
 }
+
+/// Two waves pooled: one row per response of each, the same person keeps one panel
+/// pseudonym across them; `--format parquet` and `csv` keep their own files.
+#[actix_web::test]
+async fn pooled_waves_keep_one_panel_pseudonym_per_person() {
+    let (app, first, _, service) = fixture().await;
+    let second = {
+        let conn = &mut app.db.connect();
+        let actor = Actor {
+            user_id: None,
+            label: "test".into(),
+            ip: None,
+        };
+        let spec = WaveSpec {
+            name: "Export test 2".into(),
+            instrument: first.instrument_id.clone(),
+            anonymity: Anonymity::Linked,
+            opens_at: None,
+            closes_at: None,
+            reminder_max: 0,
+            reminder_interval_days: 0,
+            email_retention_days: 30,
+            service_types: Vec::new(),
+        };
+        let wave = waves::create(conn, &spec, &actor).expect("wave");
+        waves::open(conn, &wave.id, &actor).expect("open");
+        Wave::find(conn, &wave.id).expect("wave")
+    };
+    let keys = DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
+    let token = {
+        let conn = &mut app.db.connect();
+        waves::create_invitation(
+            conn,
+            &keys,
+            &second,
+            &service.id,
+            RespondentRole::Manager,
+            "m0@example.no",
+            "nb",
+        )
+        .expect("invitation")
+        .1
+    };
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/respondent/{token}/submit", app.address))
+        .json(&json!({"consent": true, "answers": answers(2)}))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(res.status(), 200);
+
+    let dir = app.db.path("pooled");
+    let out = app.db.samskap(&[
+        "export",
+        "--pooled",
+        "--format",
+        "csv",
+        "--out",
+        dir.to_str().expect("path"),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout(&out).contains("wrote 5 responses"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(dir.join("wide.csv").is_file() && !dir.join("wide.parquet").exists());
+    let wide = std::fs::read_to_string(dir.join("wide.csv")).expect("wide");
+    let rows: Vec<Vec<&str>> = wide
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), 5);
+    let in_second: Vec<&Vec<&str>> = rows.iter().filter(|r| r[0] == "Export test 2").collect();
+    assert_eq!(in_second.len(), 1);
+    let panel = in_second[0][2];
+    assert!(!panel.is_empty());
+    assert_eq!(
+        rows.iter().filter(|r| r[2] == panel).count(),
+        2,
+        "m0 answered both waves under one panel pseudonym"
+    );
+
+    let parquet = app.db.path("parquet");
+    let out = app.db.samskap(&[
+        "export",
+        "--wave",
+        second.id.as_str(),
+        "--format",
+        "parquet",
+        "--out",
+        parquet.to_str().expect("path"),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(parquet.join("wide.parquet").is_file() && !parquet.join("wide.csv").exists());
+    let bad = app
+        .db
+        .samskap(&["export", "--pooled", "--format", "xlsx", "--out", "x"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--format"));
+}
