@@ -535,10 +535,11 @@ pub fn bundle(
     let mut instruments = BTreeMap::new();
     for (w, s) in waves.iter().zip(&surveys) {
         let row = crate::models::InstrumentRow::find(conn, &w.instrument_id)?;
-        instruments.insert(format!("survey-{}-{}.json", s.id, s.version), row);
+        instruments.insert(format!("survey-{}-{}.toml", s.id, s.version), row);
     }
     for (name, row) in &instruments {
-        std::fs::write(dir.join(name), &row.definition)
+        // The survey file as it was loaded (its text is stored with the version).
+        std::fs::write(dir.join(name), &row.source)
             .with_context(|| format!("cannot write {name}"))?;
     }
     write_readme(

@@ -160,7 +160,7 @@ async fn the_bundle_opens_with_labels_in_pspp_r_and_duckdb() {
         "samskap.do",
         "samskap.R",
         "README.md",
-        "survey-peer-involvement-1.0.0.json",
+        "survey-peer-involvement-1.0.0.toml",
     ] {
         assert!(dir.join(f).is_file(), "{f} missing");
     }
