@@ -10,6 +10,7 @@ mod cli_config;
 mod cli_user;
 mod dashboards;
 mod demo_data;
+mod disclosure;
 mod export;
 mod group_commit;
 mod health;
