@@ -27,7 +27,7 @@ pub async fn list(state: web::Data<AppState>, ctx: Ctx) -> AppResult<HttpRespons
     templates::page(
         "exports",
         &ctx,
-        json!({"page_title": "Research exports · samskap", "waves": waves}),
+        json!({"page_title": format!("{} · samskap", crate::i18n::fill(ctx.lang(), "exports.title", &[])), "waves": waves}),
     )
 }
 
@@ -141,7 +141,11 @@ pub async fn psychometrics(
         "psychometrics",
         &ctx,
         json!({
-            "page_title": format!("Psychometrics · {}", results["wave_name"].as_str().unwrap_or_default()),
+            "page_title": format!(
+                "{} · {}",
+                crate::i18n::fill(ctx.lang(), "psychometrics.title", &[]),
+                results["wave_name"].as_str().unwrap_or_default()
+            ),
             "wave_name": results["wave_name"], "wave_id": results["wave_id"], "min_cell": results["min_cell"],
             "rows": rows,
         }),
