@@ -10,13 +10,12 @@
 use std::collections::BTreeMap;
 
 use diesel::prelude::*;
-use samskap::audit::Actor;
 use samskap::crypto::DerivedKeys;
 use samskap::db::schema::responses;
 use samskap::demo::{self, DemoOptions};
-use samskap::domain::{Anonymity, RespondentRole, UserRole};
-use samskap::models::{InstrumentRow, Service, Wave};
-use samskap::waves::{self, WaveSpec};
+use samskap::domain::{RespondentRole, UserRole};
+use samskap::models::Service;
+use samskap::waves;
 use serde_json::{Value, json};
 
 use crate::auth_helpers::{create_user, signed_in};
@@ -174,31 +173,9 @@ async fn service_results_regions_and_psychometrics_match_the_fixture() {
             },
         )
         .expect("demo");
-        let instrument = InstrumentRow::all(conn).expect("instruments").remove(0).id;
-        let actor = Actor {
-            user_id: None,
-            label: "test".into(),
-            ip: None,
-        };
-        let spec = WaveSpec {
-            name: "Fixture".into(),
-            instrument,
-            anonymity: Anonymity::Linked,
-            opens_at: None,
-            closes_at: None,
-            reminder_max: 0,
-            reminder_interval_days: 0,
-            email_retention_days: 30,
-            service_types: Vec::new(),
-        };
-        let wave = waves::create(conn, &spec, &actor).expect("wave");
-        waves::open(conn, &wave.id, &actor).expect("open");
+        let wave = crate::fixtures::open_wave(conn, "Fixture");
         let services = Service::all(conn).expect("services");
-        (
-            Wave::find(conn, &wave.id).expect("wave"),
-            services[0].clone(),
-            services[1].clone(),
-        )
+        (wave, services[0].clone(), services[1].clone())
     };
     let keys = DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
     let api = reqwest::Client::new();

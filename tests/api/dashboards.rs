@@ -3,13 +3,12 @@
 //! report; `samskap report` writing every service's report and e-mailing managers.
 
 use diesel::prelude::*;
-use samskap::audit::Actor;
 use samskap::crypto::DerivedKeys;
 use samskap::db::schema::outbox;
 use samskap::demo::{self, DemoOptions};
-use samskap::domain::{Anonymity, RespondentRole, ScopeKind, UserRole};
-use samskap::models::{InstrumentRow, Service, Wave};
-use samskap::waves::{self, WaveSpec};
+use samskap::domain::{RespondentRole, ScopeKind, UserRole};
+use samskap::models::{Service, Wave};
+use samskap::waves;
 use serde_json::{Value, json};
 
 use crate::auth_helpers::{create_user, signed_in};
@@ -50,31 +49,9 @@ async fn fixture() -> Fixture {
             },
         )
         .expect("demo");
-        let instrument = InstrumentRow::all(conn).expect("instruments").remove(0).id;
-        let actor = Actor {
-            user_id: None,
-            label: "test".into(),
-            ip: None,
-        };
-        let spec = WaveSpec {
-            name: "Kartlegging test".into(),
-            instrument,
-            anonymity: Anonymity::Linked,
-            opens_at: None,
-            closes_at: None,
-            reminder_max: 0,
-            reminder_interval_days: 0,
-            email_retention_days: 30,
-            service_types: Vec::new(),
-        };
-        let wave = waves::create(conn, &spec, &actor).expect("wave");
-        waves::open(conn, &wave.id, &actor).expect("open");
+        let wave = crate::fixtures::open_wave(conn, "Kartlegging test");
         let services = Service::all(conn).expect("services");
-        (
-            Wave::find(conn, &wave.id).expect("wave"),
-            services[0].clone(),
-            services[1].clone(),
-        )
+        (wave, services[0].clone(), services[1].clone())
     };
     let keys = DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
     let api = reqwest::Client::new();
@@ -379,26 +356,8 @@ async fn a_service_beside_a_lone_hidden_one_is_hidden_too() {
             ))
             .execute(conn)
             .expect("move the service");
-        let instrument = InstrumentRow::all(conn).expect("instruments").remove(0).id;
-        let actor = Actor {
-            user_id: None,
-            label: "test".into(),
-            ip: None,
-        };
-        let spec = WaveSpec {
-            name: "Neighbours".into(),
-            instrument,
-            anonymity: Anonymity::Linked,
-            opens_at: None,
-            closes_at: None,
-            reminder_max: 0,
-            reminder_interval_days: 0,
-            email_retention_days: 30,
-            service_types: Vec::new(),
-        };
-        let wave = waves::create(conn, &spec, &actor).expect("wave");
-        waves::open(conn, &wave.id, &actor).expect("open");
-        (Wave::find(conn, &wave.id).expect("wave"), big, lone)
+        let wave = crate::fixtures::open_wave(conn, "Neighbours");
+        (wave, big, lone)
     };
     let keys = DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
     let api = reqwest::Client::new();

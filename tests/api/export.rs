@@ -7,13 +7,12 @@ use std::path::Path;
 use std::process::Command;
 
 use diesel::prelude::*;
-use samskap::audit::Actor;
 use samskap::crypto::DerivedKeys;
 use samskap::db::schema::audit_log;
 use samskap::demo::{self, DemoOptions};
-use samskap::domain::{Anonymity, RespondentRole, ScopeKind, UserRole};
-use samskap::models::{InstrumentRow, Service, Wave};
-use samskap::waves::{self, WaveSpec};
+use samskap::domain::{RespondentRole, ScopeKind, UserRole};
+use samskap::models::{Service, Wave};
+use samskap::waves;
 use serde_json::{Value, json};
 
 use crate::auth_helpers::{create_user, signed_in};
@@ -46,29 +45,8 @@ async fn fixture() -> (TestApp, Wave, Vec<i32>, Service) {
             },
         )
         .expect("demo");
-        let instrument = InstrumentRow::all(conn).expect("instruments").remove(0).id;
-        let actor = Actor {
-            user_id: None,
-            label: "test".into(),
-            ip: None,
-        };
-        let spec = WaveSpec {
-            name: "Export test".into(),
-            instrument,
-            anonymity: Anonymity::Linked,
-            opens_at: None,
-            closes_at: None,
-            reminder_max: 0,
-            reminder_interval_days: 0,
-            email_retention_days: 30,
-            service_types: Vec::new(),
-        };
-        let wave = waves::create(conn, &spec, &actor).expect("wave");
-        waves::open(conn, &wave.id, &actor).expect("open");
-        (
-            Wave::find(conn, &wave.id).expect("wave"),
-            Service::all(conn).expect("services"),
-        )
+        let wave = crate::fixtures::open_wave(conn, "Export test");
+        (wave, Service::all(conn).expect("services"))
     };
     let keys = DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
     let api = reqwest::Client::new();
@@ -408,28 +386,9 @@ async fn researchers_download_granted_waves_and_nobody_else_does() {
 #[actix_web::test]
 async fn pooled_waves_keep_one_panel_pseudonym_per_person() {
     let (app, first, _, service) = fixture().await;
-    let second = {
-        let conn = &mut app.db.connect();
-        let actor = Actor {
-            user_id: None,
-            label: "test".into(),
-            ip: None,
-        };
-        let spec = WaveSpec {
-            name: "Export test 2".into(),
-            instrument: first.instrument_id.clone(),
-            anonymity: Anonymity::Linked,
-            opens_at: None,
-            closes_at: None,
-            reminder_max: 0,
-            reminder_interval_days: 0,
-            email_retention_days: 30,
-            service_types: Vec::new(),
-        };
-        let wave = waves::create(conn, &spec, &actor).expect("wave");
-        waves::open(conn, &wave.id, &actor).expect("open");
-        Wave::find(conn, &wave.id).expect("wave")
-    };
+    // The same (only) instrument as the first wave.
+    let second = crate::fixtures::open_wave(&mut app.db.connect(), "Export test 2");
+    assert_eq!(second.instrument_id, first.instrument_id);
     let keys = DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
     let token = {
         let conn = &mut app.db.connect();

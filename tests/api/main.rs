@@ -12,6 +12,7 @@ mod dashboards;
 mod demo_data;
 mod disclosure;
 mod export;
+mod fixtures;
 mod group_commit;
 mod health;
 mod helpers;
