@@ -368,10 +368,9 @@ pub struct DemoAccount {
 fn newest_wave_answer_counts(
     conn: &mut DbConn,
 ) -> anyhow::Result<std::collections::HashMap<crate::domain::ServiceId, i64>> {
-    let newest = crate::models::Wave::all(conn)?
+    let newest = crate::models::Wave::opened_newest_first(conn)?
         .into_iter()
-        .filter(|w| w.status != crate::domain::WaveStatus::Draft)
-        .max_by_key(|w| w.opens_at.unwrap_or(w.created_at));
+        .next();
     let Some(wave) = newest else {
         return Ok(std::collections::HashMap::new());
     };

@@ -68,6 +68,17 @@ impl Wave {
             .load(conn)
     }
 
+    /// Waves that have been opened (open or closed), newest first by opening date (by
+    /// creation when none was set): the waves that have results to show.
+    pub fn opened_newest_first(conn: &mut DbConn) -> QueryResult<Vec<Self>> {
+        let mut waves: Vec<Self> = Self::all(conn)?
+            .into_iter()
+            .filter(|w| w.status != crate::domain::WaveStatus::Draft)
+            .collect();
+        waves.sort_by_key(|w| std::cmp::Reverse(w.opens_at.unwrap_or(w.created_at)));
+        Ok(waves)
+    }
+
     pub fn find(conn: &mut DbConn, id: &WaveId) -> QueryResult<Self> {
         waves::table.find(id).select(Self::as_select()).first(conn)
     }

@@ -61,6 +61,11 @@ fn base(title: &str, width: u32, height: u32) -> serde_json::Map<String, Value> 
     m
 }
 
+/// A value axis from 0 to `max` in four steps, as every chart here draws it.
+fn value_axis(max: f64) -> Value {
+    json!({"axis_min": 0, "axis_max": max, "axis_split_number": 4, "axis_font_size": 12})
+}
+
 /// Puts the title and description into the SVG and labels it for assistive technology.
 fn accessible(svg: &str, id: &str, title: &str, description: &str) -> String {
     let esc = handlebars::html_escape;
@@ -110,10 +115,7 @@ pub fn bars(
 ) -> anyhow::Result<Chart> {
     let mut m = base(title, 640, 320);
     m.insert("x_axis_data".into(), json!(categories));
-    m.insert(
-        "y_axis_configs".into(),
-        json!([{"axis_min": 0, "axis_max": max, "axis_split_number": 4, "axis_font_size": 12}]),
-    );
+    m.insert("y_axis_configs".into(), json!([value_axis(max)]));
     m.insert("x_axis_font_size".into(), json!(12));
     m.insert("series_colors".into(), json!(palette(series.len())));
     m.insert("series_label_font_size".into(), json!(11));
@@ -156,10 +158,7 @@ pub fn lines(
 ) -> anyhow::Result<Chart> {
     let mut m = base(title, 640, 280);
     m.insert("x_axis_data".into(), json!(categories));
-    m.insert(
-        "y_axis_configs".into(),
-        json!([{"axis_min": 0, "axis_max": max, "axis_split_number": 4, "axis_font_size": 12}]),
-    );
+    m.insert("y_axis_configs".into(), json!([value_axis(max)]));
     m.insert("x_axis_font_size".into(), json!(12));
     m.insert("series_colors".into(), json!(palette(series.len())));
     m.insert("series_stroke_width".into(), json!(2.5));
@@ -220,10 +219,7 @@ pub fn funnel(
         .map(|p| p.0)
         .chain(std::iter::once(own.0))
         .fold(1.0_f64, f64::max);
-    m.insert(
-        "x_axis_config".into(),
-        json!({"axis_min": 0, "axis_max": (max_n * 1.1).ceil(), "axis_split_number": 4, "axis_font_size": 12}),
-    );
+    m.insert("x_axis_config".into(), value_axis((max_n * 1.1).ceil()));
     m.insert("x_axis_title".into(), json!(labels.2));
     m.insert(
         "series_colors".into(),
@@ -244,10 +240,7 @@ pub fn funnel(
         "series_symbol_sizes".into(),
         json!([3, 8, 1.5, 1.5, 1.5, 1.5]),
     );
-    m.insert(
-        "y_axis_configs".into(),
-        json!([{"axis_min": 0, "axis_max": max, "axis_split_number": 4, "axis_font_size": 12}]),
-    );
+    m.insert("y_axis_configs".into(), json!([value_axis(max)]));
     m.insert("x_axis_font_size".into(), json!(12));
     let svg =
         charts_rs::ScatterChart::from_json(&Value::Object(m).to_string()).and_then(|c| c.svg());
@@ -325,10 +318,7 @@ pub fn boxes(
         }]),
     );
     m.insert("series_colors".into(), json!([ROLE_COLOURS[0]]));
-    m.insert(
-        "y_axis_configs".into(),
-        json!([{"axis_min": 0, "axis_max": max, "axis_split_number": 4, "axis_font_size": 12}]),
-    );
+    m.insert("y_axis_configs".into(), json!([value_axis(max)]));
     m.insert("x_axis_font_size".into(), json!(11));
     m.insert("x_axis_label_overflow".into(), json!("ellipsis"));
     let svg =

@@ -11,7 +11,7 @@ use super::charts::{self, Chart, DataTable};
 use super::{fmt, role_label};
 use crate::analytics::MinCell;
 use crate::db::DbConn;
-use crate::domain::{RegionKind, RespondentRole, ServiceType, WaveStatus};
+use crate::domain::{RegionKind, RespondentRole, ServiceType};
 use crate::i18n::fill;
 use crate::models::{Region, Wave};
 
@@ -138,11 +138,7 @@ pub fn dashboard(
     k: MinCell,
     lang: &str,
 ) -> anyhow::Result<RegionDashboard> {
-    let mut waves: Vec<Wave> = Wave::all(conn)?
-        .into_iter()
-        .filter(|w| w.status != WaveStatus::Draft)
-        .collect();
-    waves.sort_by_key(|w| std::cmp::Reverse(w.opens_at.unwrap_or(w.created_at)));
+    let waves = Wave::opened_newest_first(conn)?;
     let wave = filters
         .wave
         .as_deref()

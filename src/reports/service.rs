@@ -17,7 +17,7 @@ use super::{Cell, fmt, role_label};
 use crate::analytics::MinCell;
 use crate::db::DbConn;
 use crate::db::schema::wave_services;
-use crate::domain::{RespondentRole, WaveId, WaveStatus};
+use crate::domain::{RespondentRole, WaveId};
 use crate::i18n::fill;
 use crate::instrument::format::SurveyFile;
 use crate::models::{Service, Wave};
@@ -143,12 +143,10 @@ pub fn waves_of(conn: &mut DbConn, service: &Service) -> QueryResult<Vec<Wave>> 
         .filter(wave_services::service_id.eq(&service.id))
         .select(wave_services::wave_id)
         .load(conn)?;
-    let mut waves: Vec<Wave> = Wave::all(conn)?
+    Ok(Wave::opened_newest_first(conn)?
         .into_iter()
-        .filter(|w| ids.contains(&w.id) && w.status != WaveStatus::Draft)
-        .collect();
-    waves.sort_by_key(|w| std::cmp::Reverse(w.opens_at.unwrap_or(w.created_at)));
-    Ok(waves)
+        .filter(|w| ids.contains(&w.id))
+        .collect())
 }
 
 fn text<'a>(t: &'a crate::instrument::format::Text, lang: &str) -> &'a str {

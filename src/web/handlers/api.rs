@@ -50,7 +50,8 @@ fn min_cell(state: &AppState) -> crate::analytics::MinCell {
 }
 
 /// A wave's cached results; 404 for an unknown or still-draft wave.
-fn wave_results(
+/// A wave's results for pages and the API: not found for drafts and unknown waves.
+pub(crate) fn wave_results(
     conn: &mut crate::db::DbConn,
     wave: &str,
     k: crate::analytics::MinCell,

@@ -106,19 +106,6 @@ pub async fn bundle(
         .body(zip))
 }
 
-fn wave_results(
-    conn: &mut crate::db::DbConn,
-    wave: &str,
-    k: crate::analytics::MinCell,
-) -> Result<std::sync::Arc<serde_json::Value>, AppError> {
-    let id = WaveId::from_string(wave.to_owned());
-    match Wave::find(conn, &id) {
-        Ok(w) if w.status != WaveStatus::Draft => Ok(crate::analytics::results(conn, &id, k)?),
-        Ok(_) | Err(diesel::result::Error::NotFound) => Err(AppError::NotFound),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// `GET /waves/{wave}/psychometrics`: α, ICC(1), ICC(2) per phase and item descriptives,
 /// after the gate, as a page.
 pub async fn psychometrics(
@@ -128,7 +115,7 @@ pub async fn psychometrics(
 ) -> AppResult<HttpResponse> {
     let wave = path.into_inner();
     let k = crate::analytics::MinCell::new(state.settings.min_cell);
-    let results = with_conn(&state, move |conn| wave_results(conn, &wave, k)).await?;
+    let results = with_conn(&state, move |conn| super::api::wave_results(conn, &wave, k)).await?;
     let mut csv = Vec::new();
     crate::export::psychometrics_csv(&results, &mut csv)?;
     let mut rows: Vec<Vec<String>> = Vec::new();
@@ -159,7 +146,7 @@ pub async fn psychometrics_csv(
 ) -> AppResult<HttpResponse> {
     let wave = path.into_inner();
     let k = crate::analytics::MinCell::new(state.settings.min_cell);
-    let results = with_conn(&state, move |conn| wave_results(conn, &wave, k)).await?;
+    let results = with_conn(&state, move |conn| super::api::wave_results(conn, &wave, k)).await?;
     let mut csv = Vec::new();
     crate::export::psychometrics_csv(&results, &mut csv)?;
     Ok(HttpResponse::Ok()

@@ -81,11 +81,7 @@ pub async fn results_csv(
                 names.insert(found.id.to_string(), found.name.clone());
             }
         }
-        let mut waves: Vec<crate::models::Wave> = crate::models::Wave::all(conn)?
-            .into_iter()
-            .filter(|w| w.status != crate::domain::WaveStatus::Draft)
-            .collect();
-        waves.sort_by_key(|w| std::cmp::Reverse(w.opens_at.unwrap_or(w.created_at)));
+        let waves = crate::models::Wave::opened_newest_first(conn)?;
         let chosen = match &wave {
             Some(id) => waves.into_iter().find(|w| w.id.as_str() == id),
             None => waves.into_iter().next(),

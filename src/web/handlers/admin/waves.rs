@@ -181,6 +181,33 @@ async fn render_wave(
     templates::page_with_status(status, "admin_wave", ctx, data)
 }
 
+/// The wave page after an action: its success message (with the count in `key`'s `{n}`)
+/// or its problem.
+async fn render_outcome(
+    state: &web::Data<AppState>,
+    ctx: &Ctx,
+    id: WaveId,
+    outcome: Result<usize, String>,
+    key: &str,
+) -> AppResult<HttpResponse> {
+    match outcome {
+        Ok(n) => {
+            let message = fill(ctx.lang(), key, &[("n", &n.to_string())]);
+            render_wave(state, ctx, id, StatusCode::OK, json!({"message": message})).await
+        }
+        Err(e) => {
+            render_wave(
+                state,
+                ctx,
+                id,
+                StatusCode::BAD_REQUEST,
+                json!({"errors": [e]}),
+            )
+            .await
+        }
+    }
+}
+
 /// Response rates per service and role, lowest overall rate first (where reminders or a
 /// phone call help most). Counts of people only.
 fn service_rates(
@@ -271,28 +298,7 @@ pub async fn mail_reports(
         Ok(Ok(queued))
     })
     .await?;
-    match queued {
-        Ok(n) => {
-            render_wave(
-                &state,
-                &ctx,
-                id,
-                StatusCode::OK,
-                json!({"message": fill(ctx.lang(), "admin.wave.reports_queued", &[("n", &n.to_string())])}),
-            )
-            .await
-        }
-        Err(e) => {
-            render_wave(
-                &state,
-                &ctx,
-                id,
-                StatusCode::BAD_REQUEST,
-                json!({"errors": [e]}),
-            )
-            .await
-        }
-    }
+    render_outcome(&state, &ctx, id, queued, "admin.wave.reports_queued").await
 }
 
 /// `GET /admin/waves/{id}`
@@ -441,26 +447,5 @@ pub async fn remind(
         Ok(waves::remind(conn, &target, &base, &actor).map_err(|e| message(&e)))
     })
     .await?;
-    match result {
-        Ok(n) => {
-            render_wave(
-                &state,
-                &ctx,
-                id,
-                StatusCode::OK,
-                json!({"message": fill(ctx.lang(), "admin.wave.reminders_queued", &[("n", &n.to_string())])}),
-            )
-            .await
-        }
-        Err(e) => {
-            render_wave(
-                &state,
-                &ctx,
-                id,
-                StatusCode::BAD_REQUEST,
-                json!({"errors": [e]}),
-            )
-            .await
-        }
-    }
+    render_outcome(&state, &ctx, id, result, "admin.wave.reminders_queued").await
 }
