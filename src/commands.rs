@@ -747,6 +747,16 @@ fn wave(settings: &Settings, action: WaveCommand) -> anyhow::Result<ExitCode> {
                 "e-mail: {} pending, {} sending, {} sent, {} failed",
                 r.outbox.pending, r.outbox.sending, r.outbox.sent, r.outbox.failed
             );
+            if r.outbox.retrying > 0 {
+                println!(
+                    "e-mail: {} could not be sent yet and will be retried by the server, next at {} UTC; last error: {}",
+                    r.outbox.retrying,
+                    r.outbox
+                        .next_attempt_at
+                        .map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
+                    r.outbox.last_error.as_deref().unwrap_or("unknown")
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         WaveCommand::EraseEmails { wave, force } => {
@@ -765,7 +775,8 @@ fn mail_send(settings: &Settings) -> anyhow::Result<ExitCode> {
         pool.clone(),
         crate::mail::Transport::from_settings(&settings.mail)?,
         settings.mail.from.clone(),
-    );
+    )
+    .with_first_retry(settings.mail.first_retry);
     let sent = worker.drain()?;
     let counts = crate::mail::counts(&mut *pool.get()?, None)?;
     println!(

@@ -73,6 +73,11 @@ const KEYS: &[(&str, &str, &str)] = &[
     ("SAMSKAP_SMTP_USERNAME", "smtp_username", "SMTP user name"),
     ("SAMSKAP_SMTP_PASSWORD", "smtp_password", "SMTP password"),
     (
+        "SAMSKAP_MAIL_RETRY_SECONDS",
+        "mail_retry_seconds",
+        "wait before retrying an e-mail that could not be sent (doubles each time, up to an hour)",
+    ),
+    (
         "SAMSKAP_RESPONDENT_RATE_LIMIT",
         "respondent_rate_limit",
         "requests per minute per address on respondent links (0: off)",
@@ -140,6 +145,9 @@ pub struct MailSettings {
     pub dir: PathBuf,
     pub from: String,
     pub smtp: Option<SmtpSettings>,
+    /// Wait before the first retry of a message that could not be sent; each further
+    /// retry waits twice as long, up to an hour.
+    pub first_retry: std::time::Duration,
 }
 
 /// All settings, validated.
@@ -364,6 +372,7 @@ impl Settings {
                 dir: PathBuf::from("data/mail"),
                 from: "samskap <noreply@localhost>".into(),
                 smtp: None,
+                first_retry: std::time::Duration::from_secs(30),
             },
         }
     }
@@ -503,11 +512,21 @@ fn mail_settings(
     if transport == Some(MailTransport::Smtp) && smtp.is_none() {
         problems.push("SAMSKAP_SMTP_HOST: required when SAMSKAP_MAIL_TRANSPORT=smtp".to_owned());
     }
+    let first_retry = parse_with(
+        take("SAMSKAP_MAIL_RETRY_SECONDS"),
+        "30",
+        problems,
+        |v| match v.parse::<u64>() {
+            Ok(s) if (1..=3600).contains(&s) => Ok(std::time::Duration::from_secs(s)),
+            _ => Err(format!("expected seconds between 1 and 3600, got {v:?}")),
+        },
+    );
     Some(MailSettings {
         transport: transport?,
         dir: mail_dir,
         from: mail_from?,
         smtp,
+        first_retry: first_retry?,
     })
 }
 
@@ -695,6 +714,7 @@ mod tests {
             "SAMSKAP_RESPONDENT_RATE_LIMIT",
             "SAMSKAP_OUTBOX_INTERVAL_MS",
             "SAMSKAP_SURVEYS_DIR",
+            "SAMSKAP_MAIL_RETRY_SECONDS",
         ] {
             let s = Settings::from_sources(&env(&[(key, "100")]), None);
             assert!(s.is_ok(), "{key}: {:?}", s.err());

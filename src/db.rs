@@ -168,7 +168,11 @@ impl DatabaseUrl {
     pub fn pool(&self, max_size: u32) -> anyhow::Result<Pool> {
         r2d2::Pool::builder()
             .max_size(max_size)
-            .connection_timeout(Duration::from_secs(10))
+            // Also caps r2d2's back-off between reconnection attempts (at half of it):
+            // after a database outage the pool is whole again at most 2.5 s after the
+            // server is back (tests/reliability/pg_outage.rs), and a request waits at most
+            // 5 s before it is answered 503.
+            .connection_timeout(Duration::from_secs(5))
             // No `SELECT 1` on every checkout: broken connections are noticed by
             // `has_broken` and replaced, and a request that meets a dead server fails cleanly.
             .test_on_check_out(false)
@@ -205,6 +209,7 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConn, Self::Error> {
         self.url.connect().map_err(|e| {
+            note_trouble();
             diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(format!(
                 "{e:#}"
             )))
@@ -218,9 +223,93 @@ impl ManageConnection for Manager {
             .map_err(diesel::r2d2::Error::QueryError)
     }
 
+    /// Called as a connection goes back to the pool. A PostgreSQL connection whose server
+    /// went away is not "broken" to diesel unless it died inside a transaction, so it
+    /// would go back to the pool and fail the next request too, and the one after. While
+    /// the database has had trouble recently (see [`note_trouble`]) each returned
+    /// connection is therefore checked with `SELECT 1` and dropped when dead; the rest of
+    /// the time returning a connection costs nothing.
     fn has_broken(&self, conn: &mut DbConn) -> bool {
-        diesel::r2d2::R2D2Connection::is_broken(conn)
+        if diesel::r2d2::R2D2Connection::is_broken(conn) {
+            return true;
+        }
+        matches!(conn, DbConn::Pg(_)) && trouble_recently() && self.is_valid(conn).is_err()
     }
+}
+
+/// Whether an error means the database cannot be reached right now — a pool that found
+/// no working connection, a connection the server closed (PostgreSQL stopped or
+/// restarted, a network cut), a server starting up or shutting down, SQLite still locked
+/// after the busy timeout — rather than a fault in the query. Such errors pass once the
+/// database is back, so they are answered 503 with `Retry-After` instead of 500.
+///
+/// libpq reports a lost connection as text, not as an error code diesel exposes, so the
+/// messages are matched (libpq's wording, stable for many releases).
+pub fn is_unavailable(error: &anyhow::Error) -> bool {
+    let lost = unavailable_cause(error);
+    if lost {
+        note_trouble();
+    }
+    lost
+}
+
+/// When the database last failed to connect or lost a connection (seconds since the Unix
+/// epoch; 0: never).
+static LAST_TROUBLE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How long after trouble returned connections are checked (see `Manager::has_broken`).
+const TROUBLE_WINDOW_SECONDS: u64 = 120;
+
+fn unix_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Records that the database could not be reached just now.
+pub fn note_trouble() {
+    LAST_TROUBLE.store(unix_seconds(), std::sync::atomic::Ordering::Relaxed);
+}
+
+fn trouble_recently() -> bool {
+    let last = LAST_TROUBLE.load(std::sync::atomic::Ordering::Relaxed);
+    last != 0 && unix_seconds().saturating_sub(last) <= TROUBLE_WINDOW_SECONDS
+}
+
+fn unavailable_cause(error: &anyhow::Error) -> bool {
+    const LOST: &[&str] = &[
+        "server closed the connection",
+        "terminating connection",
+        "no connection to the server",
+        "connection to server",
+        "could not connect to server",
+        "the database system is starting up",
+        "the database system is shutting down",
+        "the database system is in recovery mode",
+        "connection refused",
+        "database is locked",
+        "could not send data to server",
+        "could not receive data from server",
+    ];
+    let lost = |text: &str| {
+        let text = text.to_ascii_lowercase();
+        LOST.iter().any(|m| text.contains(m))
+    };
+    error.chain().any(|cause| {
+        if cause.downcast_ref::<r2d2::PoolError>().is_some() {
+            return true;
+        }
+        match cause.downcast_ref::<diesel::result::Error>() {
+            Some(diesel::result::Error::DatabaseError(kind, info)) => {
+                matches!(kind, diesel::result::DatabaseErrorKind::ClosedConnection)
+                    || lost(info.message())
+            }
+            Some(_) => false,
+            None => cause
+                .downcast_ref::<diesel::ConnectionError>()
+                .is_some_and(|e| lost(&e.to_string())),
+        }
+    })
 }
 
 /// Applies every pending migration and returns the versions applied (empty when the
@@ -421,4 +510,48 @@ pub const fn backend_of_inner<C: BackendOf>(_: &C) -> Backend {
 pub fn now() -> chrono::NaiveDateTime {
     use chrono::{SubsecRound as _, Utc};
     Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+#[cfg(test)]
+mod unavailable_tests {
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    fn db_error(kind: DatabaseErrorKind, message: &str) -> anyhow::Error {
+        anyhow::Error::new(Error::DatabaseError(kind, Box::new(message.to_owned())))
+            .context("database query failed")
+    }
+
+    #[test]
+    fn lost_connections_are_unavailable_and_query_faults_are_not() {
+        for message in [
+            "server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally",
+            "terminating connection due to administrator command",
+            "no connection to the server",
+            "FATAL:  the database system is shutting down",
+            "database is locked",
+        ] {
+            assert!(
+                super::is_unavailable(&db_error(DatabaseErrorKind::Unknown, message)),
+                "{message}"
+            );
+        }
+        assert!(super::is_unavailable(&db_error(
+            DatabaseErrorKind::ClosedConnection,
+            "anything"
+        )));
+        for message in ["syntax error at or near \"SELEC\"", "no such table: x"] {
+            assert!(!super::is_unavailable(&db_error(
+                DatabaseErrorKind::Unknown,
+                message
+            )));
+        }
+        assert!(!super::is_unavailable(&db_error(
+            DatabaseErrorKind::UniqueViolation,
+            "duplicate key value violates unique constraint"
+        )));
+        assert!(!super::is_unavailable(&anyhow::Error::new(Error::NotFound)));
+        assert!(!super::is_unavailable(&anyhow::anyhow!(
+            "some other failure"
+        )));
+    }
 }

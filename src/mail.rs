@@ -73,13 +73,37 @@ pub fn enqueue(conn: &mut DbConn, message: &Outgoing, now: NaiveDateTime) -> Que
     Ok(true)
 }
 
-/// Counts by status, for status pages.
-#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+/// Counts by status, for status pages, and what went wrong with messages waiting for a
+/// retry: an SMTP server that is down shows here, with its error, while the worker keeps
+/// trying by itself.
+#[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct OutboxCounts {
     pub pending: i64,
     pub sending: i64,
     pub sent: i64,
     pub failed: i64,
+    /// Pending messages that have failed at least once and wait for a retry.
+    pub retrying: i64,
+    /// The error of the most recent failed attempt among them.
+    pub last_error: Option<String>,
+    /// When the next of them will be tried (UTC).
+    #[serde(serialize_with = "readable_time")]
+    pub next_attempt_at: Option<chrono::NaiveDateTime>,
+}
+
+/// `2026-11-27 09:30:05` rather than ISO with microseconds: this is read by people.
+#[expect(
+    clippy::ref_option,
+    reason = "serde's serialize_with passes a reference to the field"
+)]
+fn readable_time<S: serde::Serializer>(
+    t: &Option<chrono::NaiveDateTime>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&t.format("%Y-%m-%d %H:%M:%S").to_string()),
+        None => s.serialize_none(),
+    }
 }
 
 pub fn counts(conn: &mut DbConn, wave: Option<&WaveId>) -> QueryResult<OutboxCounts> {
@@ -100,5 +124,22 @@ pub fn counts(conn: &mut DbConn, wave: Option<&WaveId>) -> QueryResult<OutboxCou
             OutboxStatus::Failed => out.failed = n,
         }
     }
+    let mut q = outbox::table
+        .filter(outbox::status.eq(OutboxStatus::Pending))
+        .filter(outbox::last_error.is_not_null())
+        .into_boxed();
+    if let Some(w) = wave {
+        q = q.filter(outbox::wave_id.eq(w.clone()));
+    }
+    let retrying: Vec<(Option<String>, chrono::NaiveDateTime)> = q
+        .select((outbox::last_error, outbox::next_attempt_at))
+        .load(conn)?;
+    out.retrying = i64::try_from(retrying.len()).unwrap_or(i64::MAX);
+    // The latest failure schedules the latest retry.
+    out.last_error = retrying
+        .iter()
+        .max_by_key(|(_, next)| *next)
+        .and_then(|(e, _)| e.clone());
+    out.next_attempt_at = retrying.iter().map(|(_, next)| *next).min();
     Ok(out)
 }

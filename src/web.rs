@@ -139,6 +139,7 @@ impl Application {
         let stop_worker = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let transport = crate::mail::Transport::from_settings(&settings_for_worker.mail)?;
         crate::mail::Worker::new(pool, transport, settings_for_worker.mail.from.clone())
+            .with_first_retry(settings_for_worker.mail.first_retry)
             .spawn(settings_for_worker.outbox_interval, stop_worker.clone());
         Ok(Self {
             server,

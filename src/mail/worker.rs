@@ -31,14 +31,18 @@ pub struct Worker {
     pool: Pool,
     transport: Transport,
     from: String,
+    first_retry: Duration,
     /// Identifies this instance's claims.
     instance: String,
 }
 
-/// Delay before retry `attempt` (1-based): 30 s, 1 min, 2 min, … capped at 1 hour.
-pub fn backoff(attempt: i32) -> Duration {
-    let exp = u32::try_from(attempt.clamp(1, 8) - 1).unwrap_or(0);
-    Duration::from_secs((30u64 << exp).min(3600))
+/// Delay before retry `attempt` (1-based): `first`, then twice as long each time, capped
+/// at 1 hour (with the default `first` of 30 s: 30 s, 1 min, 2 min, …).
+pub fn backoff(attempt: i32, first: Duration) -> Duration {
+    let exp = u32::try_from(attempt.clamp(1, 12) - 1).unwrap_or(0);
+    first
+        .saturating_mul(1 << exp)
+        .min(Duration::from_secs(3600))
 }
 
 impl Worker {
@@ -47,12 +51,20 @@ impl Worker {
             pool,
             transport,
             from,
+            first_retry: Duration::from_secs(30),
             instance: format!(
                 "{}-{}",
                 std::process::id(),
                 crate::crypto::hex(&crate::crypto::random_bytes::<4>())
             ),
         }
+    }
+
+    /// Waits `first` before the first retry of a failed message (see [`backoff`]).
+    #[must_use]
+    pub const fn with_first_retry(mut self, first: Duration) -> Self {
+        self.first_retry = first;
+        self
     }
 
     /// Claims due messages (pending and due, or claimed by someone whose claim expired)
@@ -112,7 +124,8 @@ impl Worker {
                         "sending an e-mail failed"
                     );
                     let retry = db::now()
-                        + chrono::Duration::from_std(backoff(message.attempts)).unwrap_or_default();
+                        + chrono::Duration::from_std(backoff(message.attempts, self.first_retry))
+                            .unwrap_or_default();
                     OutboxMessage::update(
                         &mut conn,
                         id,
@@ -228,6 +241,7 @@ impl Worker {
                         Ok(_) => {}
                         Err(e) => tracing::warn!(
                             error = format!("{e:#}"),
+                            database_unavailable = crate::db::is_unavailable(&e),
                             "outbox round failed; will retry"
                         ),
                     }
@@ -242,9 +256,13 @@ impl Worker {
 mod tests {
     #[test]
     fn backoff_doubles_and_caps() {
-        assert_eq!(super::backoff(1).as_secs(), 30);
-        assert_eq!(super::backoff(2).as_secs(), 60);
-        assert_eq!(super::backoff(5).as_secs(), 480);
-        assert_eq!(super::backoff(20).as_secs(), 3600);
+        let first = std::time::Duration::from_secs(30);
+        assert_eq!(super::backoff(1, first).as_secs(), 30);
+        assert_eq!(super::backoff(2, first).as_secs(), 60);
+        assert_eq!(super::backoff(5, first).as_secs(), 480);
+        assert_eq!(super::backoff(20, first).as_secs(), 3600);
+        let short = std::time::Duration::from_secs(1);
+        assert_eq!(super::backoff(1, short).as_secs(), 1);
+        assert_eq!(super::backoff(3, short).as_secs(), 4);
     }
 }

@@ -57,8 +57,22 @@ impl From<diesel::r2d2::PoolError> for AppError {
     }
 }
 
+impl AppError {
+    /// An internal error whose cause is that the database cannot be reached right now
+    /// (see [`crate::db::is_unavailable`]): answered 503 with `Retry-After`, not 500.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Internal(cause) if crate::db::is_unavailable(cause))
+    }
+}
+
+/// Seconds a client is asked to wait after a 503 (`Retry-After`).
+const RETRY_AFTER_SECONDS: &str = "5";
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
+        if self.is_unavailable() {
+            return StatusCode::SERVICE_UNAVAILABLE;
+        }
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
@@ -86,6 +100,10 @@ impl ResponseError for AppError {
             Self::Forbidden => (t("error.forbidden_title"), t("error.forbidden"), None),
             Self::CsrfRejected => (t("error.csrf_title"), t("error.csrf"), None),
             Self::TooManyRequests => (t("error.too_many_title"), t("error.too_many"), None),
+            Self::Internal(cause) if crate::db::is_unavailable(cause) => {
+                tracing::warn!(error.cause = format!("{cause:#}"), "database unavailable");
+                (t("error.unavailable_title"), t("error.unavailable"), None)
+            }
             Self::Internal(cause) => {
                 let reference = uuid::Uuid::now_v7().simple().to_string()[20..].to_owned();
                 tracing::error!(error.reference = %reference, error.cause = format!("{cause:#}"), "request failed");
@@ -96,7 +114,11 @@ impl ResponseError for AppError {
                 )
             }
         };
-        error_page(status, &title, &message, reference.as_deref(), lang)
+        let mut page = error_page(status, &title, &message, reference.as_deref(), lang);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            retry_after(&mut page);
+        }
+        page
     }
 }
 
@@ -198,6 +220,17 @@ impl ResponseError for ApiError {
             ),
             AppError::CsrfRejected => ("csrf", self.0.to_string(), None),
             AppError::TooManyRequests => ("rate_limited", self.0.to_string(), None),
+            AppError::Internal(cause) if crate::db::is_unavailable(cause) => {
+                tracing::warn!(
+                    error.cause = format!("{cause:#}"),
+                    "API request: database unavailable"
+                );
+                (
+                    "unavailable",
+                    "the database is not answering right now; nothing already saved is lost; try again shortly".to_owned(),
+                    None,
+                )
+            }
             AppError::Internal(cause) => {
                 tracing::error!(error.cause = format!("{cause:#}"), "API request failed");
                 (
@@ -207,9 +240,20 @@ impl ResponseError for ApiError {
                 )
             }
         };
-        HttpResponse::build(self.status_code())
-            .json(serde_json::json!({"error": {"code": code, "message": message, "field": field}}))
+        let mut res = HttpResponse::build(self.status_code())
+            .json(serde_json::json!({"error": {"code": code, "message": message, "field": field}}));
+        if res.status() == StatusCode::SERVICE_UNAVAILABLE {
+            retry_after(&mut res);
+        }
+        res
     }
+}
+
+fn retry_after(res: &mut HttpResponse) {
+    res.headers_mut().insert(
+        actix_web::http::header::RETRY_AFTER,
+        actix_web::http::header::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+    );
 }
 
 #[cfg(test)]

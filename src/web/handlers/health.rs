@@ -10,7 +10,9 @@ pub async fn check(state: web::Data<AppState>) -> HttpResponse {
     let backend = state.backend.as_str();
     let pool = state.pool.clone();
     let ok = web::block(move || -> anyhow::Result<()> {
-        let mut conn = pool.get()?;
+        // A short wait: a load balancer asking wants a quick answer, and requests wait
+        // longer (the pool's 5 s) before they are answered 503.
+        let mut conn = pool.get_timeout(std::time::Duration::from_secs(2))?;
         diesel::sql_query("SELECT 1").execute(&mut conn)?;
         Ok(())
     })
@@ -18,14 +20,24 @@ pub async fn check(state: web::Data<AppState>) -> HttpResponse {
     match ok {
         Ok(Ok(())) => HttpResponse::Ok().json(json!({ "status": "ok", "database": backend })),
         Ok(Err(e)) => {
+            // Returned connections are checked for a while (see `db::Manager::has_broken`).
+            crate::db::note_trouble();
             tracing::warn!(
                 error = format!("{e:#}"),
                 "health check: database unavailable"
             );
-            HttpResponse::ServiceUnavailable()
-                .json(json!({ "status": "error", "database": backend }))
+            unavailable(backend)
         }
-        Err(_) => HttpResponse::ServiceUnavailable()
-            .json(json!({ "status": "error", "database": backend })),
+        Err(_) => unavailable(backend),
     }
+}
+
+fn unavailable(backend: &str) -> HttpResponse {
+    HttpResponse::ServiceUnavailable()
+        .insert_header((actix_web::http::header::RETRY_AFTER, "5"))
+        .json(json!({
+            "status": "error",
+            "database": backend,
+            "message": "the database does not answer",
+        }))
 }
