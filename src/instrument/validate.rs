@@ -343,6 +343,13 @@ pub fn check(file: &SurveyFile, locate: &dyn Fn(&DataPath) -> (usize, usize)) ->
                 "`min` and `max` apply only to integer, number, year and percentage",
             );
         }
+        // JSON, the stored form, has no NaN or infinity: such a bound would come back as
+        // no bound at all.
+        for (key, bound) in [("min", item.min), ("max", item.max)] {
+            if bound.is_some_and(|b| !b.is_finite()) {
+                c.at(path.key(key), format!("`{key}` must be a finite number"));
+            }
+        }
         if let (Some(min), Some(max)) = (item.min, item.max)
             && min > max
         {
@@ -503,6 +510,16 @@ fn check_scoring(c: &mut Checker<'_>) {
     for (i, band) in bands.iter().enumerate() {
         let p = bands_path.index(i);
         c.text(&p.key("label"), &band.label);
+        // NaN compares false with everything, so the checks below would let it pass; and
+        // JSON, the stored form, holds neither NaN nor infinity.
+        for (key, bound) in [("from", band.from), ("to", band.to)] {
+            if !bound.is_finite() {
+                c.at(
+                    p.key(key),
+                    format!("band {}: `{key}` must be a finite number", band.level),
+                );
+            }
+        }
         if band.to <= band.from {
             c.at(
                 p.key("to"),
