@@ -111,36 +111,87 @@ pub fn read_services_csv(path: &Path) -> Result<Vec<(u64, ServiceRecord)>, Impor
     parse_services_csv(&data).map_err(|errors| ImportErrors { file, errors })
 }
 
-/// [`read_services_csv`] on bytes already in memory.
-pub fn parse_services_csv(data: &[u8]) -> Result<Vec<(u64, ServiceRecord)>, Vec<RowError>> {
+/// A reader for the CSV files people import (this catalogue and respondent lists): UTF-8
+/// with or without a byte-order mark, a header, surrounding spaces trimmed. Returns the
+/// data the reader sees, for [`Lines`].
+pub(crate) fn csv_reader(data: &[u8]) -> (csv::Reader<&[u8]>, &[u8]) {
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-    let mut reader = csv::ReaderBuilder::new()
+    let reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(true)
         .from_reader(data);
+    (reader, data)
+}
+
+/// Line numbers as an editor shows them. The csv crate counts only `\n`, and gives a
+/// record the position where the reader started looking for it: in a file with CRLF
+/// (Windows, Excel) or CR line ends, or after a blank line, every later row would be
+/// reported a line or more too early, the first one on the header's line.
+pub(crate) struct Lines<'a> {
+    data: &'a [u8],
+    offset: usize,
+    line: u64,
+}
+
+impl<'a> Lines<'a> {
+    pub(crate) fn new(data: &'a [u8]) -> Self {
+        Self {
+            data,
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    /// The line on which the record whose search began at `position` starts. Positions
+    /// come in ascending order, so the whole file is scanned once.
+    pub(crate) fn of(&mut self, position: &csv::Position) -> u64 {
+        let data = self.data;
+        let mut start = usize::try_from(position.byte()).map_or(data.len(), |b| b.min(data.len()));
+        while start < data.len() && matches!(data[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start < self.offset {
+            (self.offset, self.line) = (0, 1);
+        }
+        for (i, byte) in data[self.offset..start].iter().enumerate() {
+            let next = data.get(self.offset + i + 1);
+            if *byte == b'\n' || (*byte == b'\r' && next != Some(&b'\n')) {
+                self.line += 1;
+            }
+        }
+        self.offset = start;
+        self.line
+    }
+}
+
+/// [`read_services_csv`] on bytes already in memory.
+pub fn parse_services_csv(data: &[u8]) -> Result<Vec<(u64, ServiceRecord)>, Vec<RowError>> {
+    let (mut reader, data) = csv_reader(data);
+    let mut lines = Lines::new(data);
     let mut errors = Vec::new();
 
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
             return Err(vec![RowError {
-                line: 1,
+                line: e.position().map_or(1, |p| lines.of(p)),
                 message: format!("cannot read the header: {e}"),
             }]);
         }
     };
+    let header_line = headers.position().map_or(1, |p| lines.of(p));
     let mut index: HashMap<&str, usize> = HashMap::new();
     for (i, name) in headers.iter().enumerate() {
         if REQUIRED_COLUMNS.contains(&name) || OPTIONAL_COLUMNS.contains(&name) {
             if index.insert(name, i).is_some() {
                 errors.push(RowError {
-                    line: 1,
+                    line: header_line,
                     message: format!("column `{name}` appears twice"),
                 });
             }
         } else {
             errors.push(RowError {
-                line: 1,
+                line: header_line,
                 message: format!(
                     "unknown column `{name}`; columns are {} (and optionally {})",
                     REQUIRED_COLUMNS.join(", "),
@@ -152,7 +203,7 @@ pub fn parse_services_csv(data: &[u8]) -> Result<Vec<(u64, ServiceRecord)>, Vec<
     for name in REQUIRED_COLUMNS {
         if !index.contains_key(name) {
             errors.push(RowError {
-                line: 1,
+                line: header_line,
                 message: format!("missing column `{name}`"),
             });
         }
@@ -167,12 +218,12 @@ pub fn parse_services_csv(data: &[u8]) -> Result<Vec<(u64, ServiceRecord)>, Vec<
     let mut county_parent: HashMap<String, (String, u64)> = HashMap::new();
     let mut record = csv::StringRecord::new();
     loop {
-        let line = reader.position().line();
+        let at = reader.position().clone();
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map_or(line, csv::Position::line);
+                let line = lines.of(e.position().unwrap_or(&at));
                 errors.push(RowError {
                     line,
                     message: format!("unreadable row: {e}"),
@@ -183,7 +234,7 @@ pub fn parse_services_csv(data: &[u8]) -> Result<Vec<(u64, ServiceRecord)>, Vec<
                 continue;
             }
         }
-        let line = record.position().map_or(line, csv::Position::line);
+        let line = lines.of(record.position().unwrap_or(&at));
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -236,7 +287,7 @@ pub fn parse_services_csv(data: &[u8]) -> Result<Vec<(u64, ServiceRecord)>, Vec<
     }
     if records.is_empty() && errors.is_empty() {
         errors.push(RowError {
-            line: 2,
+            line: header_line + 1,
             message: "the file has a header but no services".into(),
         });
     }
@@ -612,6 +663,26 @@ mod tests {
         assert!(errors[1].message.contains("already appears on line 2"));
         assert!(errors[2].message.contains("county \"Vestland\""));
         assert!(errors[3].message.contains("expected 8 fields, found 7"));
+    }
+
+    #[test]
+    fn rows_are_located_on_their_own_line_whatever_the_line_ends() {
+        let row =
+            |code: &str| format!("Helse Vest,Vestland,Bergen,Helse Bergen HF,{code},X,dps,1-9");
+        for end in ["\n", "\r\n", "\r"] {
+            // A blank line before S2; S3's name is quoted across two lines.
+            let csv = format!(
+                "{}{end}{}{end}{end}{}{end}{}{end}{}{end}",
+                HEADER.trim_end(),
+                row("S1"),
+                row("S2"),
+                row("S3").replace(",X,", &format!(",\"two{end}lines\",")),
+                row("S4"),
+            );
+            let rows = parse_services_csv(csv.as_bytes()).expect("valid");
+            let lines: Vec<u64> = rows.iter().map(|(line, _)| *line).collect();
+            assert_eq!(lines, vec![2, 4, 5, 7], "line ends {end:?}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! first and every bad row reported as `FILE:LINE: …`; a good file creates invitations and
 //! queues their messages in one transaction.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::json;
 
@@ -11,7 +11,7 @@ use crate::audit::{self, Actor};
 use crate::crypto::DerivedKeys;
 use crate::db::DbConn;
 use crate::domain::{RespondentRole, ServiceId, WaveId, WaveStatus};
-use crate::import::RowError;
+use crate::import::{Lines, RowError};
 use crate::models::{Invitation, Wave, WaveService};
 
 pub const COLUMNS: &[&str] = &["service_code", "role", "email", "language"];
@@ -29,6 +29,34 @@ pub struct Respondent {
 /// Checked rows with their lines, or every problem.
 pub type Parsed = Result<Vec<(u64, Respondent)>, Vec<RowError>>;
 
+/// What a respondent list is checked against: the wave's services by code, the roles and
+/// languages of its instrument, and the panel pseudonyms already invited to it.
+#[derive(Debug, Clone, Default)]
+pub struct Roster {
+    pub services: HashMap<String, ServiceId>,
+    pub roles: BTreeSet<String>,
+    pub languages: Vec<String>,
+    pub invited: HashSet<String>,
+}
+
+impl Roster {
+    pub fn of_wave(conn: &mut DbConn, wave: &Wave) -> anyhow::Result<Self> {
+        let survey = instrument_of(conn, wave)?;
+        Ok(Self {
+            services: WaveService::for_wave(conn, &wave.id)?
+                .into_iter()
+                .map(|s| (s.service_code, s.service_id))
+                .collect(),
+            roles: survey.roles.keys().cloned().collect(),
+            languages: survey.languages.clone(),
+            invited: Invitation::for_wave(conn, &wave.id)?
+                .into_iter()
+                .map(|i| i.panel_pseudonym)
+                .collect(),
+        })
+    }
+}
+
 /// Checks a respondent CSV against a wave: services must take part in the wave, roles and
 /// languages must exist in its instrument, e-mails must be valid and new to the wave.
 pub fn parse(
@@ -37,55 +65,48 @@ pub fn parse(
     wave: &Wave,
     data: &[u8],
 ) -> anyhow::Result<Parsed> {
-    let survey = instrument_of(conn, wave)?;
-    let services: HashMap<String, ServiceId> = WaveService::for_wave(conn, &wave.id)?
-        .into_iter()
-        .map(|s| (s.service_code, s.service_id))
-        .collect();
-    let existing: HashSet<String> = Invitation::for_wave(conn, &wave.id)?
-        .into_iter()
-        .map(|i| i.panel_pseudonym)
-        .collect();
+    Ok(check(&Roster::of_wave(conn, wave)?, keys, data))
+}
 
-    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_reader(data);
+/// [`parse`] against a roster already read: no database, so it can be fuzzed.
+pub fn check(roster: &Roster, keys: &DerivedKeys, data: &[u8]) -> Parsed {
+    let (mut reader, data) = crate::import::csv_reader(data);
+    let mut lines = Lines::new(data);
     let mut errors = Vec::new();
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
-            return Ok(Err(vec![RowError {
-                line: 1,
+            return Err(vec![RowError {
+                line: e.position().map_or(1, |p| lines.of(p)),
                 message: format!("cannot read the header: {e}"),
-            }]));
+            }]);
         }
     };
+    let header_line = headers.position().map_or(1, |p| lines.of(p));
     let header: Vec<&str> = headers.iter().collect();
     if header != COLUMNS {
-        return Ok(Err(vec![RowError {
-            line: 1,
+        return Err(vec![RowError {
+            line: header_line,
             message: format!("the header must be exactly: {}", COLUMNS.join(",")),
-        }]));
+        }]);
     }
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut out = Vec::new();
     let mut record = csv::StringRecord::new();
     loop {
-        let line = reader.position().line();
+        let at = reader.position().clone();
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
                 errors.push(RowError {
-                    line: e.position().map_or(line, csv::Position::line),
+                    line: lines.of(e.position().unwrap_or(&at)),
                     message: format!("unreadable row: {e}"),
                 });
                 continue;
             }
         }
-        let line = record.position().map_or(line, csv::Position::line);
+        let line = lines.of(record.position().unwrap_or(&at));
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -97,7 +118,7 @@ pub fn parse(
             continue;
         }
         let mut problems = Vec::new();
-        let service = services.get(&record[0]).cloned();
+        let service = roster.services.get(&record[0]).cloned();
         if service.is_none() {
             problems.push(format!(
                 "`service_code` {:?} does not take part in this wave",
@@ -108,7 +129,7 @@ pub fn parse(
             .map_err(|e| problems.push(format!("`role`: {e}")))
             .ok();
         if let Some(r) = role
-            && !survey.roles.contains_key(r.as_str())
+            && !roster.roles.contains(r.as_str())
         {
             problems.push(format!("`role`: the instrument has no {r} form"));
         }
@@ -116,17 +137,17 @@ pub fn parse(
             .map_err(|e| problems.push(format!("`email`: {e}")))
             .ok();
         let language = record[3].to_lowercase();
-        if !survey.languages.contains(&language) {
+        if !roster.languages.contains(&language) {
             problems.push(format!(
                 "`language` {:?}: the questionnaire is offered in {}",
                 &record[3],
-                survey.languages.join(", ")
+                roster.languages.join(", ")
             ));
         }
         if let Some(e) = &email {
             if let Some(first) = seen.get(e) {
                 problems.push(format!("`email` {e} already appears on line {first}"));
-            } else if existing.contains(&keys.panel_pseudonym(e)) {
+            } else if roster.invited.contains(&keys.panel_pseudonym(e)) {
                 problems.push(format!("`email` {e} is already invited to this wave"));
             } else {
                 seen.insert(e.clone(), line);
@@ -152,15 +173,15 @@ pub fn parse(
     }
     if out.is_empty() && errors.is_empty() {
         errors.push(RowError {
-            line: 2,
+            line: header_line + 1,
             message: "the file has a header but no respondents".into(),
         });
     }
-    Ok(if errors.is_empty() {
+    if errors.is_empty() {
         Ok(out)
     } else {
         Err(errors)
-    })
+    }
 }
 
 /// Creates the invitations and queues their messages, in one transaction. The wave must be
