@@ -13,6 +13,7 @@ mod demo_data;
 mod disclosure;
 mod export;
 mod fixtures;
+mod fuzz_regressions;
 mod group_commit;
 mod health;
 mod helpers;
