@@ -12,22 +12,32 @@
 # The build is a release build with debug assertions and overflow checks, instrumented,
 # in fuzz/target (its own, since every crate is built with coverage instrumentation).
 #
-# Each target runs for the set time, one after the other in one process, starting from
-# the committed corpus (fuzz/corpus/TARGET) and the crash inputs kept as regression
-# tests (fuzz/regressions/TARGET); new inputs go to fuzz/target/corpus/TARGET, outside git.
-# FUZZ_KEEP=1 merges them into fuzz/corpus/TARGET afterwards, keeping only inputs that add
-# coverage. A crash, panic, timeout (FUZZ_TIMEOUT seconds for one input, default 10) or
-# out-of-memory stops that target, and the script exits 1 after the others have run,
-# naming the input that failed. Replay one with
+# Each target runs for the set time, one after the other (one process, one core each),
+# starting from the committed corpus (fuzz/corpus/TARGET) and the inputs kept as
+# regression tests (fuzz/regressions/TARGET); new inputs go to fuzz/target/corpus/TARGET,
+# outside git. FUZZ_KEEP=1 then merges them into fuzz/corpus/TARGET, keeping only inputs
+# that reach code the corpus does not (libFuzzer's -merge=1, as `cargo fuzz cmin` does,
+# with -use_counters=0 so that an input is kept for a new branch and not for running a
+# loop more often, and -max_len so that the committed corpus stays small).
+#
+# Inputs are at most FUZZ_MAX_LEN bytes (default 8192). A crash, panic, timeout
+# (FUZZ_TIMEOUT seconds for one input, default 10) or running out of memory stops that
+# target; the script exits 1 after the others have run, naming the input. Replay it with
 #   cargo fuzz run --sanitizer none TARGET fuzz/artifacts/TARGET/crash-…
-# then fix the parser, move the input to fuzz/regressions/TARGET/ (replayed by
-# `cargo test --test api fuzz_regressions`) and run again.
+# fix the parser, move the input to fuzz/regressions/TARGET/ (replayed by
+# `cargo test --test api fuzz_regressions`, with the same checks) and run again.
+#
+# A clean build compiles every dependency, polars included, with coverage instrumentation
+# and one codegen unit: about half an hour on a two-core machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-300}
 shift || true
 SANITIZER=${FUZZ_SANITIZER:-none}
 TIMEOUT=${FUZZ_TIMEOUT:-10}
+# Longer inputs mostly repeat what shorter ones reach, at a fraction of the speed: the
+# 30 kB shipped survey file runs at a few hundred executions a second.
+MAX_LEN=${FUZZ_MAX_LEN:-8192}
 CARGO_FUZZ_VERSION=0.13.2
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
@@ -65,8 +75,8 @@ for target in "${TARGETS[@]}"; do
   echo "== $target: $SECONDS_PER_TARGET s"
   set +e
   "${FUZZ[@]}" run "${BUILD[@]}" "$target" "$work" "${seeds[@]}" -- \
-    -max_total_time="$SECONDS_PER_TARGET" -timeout="$TIMEOUT" -print_final_stats=1 \
-    "${dict[@]}" 2>&1 | tee "$log" | grep -E '^(INFO: seed corpus|#[0-9]+[[:space:]]+(INITED|DONE))|ERROR|panicked|stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)'
+    -max_total_time="$SECONDS_PER_TARGET" -timeout="$TIMEOUT" -max_len="$MAX_LEN" \
+    -print_final_stats=1 "${dict[@]}" 2>&1 | tee "$log" | grep -E '^(INFO: seed corpus|#[0-9]+[[:space:]]+(INITED|DONE))|ERROR|panicked|stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)'
   status=${PIPESTATUS[0]}
   set -e
   if [ "$status" -ne 0 ]; then
@@ -74,7 +84,8 @@ for target in "${TARGETS[@]}"; do
     echo "!! $target failed (exit $status); input: ${input:-see $log}" >&2
     failed+=("$target${input:+ ($input)}")
   elif [ "${FUZZ_KEEP:-0}" = 1 ]; then
-    "${FUZZ[@]}" run "${BUILD[@]}" "$target" "fuzz/corpus/$target" "$work" -- -merge=1 2>&1 |
+    "${FUZZ[@]}" run "${BUILD[@]}" "$target" "fuzz/corpus/$target" "$work" -- \
+      -merge=1 -use_counters=0 -max_len="$MAX_LEN" 2>&1 |
       grep -E '^MERGE-OUTER: [0-9]+ new files' || true
   fi
 done
