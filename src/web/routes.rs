@@ -113,6 +113,19 @@ routes! {
     GET  "/api/v1/waves/{wave}/psychometrics" => handlers::api::psychometrics, Access::SignedIn(ANALYSTS);
 }
 
+/// The methods the table answers on a resource pattern, HEAD along with GET (for `Allow`).
+pub fn methods(pattern: &str) -> Vec<&'static str> {
+    ROUTES
+        .iter()
+        .filter(|r| r.path == pattern)
+        .flat_map(|r| match r.method {
+            "GET" => &["GET", "HEAD"][..],
+            _ => std::slice::from_ref(&r.method),
+        })
+        .copied()
+        .collect()
+}
+
 /// The table row for a matched resource pattern and method (HEAD counts as GET).
 pub fn find(method: &str, pattern: &str) -> Option<&'static RouteDef> {
     let method = if method == "HEAD" { "GET" } else { method };

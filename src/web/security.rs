@@ -1,7 +1,8 @@
 //! Access control, sessions and CSRF: one middleware that every request passes through.
 //!
 //! - Each route in `routes.rs` declares an [`Access`]; a matched route without one is
-//!   refused (deny by default).
+//!   refused (deny by default). A path the table answers with other methods only gets
+//!   405 with `Allow`.
 //! - Sessions are private cookies (encrypted and authenticated with a key derived from
 //!   `SAMSKAP_SECRET_KEY`), `HttpOnly`, `SameSite=Lax`, `Secure` when the base URL is
 //!   https, with idle and absolute timeouts. A session also carries a fingerprint of the
@@ -9,8 +10,10 @@
 //! - CSRF: every browser holds a random token in a private cookie; state-changing forms
 //!   carry it in `_csrf` and are read through [`CsrfForm`], which refuses a mismatch with
 //!   403. API calls with a bearer token need no CSRF token (no ambient credentials).
-//! - Rate limits: respondent routes (`/s/…`) per client address; logins in the login
-//!   handler.
+//! - Rate limits: respondent routes (`/s/…`, and `/api/v1/respondent/…` answered in
+//!   the API's JSON) per client address; logins in the login handler.
+//! - An address holding an encoded NUL (`%00`) is refused, after access is settled: 404
+//!   in the path, 400 in a page's query string.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -29,7 +32,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
-use super::errors::AppError;
+use super::errors::{ApiError, AppError};
 use super::routes::{self, Access};
 use crate::accounts;
 use crate::audit::Actor;
@@ -351,6 +354,48 @@ fn api_error(status: actix_web::http::StatusCode, code: &str, message: &str) -> 
         .json(serde_json::json!({"error": {"code": code, "message": message}}))
 }
 
+/// The refusal of an address holding an encoded NUL (`%00`), if it does. PostgreSQL text
+/// cannot hold a NUL, so an id or filter with one names nothing: refused here rather than
+/// failing its database lookup with a 500. Query strings on `/api/` are let through: the
+/// API only compares their values in memory, and its document allows any character.
+fn holds_nul(path: &str, query: &str, api: bool) -> Option<AppError> {
+    if path.contains("%00") {
+        Some(AppError::NotFound)
+    } else if !api && query.contains("%00") {
+        Some(AppError::BadRequest {
+            field: None,
+            message: "the address holds a NUL character (%00)".into(),
+        })
+    } else {
+        None
+    }
+}
+
+/// 405 with `Allow`: the path is in the table, but not with this method.
+fn method_not_allowed(api: bool, method: &str, allowed: &[&str]) -> HttpResponse {
+    let allow = allowed.join(", ");
+    let message = format!("{method} is not allowed here; this address takes {allow}");
+    let mut res = if api {
+        api_error(
+            actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            &message,
+        )
+    } else {
+        let mut page = AppError::BadRequest {
+            field: None,
+            message,
+        }
+        .error_response();
+        *page.status_mut() = actix_web::http::StatusCode::METHOD_NOT_ALLOWED;
+        page
+    };
+    if let Ok(v) = header::HeaderValue::from_str(&allow) {
+        res.headers_mut().insert(header::ALLOW, v);
+    }
+    res
+}
+
 enum SessionState {
     None,
     Valid(SessionData),
@@ -416,14 +461,20 @@ async fn checked(
             Duration::from_secs(60),
         )
     {
-        return Ok(req.into_response(too_many_requests(false, Duration::from_secs(60))));
+        return Ok(req.into_response(too_many_requests(api, Duration::from_secs(60))));
     }
 
-    // Deny by default: a matched route must be in the table.
+    // Deny by default: a matched route must be in the table (405 when only its method
+    // is not).
     let access = match req.match_pattern() {
         None => Access::Public,
         Some(pattern) => {
             let Some(route) = routes::find(req.method().as_str(), &pattern) else {
+                let allowed = routes::methods(&pattern);
+                if !allowed.is_empty() {
+                    let res = method_not_allowed(api, req.method().as_str(), &allowed);
+                    return Ok(req.into_response(res));
+                }
                 tracing::error!(route = %pattern, method = %req.method(), "refused a route without a declared access requirement");
                 return Ok(req.into_response(AppError::Forbidden.error_response()));
             };
@@ -482,6 +533,14 @@ async fn checked(
     }
     if let Some(refusal) = refuse(&req, access, who.as_ref(), &session, &keys) {
         return Ok(req.into_response(refusal));
+    }
+    if let Some(error) = holds_nul(&path, req.query_string(), api) {
+        let res = if api {
+            ApiError(error).error_response()
+        } else {
+            error.error_response()
+        };
+        return Ok(req.into_response(res));
     }
 
     let via_token = bearer.is_some();

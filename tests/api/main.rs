@@ -4,6 +4,7 @@
 
 mod access;
 mod analytics;
+mod api_contract;
 mod auth;
 mod auth_helpers;
 mod cli_config;

@@ -1,14 +1,135 @@
-//! The JSON API (`/api/v1/…`): sessions or `Authorization: Bearer` tokens.
+//! The JSON API (`/api/v1/…`): sessions or `Authorization: Bearer` tokens; and the
+//! extractors every API handler reads its input through, so that input the API cannot
+//! use is refused with the API's JSON error, never actix's plain text.
 
-use actix_web::{HttpResponse, web};
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::{StatusCode, header};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::services::authorised_service;
 use crate::accounts;
 use crate::catalogue::ServiceDetail;
-use crate::web::errors::ApiResult;
+use crate::web::errors::{ApiError, ApiResult, AppError};
 use crate::web::security::Ctx;
 use crate::web::{AppState, with_conn};
+
+/// A JSON object as the request body, like `web::Json`, but a body that cannot be used
+/// (not JSON, not an object of the expected shape, no `Content-Type: application/json`)
+/// is answered 400 (413 when too large) with the API's JSON error naming the problem.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = web::Json::<serde_json::Value>::from_request(req, payload);
+        Box::pin(async move {
+            let value = body.await.map_err(body_error)?.into_inner();
+            // serde would also take a struct from an array of its fields, `[]` included.
+            if !value.is_object() {
+                return Err(refusal(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    "the body must be a JSON object".to_owned(),
+                ));
+            }
+            serde_json::from_value(value).map(Self).map_err(|e| {
+                refusal(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    format!("the body cannot be used: {e}"),
+                )
+            })
+        })
+    }
+}
+
+/// An optional JSON request body: none when the request has no body, else [`ApiJson`]. A
+/// body that is sent but cannot be used is refused, never silently ignored.
+#[derive(Debug)]
+pub struct OptionalApiJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalApiJson<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let headers = req.headers();
+        let empty = !headers.contains_key(header::TRANSFER_ENCODING)
+            && headers
+                .get(header::CONTENT_LENGTH)
+                .is_none_or(|v| v.as_bytes() == b"0");
+        if empty {
+            return Box::pin(ready(Ok(Self(None))));
+        }
+        let body = ApiJson::<T>::from_request(req, payload);
+        Box::pin(async move { Ok(Self(Some(body.await?.0))) })
+    }
+}
+
+/// The API's JSON error for a body `web::Json` could not read.
+fn body_error(e: actix_web::Error) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as E;
+    match e.as_error::<E>() {
+        Some(E::ContentType) => refusal(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "send a JSON body with Content-Type: application/json".to_owned(),
+        ),
+        Some(E::Overflow { limit } | E::OverflowKnownLength { limit, .. }) => refusal(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the body is larger than {limit} bytes"),
+        ),
+        Some(E::Deserialize(cause)) => refusal(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("the body is not JSON: {cause}"),
+        ),
+        _ => refusal(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("the body cannot be read: {e}"),
+        ),
+    }
+}
+
+/// An extractor's refusal as the API's JSON error.
+fn refusal(status: StatusCode, code: &str, message: String) -> actix_web::Error {
+    let res = HttpResponse::build(status)
+        .json(json!({"error": {"code": code, "message": message, "field": null}}));
+    actix_web::error::InternalError::from_response(message, res).into()
+}
+
+/// Query parameters, like `web::Query`, but a query string that cannot be read (a
+/// parameter given twice, say) is answered 400 with the API's JSON error.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            serde_urlencoded::from_str::<T>(req.query_string())
+                .map(Self)
+                .map_err(|e| {
+                    ApiError(AppError::BadRequest {
+                        field: None,
+                        message: format!("the query string cannot be read: {e}"),
+                    })
+                }),
+        )
+    }
+}
 
 /// `GET /api/v1/me`: who the token or session belongs to, and their scopes.
 pub async fn me(state: web::Data<AppState>, ctx: Ctx) -> ApiResult<HttpResponse> {
@@ -141,14 +262,13 @@ pub struct RegionQuery {
 pub async fn regions(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    query: web::Query<RegionQuery>,
+    ApiQuery(q): ApiQuery<RegionQuery>,
 ) -> ApiResult<HttpResponse> {
     let wave = path.into_inner();
-    let q = query.into_inner();
     if let Some(level) = &q.level
         && !["national", "health_region", "county", "municipality"].contains(&level.as_str())
     {
-        return Err(crate::web::errors::AppError::BadRequest {
+        return Err(AppError::BadRequest {
             field: Some("level".to_owned()),
             message: "must be national, health_region, county or municipality".to_owned(),
         }

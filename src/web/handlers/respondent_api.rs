@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::api::{ApiJson, ApiQuery, OptionalApiJson};
 use crate::questionnaire::{self as q, Link, LinkState, PageItem, Stored};
 use crate::web::errors::{ApiError, ApiResult, AppError};
 use crate::web::{AppState, with_conn};
@@ -67,7 +68,7 @@ fn stored_json(s: &Stored) -> Value {
 pub async fn show(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    query: web::Query<LangQuery>,
+    ApiQuery(query): ApiQuery<LangQuery>,
 ) -> ApiResult<HttpResponse> {
     let link_state = resolve(&state, path.into_inner()).await?;
     if let Some(r) = refusal(&link_state) {
@@ -119,7 +120,7 @@ pub struct ConsentBody {
 pub async fn consent(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: Option<web::Json<ConsentBody>>,
+    OptionalApiJson(body): OptionalApiJson<ConsentBody>,
 ) -> ApiResult<HttpResponse> {
     let token = path.into_inner();
     let link_state = resolve(&state, token.clone()).await?;
@@ -131,7 +132,7 @@ pub async fn consent(
             .json(json!({"error": {"code": "submitted", "message": "already submitted"}})));
     };
     let lang = body
-        .and_then(|b| b.into_inner().language)
+        .and_then(|b| b.language)
         .unwrap_or_else(|| link.language().to_owned());
     if !link.survey.languages.contains(&lang) {
         return Err(AppError::BadRequest {
@@ -157,7 +158,7 @@ pub struct AnswersBody {
 pub async fn save(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<AnswersBody>,
+    ApiJson(body): ApiJson<AnswersBody>,
 ) -> ApiResult<HttpResponse> {
     let token = path.into_inner();
     let link_state = resolve(&state, token.clone()).await?;
@@ -257,10 +258,10 @@ fn validation_error(fields: Vec<Value>) -> HttpResponse {
 pub async fn submit(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: Option<web::Json<SubmitBody>>,
+    OptionalApiJson(body): OptionalApiJson<SubmitBody>,
 ) -> ApiResult<HttpResponse> {
     let token = path.into_inner();
-    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    let body = body.unwrap_or_default();
     let keys = state.keys.clone();
     let group = state.group.clone();
     // One visit to the blocking pool for the whole submission: resolving the link,
