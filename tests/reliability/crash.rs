@@ -163,27 +163,13 @@ async fn sigkill_under_load_loses_nothing_acknowledged_and_stores_nothing_twice(
         record.samples
     );
 
-    let conn = &mut db.connect();
-    load::check(&record, &load::stored(conn, &wave, answers_each));
-
-    // The unanswered ones are sent again: each is then stored exactly once, whether or
-    // not the first attempt had reached the disk.
-    load::resend_all(&server.base, &plan.body, &record.unknown, 16).await;
-    let all = load::Record {
-        acked: record
-            .acked
-            .iter()
-            .chain(&record.unknown)
-            .cloned()
-            .collect(),
-        ..load::Record::default()
-    };
-    let stored = load::stored(conn, &wave, answers_each);
-    load::check(&all, &stored);
-    assert_eq!(
-        stored.submitted.len(),
-        all.acked.len(),
-        "every sent submission stored once"
-    );
-    assert_eq!(stored.responses, all.acked.len(), "no stray response rows");
+    load::check_then_resend(
+        &server.base,
+        &plan.body,
+        &record,
+        &mut db.connect(),
+        &wave,
+        answers_each,
+    )
+    .await;
 }

@@ -366,3 +366,35 @@ pub async fn resend_all(base: &str, body: &str, tokens: &HashSet<String>, connec
         task.await.expect("resend task");
     }
 }
+
+/// After a run: checks the database against what was acknowledged; sends every submission
+/// that got no answer again; then checks that every sent submission is stored exactly
+/// once, whether or not its first attempt had reached the disk, with no stray responses.
+pub async fn check_then_resend(
+    base: &str,
+    body: &str,
+    record: &Record,
+    conn: &mut samskap::db::DbConn,
+    wave: &str,
+    answers_each: usize,
+) {
+    check(record, &stored(conn, wave, answers_each));
+    resend_all(base, body, &record.unknown, 16).await;
+    let all = Record {
+        acked: record
+            .acked
+            .iter()
+            .chain(&record.unknown)
+            .cloned()
+            .collect(),
+        ..Record::default()
+    };
+    let after = stored(conn, wave, answers_each);
+    check(&all, &after);
+    assert_eq!(
+        after.submitted.len(),
+        all.acked.len(),
+        "every sent submission stored once"
+    );
+    assert_eq!(after.responses, all.acked.len(), "no stray response rows");
+}

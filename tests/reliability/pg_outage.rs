@@ -142,20 +142,14 @@ async fn postgres_stopped_under_load_gives_clear_503s_then_recovers_losing_nothi
         .count();
     assert!(acked_after > 0, "nothing acknowledged after recovery");
 
-    let conn = &mut site.connect();
-    load::check(&record, &load::stored(conn, &wave, answers_each));
-    load::resend_all(&server.base, &plan.body, &record.unknown, 16).await;
-    let all = load::Record {
-        acked: record
-            .acked
-            .iter()
-            .chain(&record.unknown)
-            .cloned()
-            .collect(),
-        ..load::Record::default()
-    };
-    let stored = load::stored(conn, &wave, answers_each);
-    load::check(&all, &stored);
-    assert_eq!(stored.submitted.len(), all.acked.len());
+    load::check_then_resend(
+        &server.base,
+        &plan.body,
+        &record,
+        &mut site.connect(),
+        &wave,
+        answers_each,
+    )
+    .await;
     drop(server);
 }
