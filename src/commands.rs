@@ -890,7 +890,7 @@ fn report(
     let k = crate::analytics::MinCell::new(settings.min_cell);
     let started = std::time::Instant::now();
     // Computed (or read from the cache) once for all reports.
-    crate::analytics::results(&mut conn, &wave.id, k)?;
+    crate::analytics::publication(&mut conn, &wave.id, k)?;
     let mut services = crate::models::WaveService::for_wave(&mut conn, &wave.id)?;
     services.truncate(limit.unwrap_or(usize::MAX));
     let managers = if mail {

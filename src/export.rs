@@ -34,6 +34,10 @@ use anyhow::Context as _;
 use diesel::prelude::*;
 use serde_json::json;
 
+use crate::analytics::Publication;
+use crate::analytics::results::PhasePsychometrics;
+use crate::analytics::stats::Estimate;
+use crate::analytics::suppress::Cell;
 use crate::crypto::DerivedKeys;
 use crate::db::DbConn;
 use crate::db::schema::{answers, responses};
@@ -515,17 +519,12 @@ pub fn bundle(
         // so the wave's whole results (large at thousands of services) are never held as
         // JSON here.
         let computed = crate::analytics::compute(conn, &w.id, k)?;
-        let results = json!({
-            "wave_name": computed.wave_name,
-            "psychometrics": computed.psychometrics,
-        });
-        drop(computed);
         let name = if waves.len() == 1 {
             "psychometrics.csv".to_owned()
         } else {
             format!("psychometrics-{}.csv", i + 1)
         };
-        psychometrics_csv(&results, create(&name)?)?;
+        psychometrics_csv(&computed.wave_name, &computed.psychometrics, create(&name)?)?;
     }
     write_codebook(&vars, create("codebook.csv")?)?;
     write_datapackage(&vars, &phase_codes, create("datapackage.json")?)?;
@@ -1051,56 +1050,80 @@ fn write_readme<'a>(
 
 /// A wave's psychometrics (per phase: Cronbach's α, ICC(1), ICC(2); per item: n, mean,
 /// SD, the count of every scale point, don't know and not applicable) as a tidy CSV:
-/// `wave, phase, item, statistic, value, n`. The numbers are the analytics results,
-/// after the suppression gate: a withheld statistic has the value `suppressed`.
+/// `wave, phase, item, statistic, value, n`. The numbers are the publication's, after the
+/// suppression gate: a withheld statistic has the value `suppressed`.
 pub fn psychometrics_csv(
-    results: &serde_json::Value,
+    wave: &str,
+    psychometrics: &[PhasePsychometrics],
     out: impl std::io::Write,
 ) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(["wave", "phase", "item", "statistic", "value", "n"])?;
-    let wave = results["wave_name"].as_str().unwrap_or_default();
-    let num = |v: &serde_json::Value| match v {
-        serde_json::Value::Number(n) => n.to_string(),
-        _ => String::new(),
-    };
-    for phase in results["psychometrics"].as_array().into_iter().flatten() {
-        let code = phase["phase"].as_str().unwrap_or_default();
-        let alpha = &phase["alpha"];
-        let icc = &phase["icc"];
+    let wave = csv_text(wave);
+    for phase in psychometrics {
+        let code = phase.phase.as_str();
         let mut row = |item: &str,
                        stat: &str,
-                       cell: &serde_json::Value,
-                       value: &serde_json::Value|
+                       shown: Option<u64>,
+                       suppressed: bool,
+                       value: Option<String>|
          -> anyhow::Result<()> {
-            let (value, n) = match cell["status"].as_str() {
-                Some("shown") => (num(value), num(&cell["n"])),
-                Some("suppressed") => ("suppressed".to_owned(), String::new()),
-                _ => (String::new(), "0".to_owned()),
+            let (value, n) = match shown {
+                Some(n) => (value.unwrap_or_default(), n.to_string()),
+                None if suppressed => ("suppressed".to_owned(), String::new()),
+                None => (String::new(), "0".to_owned()),
             };
-            w.write_record([wave, code, item, stat, value.as_str(), n.as_str()])?;
+            w.write_record([wave.as_str(), code, item, stat, value.as_str(), n.as_str()])?;
             Ok(())
         };
-        row("", "alpha", alpha, &alpha["value"])?;
-        row("", "icc1", icc, &icc["value"]["icc1"])?;
-        row("", "icc2", icc, &icc["value"]["icc2"])?;
-        row("", "groups", icc, &icc["value"]["groups"])?;
-        for item in phase["items"].as_array().into_iter().flatten() {
-            let name = item["item"].as_str().unwrap_or_default().to_lowercase();
-            let stats = &item["stats"];
-            let v = &stats["value"];
-            row(&name, "mean", stats, &v["mean"])?;
-            row(&name, "sd", stats, &v["sd"])?;
-            for (level, count) in v["distribution"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
-                row(&name, &format!("count_{level}"), stats, count)?;
+        let num = |x: f64| x.to_string();
+        let (alpha, icc) = (&phase.alpha, &phase.icc);
+        row(
+            "",
+            "alpha",
+            alpha.n(),
+            alpha.is_suppressed(),
+            alpha.shown().map(|a| num(*a)),
+        )?;
+        for (stat, value) in [
+            ("icc1", icc.shown().map(|v| num(v.icc1))),
+            ("icc2", icc.shown().map(|v| num(v.icc2))),
+            ("groups", icc.shown().map(|v| v.groups.to_string())),
+        ] {
+            row("", stat, icc.n(), icc.is_suppressed(), value)?;
+        }
+        for item in &phase.items {
+            let name = item.item.to_lowercase();
+            let stats = &item.stats;
+            let v = stats.shown();
+            let (n, hidden) = (stats.n(), stats.is_suppressed());
+            row(&name, "mean", n, hidden, v.and_then(|v| v.mean).map(num))?;
+            row(&name, "sd", n, hidden, v.and_then(|v| v.sd).map(num))?;
+            if let Some(v) = v {
+                for (level, count) in v.distribution.iter().enumerate() {
+                    row(
+                        &name,
+                        &format!("count_{level}"),
+                        n,
+                        hidden,
+                        Some(count.to_string()),
+                    )?;
+                }
             }
-            row(&name, "dont_know", stats, &v["dont_know"])?;
-            row(&name, "not_applicable", stats, &v["not_applicable"])?;
+            row(
+                &name,
+                "dont_know",
+                n,
+                hidden,
+                v.map(|v| v.dont_know.to_string()),
+            )?;
+            row(
+                &name,
+                "not_applicable",
+                n,
+                hidden,
+                v.map(|v| v.not_applicable.to_string()),
+            )?;
         }
     }
     w.flush()?;
@@ -1130,22 +1153,19 @@ pub fn zip_dir(dir: &Path) -> anyhow::Result<Vec<u8>> {
     Ok(zip.finish()?.into_inner())
 }
 
-fn stat_cells(cell: &serde_json::Value) -> [String; 6] {
-    let v = &cell["value"];
-    let num = |x: &serde_json::Value| x.as_f64().map(|f| format!("{f:.6}")).unwrap_or_default();
-    match cell["status"].as_str() {
-        Some("shown") => [
+/// `status, n, mean, sd, ci_low, ci_high` of a published estimate.
+fn stat_cells(cell: &Cell<Estimate>) -> [String; 6] {
+    let num = |x: Option<f64>| x.map(|f| format!("{f:.6}")).unwrap_or_default();
+    match (cell.shown(), cell.n()) {
+        (Some(v), Some(n)) => [
             "shown".into(),
-            cell["n"]
-                .as_u64()
-                .map(|n| n.to_string())
-                .unwrap_or_default(),
-            num(&v["mean"]),
-            num(&v["sd"]),
-            num(&v["ci_low"]),
-            num(&v["ci_high"]),
+            n.to_string(),
+            num(Some(v.mean)),
+            num(v.sd),
+            num(v.ci_low),
+            num(v.ci_high),
         ],
-        Some("suppressed") => [
+        _ if cell.is_suppressed() => [
             "suppressed".into(),
             String::new(),
             String::new(),
@@ -1168,7 +1188,7 @@ fn stat_cells(cell: &serde_json::Value) -> [String; 6] {
 /// the index per role, as the gate left them (`status` shown, suppressed or empty; no
 /// number for a hidden cell).
 pub fn service_csv(
-    results: &serde_json::Value,
+    publication: &Publication,
     code: &str,
     out: impl std::io::Write,
 ) -> anyhow::Result<()> {
@@ -1177,34 +1197,42 @@ pub fn service_csv(
         "wave", "service", "role", "measure", "status", "n", "mean", "sd", "ci_low", "ci_high",
         "level",
     ])?;
-    let wave = results["wave_name"].as_str().unwrap_or_default();
-    let service = results["services"]
-        .as_array()
-        .and_then(|a| a.iter().find(|s| s["code"] == code));
-    for role in service
-        .and_then(|s| s["roles"].as_array())
-        .into_iter()
-        .flatten()
+    let wave = publication.wave_name.as_str();
+    for role in publication
+        .service(code)
+        .map(|s| s.roles.as_slice())
+        .unwrap_or_default()
     {
-        let role_name = role["role"].as_str().unwrap_or_default();
-        let rows = role["phases"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|p| (p["phase"].as_str().unwrap_or_default(), &p["stats"]))
-            .chain(std::iter::once(("index", &role["index"])));
-        for (measure, cell) in rows {
-            let [status, n, mean, sd, lo, hi] = stat_cells(cell);
-            let level = if status == "shown" {
-                cell["value"]["level"]
-                    .as_u64()
-                    .map(|l| l.to_string())
-                    .unwrap_or_default()
-            } else {
-                String::new()
-            };
+        let rows = role
+            .phases
+            .iter()
+            .map(|p| {
+                (
+                    p.phase.as_str(),
+                    p.stats.clone().map(|v| v.estimate),
+                    p.stats.shown().and_then(|v| v.level),
+                )
+            })
+            .chain(std::iter::once((
+                "index",
+                role.index.clone().map(|v| v.estimate),
+                None,
+            )));
+        for (measure, cell, level) in rows {
+            let [status, n, mean, sd, lo, hi] = stat_cells(&cell);
+            let level = level.map(|l| l.to_string()).unwrap_or_default();
             w.write_record([
-                wave, code, role_name, measure, &status, &n, &mean, &sd, &lo, &hi, &level,
+                wave,
+                code,
+                role.role.as_str(),
+                measure,
+                &status,
+                &n,
+                &mean,
+                &sd,
+                &lo,
+                &hi,
+                &level,
             ])?;
         }
     }
@@ -1212,11 +1240,10 @@ pub fn service_csv(
     Ok(())
 }
 
-/// Region cells of a wave as CSV, for policymakers: the given regions (and the nation
-/// when `national`), every role, service type (empty: all types) and measure, as the
-/// gate left them.
+/// Region cells of a wave as CSV, for policymakers: the given regions, every role,
+/// service type (empty: all types) and measure, as the gate left them.
 pub fn regions_csv<S: std::hash::BuildHasher>(
-    results: &serde_json::Value,
+    publication: &Publication,
     regions: &HashMap<String, String, S>,
     out: impl std::io::Write,
 ) -> anyhow::Result<()> {
@@ -1235,19 +1262,23 @@ pub fn regions_csv<S: std::hash::BuildHasher>(
         "ci_low",
         "ci_high",
     ])?;
-    let wave = results["wave_name"].as_str().unwrap_or_default();
-    for cell in results["regions"].as_array().into_iter().flatten() {
-        let Some(name) = cell["region_id"].as_str().and_then(|id| regions.get(id)) else {
+    let wave = publication.wave_name.as_str();
+    for cell in &publication.regions {
+        let Some(name) = cell
+            .region_id
+            .as_ref()
+            .and_then(|id| regions.get(id.as_str()))
+        else {
             continue;
         };
-        let [status, n, mean, sd, lo, hi] = stat_cells(&cell["stats"]);
+        let [status, n, mean, sd, lo, hi] = stat_cells(&cell.stats);
         w.write_record([
             wave,
-            cell["level"].as_str().unwrap_or_default(),
-            name,
-            cell["role"].as_str().unwrap_or_default(),
-            cell["service_type"].as_str().unwrap_or_default(),
-            cell["measure"].as_str().unwrap_or_default(),
+            cell.level.as_str(),
+            &csv_text(name),
+            cell.role.as_str(),
+            cell.service_type.map_or("", |t| t.as_str()),
+            &cell.measure,
             &status,
             &n,
             &mean,
@@ -1258,4 +1289,13 @@ pub fn regions_csv<S: std::hash::BuildHasher>(
     }
     w.flush()?;
     Ok(())
+}
+
+/// A name as a CSV cell that a spreadsheet will not run as a formula.
+fn csv_text(name: &str) -> String {
+    if name.starts_with(['=', '+', '-', '@']) {
+        format!("'{name}")
+    } else {
+        name.to_owned()
+    }
 }

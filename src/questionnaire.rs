@@ -695,10 +695,9 @@ pub fn withdraw(
         let had = response.is_some();
         if let Some(r) = response {
             Response::delete(conn, &r.id)?;
-            if r.submitted_at.is_some() {
-                Wave::bump_data_version(conn, &link.wave.id)?;
-            }
         }
+        // Answers or at least the invited count change: both are published.
+        Wave::bump_data_version(conn, &link.wave.id)?;
         Invitation::update(
             conn,
             &link.invitation.id,

@@ -9,6 +9,9 @@ pub mod service;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::analytics::results::{Count, IndexStats, PhaseStats};
+use crate::analytics::stats::Estimate;
+use crate::analytics::suppress::Cell as Published;
 use crate::domain::RespondentRole;
 use crate::i18n::fill;
 
@@ -51,60 +54,73 @@ pub struct Cell {
 }
 
 impl Cell {
-    fn hidden(v: &Value, lang: &str) -> Self {
+    fn hidden<T>(cell: &Published<T>, lang: &str) -> Self {
         Self {
-            notice: match v["status"].as_str() {
-                Some("suppressed") => fill(lang, "dashboard.too_few", &[]),
-                _ => fill(lang, "dashboard.no_answers", &[]),
-            },
+            notice: notice(cell, lang),
             ..Self::default()
         }
     }
 
-    fn estimate(v: &Value, lang: &str, digits: usize) -> Option<Self> {
-        if v["status"] != "shown" {
-            return None;
-        }
-        let s = &v["value"];
-        let mean = s["mean"].as_f64()?;
-        let bounds = s["ci_low"].as_f64().zip(s["ci_high"].as_f64());
-        Some(Self {
+    fn estimate<T>(cell: &Published<T>, e: &Estimate, lang: &str, digits: usize) -> Self {
+        let bounds = e.ci_low.zip(e.ci_high);
+        Self {
             shown: true,
-            n: v["n"].as_u64(),
-            value: Some(mean),
+            n: cell.n(),
+            value: Some(e.mean),
             bounds,
-            mean: fmt(lang, mean, digits),
+            mean: fmt(lang, e.mean, digits),
             ci: bounds.map_or_else(String::new, |(l, h)| {
                 format!("{} – {}", fmt(lang, l, digits), fmt(lang, h, digits))
             }),
             ..Self::default()
-        })
+        }
     }
 
     /// A phase cell (0–4 scale) with its maturity level, agreement and missing shares.
-    pub fn phase(v: &Value, lang: &str, level: impl Fn(Option<u64>) -> String) -> Self {
-        let Some(mut c) = Self::estimate(v, lang, 2) else {
-            return Self::hidden(v, lang);
+    pub fn phase(
+        cell: &Published<PhaseStats>,
+        lang: &str,
+        level: impl Fn(Option<u64>) -> String,
+    ) -> Self {
+        let Some(s) = cell.shown() else {
+            return Self::hidden(cell, lang);
         };
-        let s = &v["value"];
-        c.level_number = s["level"].as_u64();
+        let mut c = Self::estimate(cell, &s.estimate, lang, 2);
+        c.level_number = s.level.map(u64::from);
         c.level = level(c.level_number);
-        c.rwg = s["rwg"]
-            .as_f64()
-            .map(|x| fmt(lang, x, 2))
-            .unwrap_or_default();
-        let pct = |x: Option<f64>| {
-            x.map(|x| format!("{} %", fmt(lang, 100.0 * x, 0)))
-                .unwrap_or_default()
-        };
-        c.na_share = pct(s["not_applicable_share"].as_f64());
-        c.dk_share = pct(s["dont_know_share"].as_f64());
+        c.rwg = s.rwg.map(|x| fmt(lang, x, 2)).unwrap_or_default();
+        let pct = |x: f64| format!("{} %", fmt(lang, 100.0 * x, 0));
+        c.na_share = pct(s.not_applicable_share);
+        c.dk_share = pct(s.dont_know_share);
         c
     }
 
     /// An index cell (0–100 scale).
-    pub fn index(v: &Value, lang: &str) -> Self {
-        Self::estimate(v, lang, 1).unwrap_or_else(|| Self::hidden(v, lang))
+    pub fn index(cell: &Published<IndexStats>, lang: &str) -> Self {
+        cell.shown().map_or_else(
+            || Self::hidden(cell, lang),
+            |s| Self::estimate(cell, &s.estimate, lang, 1),
+        )
+    }
+}
+
+/// Why a hidden cell shows no number: "too few responses to show" (withheld by the
+/// gate) or "no answers"; empty for a shown cell.
+pub fn notice<T>(cell: &Published<T>, lang: &str) -> String {
+    if cell.shown().is_some() {
+        String::new()
+    } else if cell.is_suppressed() {
+        fill(lang, "dashboard.too_few", &[])
+    } else {
+        fill(lang, "dashboard.no_answers", &[])
+    }
+}
+
+/// A published count of people: the number, or "fewer than k".
+pub fn count(c: Count, lang: &str) -> String {
+    match c {
+        Count::Exact(n) => n.to_string(),
+        Count::FewerThan(k) => fill(lang, "dashboard.fewer_than", &[("k", &k.to_string())]),
     }
 }
 
@@ -125,7 +141,6 @@ pub fn service_report(
     if wave.is_some_and(|id| id.as_str() != w.id) {
         return Ok(None);
     }
-    let respondents: i64 = d.participation.iter().map(|p| p.submitted).sum();
     let html = crate::web::templates::render(
         "report",
         &json!({
@@ -134,7 +149,7 @@ pub fn service_report(
             "d": d,
             "css": crate::web::assets::stylesheet(),
             "printed": chrono::Utc::now().format("%Y-%m-%d").to_string(),
-            "respondents": respondents,
+            "respondents": d.respondents,
             "instrument": w.instrument,
         }),
     )?;

@@ -373,6 +373,8 @@ pub fn create_invitation(
         },
     )?;
     add_token(conn, &id, &token)?;
+    // Participation counts are part of the wave's publication.
+    Wave::bump_data_version(conn, &wave.id)?;
     Ok((Invitation::find(conn, &id)?, token))
 }
 

@@ -14,12 +14,12 @@
 
 use std::iter;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::{DEFAULT_MIN_CELL, MIN_CELL_FLOOR};
 
 /// Why a cell is hidden.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// Fewer than `k` respondents: the number itself would come too close to individuals.
@@ -38,7 +38,7 @@ pub enum Reason {
 pub struct Cell<T>(Inner<T>);
 
 /// The three states; the serde tag gives the public JSON shape directly.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 enum Inner<T> {
     Shown { n: u64, value: T },
@@ -98,6 +98,15 @@ impl<T: Serialize> Serialize for Cell<T> {
     }
 }
 
+/// Reads back a cell that the gate published: only a stored publication is read this way
+/// (the shared cache, which holds nothing but what [`gate`] and [`decide`] let out). A
+/// hidden cell stored without its number comes back without it.
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Cell<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Inner::deserialize(deserializer).map(Cell)
+    }
+}
+
 /// Minimum respondents per published cell. Never below [`MIN_CELL_FLOOR`]: smaller groups
 /// let readers identify individuals, whatever the configuration says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,25 +158,17 @@ pub struct Relation {
 /// 4. When the relations are not a plain hierarchy (a cell in two relations, a total with
 ///    two partitions, as in a cross table with both margins), rule 3 is not enough: hidden
 ///    cells can then be recovered by combining several relations. An exact rank check finds
-///    any such cell and hides one more neighbour until none is left.
+///    every such cell and hides one more neighbour of each until none is left.
 ///
 /// # Panics
 /// If a relation names an index outside `entries`: that is a bug in the caller's table.
 pub fn gate<T>(entries: Vec<(u64, T)>, relations: &[Relation], k: MinCell) -> Vec<Cell<T>> {
-    let len = entries.len();
-    for relation in relations {
-        assert!(
-            members(relation).all(|i| i < len),
-            "relation {relation:?} names a cell outside a table of {len}"
-        );
-    }
     let ns: Vec<u64> = entries.iter().map(|(n, _)| *n).collect();
-    let mut state: Vec<State> = ns.iter().map(|&n| primary(n, k)).collect();
-    complementary(&ns, relations, &mut state);
+    let decisions = decide(&ns, 1, relations, k);
     entries
         .into_iter()
-        .zip(state)
-        .map(|((n, value), state)| publish(n, value, state))
+        .zip(decisions)
+        .map(|((n, value), decision)| decision.publish(n, value))
         .collect()
 }
 
@@ -175,6 +176,109 @@ pub fn gate<T>(entries: Vec<(u64, T)>, relations: &[Relation], k: MinCell) -> Ve
 /// primary rule can apply, and it is the same function `gate` uses.
 pub fn gate_one<T>(n: u64, value: T, k: MinCell) -> Cell<T> {
     publish(n, value, primary(n, k))
+}
+
+/// The gate's decision for one cell of a table, to be applied to each of the measures the
+/// cell carries (a phase score and the index of the same respondents, say) with
+/// [`Decision::publish`]. Only [`decide`] makes one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision(State);
+
+impl Decision {
+    /// Whether the cell's numbers are shown.
+    pub fn is_shown(self) -> bool {
+        self.0 == State::Visible
+    }
+
+    /// Publishes one measure of the cell: `n` respondents behind `value`. A shown cell
+    /// shows each measure with its own `n` (or as empty when that measure has none); a
+    /// hidden cell hides every measure, even one with no respondents, since "empty" would
+    /// tell a reader a value the pattern counted on being unknown.
+    pub fn publish<T>(self, n: u64, value: T) -> Cell<T> {
+        match self.0 {
+            State::Visible if n == 0 => Cell(Inner::Empty),
+            State::Visible => Cell(Inner::Shown { n, value }),
+            State::Hidden(reason) => Cell(Inner::Suppressed { reason }),
+            State::Empty => Cell(Inner::Empty),
+        }
+    }
+}
+
+/// The gate for tables whose cells each carry several measures over (nearly) the same
+/// respondents: `ns[i]` holds cell `i`'s respondents per measure. One decision per cell
+/// serves all its measures, so no difference between two measures' suppression patterns
+/// can be played against the other, and the costly part runs once instead of per measure.
+/// `ns` holds `measures` numbers per cell, cell after cell.
+///
+/// A cell is empty when every measure is, hidden as [`Reason::TooFew`] when any measure
+/// has `0 < n < k`, and otherwise subject to rules 3 and 4 of [`gate`], where its size
+/// (for "smallest first") is its largest `n`.
+///
+/// # Panics
+/// If a relation names an index outside `ns`: that is a bug in the caller's table.
+pub fn decide(ns: &[u64], measures: usize, relations: &[Relation], k: MinCell) -> Vec<Decision> {
+    let measures = measures.max(1);
+    let len = ns.len() / measures;
+    for relation in relations {
+        assert!(
+            members(relation).all(|i| i < len),
+            "relation {relation:?} names a cell outside a table of {len}"
+        );
+    }
+    let sizes: Vec<u64> = ns
+        .chunks(measures)
+        .map(|m| m.iter().copied().max().unwrap_or(0))
+        .collect();
+    let mut state: Vec<State> = ns
+        .chunks(measures)
+        .map(|m| {
+            if m.iter().all(|&n| n == 0) {
+                State::Empty
+            } else if m.iter().any(|&n| n > 0 && n < u64::from(k.get())) {
+                State::Hidden(Reason::TooFew)
+            } else {
+                State::Visible
+            }
+        })
+        .collect();
+    complementary(&sizes, relations, &mut state);
+    state.into_iter().map(Decision).collect()
+}
+
+/// How many cells the gate hid, by reason: what privacy costs in a table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HiddenCount {
+    pub cells: usize,
+    pub empty: usize,
+    pub too_few: usize,
+    pub complementary: usize,
+}
+
+impl HiddenCount {
+    /// Counts `decisions`.
+    pub fn of(decisions: &[Decision]) -> Self {
+        let mut out = Self {
+            cells: decisions.len(),
+            ..Self::default()
+        };
+        for d in decisions {
+            match d.0 {
+                State::Empty => out.empty += 1,
+                State::Hidden(Reason::TooFew) => out.too_few += 1,
+                State::Hidden(Reason::Complementary) => out.complementary += 1,
+                State::Visible => {}
+            }
+        }
+        out
+    }
+
+    /// Adds another table's counts.
+    pub fn add(&mut self, other: Self) {
+        self.cells += other.cells;
+        self.empty += other.empty;
+        self.too_few += other.too_few;
+        self.complementary += other.complementary;
+    }
 }
 
 /// The gate's working view of a cell.
@@ -196,11 +300,7 @@ fn primary(n: u64, k: MinCell) -> State {
 }
 
 fn publish<T>(n: u64, value: T, state: State) -> Cell<T> {
-    Cell(match state {
-        State::Empty => Inner::Empty,
-        State::Visible => Inner::Shown { n, value },
-        State::Hidden(reason) => Inner::Suppressed { reason },
-    })
+    Decision(state).publish(n, value)
 }
 
 fn members(relation: &Relation) -> impl Iterator<Item = usize> + '_ {
@@ -215,13 +315,38 @@ fn complementary(ns: &[u64], relations: &[Relation], state: &mut [State]) {
         if !needs_audit {
             return;
         }
-        let Some(exposed) = exposed_cell(relations, state) else {
+        let audit = audit(relations, state);
+        if audit.exposed.is_empty() {
             return;
-        };
-        let Some(extra) = cover(exposed, ns, relations, state) else {
+        }
+        // Cover every exposed cell found in this round, but only one per relation: a
+        // cell hidden for one exposed neighbour often protects the next as well, and the
+        // next round checks again.
+        let mut touched = vec![false; relations.len()];
+        let mut hid_any = false;
+        for &exposed in &audit.exposed {
+            let around: Vec<usize> = (0..relations.len())
+                .filter(|&r| {
+                    audit.active[r]
+                        && (relations[r].total == exposed || relations[r].parts.contains(&exposed))
+                })
+                .collect();
+            if around.iter().any(|&r| touched[r]) {
+                continue;
+            }
+            if let Some(extra) = cover(exposed, ns, relations, &audit.active, state) {
+                state[extra] = State::Hidden(Reason::Complementary);
+                hid_any = true;
+                for (r, relation) in relations.iter().enumerate() {
+                    if members(relation).any(|i| i == extra) {
+                        touched[r] = true;
+                    }
+                }
+            }
+        }
+        if !hid_any {
             return;
-        };
-        state[extra] = State::Hidden(Reason::Complementary);
+        }
     }
 }
 
@@ -295,65 +420,176 @@ fn is_hierarchy(relations: &[Relation], len: usize) -> bool {
     })
 }
 
-/// A hidden cell that some linear combination of the published cells gives away, if any.
+/// What the rank check found.
+struct Audit {
+    /// Hidden cells that some linear combination of the published cells gives away.
+    exposed: Vec<usize>,
+    /// The relations that still constrain hidden cells after the free ones are set aside;
+    /// only their members can protect an exposed cell.
+    active: Vec<bool>,
+}
+
+/// Finds every hidden cell that some linear combination of the published cells gives
+/// away.
 ///
-/// Each relation is an equation over the hidden cells (shown cells move to the constant
-/// side). A hidden cell is recoverable exactly when its unit vector lies in the row space,
-/// which after full reduction shows as a row with a single non-zero entry. Arithmetic is
-/// modulo the prime 2^61 − 1 so it is exact without big integers; a rank that differs from
-/// the rational one would need a minor of this small 0/±1 matrix to be a multiple of that
-/// prime.
-fn exposed_cell(relations: &[Relation], state: &[State]) -> Option<usize> {
-    let hidden: Vec<usize> = (0..state.len())
-        .filter(|&i| matches!(state[i], State::Hidden(_)))
-        .collect();
-    let mut column = vec![None; state.len()];
-    for (c, &i) in hidden.iter().enumerate() {
-        column[i] = Some(c);
-    }
-    let mut rows: Vec<Vec<u64>> = relations
-        .iter()
-        .filter_map(|relation| {
-            let mut row = vec![0; hidden.len()];
-            let mut touched = false;
-            if let Some(c) = column[relation.total] {
-                row[c] = modp::add(row[c], 1);
-                touched = true;
+/// Each relation is an equation over the hidden cells (shown and empty cells move to the
+/// constant side). A hidden cell is recoverable exactly when its unit vector lies in the
+/// row space, which after full reduction shows as a row with a single non-zero entry.
+///
+/// Two exact reductions keep this fast at tens of thousands of cells:
+/// - A relation with two or more hidden members that appear in no other remaining
+///   relation (a municipality's services of one type, say) constrains nothing else: any
+///   values of the other cells can be met by moving those two against each other, and
+///   neither of them is determined. Such relations are set aside, repeatedly, since that
+///   can leave further cells private to one relation.
+/// - What is left splits into independent systems (hidden cells linked through shared
+///   relations), each reduced on its own.
+///
+/// Arithmetic is modulo the prime 2^61 − 1 so it is exact without big integers; a rank
+/// that differs from the rational one would need a minor of this small 0/±1 matrix to be
+/// a multiple of that prime.
+fn audit(relations: &[Relation], state: &[State]) -> Audit {
+    let hidden = |i: usize| matches!(state[i], State::Hidden(_));
+    let mut active: Vec<bool> = relations.iter().map(|r| members(r).any(hidden)).collect();
+    let mut uses = vec![0u32; state.len()];
+    let mut relations_of: Vec<Vec<usize>> = vec![Vec::new(); state.len()];
+    for (r, relation) in relations.iter().enumerate() {
+        if active[r] {
+            for i in members(relation).filter(|&i| hidden(i)) {
+                uses[i] += 1;
+                relations_of[i].push(r);
             }
-            for &part in &relation.parts {
-                if let Some(c) = column[part] {
-                    row[c] = modp::sub(row[c], 1);
-                    touched = true;
+        }
+    }
+    let mut queue: Vec<usize> = (0..relations.len()).filter(|&r| active[r]).collect();
+    while let Some(r) = queue.pop() {
+        if !active[r] {
+            continue;
+        }
+        let private = members(&relations[r])
+            .filter(|&i| hidden(i) && uses[i] == 1)
+            .count();
+        if private < 2 {
+            continue;
+        }
+        active[r] = false;
+        for i in members(&relations[r]).filter(|&i| hidden(i)) {
+            uses[i] -= 1;
+            if uses[i] == 1 {
+                queue.extend(relations_of[i].iter().copied().filter(|&o| active[o]));
+            }
+        }
+    }
+
+    // Independent systems: hidden cells joined by the active relations they share.
+    let mut parent: Vec<usize> = (0..state.len()).collect();
+    for (r, relation) in relations.iter().enumerate() {
+        if !active[r] {
+            continue;
+        }
+        let mut cells = members(relation).filter(|&i| hidden(i));
+        if let Some(first) = cells.next() {
+            for other in cells {
+                let (a, b) = (find(&mut parent, first), find(&mut parent, other));
+                if a != b {
+                    parent[a] = b;
                 }
             }
-            touched.then_some(row)
-        })
-        .collect();
-    modp::reduce(&mut rows, hidden.len());
-    rows.iter().find_map(|row| {
-        let mut non_zero = row.iter().enumerate().filter(|&(_, &v)| v != 0);
-        let (c, _) = non_zero.next()?;
-        non_zero.next().is_none().then_some(hidden[c])
-    })
+        }
+    }
+    let mut systems: std::collections::HashMap<usize, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (r, relation) in relations.iter().enumerate() {
+        if active[r]
+            && let Some(first) = members(relation).find(|&i| hidden(i))
+        {
+            let root = find(&mut parent, first);
+            systems.entry(root).or_default().push(r);
+        }
+    }
+    let mut column = vec![usize::MAX; state.len()];
+    let mut exposed = Vec::new();
+    for rows_of_system in systems.values() {
+        let mut cells: Vec<usize> = rows_of_system
+            .iter()
+            .flat_map(|&r| members(&relations[r]).filter(|&i| hidden(i)))
+            .collect();
+        cells.sort_unstable();
+        cells.dedup();
+        for (c, &i) in cells.iter().enumerate() {
+            column[i] = c;
+        }
+        let mut rows: Vec<Vec<u64>> = rows_of_system
+            .iter()
+            .map(|&r| {
+                let relation = &relations[r];
+                let mut row = vec![0; cells.len()];
+                if hidden(relation.total) {
+                    let c = column[relation.total];
+                    row[c] = modp::add(row[c], 1);
+                }
+                for &part in relation.parts.iter().filter(|&&p| hidden(p)) {
+                    let c = column[part];
+                    row[c] = modp::sub(row[c], 1);
+                }
+                row
+            })
+            .collect();
+        modp::reduce(&mut rows, cells.len());
+        exposed.extend(rows.iter().filter_map(|row| {
+            let mut non_zero = row.iter().enumerate().filter(|&(_, &v)| v != 0);
+            let (c, _) = non_zero.next()?;
+            non_zero.next().is_none().then_some(cells[c])
+        }));
+    }
+    exposed.sort_unstable();
+    Audit { exposed, active }
+}
+
+/// The representative of `x`'s set (union-find with path halving).
+fn find(parent: &mut [usize], mut x: usize) -> usize {
+    while parent[x] != x {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    x
 }
 
 /// The visible cell to hide so that `exposed` is no longer recoverable: the smallest
-/// visible part of a relation it belongs to, else the smallest such total, else the
-/// smallest visible cell in any relation. Each call hides one more cell, so the loop in
-/// [`complementary`] ends, at worst with every related cell hidden.
-fn cover(exposed: usize, ns: &[u64], relations: &[Relation], state: &[State]) -> Option<usize> {
+/// visible part of an active relation it belongs to, else the smallest such total, else
+/// the smallest visible member of any active relation (else of any relation). Each call
+/// hides one more cell, so the loop in [`complementary`] ends, at worst with every
+/// related cell hidden.
+fn cover(
+    exposed: usize,
+    ns: &[u64],
+    relations: &[Relation],
+    active: &[bool],
+    state: &[State],
+) -> Option<usize> {
     let visible = |i: &usize| state[*i] == State::Visible;
     let size = |i: &usize| (ns[*i], *i);
     let touching = || {
         relations
             .iter()
-            .filter(move |r| r.total == exposed || r.parts.contains(&exposed))
+            .zip(active)
+            .filter(move |(r, a)| **a && (r.total == exposed || r.parts.contains(&exposed)))
+            .map(|(r, _)| r)
     };
     touching()
         .flat_map(|r| r.parts.iter().copied())
         .filter(visible)
         .min_by_key(size)
         .or_else(|| touching().map(|r| r.total).filter(visible).min_by_key(size))
+        .or_else(|| {
+            relations
+                .iter()
+                .zip(active)
+                .filter(|(_, a)| **a)
+                .flat_map(|(r, _)| members(r))
+                .filter(visible)
+                .min_by_key(size)
+        })
         .or_else(|| {
             relations
                 .iter()
@@ -377,10 +613,17 @@ mod modp {
 
     #[expect(
         clippy::cast_possible_truncation,
-        reason = "the remainder is below PRIME < 2^61"
+        reason = "both halves are below 2^62"
     )]
     fn mul(a: u64, b: u64) -> u64 {
-        (u128::from(a) * u128::from(b) % u128::from(PRIME)) as u64
+        // x mod (2^61 − 1) = (x & P) + (x >> 61), folded once more.
+        let x = u128::from(a) * u128::from(b);
+        let folded = (x as u64 & PRIME) + (x >> 61) as u64;
+        if folded >= PRIME {
+            folded - PRIME
+        } else {
+            folded
+        }
     }
 
     /// Fermat: a^(p−2) is the inverse of a non-zero a.
@@ -627,11 +870,11 @@ mod tests {
         let mut settled = state.clone();
         settle(&ns, &table.relations, &mut settled);
         assert_eq!(settled, state, "rule 3 sees nothing to do");
-        assert_eq!(exposed_cell(&table.relations, &state), Some(2));
+        assert_eq!(audit(&table.relations, &state).exposed, vec![2]);
 
         let mut covered = state;
         complementary(&ns, &table.relations, &mut covered);
-        assert_eq!(exposed_cell(&table.relations, &covered), None);
+        assert!(audit(&table.relations, &covered).exposed.is_empty());
     }
 
     #[test]
@@ -991,7 +1234,7 @@ mod tests {
             prop_assert!(is_hierarchy(&t.relations, t.ns.len()));
             let mut state: Vec<State> = t.ns.iter().map(|&n| primary(n, MinCell::new(k))).collect();
             settle(&t.ns, &t.relations, &mut state);
-            prop_assert_eq!(exposed_cell(&t.relations, &state), None);
+            prop_assert!(audit(&t.relations, &state).exposed.is_empty());
         }
 
         #[test]

@@ -109,7 +109,8 @@ pub fn analyse(
         .map(|p| frame::load(conn, &p.id))
         .transpose()?;
     let loaded = started.elapsed().as_secs_f64();
-    let results = analytics::results::compute(&data, previous.as_ref(), version, k)?;
+    let invited = crate::waves::participation(conn, wave, None)?;
+    let results = analytics::results::compute(&data, previous.as_ref(), &invited, version, k)?;
     let total = started.elapsed().as_secs_f64();
     if let Some(path) = means {
         let mut out = std::io::BufWriter::new(

@@ -43,11 +43,22 @@ impl AnalyticsCacheEntry {
             .optional()
     }
 
-    /// Replaces whatever was cached under this key.
-    pub fn put(conn: &mut DbConn, entry: &NewAnalyticsCacheEntry) -> QueryResult<()> {
+    /// Replaces whatever was cached under this key, and under every key of the wave that
+    /// starts with `replaces` (entries for other versions of what the key names).
+    pub fn put(
+        conn: &mut DbConn,
+        entry: &NewAnalyticsCacheEntry,
+        replaces: &str,
+    ) -> QueryResult<()> {
         crate::db::write_transaction(conn, |conn| {
             diesel::delete(analytics_cache::table.find((&entry.wave_id, &entry.cache_key)))
                 .execute(conn)?;
+            diesel::delete(
+                analytics_cache::table
+                    .filter(analytics_cache::wave_id.eq(&entry.wave_id))
+                    .filter(analytics_cache::cache_key.like(format!("{replaces}%"))),
+            )
+            .execute(conn)?;
             diesel::insert_into(analytics_cache::table)
                 .values(entry)
                 .execute(conn)

@@ -5,13 +5,15 @@
 //! drill-down links are offered only where the next level has numbers to show.
 
 use serde::Serialize;
-use serde_json::Value;
 
 use super::charts::{self, Chart, DataTable};
 use super::{fmt, role_label};
 use crate::analytics::MinCell;
+use crate::analytics::results::Level;
+use crate::analytics::stats::Estimate;
+use crate::analytics::suppress::Cell as Published;
 use crate::db::DbConn;
-use crate::domain::{RegionKind, RespondentRole, ServiceType};
+use crate::domain::{RegionId, RegionKind, RespondentRole, ServiceType};
 use crate::i18n::fill;
 use crate::models::{Region, Wave};
 
@@ -35,6 +37,8 @@ pub struct RegionDashboard {
     pub role: String,
     pub type_label: String,
     pub min_cell: u32,
+    /// When the numbers were computed (UTC, `YYYY-MM-DD HH:MM`).
+    pub computed_at: String,
     /// Phase titles, the heatmap's columns.
     pub phases: Vec<String>,
     /// The region itself first, then the regions inside it.
@@ -87,30 +91,23 @@ pub struct BreakdownRow {
     pub peer_worker: HeatCell,
 }
 
-fn level_of(kind: RegionKind) -> &'static str {
-    kind.as_str()
-}
-
-fn child_level(kind: RegionKind) -> Option<&'static str> {
+fn child_level(kind: RegionKind) -> Option<Level> {
     match kind {
-        RegionKind::HealthRegion => Some("county"),
-        RegionKind::County => Some("municipality"),
+        RegionKind::HealthRegion => Some(Level::County),
+        RegionKind::County => Some(Level::Municipality),
         RegionKind::Municipality => None,
     }
 }
 
-fn heat(cell: Option<&Value>, lang: &str, digits: usize) -> HeatCell {
-    match cell {
-        Some(c) if c["status"] == "shown" => {
-            let v = c["value"]["mean"].as_f64();
-            HeatCell {
-                shown: v.is_some(),
-                text: v.map(|x| fmt(lang, x, digits)).unwrap_or_default(),
-                n: c["n"].as_u64(),
-                value: v,
-            }
-        }
-        Some(c) if c["status"] == "suppressed" => HeatCell {
+fn heat(cell: Option<&Published<Estimate>>, lang: &str, digits: usize) -> HeatCell {
+    match cell.map(|c| (c.shown(), c)) {
+        Some((Some(v), c)) => HeatCell {
+            shown: true,
+            text: fmt(lang, v.mean, digits),
+            n: c.n(),
+            value: Some(v.mean),
+        },
+        Some((None, c)) if c.is_suppressed() => HeatCell {
             shown: false,
             text: fill(lang, "dashboard.too_few", &[]),
             n: None,
@@ -163,11 +160,7 @@ pub fn dashboard(
         region: RegionInfo {
             id: region.id.to_string(),
             name: region.name.clone(),
-            level: fill(
-                lang,
-                &format!("region.level_{}", level_of(region.kind)),
-                &[],
-            ),
+            level: fill(lang, &format!("region.level_{}", region.kind.as_str()), &[]),
             parent,
         },
         waves: waves
@@ -205,10 +198,11 @@ pub fn dashboard(
             |t| fill(lang, &format!("service_type.{}", t.as_str()), &[]),
         ),
         min_cell: k.get(),
+        computed_at: String::new(),
         phases: Vec::new(),
         rows: Vec::new(),
         child_level: child_level(region.kind)
-            .map(|l| fill(lang, &format!("region.children_{l}"), &[]))
+            .map(|l| fill(lang, &format!("region.children_{}", l.as_str()), &[]))
             .unwrap_or_default(),
         heatmap: None,
         distribution: None,
@@ -219,15 +213,9 @@ pub fn dashboard(
         return Ok(out);
     };
     let survey = crate::waves::instrument_of(conn, &wave)?;
-    let results = crate::analytics::results(conn, &wave.id, k)?;
-    let phase_codes: Vec<String> = results["phases"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|p| p.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
+    let results = crate::analytics::publication(conn, &wave.id, k)?;
+    out.computed_at = results.computed_at.format("%Y-%m-%d %H:%M").to_string();
+    let phase_codes = results.phases.clone();
     out.phases = phase_codes
         .iter()
         .map(|c| {
@@ -240,37 +228,18 @@ pub fn dashboard(
                 .unwrap_or_else(|| c.clone())
         })
         .collect();
-    let cells = results["regions"].as_array().map_or(&[][..], Vec::as_slice);
-    let role_str = role.as_str();
-    let type_value = service_type.map(|t| Value::String(t.as_str().to_owned()));
-    let find = |level: &str, id: &str, role: &str, ty: &Option<Value>, measure: &str| {
-        cells.iter().find(|c| {
-            c["level"] == level
-                && c["region_id"] == id
-                && c["role"] == role
-                && c["measure"] == measure
-                && match ty {
-                    Some(t) => &c["service_type"] == t,
-                    None => c["service_type"].is_null(),
-                }
-        })
+    let find = |level: Level, id: &RegionId, role: RespondentRole, measure: &str| {
+        results
+            .region_cell(level, Some(id), role, service_type, measure)
+            .map(|c| &c.stats)
     };
-    let row = |level: &str, r: &Region, is_total: bool| -> HeatRow {
+    let role_str = role.as_str();
+    let row = |level: Level, r: &Region, is_total: bool| -> HeatRow {
         let cells: Vec<HeatCell> = phase_codes
             .iter()
-            .map(|m| {
-                heat(
-                    find(level, r.id.as_str(), role_str, &type_value, m).map(|c| &c["stats"]),
-                    lang,
-                    2,
-                )
-            })
+            .map(|m| heat(find(level, &r.id, role, m), lang, 2))
             .collect();
-        let index = heat(
-            find(level, r.id.as_str(), role_str, &type_value, "index").map(|c| &c["stats"]),
-            lang,
-            1,
-        );
+        let index = heat(find(level, &r.id, role, "index"), lang, 1);
         let any = cells.iter().any(|c| c.shown) || index.shown;
         HeatRow {
             name: r.name.clone(),
@@ -287,7 +256,7 @@ pub fn dashboard(
             index,
         }
     };
-    out.rows.push(row(level_of(region.kind), region, true));
+    out.rows.push(row(Level::of(region.kind), region, true));
     let mut children: Vec<&Region> = all_regions
         .iter()
         .filter(|r| r.parent_id.as_ref() == Some(&region.id))
@@ -346,16 +315,8 @@ pub fn dashboard(
         )?);
     }
 
-    // Spread of service index values in each row's region.
-    let region_key = |level: &str| match level {
-        "health_region" => "health_region_id",
-        "county" => "county_id",
-        _ => "municipality_id",
-    };
-    let services = results["services"]
-        .as_array()
-        .map_or(&[][..], Vec::as_slice);
-    let ri = usize::from(role == RespondentRole::PeerWorker);
+    // Spread of service index values in each row's region: drawn only for rows whose
+    // own index cell is shown, from the service cells shown in it.
     let mut categories = Vec::new();
     let mut boxes = Vec::new();
     let mut dist_table = DataTable {
@@ -367,22 +328,28 @@ pub fn dashboard(
         ],
         rows: Vec::new(),
     };
-    let mut rows_for_boxes: Vec<(&str, &Region)> = vec![(level_of(region.kind), region)];
+    let mut rows_for_boxes: Vec<(Level, &Region)> = vec![(Level::of(region.kind), region)];
     if let Some(level) = child_level(region.kind) {
         rows_for_boxes.extend(children.iter().map(|c| (level, *c)));
     }
     for (level, r) in rows_for_boxes {
-        let mut values: Vec<f64> = services
-            .iter()
-            .filter(|s| s[region_key(level)] == r.id.as_str())
-            .filter(|s| service_type.is_none_or(|t| s["service_type"] == t.as_str()))
-            .filter_map(|s| {
-                let c = &s["roles"][ri]["index"];
-                (c["status"] == "shown")
-                    .then(|| c["value"]["mean"].as_f64())
-                    .flatten()
-            })
-            .collect();
+        let region_shown = find(level, &r.id, role, "index").is_some_and(|c| c.shown().is_some());
+        let mut values: Vec<f64> = if region_shown {
+            results
+                .services
+                .iter()
+                .filter(|s| match level {
+                    Level::HealthRegion => s.health_region_id == r.id,
+                    Level::County => s.county_id == r.id,
+                    Level::Municipality => s.municipality_id == r.id,
+                    Level::National => true,
+                })
+                .filter(|s| service_type.is_none_or(|t| s.service_type == t))
+                .filter_map(|s| s.role(role)?.index.shown().map(|v| v.estimate.mean))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let five = charts::five_numbers(&mut values);
         dist_table.rows.push(vec![
             r.name.clone(),
@@ -393,10 +360,14 @@ pub fn dashboard(
                 |f| format!("{} – {}", fmt(lang, f[1], 1), fmt(lang, f[3], 1)),
             ),
         ]);
-        categories.push(r.name.clone());
-        boxes.push(five);
+        // The chart leaves out rows with nothing to draw, so each box sits under its
+        // own region's name.
+        if let Some(five) = five {
+            categories.push(r.name.clone());
+            boxes.push(Some(five));
+        }
     }
-    if boxes.iter().any(Option::is_some) {
+    if !boxes.is_empty() {
         out.distribution = Some(charts::boxes(
             "distribution",
             &fill(lang, "region.distribution_title", &[("role", &out.role)]),
@@ -414,18 +385,19 @@ pub fn dashboard(
     }
 
     // Breakdown of the region by service type and role (the index).
-    let level = level_of(region.kind);
+    let level = Level::of(region.kind);
     for t in ServiceType::ALL {
-        let ty = Some(Value::String(t.as_str().to_owned()));
-        let cell = |role: &str| {
+        let cell = |role: RespondentRole| {
             heat(
-                find(level, region.id.as_str(), role, &ty, "index").map(|c| &c["stats"]),
+                results
+                    .region_cell(level, Some(&region.id), role, Some(*t), "index")
+                    .map(|c| &c.stats),
                 lang,
                 1,
             )
         };
-        let manager = cell("manager");
-        let peer_worker = cell("peer_worker");
+        let manager = cell(RespondentRole::Manager);
+        let peer_worker = cell(RespondentRole::PeerWorker);
         if manager.text == fill(lang, "dashboard.no_answers", &[])
             && peer_worker.text == manager.text
         {

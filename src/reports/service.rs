@@ -10,11 +10,12 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 use diesel::prelude::*;
 use serde::Serialize;
-use serde_json::Value;
 
 use super::charts::{self, Chart, DataTable, Series};
 use super::{Cell, fmt, role_label};
 use crate::analytics::MinCell;
+use crate::analytics::Publication;
+use crate::analytics::results::{Benchmark, PeerGroup, ServiceResult};
 use crate::db::DbConn;
 use crate::db::schema::wave_services;
 use crate::domain::{RespondentRole, WaveId};
@@ -30,6 +31,10 @@ pub struct ServiceDashboard {
     pub waves: Vec<WaveChoice>,
     pub wave: Option<WaveInfo>,
     pub min_cell: u32,
+    /// When the numbers were computed (UTC, `YYYY-MM-DD HH:MM`).
+    pub computed_at: String,
+    /// Who answered, for the methods note: "6 managers and fewer than 5 peer workers".
+    pub respondents: String,
     pub participation: Vec<Participation>,
     pub phases: Vec<PhaseRow>,
     pub index: Vec<IndexRow>,
@@ -74,8 +79,9 @@ pub struct WaveInfo {
 #[derive(Debug, Clone, Serialize)]
 pub struct Participation {
     pub role: String,
-    pub invited: i64,
-    pub submitted: i64,
+    /// A count, or "fewer than k".
+    pub invited: String,
+    pub submitted: String,
     pub rate: String,
 }
 
@@ -168,58 +174,44 @@ fn level_label(survey: &SurveyFile, level: Option<u64>, lang: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Lookups over one wave's results that every dashboard needs, built once per results
-/// version instead of scanning thousands of services on every request: each service's
-/// place in the results, and the shown units of every service-type peer group (the
+/// Lookups over one wave's publication that every dashboard needs, built once per
+/// publication instead of scanning thousands of services on every request: each
+/// service's place in it, and the shown units of every service-type peer group (the
 /// funnel plot's points).
 struct WaveIndex {
     by_code: HashMap<String, usize>,
     /// (group key, role) → (service code, n, index) of the units shown.
-    funnel: HashMap<(String, String), Vec<FunnelUnit>>,
+    funnel: HashMap<(String, RespondentRole), Vec<FunnelUnit>>,
 }
 
 /// A service shown in a funnel plot: its code, number of respondents and index.
 type FunnelUnit = (String, f64, f64);
 
-type IndexKey = (String, u64, i64);
+type IndexKey = (WaveId, u32, i64, chrono::NaiveDateTime);
 static INDEXES: LazyLock<Mutex<HashMap<IndexKey, Arc<WaveIndex>>>> =
     LazyLock::new(Default::default);
 
-fn index_of(results: &Value) -> Arc<WaveIndex> {
-    let key = (
-        results["wave_id"].as_str().unwrap_or_default().to_owned(),
-        results["min_cell"].as_u64().unwrap_or(0),
-        results["data_version"].as_i64().unwrap_or(0),
-    );
+fn index_of(p: &Publication) -> Arc<WaveIndex> {
+    let key = (p.wave_id.clone(), p.min_cell, p.data_version, p.computed_at);
     if let Some(found) = INDEXES.lock().ok().and_then(|m| m.get(&key).cloned()) {
         return found;
     }
     let mut by_code = HashMap::new();
-    let mut funnel: HashMap<(String, String), Vec<FunnelUnit>> = HashMap::new();
-    for (i, s) in results["services"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        let code = s["code"].as_str().unwrap_or_default().to_owned();
-        for b in s["benchmarks"].as_array().into_iter().flatten() {
-            if b["group"] == "service_type"
-                && b["position"]["status"] == "shown"
-                && let (Some(k), Some(r), Some(n), Some(score)) = (
-                    b["group_key"].as_str(),
-                    b["role"].as_str(),
-                    b["position"]["n"].as_f64(),
-                    b["position"]["value"]["score"].as_f64(),
-                )
+    let mut funnel: HashMap<(String, RespondentRole), Vec<FunnelUnit>> = HashMap::new();
+    for (i, s) in p.services.iter().enumerate() {
+        for b in &s.benchmarks {
+            if b.group == PeerGroup::ServiceType
+                && let (Some(pos), Some(n)) = (b.position.shown(), b.position.n())
             {
+                #[expect(clippy::cast_precision_loss, reason = "respondents per service")]
+                let n = n as f64;
                 funnel
-                    .entry((k.to_owned(), r.to_owned()))
+                    .entry((b.group_key.clone(), b.role))
                     .or_default()
-                    .push((code.clone(), n, score));
+                    .push((s.code.clone(), n, pos.score));
             }
         }
-        by_code.insert(code, i);
+        by_code.insert(s.code.clone(), i);
     }
     for units in funnel.values_mut() {
         units.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.2.total_cmp(&b.2)));
@@ -235,10 +227,10 @@ fn index_of(results: &Value) -> Arc<WaveIndex> {
     index
 }
 
-/// The service's entry in a wave's results.
-fn entry<'a>(results: &'a Value, code: &str) -> Option<&'a Value> {
-    let i = *index_of(results).by_code.get(code)?;
-    results["services"].get(i)
+/// The service's entry in a wave's publication.
+fn entry<'a>(p: &'a Publication, code: &str) -> Option<&'a ServiceResult> {
+    let i = *index_of(p).by_code.get(code)?;
+    p.services.get(i)
 }
 
 fn role_index(role: RespondentRole) -> usize {
@@ -249,8 +241,7 @@ fn role_index(role: RespondentRole) -> usize {
 /// `None`), in `lang`.
 #[expect(
     clippy::too_many_lines,
-    clippy::many_single_char_names,
-    reason = "the dashboard's sections, in page order; short names for cells and values"
+    reason = "the dashboard's sections, in page order"
 )]
 pub fn dashboard(
     conn: &mut DbConn,
@@ -285,6 +276,8 @@ pub fn dashboard(
             .collect(),
         wave: None,
         min_cell: k.get(),
+        computed_at: String::new(),
+        respondents: String::new(),
         participation: Vec::new(),
         phases: Vec::new(),
         index: Vec::new(),
@@ -301,13 +294,12 @@ pub fn dashboard(
         return Ok(out);
     };
     let survey = crate::waves::instrument_of(conn, &wave)?;
-    let results = crate::analytics::results(conn, &wave.id, k)?;
-    let previous_name = results["previous_wave"].as_str().and_then(|p| {
-        waves
-            .iter()
-            .find(|w| w.id.as_str() == p)
-            .map(|w| w.name.clone())
-    });
+    let results = crate::analytics::publication(conn, &wave.id, k)?;
+    let previous_name = results
+        .previous_wave
+        .as_ref()
+        .and_then(|p| waves.iter().find(|w| &w.id == p).map(|w| w.name.clone()));
+    out.computed_at = results.computed_at.format("%Y-%m-%d %H:%M").to_string();
     out.wave = Some(WaveInfo {
         id: wave.id.to_string(),
         name: wave.name.clone(),
@@ -316,32 +308,32 @@ pub fn dashboard(
         instrument: format!("{}@{}", survey.id, survey.version),
     });
 
-    let counts = crate::waves::participation(conn, &wave.id, Some(&service.id))?;
-    for role in RespondentRole::ALL {
-        let (invited, submitted) = counts
-            .get(&(service.id.clone(), *role))
-            .copied()
-            .unwrap_or((0, 0));
-        #[expect(clippy::cast_precision_loss, reason = "small counts")]
-        let rate = if invited > 0 {
-            format!(
-                "{} %",
-                fmt(lang, 100.0 * submitted as f64 / invited as f64, 0)
-            )
-        } else {
-            "–".to_owned()
-        };
-        out.participation.push(Participation {
-            role: role_label(lang, *role),
-            invited,
-            submitted,
-            rate,
-        });
-    }
-
     let Some(mine) = entry(&results, &service.code) else {
         return Ok(out);
     };
+    for p in &mine.participation {
+        out.participation.push(Participation {
+            role: role_label(lang, p.role),
+            invited: super::count(p.invited, lang),
+            submitted: super::count(p.answered, lang),
+            rate: p.response_rate.map_or_else(
+                || "–".to_owned(),
+                |r| format!("{} %", fmt(lang, 100.0 * r, 0)),
+            ),
+        });
+    }
+    out.respondents = mine
+        .participation
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {}",
+                super::count(p.answered, lang),
+                role_label(lang, p.role).to_lowercase()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(&format!(" {} ", fill(lang, "home.and", &[])));
     let phase_title = |code: &str| {
         survey
             .phases
@@ -350,22 +342,16 @@ pub fn dashboard(
             .map_or_else(|| code.to_owned(), |p| text(&p.title, lang).to_owned())
     };
     let roles = [RespondentRole::Manager, RespondentRole::PeerWorker];
-    let role_results = |role: RespondentRole| &mine["roles"][role_index(role)];
+    let role_results = |role: RespondentRole| mine.role(role);
 
     // Phase profile.
-    let phase_codes: Vec<String> = results["phases"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|p| p.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
+    let phase_codes = results.phases.clone();
     for (p, code) in phase_codes.iter().enumerate() {
         let cell = |role| {
-            Cell::phase(&role_results(role)["phases"][p]["stats"], lang, |l| {
-                level_label(&survey, l, lang)
-            })
+            role_results(role)
+                .and_then(|r| r.phases.get(p))
+                .map(|c| Cell::phase(&c.stats, lang, |l| level_label(&survey, l, lang)))
+                .unwrap_or_default()
         };
         out.phases.push(PhaseRow {
             code: code.clone(),
@@ -429,26 +415,25 @@ pub fn dashboard(
 
     // Index and weakest link.
     for role in roles {
-        let index = &role_results(role)["index"];
-        let cell = Cell::index(index, lang);
-        let weakest = index["value"]["weakest_level"].as_u64();
+        let Some(r) = role_results(role) else {
+            continue;
+        };
+        let weakest = r.index.shown().and_then(|v| v.weakest_level).map(u64::from);
         out.index.push(IndexRow {
             role: role_label(lang, role),
-            cell,
+            cell: Cell::index(&r.index, lang),
             weakest_level: level_label(&survey, weakest, lang),
         });
     }
 
     // Perception gaps.
-    for (p, code) in phase_codes.iter().enumerate() {
-        let g = &mine["gaps"][p]["gap"];
+    for (code, g) in phase_codes.iter().zip(&mine.gaps) {
         let title = phase_title(code);
-        let row = if g["status"] == "shown" {
-            let gap = g["value"]["gap"].as_f64().unwrap_or(0.0);
-            let size = fmt(lang, gap.abs(), 2);
-            let key = if gap > 0.0 {
+        let row = if let Some(g) = g.gap.shown() {
+            let size = fmt(lang, g.gap.abs(), 2);
+            let key = if g.gap > 0.0 {
                 "dashboard.gap_managers_higher"
-            } else if gap < 0.0 {
+            } else if g.gap < 0.0 {
                 "dashboard.gap_peers_higher"
             } else {
                 "dashboard.gap_none"
@@ -456,8 +441,8 @@ pub fn dashboard(
             GapRow {
                 phase: title,
                 shown: true,
-                gap: fmt(lang, gap, 2),
-                flagged: g["value"]["flagged"].as_bool().unwrap_or(false),
+                gap: fmt(lang, g.gap, 2),
+                flagged: g.flagged,
                 text: fill(lang, key, &[("size", &size)]),
             }
         } else {
@@ -472,25 +457,25 @@ pub fn dashboard(
         out.gaps.push(row);
     }
 
-    // Trend across waves: the index per role, oldest wave first.
+    // Trend across waves: the index per role, oldest wave first, each wave's own
+    // publication.
     let mut wave_names = Vec::new();
     let mut trend: [Vec<Option<f64>>; 2] = [Vec::new(), Vec::new()];
     for w in waves.iter().rev() {
         let r = if w.id == wave.id {
             results.clone()
         } else {
-            crate::analytics::results(conn, &w.id, k)?
+            crate::analytics::publication(conn, &w.id, k)?
         };
         let Some(e) = entry(&r, &service.code) else {
             continue;
         };
         wave_names.push(w.name.clone());
         for role in roles {
-            let c = &e["roles"][role_index(role)]["index"];
             trend[role_index(role)].push(
-                (c["status"] == "shown")
-                    .then(|| c["value"]["mean"].as_f64())
-                    .flatten(),
+                e.role(role)
+                    .and_then(|x| x.index.shown())
+                    .map(|v| v.estimate.mean),
             );
         }
     }
@@ -533,97 +518,61 @@ pub fn dashboard(
             table,
         )?);
     }
-    if let Some(trends) = mine["trends"].as_array() {
-        for t in trends {
-            let role = if t["role"] == "peer_worker" {
-                RespondentRole::PeerWorker
+    for t in &mine.trends {
+        let measure = t.measure.as_str();
+        let digits = if measure == "index" { 1 } else { 2 };
+        let v = t.change.shown();
+        let num = |x: Option<f64>| x.map(|x| fmt(lang, x, digits)).unwrap_or_default();
+        out.changes.push(ChangeRow {
+            role: role_label(lang, t.role),
+            measure: if measure == "index" {
+                fill(lang, "dashboard.index", &[])
             } else {
-                RespondentRole::Manager
-            };
-            let measure = t["measure"].as_str().unwrap_or_default();
-            let c = &t["change"];
-            let shown = c["status"] == "shown";
-            let v = &c["value"];
-            let digits = if measure == "index" { 1 } else { 2 };
-            let num = |key: &str| {
-                v[key]
-                    .as_f64()
-                    .map(|x| fmt(lang, x, digits))
-                    .unwrap_or_default()
-            };
-            out.changes.push(ChangeRow {
-                role: role_label(lang, role),
-                measure: if measure == "index" {
-                    fill(lang, "dashboard.index", &[])
-                } else {
-                    phase_title(measure)
-                },
-                shown,
-                previous: num("previous"),
-                current: num("current"),
-                change: v["change"]
-                    .as_f64()
-                    .map(|x| signed(lang, x, digits))
-                    .unwrap_or_default(),
-                ci: match (v["ci_low"].as_f64(), v["ci_high"].as_f64()) {
-                    (Some(l), Some(h)) => {
-                        format!("{} – {}", signed(lang, l, digits), signed(lang, h, digits))
-                    }
-                    _ => String::new(),
-                },
-                notice: notice(c, lang),
-            });
-        }
+                phase_title(measure)
+            },
+            shown: v.is_some(),
+            previous: num(v.map(|v| v.previous)),
+            current: num(v.map(|v| v.current)),
+            change: v
+                .map(|v| signed(lang, v.change, digits))
+                .unwrap_or_default(),
+            ci: match v.and_then(|v| v.ci_low.zip(v.ci_high)) {
+                Some((l, h)) => {
+                    format!("{} – {}", signed(lang, l, digits), signed(lang, h, digits))
+                }
+                None => String::new(),
+            },
+            notice: super::notice(&t.change, lang),
+        });
     }
 
     // Peer benchmarks and the funnel plot of similar services.
-    if let Some(list) = mine["benchmarks"].as_array() {
-        for b in list {
-            let role = if b["role"] == "peer_worker" {
-                RespondentRole::PeerWorker
-            } else {
-                RespondentRole::Manager
-            };
-            let group = b["group"].as_str().unwrap_or_default();
-            let size = usize::try_from(b["group_size"].as_u64().unwrap_or(0)).unwrap_or(0);
-            let pos = &b["position"];
-            let shown = pos["status"] == "shown";
-            let v = &pos["value"];
-            out.benchmarks.push(BenchmarkRow {
-                role: role_label(lang, role),
-                group: fill(
-                    lang,
-                    &format!("dashboard.group_{group}"),
-                    &[("type", &out.service.type_label)],
-                ),
-                group_size: size,
-                shown,
-                score: v["score"]
-                    .as_f64()
-                    .map(|x| fmt(lang, x, 1))
-                    .unwrap_or_default(),
-                percentile_rank: v["percentile_rank"].as_f64().map_or_else(
-                    || fill(lang, "dashboard.rank_small_group", &[]),
-                    |x| fmt(lang, x, 0),
-                ),
-                funnel: v["funnel"]
-                    .as_str()
-                    .map(|f| {
-                        fill(
-                            lang,
-                            &format!("dashboard.funnel_{}", f.replace('.', "_")),
-                            &[],
-                        )
-                    })
-                    .unwrap_or_default(),
-                notice: notice(pos, lang),
-            });
-            if shown
-                && group == "service_type"
-                && let Some(chart) = funnel_chart(&results, b, role, &out.service, lang)?
-            {
-                out.funnel_charts.push(chart);
-            }
+    for b in &mine.benchmarks {
+        let v = b.position.shown();
+        out.benchmarks.push(BenchmarkRow {
+            role: role_label(lang, b.role),
+            group: fill(
+                lang,
+                &format!("dashboard.group_{}", b.group.as_str()),
+                &[("type", &out.service.type_label)],
+            ),
+            group_size: b.group_size,
+            shown: v.is_some(),
+            score: v.map(|v| fmt(lang, v.score, 1)).unwrap_or_default(),
+            percentile_rank: v.and_then(|v| v.percentile_rank).map_or_else(
+                || fill(lang, "dashboard.rank_small_group", &[]),
+                |x| fmt(lang, x, 0),
+            ),
+            funnel: v
+                .and_then(|v| v.funnel)
+                .map(|f| fill(lang, &format!("dashboard.funnel_{}", f.band.key()), &[]))
+                .unwrap_or_default(),
+            notice: super::notice(&b.position, lang),
+        });
+        if b.group == PeerGroup::ServiceType
+            && let Some(chart) = funnel_chart(&results, b, &out.service, lang)?
+        {
+            out.funnel_charts.push(chart);
         }
     }
 
@@ -686,14 +635,6 @@ fn signed(lang: &str, x: f64, digits: usize) -> String {
     }
 }
 
-fn notice(cell: &Value, lang: &str) -> String {
-    match cell["status"].as_str() {
-        Some("shown") => String::new(),
-        Some("suppressed") => fill(lang, "dashboard.too_few", &[]),
-        _ => fill(lang, "dashboard.no_answers", &[]),
-    }
-}
-
 /// A sentence describing the profile for screen readers and print.
 fn profile_description(phases: &[PhaseRow], lang: &str) -> String {
     let mut parts = Vec::new();
@@ -725,32 +666,32 @@ fn profile_description(phases: &[PhaseRow], lang: &str) -> String {
 /// At most this many peer services are drawn on a funnel plot.
 const MAX_POINTS: usize = 200;
 
-/// The funnel plot of the service's peer group of the same service type, for one role.
+/// The funnel plot of the service's peer group of the same service type, for one role:
+/// drawn only when the service's position and the group's own cell are both shown.
 fn funnel_chart(
-    results: &Value,
-    benchmark: &Value,
-    role: RespondentRole,
+    results: &Publication,
+    benchmark: &Benchmark,
     service: &ServiceInfo,
     lang: &str,
 ) -> anyhow::Result<Option<Chart>> {
-    let key = &benchmark["group_key"];
-    let role_name = benchmark["role"].clone();
-    let pos = &benchmark["position"];
-    let (Some(own_n), Some(own_score), Some(mean), Some(sd)) = (
-        pos["n"].as_f64(),
-        pos["value"]["score"].as_f64(),
-        pos["value"]["group_mean"].as_f64(),
-        pos["value"]["group_sd"].as_f64(),
+    let role = benchmark.role;
+    let (Some(pos), Some(own_n), Some(group)) = (
+        benchmark.position.shown(),
+        benchmark.position.n(),
+        benchmark.group_stats.shown(),
     ) else {
         return Ok(None);
     };
+    let (Some(sd), Some(_)) = (group.sd, pos.funnel) else {
+        return Ok(None);
+    };
+    #[expect(clippy::cast_precision_loss, reason = "respondents per service")]
+    let own_n = own_n as f64;
+    let (own_score, mean) = (pos.score, group.mean);
     let index = index_of(results);
     let group: &[FunnelUnit] = index
         .funnel
-        .get(&(
-            key.as_str().unwrap_or_default().to_owned(),
-            role_name.as_str().unwrap_or_default().to_owned(),
-        ))
+        .get(&(benchmark.group_key.clone(), role))
         .map_or(&[], Vec::as_slice);
     // Drawn: the other services, at most MAX_POINTS of them, evenly through the group
     // (sorted by size and score once per results version), so a national group of

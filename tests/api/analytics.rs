@@ -45,6 +45,13 @@ const S2_PEERS: [Answers; 2] = [
     [3, 2, 2, 3, 2, 2, 3, 2, 2, 3, 3, 3, 4, 3, 3, 2, 2, 2, 1, 2],
     [2, 2, 3, 2, 2, 3, 2, 3, 2, 2, 4, 3, 3, 3, 4, 2, 1, 2, 2, 2],
 ];
+/// Two more peer workers below k in a third service: with service 2's two, the national
+/// peer cell minus service 1's would otherwise give a hidden group away, and the joint
+/// gate would have to hide service 1's peers too.
+const S3_PEERS: [Answers; 2] = [
+    [1, 2, 2, 1, 1, 2, 1, 1, 2, 1, 2, 2, 3, 2, 2, 1, 1, 1, 0, 1],
+    [2, 1, 1, 1, 2, 1, 2, 1, 1, 2, 3, 2, 2, 3, 2, 0, 1, 1, 1, 1],
+];
 const PHASES: [&str; 4] = ["A", "B", "C", "D"];
 const K: u32 = 3;
 
@@ -163,7 +170,7 @@ fn check_role(cell: &Value, group: &[Answers], what: &str) {
 #[actix_web::test]
 async fn service_results_regions_and_psychometrics_match_the_fixture() {
     let app = spawn_app_with(|s| s.min_cell = K).await;
-    let (wave, s1, s2) = {
+    let (wave, s1, s2, s3) = {
         let conn = &mut app.db.connect();
         demo::load(
             conn,
@@ -175,15 +182,21 @@ async fn service_results_regions_and_psychometrics_match_the_fixture() {
         .expect("demo");
         let wave = crate::fixtures::open_wave(conn, "Fixture");
         let services = Service::all(conn).expect("services");
-        (wave, services[0].clone(), services[1].clone())
+        (
+            wave,
+            services[0].clone(),
+            services[1].clone(),
+            services[2].clone(),
+        )
     };
     let keys = DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
     let api = reqwest::Client::new();
-    let groups: [(&Service, RespondentRole, &[Answers]); 4] = [
+    let groups: [(&Service, RespondentRole, &[Answers]); 5] = [
         (&s1, RespondentRole::Manager, &S1_MANAGERS),
         (&s1, RespondentRole::PeerWorker, &S1_PEERS),
         (&s2, RespondentRole::Manager, &S2_MANAGERS),
         (&s2, RespondentRole::PeerWorker, &S2_PEERS),
+        (&s3, RespondentRole::PeerWorker, &S3_PEERS),
     ];
     for (g, (service, role, group)) in groups.iter().enumerate() {
         for (i, answers) in group.iter().enumerate() {
@@ -296,8 +309,8 @@ async fn service_results_regions_and_psychometrics_match_the_fixture() {
     assert_eq!(r2["service"]["gaps"][0]["gap"]["status"], "suppressed");
     check_role(&r2["service"]["roles"][0], &S2_MANAGERS, "S2 managers");
 
-    // Regions: the national peer-worker cell rolls up all five peers, including the two
-    // suppressed ones of service 2.
+    // Regions: the national peer-worker cell rolls up all seven peers, including the four
+    // suppressed ones of services 2 and 3.
     let regions = get(format!(
         "/api/v1/waves/{}/regions?level=national&role=peer_worker&service_type=all&measure=A",
         wave.id
@@ -308,6 +321,7 @@ async fn service_results_regions_and_psychometrics_match_the_fixture() {
     let all_peers: Vec<f64> = S1_PEERS
         .iter()
         .chain(S2_PEERS.iter())
+        .chain(S3_PEERS.iter())
         .filter_map(|a| phase_score(a, 0))
         .collect();
     assert_eq!(cells[0]["stats"]["n"], all_peers.len());
@@ -334,6 +348,7 @@ async fn service_results_regions_and_psychometrics_match_the_fixture() {
         S1_PEERS.iter().map(|a| (0, a)).collect(),
         S2_MANAGERS.iter().map(|a| (1, a)).collect(),
         S2_PEERS.iter().map(|a| (1, a)).collect(),
+        S3_PEERS.iter().map(|a| (2, a)).collect(),
     ]
     .concat();
     for (p, phase) in PHASES.iter().enumerate() {
@@ -444,7 +459,7 @@ async fn service_results_regions_and_psychometrics_match_the_fixture() {
                     .select((responses::id, responses::answer_slots))
                     .load(conn)
                     .expect("responses");
-                assert_eq!(stored.len(), 12);
+                assert_eq!(stored.len(), 14);
                 for (_, slots) in &stored {
                     assert_eq!(
                         slots.as_ref().map(Vec::len),
@@ -452,19 +467,18 @@ async fn service_results_regions_and_psychometrics_match_the_fixture() {
                         "one slot per scored item"
                     );
                 }
-                let before = serde_json::to_value(
-                    samskap::analytics::compute(conn, &wave.id, k).expect("compute"),
-                )
-                .expect("json");
+                let publish = |conn: &mut samskap::db::DbConn| {
+                    let mut p = samskap::analytics::compute(conn, &wave.id, k).expect("compute");
+                    p.computed_at = chrono::NaiveDateTime::default();
+                    serde_json::to_value(p).expect("json")
+                };
+                let before = publish(conn);
                 let cleared: Vec<&String> = stored.iter().step_by(2).map(|(id, _)| id).collect();
                 diesel::update(responses::table.filter(responses::id.eq_any(&cleared)))
                     .set(responses::answer_slots.eq(None::<Vec<u8>>))
                     .execute(conn)
                     .expect("clear slots");
-                let after = serde_json::to_value(
-                    samskap::analytics::compute(conn, &wave.id, k).expect("compute"),
-                )
-                .expect("json");
+                let after = publish(conn);
                 assert_eq!(before, after);
             })
             .join()

@@ -34,12 +34,15 @@ struct Fixture {
     s2: Service,
 }
 
-/// Two services: s1 with managers answering 3, 2, 3, 4 (mean 3.00) and peer workers
+/// Three services: s1 with managers answering 3, 2, 3, 4 (mean 3.00) and peer workers
 /// 1, 2, 1 (mean 1.33); s2 with managers 2, 2, 3 (mean 2.33) and one peer worker (4),
-/// whom the gate must hide at k = 3.
+/// whom the gate must hide at k = 3; s3, a neighbour of s2 of the same type, with two
+/// peer workers (2, 3), hidden too. Their (municipality, type) cell has three and is
+/// shown; without s3, s2's lone peer worker would be hidden all the way up the region
+/// tables, and where that branch meets s1's the joint gate would hide s1's peers too.
 async fn fixture() -> Fixture {
     let app = spawn_app_with(|s| s.min_cell = K).await;
-    let (wave, s1, s2) = {
+    let (wave, s1, s2, s3) = {
         let conn = &mut app.db.connect();
         demo::load(
             conn,
@@ -49,17 +52,19 @@ async fn fixture() -> Fixture {
             },
         )
         .expect("demo");
-        let wave = crate::fixtures::open_wave(conn, "Kartlegging test");
         let services = Service::all(conn).expect("services");
-        (wave, services[0].clone(), services[1].clone())
+        let s3 = crate::fixtures::sibling_service(conn, &services[1]);
+        let wave = crate::fixtures::open_wave(conn, "Kartlegging test");
+        (wave, services[0].clone(), services[1].clone(), s3)
     };
     let keys = DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
     let api = reqwest::Client::new();
-    let groups: [(&Service, RespondentRole, &[i32]); 4] = [
+    let groups: [(&Service, RespondentRole, &[i32]); 5] = [
         (&s1, RespondentRole::Manager, &[3, 2, 3, 4]),
         (&s1, RespondentRole::PeerWorker, &[1, 2, 1]),
         (&s2, RespondentRole::Manager, &[2, 2, 3]),
         (&s2, RespondentRole::PeerWorker, &[4]),
+        (&s3, RespondentRole::PeerWorker, &[2, 3]),
     ];
     for (g, (service, role, values)) in groups.iter().enumerate() {
         for (i, v) in values.iter().enumerate() {
@@ -193,7 +198,7 @@ async fn dashboards_show_what_the_gate_allows_in_both_languages() {
     .await;
     assert!(report.contains("@page { size: A4"));
     assert!(report.contains("How the numbers are made"));
-    assert!(report.contains("Based on the answers of 7 respondents"));
+    assert!(report.contains("Based on the answers of 4 managers and 3 peer workers"));
     assert!(report.contains("<details class=\"data-table\" open>"));
     assert!(!report.contains("href=\"/static/"), "styles are inline");
     assert_no_small_cells(&report, "report");

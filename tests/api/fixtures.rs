@@ -30,3 +30,39 @@ pub fn open_wave(conn: &mut DbConn, name: &str) -> Wave {
     waves::open(conn, &wave.id, &actor).expect("open");
     Wave::find(conn, &wave.id).expect("wave")
 }
+
+/// Adds an active service of the same type, in the same municipality and organisation as
+/// `of`, and returns it: a neighbour whose small groups add up with `of`'s in the region
+/// tables.
+pub fn sibling_service(
+    conn: &mut DbConn,
+    of: &samskap::models::Service,
+) -> samskap::models::Service {
+    use samskap::domain::ServiceId;
+    use samskap::models::{NewService, Service};
+    let now = samskap::db::now();
+    let id = ServiceId::generate();
+    Service::insert(
+        conn,
+        &NewService {
+            id: id.clone(),
+            code: format!("{}-B", of.code),
+            name: format!("{} B", of.name),
+            service_type: of.service_type,
+            size_band: of.size_band,
+            organisation_id: of.organisation_id.clone(),
+            municipality_id: of.municipality_id.clone(),
+            county_id: of.county_id.clone(),
+            health_region_id: of.health_region_id.clone(),
+            active: true,
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .expect("service");
+    Service::all(conn)
+        .expect("services")
+        .into_iter()
+        .find(|s| s.id == id)
+        .expect("the new service")
+}

@@ -364,6 +364,7 @@ fn every_table_round_trips_through_its_model() {
             payload: "{}".into(),
             computed_at: now,
         },
+        "k:",
     )
     .expect("cache");
     assert!(

@@ -170,20 +170,19 @@ fn min_cell(state: &AppState) -> crate::analytics::MinCell {
     crate::analytics::MinCell::new(state.settings.min_cell)
 }
 
-/// A wave's cached results; 404 for an unknown or still-draft wave.
-/// A wave's results for pages and the API: not found for drafts and unknown waves.
+/// A wave's publication for pages and the API: not found for drafts and unknown waves.
 pub(crate) fn wave_results(
     conn: &mut crate::db::DbConn,
     wave: &str,
     k: crate::analytics::MinCell,
-) -> crate::web::errors::AppResult<std::sync::Arc<serde_json::Value>> {
+) -> crate::web::errors::AppResult<std::sync::Arc<crate::analytics::Publication>> {
     use crate::domain::{WaveId, WaveStatus};
     let id = WaveId::from_string(wave);
     let found = crate::models::Wave::find(conn, &id)?;
     if found.status == WaveStatus::Draft {
         return Err(crate::web::errors::AppError::NotFound);
     }
-    Ok(crate::analytics::results(conn, &id, k)?)
+    Ok(crate::analytics::publication(conn, &id, k)?)
 }
 
 /// `GET /api/v1/waves`: waves that have results (opened or closed), newest first.
@@ -199,7 +198,7 @@ pub async fn waves(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(json!({ "waves": waves })))
 }
 
-/// One service's part of a wave's results, scope-checked.
+/// One service's part of a wave's publication, scope-checked.
 async fn service_part(
     state: &AppState,
     ctx: &Ctx,
@@ -211,15 +210,14 @@ async fn service_part(
     Ok(with_conn(state, move |conn| {
         let service = authorised_service(conn, &access, &code)?;
         let results = wave_results(conn, &wave, k)?;
-        let found = results["services"]
-            .as_array()
-            .and_then(|s| s.iter().find(|x| x["service_id"] == json!(service.id)))
-            .cloned()
+        let found = results
+            .service(&service.code)
             .ok_or(crate::web::errors::AppError::NotFound)?;
         Ok(json!({
-            "wave_id": results["wave_id"], "wave_name": results["wave_name"],
-            "min_cell": results["min_cell"], "phases": results["phases"],
-            "previous_wave": results["previous_wave"], "service": found,
+            "wave_id": results.wave_id, "wave_name": results.wave_name,
+            "min_cell": results.min_cell, "phases": results.phases,
+            "computed_at": results.computed_at,
+            "previous_wave": results.previous_wave, "service": found,
         }))
     })
     .await?)
@@ -277,23 +275,24 @@ pub async fn regions(
     let k = min_cell(&state);
     let body = with_conn(&state, move |conn| {
         let results = wave_results(conn, &wave, k)?;
-        let all = results["regions"].as_array().cloned().unwrap_or_default();
-        let matches = |cell: &serde_json::Value, field: &str, want: Option<&String>| {
-            want.is_none_or(|w| match w.as_str() {
-                "all" if field == "service_type" => cell[field].is_null(),
-                w => cell[field] == json!(w),
-            })
-        };
-        let cells: Vec<_> = all
-            .into_iter()
+        let matches = |have: &str, want: Option<&String>| want.is_none_or(|w| w == have);
+        let cells: Vec<_> = results
+            .regions
+            .iter()
             .filter(|c| {
-                matches(c, "level", q.level.as_ref())
-                    && matches(c, "role", q.role.as_ref())
-                    && matches(c, "service_type", q.service_type.as_ref())
-                    && matches(c, "measure", q.measure.as_ref())
+                matches(c.level.as_str(), q.level.as_ref())
+                    && matches(c.role.as_str(), q.role.as_ref())
+                    && matches(
+                        c.service_type.map_or("all", |t| t.as_str()),
+                        q.service_type.as_ref(),
+                    )
+                    && matches(&c.measure, q.measure.as_ref())
             })
             .collect();
-        Ok(json!({"wave_id": results["wave_id"], "min_cell": results["min_cell"], "regions": cells}))
+        Ok(json!({
+            "wave_id": results.wave_id, "min_cell": results.min_cell,
+            "computed_at": results.computed_at, "regions": cells,
+        }))
     })
     .await?;
     Ok(HttpResponse::Ok().json(body))
@@ -309,8 +308,9 @@ pub async fn psychometrics(
     let body = with_conn(&state, move |conn| {
         let results = wave_results(conn, &wave, k)?;
         Ok(json!({
-            "wave_id": results["wave_id"], "min_cell": results["min_cell"],
-            "respondents": results["respondents"], "psychometrics": results["psychometrics"],
+            "wave_id": results.wave_id, "min_cell": results.min_cell,
+            "computed_at": results.computed_at,
+            "respondents": results.respondents, "psychometrics": results.psychometrics,
         }))
     })
     .await?;

@@ -117,7 +117,7 @@ pub async fn psychometrics(
     let k = crate::analytics::MinCell::new(state.settings.min_cell);
     let results = with_conn(&state, move |conn| super::api::wave_results(conn, &wave, k)).await?;
     let mut csv = Vec::new();
-    crate::export::psychometrics_csv(&results, &mut csv)?;
+    crate::export::psychometrics_csv(&results.wave_name, &results.psychometrics, &mut csv)?;
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut reader = ::csv::Reader::from_reader(csv.as_slice());
     for record in reader.records() {
@@ -131,9 +131,9 @@ pub async fn psychometrics(
             "page_title": format!(
                 "{} · {}",
                 crate::i18n::fill(ctx.lang(), "psychometrics.title", &[]),
-                results["wave_name"].as_str().unwrap_or_default()
+                results.wave_name
             ),
-            "wave_name": results["wave_name"], "wave_id": results["wave_id"], "min_cell": results["min_cell"],
+            "wave_name": results.wave_name, "wave_id": results.wave_id, "min_cell": results.min_cell,
             "rows": rows,
         }),
     )
@@ -148,7 +148,7 @@ pub async fn psychometrics_csv(
     let k = crate::analytics::MinCell::new(state.settings.min_cell);
     let results = with_conn(&state, move |conn| super::api::wave_results(conn, &wave, k)).await?;
     let mut csv = Vec::new();
-    crate::export::psychometrics_csv(&results, &mut csv)?;
+    crate::export::psychometrics_csv(&results.wave_name, &results.psychometrics, &mut csv)?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((

@@ -87,7 +87,7 @@ pub async fn results_csv(
             None => waves.into_iter().next(),
         }
         .ok_or(AppError::NotFound)?;
-        let results = crate::analytics::results(conn, &chosen.id, k)?;
+        let results = crate::analytics::publication(conn, &chosen.id, k)?;
         let mut out = Vec::new();
         crate::export::regions_csv(&results, &names, &mut out)?;
         Ok(out)

@@ -108,7 +108,7 @@ pub async fn results_csv(
             None => waves.into_iter().next(),
         }
         .ok_or(AppError::NotFound)?;
-        let results = crate::analytics::results(conn, &chosen.id, k)?;
+        let results = crate::analytics::publication(conn, &chosen.id, k)?;
         let mut out = Vec::new();
         crate::export::service_csv(&results, &service.code, &mut out)?;
         Ok(out)
