@@ -220,3 +220,315 @@ async fn no_output_a_manager_or_policymaker_reaches_rests_on_fewer_than_k() {
         "the policymaker's crawl saw {pages} pages, {cells} cells"
     );
 }
+
+/// Exact arithmetic modulo a prime for the attacker's elimination (a rank that differs
+/// from the rational one would need a minor to be a multiple of this prime).
+const PRIME: u64 = 1_000_000_007;
+
+fn inverse(a: u64) -> u64 {
+    let (mut base, mut exp, mut acc) = (a % PRIME, PRIME - 2, 1);
+    while exp > 0 {
+        if exp & 1 == 1 {
+            acc = acc * base % PRIME;
+        }
+        base = base * base % PRIME;
+        exp >>= 1;
+    }
+    acc
+}
+
+/// Row-reduces `rows` (each over `width` unknowns) and returns the basis with pivots.
+fn basis(mut rows: Vec<Vec<u64>>, width: usize) -> Vec<(usize, Vec<u64>)> {
+    let mut out: Vec<(usize, Vec<u64>)> = Vec::new();
+    for col in 0..width {
+        let Some(p) = rows.iter().position(|r| r[col] != 0) else {
+            continue;
+        };
+        let mut pivot = rows.swap_remove(p);
+        let scale = inverse(pivot[col]);
+        for v in &mut pivot {
+            *v = *v * scale % PRIME;
+        }
+        for r in &mut rows {
+            let f = r[col];
+            if f != 0 {
+                for (v, q) in r.iter_mut().zip(&pivot) {
+                    *v = (*v + PRIME - f * q % PRIME) % PRIME;
+                }
+            }
+        }
+        out.push((col, pivot));
+    }
+    out
+}
+
+fn in_span(basis: &[(usize, Vec<u64>)], mut v: Vec<u64>) -> bool {
+    for (col, row) in basis {
+        let f = v[*col];
+        if f != 0 {
+            for (x, q) in v.iter_mut().zip(row) {
+                *x = (*x + PRIME - f * q % PRIME) % PRIME;
+            }
+        }
+    }
+    v.iter().all(|&x| x == 0)
+}
+
+/// A published cell as the attacker reads it: which services it adds up, and whether
+/// its number is known (shown, or empty) in every measure.
+struct Seen {
+    what: String,
+    services: Vec<usize>,
+    known: bool,
+    hidden: bool,
+}
+
+fn status(cell: &Value) -> &str {
+    cell["status"].as_str().unwrap_or_default()
+}
+
+/// Everything the widest account (an admin: every service and every region table) reads
+/// from the API for the demo's waves, solved as one linear system per wave and role: no
+/// suppressed cell's sum (or count) is a linear combination of shown and empty cells.
+/// Trends, gaps and benchmark group statistics are checked to be made of those cells.
+/// (The demo's first findings, issue 15: DPS Alver's manager cell minus the Alver
+/// municipality cell gave away the lone manager of its neighbour, 73.75.)
+#[actix_web::test]
+async fn no_combination_of_what_the_api_publishes_determines_a_hidden_cell() {
+    let app = spawn_app().await;
+    let waves: Vec<(String, Vec<String>)> = {
+        let conn = &mut app.db.connect();
+        let keys =
+            samskap::crypto::DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
+        demo::load_full(conn, &keys, DemoOptions::default(), None, |_| {}).expect("demo");
+        samskap::models::Wave::all(conn)
+            .expect("waves")
+            .into_iter()
+            .filter(|w| w.status != samskap::domain::WaveStatus::Draft)
+            .map(|w| {
+                let codes = samskap::models::WaveService::for_wave(conn, &w.id)
+                    .expect("services")
+                    .into_iter()
+                    .map(|s| s.service_code)
+                    .collect();
+                (w.id.to_string(), codes)
+            })
+            .collect()
+    };
+    assert!(waves.len() >= 2, "the demo has waves to compare");
+    create_user(&app, "attacker@test.no", UserRole::Admin, &[]);
+    let admin = signed_in(&app, "attacker@test.no").await;
+    let get = |path: String| {
+        let admin = admin.clone();
+        let url = format!("{}{path}", app.address);
+        async move {
+            let res = admin.get(&url).send().await.expect("get");
+            assert_eq!(res.status(), 200, "{url}");
+            res.json::<Value>().await.expect("json")
+        }
+    };
+    let mut published: Vec<(String, Vec<Value>, Value)> = Vec::new();
+    for (wave, codes) in &waves {
+        let mut services = Vec::new();
+        for code in codes {
+            let r = get(format!("/api/v1/waves/{wave}/services/{code}/results")).await;
+            services.push(r["service"].clone());
+        }
+        let regions = get(format!("/api/v1/waves/{wave}/regions")).await;
+        published.push((wave.clone(), services, regions));
+    }
+
+    let mut hidden_checked = 0;
+    for (wave, services, regions) in &published {
+        let cells = regions["regions"].as_array().expect("region cells");
+        let phases: Vec<String> = services[0]["roles"][0]["phases"]
+            .as_array()
+            .expect("phases")
+            .iter()
+            .map(|p| p["phase"].as_str().expect("code").to_owned())
+            .collect();
+        for (r, role) in ["manager", "peer_worker"].iter().enumerate() {
+            let mut seen: Vec<Seen> = Vec::new();
+            // One status per cell for every measure: the systems of all measures have the
+            // same known and unknown cells, so one system per role stands for all.
+            let fold = |statuses: Vec<&str>, what: &str| -> (bool, bool) {
+                let hidden = statuses.iter().filter(|s| **s == "suppressed").count();
+                assert!(
+                    hidden == 0 || hidden == statuses.len(),
+                    "{wave} {what}: some measures hidden, others not: {statuses:?}"
+                );
+                (hidden == 0, hidden > 0)
+            };
+            for (i, s) in services.iter().enumerate() {
+                let cell = &s["roles"][r];
+                let statuses: Vec<&str> = cell["phases"]
+                    .as_array()
+                    .expect("phases")
+                    .iter()
+                    .map(|p| status(&p["stats"]))
+                    .chain(std::iter::once(status(&cell["index"])))
+                    .collect();
+                let what = format!("{} {role}", s["code"]);
+                let (known, hidden) = fold(statuses, &what);
+                seen.push(Seen {
+                    what,
+                    services: vec![i],
+                    known,
+                    hidden,
+                });
+            }
+            let mut by_key: std::collections::BTreeMap<(String, String, String), Vec<&str>> =
+                std::collections::BTreeMap::new();
+            for c in cells.iter().filter(|c| c["role"] == *role) {
+                by_key
+                    .entry((
+                        c["level"].as_str().expect("level").to_owned(),
+                        c["region_id"].as_str().unwrap_or_default().to_owned(),
+                        c["service_type"].as_str().unwrap_or_default().to_owned(),
+                    ))
+                    .or_default()
+                    .push(status(&c["stats"]));
+            }
+            for ((level, region, service_type), statuses) in by_key {
+                assert_eq!(statuses.len(), phases.len() + 1, "every measure published");
+                let members: Vec<usize> = services
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| match level.as_str() {
+                        "national" => true,
+                        "health_region" => s["health_region_id"] == region.as_str(),
+                        "county" => s["county_id"] == region.as_str(),
+                        _ => s["municipality_id"] == region.as_str(),
+                    })
+                    .filter(|(_, s)| {
+                        service_type.is_empty() || s["service_type"] == service_type.as_str()
+                    })
+                    .map(|(i, _)| i)
+                    .collect();
+                let what = format!("{level} {region} {service_type} {role}");
+                let (known, hidden) = fold(statuses, &what);
+                seen.push(Seen {
+                    what,
+                    services: members,
+                    known,
+                    hidden,
+                });
+            }
+            // Services whose own cell is known are constants: the unknowns are the rest.
+            let mut column = vec![None; services.len()];
+            let mut width = 0;
+            for (i, c) in seen.iter().take(services.len()).enumerate() {
+                if !c.known {
+                    column[i] = Some(width);
+                    width += 1;
+                }
+            }
+            let row = |set: &[usize]| {
+                let mut v = vec![0u64; width];
+                for c in set.iter().filter_map(|&s| column[s]) {
+                    v[c] = 1;
+                }
+                v
+            };
+            let known = basis(
+                seen.iter()
+                    .filter(|c| c.known)
+                    .map(|c| row(&c.services))
+                    .filter(|r| r.iter().any(|&x| x != 0))
+                    .collect(),
+                width,
+            );
+            for c in seen.iter().filter(|c| c.hidden) {
+                hidden_checked += 1;
+                assert!(
+                    !in_span(&known, row(&c.services)),
+                    "{wave}: {} is determined by the shown cells",
+                    c.what
+                );
+            }
+
+            // Benchmarks: group statistics are region cells, with their decisions.
+            let index_cells: std::collections::HashMap<(String, String, String), &Value> = cells
+                .iter()
+                .filter(|c| c["role"] == *role && c["measure"] == "index")
+                .map(|c| {
+                    (
+                        (
+                            c["level"].as_str().unwrap_or_default().to_owned(),
+                            c["region_id"].as_str().unwrap_or_default().to_owned(),
+                            c["service_type"].as_str().unwrap_or_default().to_owned(),
+                        ),
+                        c,
+                    )
+                })
+                .collect();
+            for s in services {
+                for b in s["benchmarks"].as_array().expect("benchmarks") {
+                    if b["role"] != *role {
+                        continue;
+                    }
+                    let (level, region, service_type) = match b["group"].as_str() {
+                        Some("service_type") => {
+                            ("national", "", b["group_key"].as_str().unwrap_or_default())
+                        }
+                        Some("national") => ("national", "", ""),
+                        Some(level) => (level, b["group_key"].as_str().unwrap_or_default(), ""),
+                        None => panic!("a benchmark without a group"),
+                    };
+                    let cell = index_cells
+                        .get(&(level.to_owned(), region.to_owned(), service_type.to_owned()))
+                        .expect("the group's region cell");
+                    assert_eq!(b["group_stats"], cell["stats"], "{wave} {} {b}", s["code"]);
+                }
+            }
+        }
+
+        // Trends: shown only where both waves' cells are, their current value the cell's.
+        for s in services {
+            for t in s["trends"].as_array().into_iter().flatten() {
+                if t["change"]["status"] != "shown" {
+                    continue;
+                }
+                let r = usize::from(t["role"] == "peer_worker");
+                let cell = if t["measure"] == "index" {
+                    &s["roles"][r]["index"]
+                } else {
+                    let p = phases
+                        .iter()
+                        .position(|p| t["measure"] == p.as_str())
+                        .expect("phase");
+                    &s["roles"][r]["phases"][p]["stats"]
+                };
+                assert_eq!(
+                    status(cell),
+                    "shown",
+                    "{wave} {}: a trend of a hidden cell",
+                    s["code"]
+                );
+                assert_eq!(t["change"]["value"]["current"], cell["value"]["mean"]);
+            }
+            // Gaps only between shown cells; participation below k never exact.
+            for (p, g) in s["gaps"].as_array().expect("gaps").iter().enumerate() {
+                if g["gap"]["status"] == "shown" {
+                    for r in 0..2 {
+                        assert_eq!(status(&s["roles"][r]["phases"][p]["stats"]), "shown");
+                    }
+                }
+            }
+            for p in s["participation"].as_array().expect("participation") {
+                for key in ["invited", "answered"] {
+                    if let Some(n) = p[key]["exact"].as_u64() {
+                        assert!(n == 0 || n >= K, "{wave} {}: {key} = {n} < {K}", s["code"]);
+                    }
+                }
+                if !p["response_rate"].is_null() {
+                    assert!(p["answered"]["exact"].as_u64().is_some_and(|n| n >= K));
+                }
+            }
+        }
+    }
+    assert!(
+        hidden_checked > 100,
+        "only {hidden_checked} hidden cells checked"
+    );
+}
