@@ -77,5 +77,8 @@ print(f"samskap full analysis: {total:.3f} s median (load {load:.3f} s, aggregat
 print(f"DuckDB core aggregates: {duck['median_seconds']:.3f} s median, peak RSS {duck['peak_rss_mib']:.0f} MiB")
 print(f"samskap / DuckDB = {ratio:.2f} (goal <= 1.0): {'met' if ratio <= 1.0 else 'NOT met'}; "
       f"peak memory goal < 2048 MiB: {'met' if peak < 2048 else 'NOT met'}")
+for table, c in runs[0]["privacy"].items():
+    print(f"gate, {table} cells (both roles): {c['cells']} cells, {c['empty']} empty, "
+          f"{c['too_few']} hidden as too few, {c['complementary']} more hidden as complementary")
 print(f"cross-check: {duck['checked_means']} shown phase means equal DuckDB's, largest difference {duck['largest_difference']:.1e}")
 EOF

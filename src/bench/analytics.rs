@@ -91,6 +91,8 @@ pub struct Timing {
     pub total_seconds: f64,
     /// Peak resident memory of the process so far (Linux `VmHWM`), in MiB.
     pub peak_rss_mib: f64,
+    /// Cells the gate hid, by reason (service × role and region × type × role cells).
+    pub privacy: analytics::results::PrivacyCost,
 }
 
 /// Runs the full analysis of `wave` once, uncached, as [`analytics::compute`] does, timing
@@ -140,6 +142,7 @@ pub fn analyse(
         aggregate_seconds: total - loaded,
         total_seconds: total,
         peak_rss_mib: peak_rss_mib(),
+        privacy: results.privacy,
     })
 }
 

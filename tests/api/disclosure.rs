@@ -59,6 +59,10 @@ fn check_json(url: &str, v: &Value) -> usize {
                 }
                 _ => {}
             }
+            // Counts of people: exact only from k (or none at all).
+            if let Some(n) = map.get("exact").and_then(Value::as_u64) {
+                assert!(n == 0 || n >= K, "{url}: a count of {n} people: {v}");
+            }
             for child in map.values() {
                 seen += check_json(url, child);
             }
@@ -76,26 +80,44 @@ fn check_json(url: &str, v: &Value) -> usize {
 fn check_csv(url: &str, text: &str) -> usize {
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
-    let status = header.iter().position(|h| *h == "status");
-    let n = header.iter().position(|h| *h == "n");
-    let mean = header.iter().position(|h| *h == "mean");
-    let (Some(status), Some(n), Some(mean)) = (status, n, mean) else {
-        return 0;
-    };
+    let column = |name: &str| header.iter().position(|h| *h == name);
     let mut seen = 0;
-    for line in lines {
-        let fields: Vec<&str> = line.split(',').collect();
-        match fields.get(status).copied() {
-            Some("shown") => {
-                let count: u64 = fields[n].parse().unwrap_or(0);
-                assert!(count >= K, "{url}: a shown row on n = {count}: {line}");
+    // Aggregates: `status, n, mean, …`.
+    if let (Some(status), Some(n), Some(mean)) = (column("status"), column("n"), column("mean")) {
+        for line in lines {
+            let fields: Vec<&str> = line.split(',').collect();
+            match fields.get(status).copied() {
+                Some("shown") => {
+                    let count: u64 = fields[n].parse().unwrap_or(0);
+                    assert!(count >= K, "{url}: a shown row on n = {count}: {line}");
+                    seen += 1;
+                }
+                Some(_) => assert!(
+                    fields[mean].is_empty() && fields[n].parse::<u64>().unwrap_or(0) == 0,
+                    "{url}: a hidden row with numbers: {line}"
+                ),
+                None => {}
+            }
+        }
+        return seen;
+    }
+    // Psychometrics: `…, statistic, value, n`; a withheld statistic is `suppressed`.
+    if let (Some(value), Some(n)) = (column("value"), column("n")) {
+        for line in lines {
+            let fields: Vec<&str> = line.split(',').collect();
+            let count = fields.get(n).copied().unwrap_or_default();
+            if fields.get(value) == Some(&"suppressed") {
+                assert!(
+                    count.is_empty(),
+                    "{url}: a withheld statistic with n: {line}"
+                );
+            } else if let Ok(count) = count.parse::<u64>() {
+                assert!(
+                    count == 0 || count >= K,
+                    "{url}: a statistic on n = {count}: {line}"
+                );
                 seen += 1;
             }
-            Some(_) => assert!(
-                fields[mean].is_empty(),
-                "{url}: a hidden row with a mean: {line}"
-            ),
-            None => {}
         }
     }
     seen
@@ -213,6 +235,7 @@ async fn no_output_a_manager_or_policymaker_reaches_rests_on_fewer_than_k() {
     for w in &waves {
         start.push(format!("/api/v1/waves/{w}/regions"));
         start.push(format!("/api/v1/waves/{w}/psychometrics"));
+        start.push(format!("/waves/{w}/psychometrics.csv"));
     }
     let (pages, cells) = crawl(&policymaker, &base, &start).await;
     assert!(
