@@ -47,7 +47,7 @@ pub fn compute(conn: &mut DbConn, wave: &WaveId, k: MinCell) -> anyhow::Result<P
     let previous = previous_wave(conn, &data.wave)?
         .map(|p| frame::load(conn, &p.id))
         .transpose()?;
-    let invited = crate::waves::participation(conn, wave, None)?;
+    let invited = crate::waves::invited(conn, wave, None)?;
     results::compute(&data, previous.as_ref(), &invited, version, k)
 }
 

@@ -594,15 +594,15 @@ pub fn status(conn: &mut DbConn, wave_id: &WaveId) -> anyhow::Result<StatusRepor
     })
 }
 
-/// Invited and submitted counts per service and role of a wave (withdrawn invitations
-/// do not count as invited), for one service or all. Counts of people, never answers.
-pub fn participation(
+/// Invitations per service and role of a wave (withdrawn ones do not count), for one
+/// service or all. Counts of people, never answers.
+pub fn invited(
     conn: &mut DbConn,
     wave_id: &WaveId,
     service: Option<&crate::domain::ServiceId>,
-) -> QueryResult<HashMap<(crate::domain::ServiceId, RespondentRole), (i64, i64)>> {
+) -> QueryResult<HashMap<(crate::domain::ServiceId, RespondentRole), i64>> {
     use diesel::dsl::count_star;
-    use schema::{invitations as inv, responses as r};
+    use schema::invitations as inv;
     let mut invited = inv::table
         .filter(inv::wave_id.eq(wave_id))
         .filter(inv::status.ne(InvitationStatus::Withdrawn))
@@ -612,6 +612,22 @@ pub fn participation(
     if let Some(s) = service {
         invited = invited.filter(inv::service_id.eq(s));
     }
+    Ok(invited
+        .load::<(crate::domain::ServiceId, RespondentRole, i64)>(conn)?
+        .into_iter()
+        .map(|(s, role, n)| ((s, role), n))
+        .collect())
+}
+
+/// Invited and submitted counts per service and role of a wave (withdrawn invitations
+/// do not count as invited), for one service or all. Counts of people, never answers.
+pub fn participation(
+    conn: &mut DbConn,
+    wave_id: &WaveId,
+    service: Option<&crate::domain::ServiceId>,
+) -> QueryResult<HashMap<(crate::domain::ServiceId, RespondentRole), (i64, i64)>> {
+    use diesel::dsl::count_star;
+    use schema::responses as r;
     let mut submitted = r::table
         .filter(r::wave_id.eq(wave_id))
         .filter(r::submitted_at.is_not_null())
@@ -622,8 +638,8 @@ pub fn participation(
         submitted = submitted.filter(r::service_id.eq(s));
     }
     let mut out: HashMap<_, (i64, i64)> = HashMap::new();
-    for (s, role, n) in invited.load::<(crate::domain::ServiceId, RespondentRole, i64)>(conn)? {
-        out.entry((s, role)).or_default().0 = n;
+    for (key, n) in invited(conn, wave_id, service)? {
+        out.entry(key).or_default().0 = n;
     }
     for (s, role, n) in submitted.load::<(crate::domain::ServiceId, RespondentRole, i64)>(conn)? {
         out.entry((s, role)).or_default().1 = n;

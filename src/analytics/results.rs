@@ -414,6 +414,8 @@ pub struct RegionCell {
 struct GroupMoments {
     phases: Vec<Moments>,
     index: Moments,
+    /// Submitted responses, scored or not.
+    respondents: u64,
 }
 
 /// Respondent-level aggregation by (service, role) in polars: n, Σx and Σx² of every
@@ -425,7 +427,7 @@ fn service_role_moments(data: &WaveData) -> anyhow::Result<HashMap<(u32, u32), G
         .map(|(c, _)| c.as_str())
         .chain(std::iter::once("index"))
         .collect();
-    let mut aggs = Vec::new();
+    let mut aggs = vec![len().cast(DataType::Float64).alias("respondents")];
     for m in &measures {
         aggs.push(
             col(*m)
@@ -450,7 +452,20 @@ fn service_role_moments(data: &WaveData) -> anyhow::Result<HashMap<(u32, u32), G
         let (Some(s), Some(r)) = (services.get(row), roles.get(row)) else {
             continue;
         };
-        let mut g = GroupMoments::default();
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a count, carried as f64 by the frame"
+        )]
+        let respondents = grouped
+            .column("respondents")?
+            .f64()?
+            .get(row)
+            .unwrap_or(0.0) as u64;
+        let mut g = GroupMoments {
+            respondents,
+            ..GroupMoments::default()
+        };
         for m in &measures {
             let get = |suffix: &str| -> anyhow::Result<f64> {
                 Ok(grouped
@@ -575,8 +590,8 @@ fn share(part: u64, total: u64) -> f64 {
     }
 }
 
-/// Who was invited and who answered, per service and role: (invited, submitted).
-pub type Invited = HashMap<(ServiceId, RespondentRole), (i64, i64)>;
+/// Invitations per service and role (withdrawn ones left out).
+pub type Invited = HashMap<(ServiceId, RespondentRole), i64>;
 
 /// Every cell a wave publishes per role, as one table for the gate: the services first
 /// (index = the service's position in the wave), then every region × (all types, each
@@ -784,10 +799,15 @@ pub fn compute(
     let phase_codes: Vec<String> = data.phases.iter().map(|(c, _)| c.clone()).collect();
     let measures = phase_codes.len() + 1;
     let table = Table::new(&data.services);
-    // The joint gate (the costliest part) on a second core, while this one gates the
-    // previous wave, tallies items and computes the psychometrics.
-    let (tallies, joint, previous, psychometrics) = std::thread::scope(|scope| {
-        let current = scope.spawn(|| joint(&moments, &table, measures, k));
+    // The joint gate and the psychometrics on a second core, while this one gates the
+    // previous wave and tallies items.
+    let (tallies, (joint, psychometrics), previous) = std::thread::scope(|scope| {
+        let current = scope.spawn(|| {
+            (
+                joint(&moments, &table, measures, k),
+                psychometrics(data, &moments, k),
+            )
+        });
         let previous = previous
             .map(|p| -> anyhow::Result<_> {
                 let m = service_role_moments(p)?;
@@ -797,16 +817,16 @@ pub fn compute(
             })
             .transpose();
         let tallies = item_tallies(data);
-        let psychometrics = psychometrics(data, &moments, k);
         let current = current
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (tallies, current, previous, psychometrics)
+        (tallies, current, previous)
     });
     let previous = previous?;
     let empty = GroupMoments {
         phases: vec![Moments::default(); phase_codes.len()],
         index: Moments::default(),
+        respondents: 0,
     };
 
     // Region cells, role by role and measure by measure.
@@ -972,17 +992,15 @@ pub fn compute(
         }
         let participation = ROLES
             .iter()
-            .map(|role| {
-                let (inv, sub) = invited
+            .enumerate()
+            .map(|(ri, role)| {
+                let r = u32::try_from(ri).unwrap_or(u32::MAX);
+                let invited = invited
                     .get(&(svc.service_id.clone(), *role))
                     .copied()
-                    .unwrap_or((0, 0));
-                Participation::of(
-                    *role,
-                    u64::try_from(inv).unwrap_or(0),
-                    u64::try_from(sub).unwrap_or(0),
-                    k,
-                )
+                    .unwrap_or(0);
+                let answered = moments.get(&(s, r)).map_or(0, |g| g.respondents);
+                Participation::of(*role, u64::try_from(invited).unwrap_or(0), answered, k)
             })
             .collect();
         services.push(ServiceResult {
@@ -1006,10 +1024,7 @@ pub fn compute(
     let mut per_role = [0u64; 2];
     for ((_, r), g) in &moments {
         if let Some(slot) = per_role.get_mut(usize::try_from(*r).unwrap_or(usize::MAX)) {
-            *slot += g
-                .index
-                .n
-                .max(g.phases.iter().map(|m| m.n).max().unwrap_or(0));
+            *slot += g.respondents;
         }
     }
     let respondents = ROLES
@@ -1328,6 +1343,7 @@ mod tests {
                     GroupMoments {
                         phases: phases.iter().map(|&n| m(n)).collect(),
                         index: m(*index),
+                        respondents: n.iter().copied().max().unwrap_or(0),
                     },
                 );
             }

@@ -110,8 +110,8 @@ pub fn analyse(
     let previous = analytics::previous_wave(conn, &data.wave)?
         .map(|p| frame::load(conn, &p.id))
         .transpose()?;
+    let invited = crate::waves::invited(conn, wave, None)?;
     let loaded = started.elapsed().as_secs_f64();
-    let invited = crate::waves::participation(conn, wave, None)?;
     let results = analytics::results::compute(&data, previous.as_ref(), &invited, version, k)?;
     let total = started.elapsed().as_secs_f64();
     if let Some(path) = means {

@@ -1,0 +1,7 @@
+-- A wave's publication counts invitations per service and role, leaving out withdrawn
+-- ones. This index, which replaces the one on (wave_id, service_id, role) with the same
+-- leading columns, also holds the status, so the count is a scan of one index instead
+-- of a table lookup per invitation: 0.18 s instead of 3.4 s for a million invitations
+-- on SQLite (docs/performance.md).
+CREATE INDEX invitations_wave_service_status ON invitations (wave_id, service_id, role, status);
+DROP INDEX invitations_wave_service;
