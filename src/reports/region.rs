@@ -122,6 +122,18 @@ fn heat(cell: Option<&Published<Estimate>>, lang: &str, digits: usize) -> HeatCe
     }
 }
 
+/// The five-number summary of each row's shown service values: `None` for a row whose
+/// own cell is hidden (`values` is `None`) or that has no shown service, so no box is
+/// drawn for a region the gate hid.
+fn box_plots<R>(rows: &[(R, Option<Vec<f64>>)]) -> Vec<Option<[f64; 5]>> {
+    rows.iter()
+        .map(|(_, values)| {
+            let mut values = values.clone()?;
+            charts::five_numbers(&mut values)
+        })
+        .collect()
+}
+
 /// Builds the dashboard of `region` (which the caller has checked the user may see).
 #[expect(
     clippy::too_many_lines,
@@ -332,28 +344,32 @@ pub fn dashboard(
     if let Some(level) = child_level(region.kind) {
         rows_for_boxes.extend(children.iter().map(|c| (level, *c)));
     }
-    for (level, r) in rows_for_boxes {
-        let region_shown = find(level, &r.id, role, "index").is_some_and(|c| c.shown().is_some());
-        let mut values: Vec<f64> = if region_shown {
-            results
-                .services
-                .iter()
-                .filter(|s| match level {
-                    Level::HealthRegion => s.health_region_id == r.id,
-                    Level::County => s.county_id == r.id,
-                    Level::Municipality => s.municipality_id == r.id,
-                    Level::National => true,
-                })
-                .filter(|s| service_type.is_none_or(|t| s.service_type == t))
-                .filter_map(|s| s.role(role)?.index.shown().map(|v| v.estimate.mean))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let five = charts::five_numbers(&mut values);
+    let spreads: Vec<(&Region, Option<Vec<f64>>)> = rows_for_boxes
+        .into_iter()
+        .map(|(level, r)| {
+            let shown = find(level, &r.id, role, "index").is_some_and(|c| c.shown().is_some());
+            let values = shown.then(|| {
+                results
+                    .services
+                    .iter()
+                    .filter(|s| match level {
+                        Level::HealthRegion => s.health_region_id == r.id,
+                        Level::County => s.county_id == r.id,
+                        Level::Municipality => s.municipality_id == r.id,
+                        Level::National => true,
+                    })
+                    .filter(|s| service_type.is_none_or(|t| s.service_type == t))
+                    .filter_map(|s| s.role(role)?.index.shown().map(|v| v.estimate.mean))
+                    .collect()
+            });
+            (r, values)
+        })
+        .collect();
+    for (r, five) in spreads.iter().zip(box_plots(&spreads)) {
+        let (r, values) = r;
         dist_table.rows.push(vec![
             r.name.clone(),
-            values.len().to_string(),
+            values.as_ref().map_or(0, Vec::len).to_string(),
             five.map_or_else(|| "–".into(), |f| fmt(lang, f[2], 1)),
             five.map_or_else(
                 || "–".into(),
@@ -410,4 +426,25 @@ pub fn dashboard(
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_box_for_a_hidden_region_and_each_box_in_its_row() {
+        let rows = vec![
+            ("shown", Some(vec![40.0, 50.0, 60.0])),
+            ("hidden", None),
+            ("none shown", Some(Vec::new())),
+            ("one", Some(vec![70.0])),
+        ];
+        let boxes = box_plots(&rows);
+        assert_eq!(boxes.len(), 4);
+        assert_eq!(boxes[0], Some([40.0, 45.0, 50.0, 55.0, 60.0]));
+        assert_eq!(boxes[1], None);
+        assert_eq!(boxes[2], None);
+        assert_eq!(boxes[3], Some([70.0; 5]));
+    }
 }

@@ -554,4 +554,90 @@ async fn no_combination_of_what_the_api_publishes_determines_a_hidden_cell() {
         hidden_checked > 100,
         "only {hidden_checked} hidden cells checked"
     );
+
+    // Box plots: a region's box is drawn only when its own index cell is shown, and
+    // under its own name (issue 15: county pages drew boxes for hidden municipalities,
+    // under their neighbours' names).
+    let regions_by_name: std::collections::HashMap<String, (String, String)> = {
+        let conn = &mut app.db.connect();
+        samskap::models::Region::all(conn)
+            .expect("regions")
+            .into_iter()
+            .map(|r| (r.name, (r.id.to_string(), r.kind.as_str().to_owned())))
+            .collect()
+    };
+    let mut boxes_seen = 0;
+    for ((wave, _, regions), role) in published
+        .iter()
+        .flat_map(|p| ["manager", "peer_worker"].map(|r| (p, r)))
+    {
+        let cells = regions["regions"].as_array().expect("cells");
+        let shown_index = |level: &str, id: &str| {
+            cells.iter().any(|c| {
+                c["level"] == level
+                    && c["region_id"] == id
+                    && c["role"] == role
+                    && c["measure"] == "index"
+                    && c["service_type"].is_null()
+                    && c["stats"]["status"] == "shown"
+            })
+        };
+        let counties: BTreeSet<&str> = cells
+            .iter()
+            .filter(|c| c["level"] == "county")
+            .filter_map(|c| c["region_id"].as_str())
+            .collect();
+        for county in counties {
+            let html = admin
+                .get(format!(
+                    "{}/regions/{county}?wave={wave}&role={role}&lang=en",
+                    app.address
+                ))
+                .send()
+                .await
+                .expect("get")
+                .text()
+                .await
+                .expect("page");
+            let Some(start) = html.find("id=\"dist-h\"") else {
+                continue;
+            };
+            let section = &html[start..];
+            let section = &section[..section.find("</section>").unwrap_or(section.len())];
+            let Some(figure) = section.find("<figure").map(|f| &section[f..]) else {
+                continue;
+            };
+            let Some(table) = figure.split("<tbody>").nth(1) else {
+                continue;
+            };
+            let svg = figure.split("<details").next().unwrap_or_default();
+            for row in table.split("<tr>").skip(1) {
+                let name = row
+                    .split("<th scope=\"row\">")
+                    .nth(1)
+                    .and_then(|r| r.split("</th>").next())
+                    .expect("a row name");
+                let shown: usize = row
+                    .split("<td>")
+                    .nth(1)
+                    .and_then(|r| r.split("</td>").next())
+                    .and_then(|n| n.parse().ok())
+                    .expect("services shown");
+                let (id, level) = regions_by_name.get(name).expect("a region's name");
+                if shown > 0 {
+                    boxes_seen += 1;
+                    assert!(
+                        shown_index(level, id),
+                        "{county}: a box for {name}, whose own cell is hidden"
+                    );
+                } else {
+                    assert!(
+                        !svg.contains(&format!(">{name}<")),
+                        "{county}: {name} has no box but its name is on the chart's axis"
+                    );
+                }
+            }
+        }
+    }
+    assert!(boxes_seen > 0, "no box plot drawn at all");
 }
