@@ -14,6 +14,7 @@
 //! invitations makes the next request recompute.
 
 pub mod frame;
+pub mod publisher;
 pub mod results;
 pub mod stats;
 pub mod suppress;
@@ -27,6 +28,7 @@ use crate::db::DbConn;
 use crate::domain::{WaveId, WaveStatus};
 use crate::models::{AnalyticsCacheEntry, NewAnalyticsCacheEntry, Wave};
 
+pub use publisher::{Computed, Publications, Publisher};
 pub use results::Publication;
 pub use suppress::MinCell;
 
@@ -52,8 +54,15 @@ pub fn compute(conn: &mut DbConn, wave: &WaveId, k: MinCell) -> anyhow::Result<P
 }
 
 /// What a publication was computed from: the wave's data version and its previous
-/// wave's (trends are made of both waves' cells).
-fn versions(conn: &mut DbConn, wave: &WaveId) -> anyhow::Result<(i64, i64)> {
+/// wave's (trends are made of both waves' cells; -1 without one). Ordered: a larger
+/// first version is newer data.
+pub type Versions = (i64, i64);
+
+/// The versions a publication of `wave` computed now would rest on.
+///
+/// # Errors
+/// When the wave does not exist or the database cannot be read.
+pub fn versions(conn: &mut DbConn, wave: &WaveId) -> anyhow::Result<Versions> {
     let found = Wave::find(conn, wave).context("the wave does not exist")?;
     let previous = match previous_wave(conn, &found)? {
         Some(p) => Wave::data_version(conn, &p.id)?,
@@ -62,12 +71,37 @@ fn versions(conn: &mut DbConn, wave: &WaveId) -> anyhow::Result<(i64, i64)> {
     Ok((Wave::data_version(conn, wave)?, previous))
 }
 
+fn cache_prefix(k: MinCell) -> String {
+    format!("publication:k={}:", k.get())
+}
+
+fn cache_key(k: MinCell, versions: Versions) -> String {
+    format!("{}previous={}", cache_prefix(k), versions.1)
+}
+
+/// The publication stored in the shared cache for exactly `versions`, if any.
+fn cached(
+    conn: &mut DbConn,
+    wave: &WaveId,
+    k: MinCell,
+    versions: Versions,
+) -> anyhow::Result<Option<Publication>> {
+    AnalyticsCacheEntry::get(conn, wave, &cache_key(k, versions), versions.0)?
+        .map(|entry| serde_json::from_str::<Publication>(&entry.payload))
+        .transpose()
+        .context("a cached publication cannot be read")
+}
+
 type MemoryKey = (WaveId, u32);
-type Memory = HashMap<MemoryKey, ((i64, i64), Arc<Publication>)>;
+type Memory = HashMap<MemoryKey, (Versions, Arc<Publication>)>;
 static MEMORY: LazyLock<Mutex<Memory>> = LazyLock::new(Default::default);
 
-/// A wave's publication, from the cache when it holds one for the wave's current data
-/// (and its previous wave's), computed and cached otherwise.
+/// A wave's publication, computed now unless the cache holds one for the wave's current
+/// data (and its previous wave's): for commands, which may wait. Requests go through
+/// [`Publisher`], which never computes on the request path.
+///
+/// # Errors
+/// When the database cannot be read or the computation fails.
 pub fn publication(
     conn: &mut DbConn,
     wave: &WaveId,
@@ -80,12 +114,7 @@ pub fn publication(
     {
         return Ok(value);
     }
-    let cache_key = format!("publication:k={}:previous={}", k.get(), version.1);
-    let cached = AnalyticsCacheEntry::get(conn, wave, &cache_key, version.0)?
-        .map(|entry| serde_json::from_str::<Publication>(&entry.payload))
-        .transpose()
-        .context("a cached publication cannot be read")?;
-    let value = if let Some(p) = cached {
+    let value = if let Some(p) = cached(conn, wave, k, version)? {
         p
     } else {
         let computed = compute(conn, wave, k)?;
@@ -95,12 +124,12 @@ pub fn publication(
             conn,
             &NewAnalyticsCacheEntry {
                 wave_id: wave.clone(),
-                cache_key,
+                cache_key: cache_key(k, version),
                 data_version: computed.data_version,
                 payload: serde_json::to_string(&computed)?,
                 computed_at: computed.computed_at,
             },
-            &format!("publication:k={}:", k.get()),
+            &cache_prefix(k),
         )?;
         computed
     };

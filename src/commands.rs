@@ -906,9 +906,13 @@ fn report(
         else {
             continue;
         };
-        if let Some((dashboard, html)) =
-            crate::reports::service_report(&mut conn, &service, Some(&wave.id), k, lang)?
-        {
+        if let Some((dashboard, html)) = crate::reports::service_report(
+            &mut conn,
+            &service,
+            Some(&wave.id),
+            &crate::analytics::Computed(k),
+            lang,
+        )? {
             let file = format!("{}.html", sanitize_file_name(&service.code));
             std::fs::write(out.join(&file), html)
                 .with_context(|| format!("cannot write {}", out.join(&file).display()))?;

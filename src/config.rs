@@ -87,6 +87,11 @@ const KEYS: &[(&str, &str, &str)] = &[
         "outbox_interval_ms",
         "how often the outbox worker looks for due e-mails",
     ),
+    (
+        "SAMSKAP_PUBLISH_INTERVAL_MS",
+        "publish_interval_ms",
+        "least time between two recomputations of one wave's results (changes in between are coalesced)",
+    ),
 ];
 
 /// Read by `main` to find the file; not a setting itself.
@@ -167,6 +172,10 @@ pub struct Settings {
     pub respondent_rate_limit: usize,
     /// Pause between outbox rounds.
     pub outbox_interval: std::time::Duration,
+    /// Least time between two recomputations of one wave's publication; the publisher
+    /// also waits twice the last computation's duration, so a large wave never keeps a
+    /// core busy.
+    pub publish_interval: std::time::Duration,
     pub mail: MailSettings,
 }
 
@@ -313,6 +322,17 @@ impl Settings {
                 )),
             },
         );
+        let publish_interval = parse_with(
+            take("SAMSKAP_PUBLISH_INTERVAL_MS"),
+            "0",
+            &mut problems,
+            |v| match v.parse::<u64>() {
+                Ok(ms) if ms <= 600_000 => Ok(std::time::Duration::from_millis(ms)),
+                _ => Err(format!(
+                    "expected milliseconds between 0 and 600000, got {v:?}"
+                )),
+            },
+        );
         let mail = mail_settings(&mut take, &mut problems);
         if let Some(DatabaseUrl::Postgres(_)) = &database
             && secret_key.is_none()
@@ -329,7 +349,7 @@ impl Settings {
             min_cell,
             mail,
             respondent_rate_limit,
-            outbox_interval,
+            (outbox_interval, publish_interval),
         ) {
             (
                 Some(database),
@@ -337,7 +357,7 @@ impl Settings {
                 Some(min_cell),
                 Some(mail),
                 Some(respondent_rate_limit),
-                Some(outbox_interval),
+                (Some(outbox_interval), Some(publish_interval)),
             ) if problems.is_empty() => Ok(Self {
                 database,
                 bind,
@@ -347,6 +367,7 @@ impl Settings {
                 surveys_dir,
                 respondent_rate_limit,
                 outbox_interval,
+                publish_interval,
                 mail,
             }),
             _ => Err(ConfigError(problems)),
@@ -367,6 +388,7 @@ impl Settings {
             surveys_dir: PathBuf::from("surveys"),
             respondent_rate_limit: DEFAULT_RESPONDENT_RATE_LIMIT,
             outbox_interval: std::time::Duration::from_secs(2),
+            publish_interval: std::time::Duration::ZERO,
             mail: MailSettings {
                 transport: MailTransport::File,
                 dir: PathBuf::from("data/mail"),

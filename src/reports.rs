@@ -131,10 +131,10 @@ pub fn service_report(
     conn: &mut crate::db::DbConn,
     service: &crate::models::Service,
     wave: Option<&crate::domain::WaveId>,
-    k: crate::analytics::MinCell,
+    src: &dyn crate::analytics::Publications,
     lang: &str,
 ) -> anyhow::Result<Option<(service::ServiceDashboard, String)>> {
-    let d = service::dashboard(conn, service, wave, k, lang)?;
+    let d = service::dashboard(conn, service, wave, src, lang)?;
     let Some(w) = &d.wave else {
         return Ok(None);
     };

@@ -35,6 +35,9 @@ pub struct AppState {
     pub keys: crate::crypto::DerivedKeys,
     /// Submissions that arrive together share one durable commit (SQLite).
     pub group: Arc<db::GroupCommit>,
+    /// Every wave's latest publication, kept fresh in the background on connections of
+    /// its own: requests never compute results.
+    pub publications: Arc<crate::analytics::Publisher>,
 }
 
 /// Runs `f` with a pooled connection on the blocking thread pool: the one way handlers
@@ -58,6 +61,7 @@ pub struct Application {
     port: u16,
     base_url: String,
     stop_worker: Arc<std::sync::atomic::AtomicBool>,
+    publications: Arc<crate::analytics::Publisher>,
 }
 
 impl std::fmt::Debug for Application {
@@ -111,6 +115,19 @@ impl Application {
             format!("http://{host}:{port}")
         });
 
+        // Analytics computes on two connections of its own, so respondents, the outbox
+        // and pages always find one in the main pool.
+        let analytics_settings = settings.clone();
+        let analytics_pool =
+            actix_web::rt::task::spawn_blocking(move || analytics_settings.database.pool(2))
+                .await
+                .context("database start-up task failed")??;
+        let publications = crate::analytics::Publisher::new(
+            analytics_pool,
+            crate::analytics::MinCell::new(settings.min_cell),
+            settings.publish_interval,
+        );
+        publications.spawn()?;
         let settings_for_worker = settings.clone();
         let state = web::Data::new(AppState {
             backend: settings.backend(),
@@ -119,6 +136,7 @@ impl Application {
             keys: crate::crypto::DerivedKeys::new(&secret),
             pool: pool.clone(),
             group: Arc::new(db::GroupCommit::default()),
+            publications: publications.clone(),
             settings: Arc::new(settings),
             base_url: base_url.clone(),
         });
@@ -146,6 +164,7 @@ impl Application {
             port,
             base_url,
             stop_worker,
+            publications,
         })
     }
 
@@ -162,6 +181,7 @@ impl Application {
         let result = self.server.await;
         self.stop_worker
             .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.publications.stop();
         result
     }
 }

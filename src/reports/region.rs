@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::charts::{self, Chart, DataTable};
 use super::{fmt, role_label};
-use crate::analytics::MinCell;
+use crate::analytics::Publications;
 use crate::analytics::results::Level;
 use crate::analytics::stats::Estimate;
 use crate::analytics::suppress::Cell as Published;
@@ -48,6 +48,8 @@ pub struct RegionDashboard {
     pub distribution: Option<Chart>,
     pub breakdown: Vec<BreakdownRow>,
     pub has_hidden: bool,
+    /// The wave's first publication is still being computed.
+    pub pending: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -144,9 +146,10 @@ pub fn dashboard(
     region: &Region,
     all_regions: &[Region],
     filters: &Filters,
-    k: MinCell,
+    src: &dyn Publications,
     lang: &str,
 ) -> anyhow::Result<RegionDashboard> {
+    let k = src.min_cell();
     let waves = Wave::opened_newest_first(conn)?;
     let wave = filters
         .wave
@@ -220,12 +223,16 @@ pub fn dashboard(
         distribution: None,
         breakdown: Vec::new(),
         has_hidden: false,
+        pending: false,
     };
     let Some(wave) = wave else {
         return Ok(out);
     };
     let survey = crate::waves::instrument_of(conn, &wave)?;
-    let results = crate::analytics::publication(conn, &wave.id, k)?;
+    let Some(results) = src.get(conn, &wave.id)? else {
+        out.pending = true;
+        return Ok(out);
+    };
     out.computed_at = results.computed_at.format("%Y-%m-%d %H:%M").to_string();
     let phase_codes = results.phases.clone();
     out.phases = phase_codes

@@ -13,9 +13,8 @@ use serde::Serialize;
 
 use super::charts::{self, Chart, DataTable, Series};
 use super::{Cell, fmt, role_label};
-use crate::analytics::MinCell;
-use crate::analytics::Publication;
 use crate::analytics::results::{Benchmark, PeerGroup, ServiceResult};
+use crate::analytics::{Publication, Publications};
 use crate::db::DbConn;
 use crate::db::schema::wave_services;
 use crate::domain::{RespondentRole, WaveId};
@@ -47,6 +46,8 @@ pub struct ServiceDashboard {
     pub next_step: Option<NextStepView>,
     /// Some number on the page was withheld by the gate.
     pub has_hidden: bool,
+    /// The wave's first publication is still being computed.
+    pub pending: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -247,9 +248,10 @@ pub fn dashboard(
     conn: &mut DbConn,
     service: &Service,
     wave: Option<&WaveId>,
-    k: MinCell,
+    src: &dyn Publications,
     lang: &str,
 ) -> anyhow::Result<ServiceDashboard> {
+    let k = src.min_cell();
     let detail = crate::catalogue::ServiceDetail::load(conn, service)?;
     let info = ServiceInfo {
         code: detail.code.clone(),
@@ -289,12 +291,23 @@ pub fn dashboard(
         funnel_charts: Vec::new(),
         next_step: None,
         has_hidden: false,
+        pending: false,
     };
     let Some(wave) = selected else {
         return Ok(out);
     };
     let survey = crate::waves::instrument_of(conn, &wave)?;
-    let results = crate::analytics::publication(conn, &wave.id, k)?;
+    let Some(results) = src.get(conn, &wave.id)? else {
+        out.pending = true;
+        out.wave = Some(WaveInfo {
+            id: wave.id.to_string(),
+            name: wave.name.clone(),
+            status: fill(lang, &format!("wave_status.{}", wave.status.as_str()), &[]),
+            previous: None,
+            instrument: format!("{}@{}", survey.id, survey.version),
+        });
+        return Ok(out);
+    };
     let previous_name = results
         .previous_wave
         .as_ref()
@@ -465,7 +478,10 @@ pub fn dashboard(
         let r = if w.id == wave.id {
             results.clone()
         } else {
-            crate::analytics::publication(conn, &w.id, k)?
+            match src.get(conn, &w.id)? {
+                Some(r) => r,
+                None => continue,
+            }
         };
         let Some(e) = entry(&r, &service.code) else {
             continue;

@@ -32,6 +32,9 @@ pub enum AppError {
     CsrfRejected,
     #[error("too many requests")]
     TooManyRequests,
+    /// The wave's first publication is still being computed.
+    #[error("the numbers of this wave are being computed; try again in a few seconds")]
+    Pending,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -79,6 +82,7 @@ impl ResponseError for AppError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden | Self::CsrfRejected => StatusCode::FORBIDDEN,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::Pending => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -100,6 +104,7 @@ impl ResponseError for AppError {
             Self::Forbidden => (t("error.forbidden_title"), t("error.forbidden"), None),
             Self::CsrfRejected => (t("error.csrf_title"), t("error.csrf"), None),
             Self::TooManyRequests => (t("error.too_many_title"), t("error.too_many"), None),
+            Self::Pending => (t("error.pending_title"), t("error.pending"), None),
             Self::Internal(cause) if crate::db::is_unavailable(cause) => {
                 tracing::warn!(error.cause = format!("{cause:#}"), "database unavailable");
                 (t("error.unavailable_title"), t("error.unavailable"), None)
@@ -220,6 +225,7 @@ impl ResponseError for ApiError {
             ),
             AppError::CsrfRejected => ("csrf", self.0.to_string(), None),
             AppError::TooManyRequests => ("rate_limited", self.0.to_string(), None),
+            AppError::Pending => ("computing", self.0.to_string(), None),
             AppError::Internal(cause) if crate::db::is_unavailable(cause) => {
                 tracing::warn!(
                     error.cause = format!("{cause:#}"),

@@ -113,3 +113,30 @@ pub async fn post_form(
         .await
         .expect("post")
 }
+
+/// A browser signed in as `email` on the server at `address` (a second instance on the
+/// same database, say).
+pub async fn signed_in_at(address: &str, email: &str) -> reqwest::Client {
+    let client = browser();
+    let html = client
+        .get(format!("{address}/login"))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    let token = csrf_in(&html);
+    let res = client
+        .post(format!("{address}/login"))
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("email", email),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("post login");
+    assert_eq!(res.status(), 303, "sign-in as {email} succeeds");
+    client
+}

@@ -22,6 +22,7 @@ mod import;
 mod migrations;
 mod outbox;
 mod pages;
+mod publication;
 mod questionnaire;
 mod serve_demo;
 mod smtp;

@@ -165,16 +165,12 @@ pub async fn service(
     Ok(HttpResponse::Ok().json(detail))
 }
 
-/// The minimum cell size in force.
-fn min_cell(state: &AppState) -> crate::analytics::MinCell {
-    crate::analytics::MinCell::new(state.settings.min_cell)
-}
-
-/// A wave's publication for pages and the API: not found for drafts and unknown waves.
+/// A wave's latest publication for pages and the API: not found for drafts and unknown
+/// waves, [`AppError::Pending`] while its first one is being computed.
 pub(crate) fn wave_results(
     conn: &mut crate::db::DbConn,
     wave: &str,
-    k: crate::analytics::MinCell,
+    publications: &dyn crate::analytics::Publications,
 ) -> crate::web::errors::AppResult<std::sync::Arc<crate::analytics::Publication>> {
     use crate::domain::{WaveId, WaveStatus};
     let id = WaveId::from_string(wave);
@@ -182,7 +178,7 @@ pub(crate) fn wave_results(
     if found.status == WaveStatus::Draft {
         return Err(crate::web::errors::AppError::NotFound);
     }
-    Ok(crate::analytics::publication(conn, &id, k)?)
+    publications.get(conn, &id)?.ok_or(AppError::Pending)
 }
 
 /// `GET /api/v1/waves`: waves that have results (opened or closed), newest first.
@@ -206,10 +202,10 @@ async fn service_part(
 ) -> ApiResult<serde_json::Value> {
     let access = ctx.access()?.clone();
     let (wave, code) = path.into_inner();
-    let k = min_cell(state);
+    let publications = state.publications.clone();
     Ok(with_conn(state, move |conn| {
         let service = authorised_service(conn, &access, &code)?;
-        let results = wave_results(conn, &wave, k)?;
+        let results = wave_results(conn, &wave, &*publications)?;
         let found = results
             .service(&service.code)
             .ok_or(crate::web::errors::AppError::NotFound)?;
@@ -272,9 +268,9 @@ pub async fn regions(
         }
         .into());
     }
-    let k = min_cell(&state);
+    let publications = state.publications.clone();
     let body = with_conn(&state, move |conn| {
-        let results = wave_results(conn, &wave, k)?;
+        let results = wave_results(conn, &wave, &*publications)?;
         let matches = |have: &str, want: Option<&String>| want.is_none_or(|w| w == have);
         let cells: Vec<_> = results
             .regions
@@ -304,9 +300,9 @@ pub async fn psychometrics(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let wave = path.into_inner();
-    let k = min_cell(&state);
+    let publications = state.publications.clone();
     let body = with_conn(&state, move |conn| {
-        let results = wave_results(conn, &wave, k)?;
+        let results = wave_results(conn, &wave, &*publications)?;
         Ok(json!({
             "wave_id": results.wave_id, "min_cell": results.min_cell,
             "computed_at": results.computed_at,

@@ -114,8 +114,11 @@ pub async fn psychometrics(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let wave = path.into_inner();
-    let k = crate::analytics::MinCell::new(state.settings.min_cell);
-    let results = with_conn(&state, move |conn| super::api::wave_results(conn, &wave, k)).await?;
+    let publications = state.publications.clone();
+    let results = with_conn(&state, move |conn| {
+        super::api::wave_results(conn, &wave, &*publications)
+    })
+    .await?;
     let mut csv = Vec::new();
     crate::export::psychometrics_csv(&results.wave_name, &results.psychometrics, &mut csv)?;
     let mut rows: Vec<Vec<String>> = Vec::new();
@@ -145,8 +148,11 @@ pub async fn psychometrics_csv(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let wave = path.into_inner();
-    let k = crate::analytics::MinCell::new(state.settings.min_cell);
-    let results = with_conn(&state, move |conn| super::api::wave_results(conn, &wave, k)).await?;
+    let publications = state.publications.clone();
+    let results = with_conn(&state, move |conn| {
+        super::api::wave_results(conn, &wave, &*publications)
+    })
+    .await?;
     let mut csv = Vec::new();
     crate::export::psychometrics_csv(&results.wave_name, &results.psychometrics, &mut csv)?;
     Ok(HttpResponse::Ok()

@@ -1,5 +1,6 @@
 //! A region's page (policymakers of the region or a region above it, admins).
 
+use crate::analytics::Publications as _;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
@@ -21,7 +22,7 @@ pub async fn show(
     let access = ctx.access()?.clone();
     let id = RegionId::from_string(path.into_inner());
     let filters = filters.into_inner();
-    let k = crate::analytics::MinCell::new(state.settings.min_cell);
+    let publications = state.publications.clone();
     let lang = ctx.lang();
     let (region, overview, dashboard) = with_conn(&state, move |conn| {
         let all = Region::all(conn)?;
@@ -36,7 +37,8 @@ pub async fn show(
                 [&s.health_region_id, &s.county_id, &s.municipality_id].contains(&&region.id)
             })
             .collect();
-        let dashboard = crate::reports::region::dashboard(conn, &region, &all, &filters, k, lang)?;
+        let dashboard =
+            crate::reports::region::dashboard(conn, &region, &all, &filters, &*publications, lang)?;
         Ok((
             region,
             Overview::build(&all, &services, &Organisation::all(conn)?),
@@ -62,7 +64,7 @@ pub async fn results_csv(
     let access = ctx.access()?.clone();
     let id = RegionId::from_string(path.into_inner());
     let wave = filters.into_inner().wave;
-    let k = crate::analytics::MinCell::new(state.settings.min_cell);
+    let publications = state.publications.clone();
     let body = with_conn(&state, move |conn| {
         let all = Region::all(conn)?;
         let region = match all.iter().find(|r| r.id == id) {
@@ -87,7 +89,9 @@ pub async fn results_csv(
             None => waves.into_iter().next(),
         }
         .ok_or(AppError::NotFound)?;
-        let results = crate::analytics::publication(conn, &chosen.id, k)?;
+        let results = publications
+            .get(conn, &chosen.id)?
+            .ok_or(AppError::Pending)?;
         let mut out = Vec::new();
         crate::export::regions_csv(&results, &names, &mut out)?;
         Ok(out)

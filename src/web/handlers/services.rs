@@ -1,5 +1,6 @@
 //! A service's page (managers of the service, policymakers of its region, admins).
 
+use crate::analytics::Publications as _;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
@@ -42,7 +43,7 @@ pub async fn show(
         .into_inner()
         .wave
         .map(crate::domain::WaveId::from_string);
-    let k = crate::analytics::MinCell::new(state.settings.min_cell);
+    let publications = state.publications.clone();
     let lang = ctx.lang();
     let dashboard = with_conn(&state, move |conn| {
         let service = authorised_service(conn, &access, &code)?;
@@ -50,7 +51,7 @@ pub async fn show(
             conn,
             &service,
             wave.as_ref(),
-            k,
+            &*publications,
             lang,
         )?)
     })
@@ -71,11 +72,11 @@ pub async fn report(
     let access = ctx.access()?.clone();
     let (wave, code) = path.into_inner();
     let wave = crate::domain::WaveId::from_string(wave);
-    let k = crate::analytics::MinCell::new(state.settings.min_cell);
+    let publications = state.publications.clone();
     let lang = ctx.lang();
     let html = with_conn(&state, move |conn| {
         let service = authorised_service(conn, &access, &code)?;
-        crate::reports::service_report(conn, &service, Some(&wave), k, lang)?
+        crate::reports::service_report(conn, &service, Some(&wave), &*publications, lang)?
             .map(|(_, html)| html)
             .ok_or(AppError::NotFound)
     })
@@ -99,7 +100,7 @@ pub async fn results_csv(
         .into_inner()
         .wave
         .map(crate::domain::WaveId::from_string);
-    let k = crate::analytics::MinCell::new(state.settings.min_cell);
+    let publications = state.publications.clone();
     let body = with_conn(&state, move |conn| {
         let service = authorised_service(conn, &access, &code)?;
         let waves = crate::reports::service::waves_of(conn, &service)?;
@@ -108,7 +109,9 @@ pub async fn results_csv(
             None => waves.into_iter().next(),
         }
         .ok_or(AppError::NotFound)?;
-        let results = crate::analytics::publication(conn, &chosen.id, k)?;
+        let results = publications
+            .get(conn, &chosen.id)?
+            .ok_or(AppError::Pending)?;
         let mut out = Vec::new();
         crate::export::service_csv(&results, &service.code, &mut out)?;
         Ok(out)

@@ -268,7 +268,7 @@ pub async fn mail_reports(
         .as_deref()
         .and_then(crate::i18n::supported)
         .unwrap_or("nb");
-    let k = crate::analytics::MinCell::new(state.settings.min_cell);
+    let publications = state.publications.clone();
     let base = state.base_url.clone();
     let actor = ctx.actor();
     let target = id.clone();
@@ -285,7 +285,16 @@ pub async fn mail_reports(
             else {
                 continue;
             };
-            let d = crate::reports::service::dashboard(conn, &service, Some(&target), k, lang)?;
+            let d = crate::reports::service::dashboard(
+                conn,
+                &service,
+                Some(&target),
+                &*publications,
+                lang,
+            )?;
+            if d.pending {
+                return Ok(Err(fill(page_lang, "admin.wave.reports_pending", &[])));
+            }
             queued += crate::reports::mail_report(conn, &d, &service, &managers, &base, lang)?;
         }
         crate::audit::record(

@@ -1,0 +1,196 @@
+//! Results computed off the request path (issue 18): pages and the API serve the latest
+//! publication at once, a submission is published within seconds, and several instances
+//! on one PostgreSQL database compute each version once.
+
+use std::time::{Duration, Instant};
+
+use samskap::crypto::DerivedKeys;
+use samskap::demo::{self, DemoOptions};
+use samskap::domain::{RespondentRole, UserRole};
+use samskap::models::{Service, Wave};
+use samskap::waves;
+use serde_json::{Value, json};
+
+use crate::auth_helpers::{create_user, signed_in};
+use crate::helpers::{TestApp, expected_backend, spawn_app_with};
+
+fn answers(v: i32) -> Value {
+    let mut map = serde_json::Map::new();
+    for phase in ["A", "B", "C", "D"] {
+        for n in 1..=5 {
+            map.insert(format!("{phase}{n}"), json!(v));
+        }
+    }
+    Value::Object(map)
+}
+
+/// A demo catalogue and an open wave; returns the wave and the first service.
+fn wave_with_service(app: &TestApp) -> (Wave, Service) {
+    let conn = &mut app.db.connect();
+    demo::load(
+        conn,
+        DemoOptions {
+            services: 6,
+            seed: 7,
+        },
+    )
+    .expect("demo");
+    let wave = crate::fixtures::open_wave(conn, "Live");
+    let service = Service::all(conn).expect("services").remove(0);
+    (wave, service)
+}
+
+/// Invites one manager of `service` and submits their answers through the API.
+async fn submit(app: &TestApp, wave: &Wave, service: &Service, i: usize) {
+    let keys = DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
+    let token = {
+        let conn = &mut app.db.connect();
+        waves::create_invitation(
+            conn,
+            &keys,
+            wave,
+            &service.id,
+            RespondentRole::Manager,
+            &format!("m{i}@example.no"),
+            "nb",
+        )
+        .expect("invitation")
+        .1
+    };
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/respondent/{token}/submit", app.address))
+        .json(&json!({"consent": true, "answers": answers(2)}))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(res.status(), 200, "{:?}", res.text().await);
+}
+
+/// The managers' n of phase A in the service's published results, and when they were
+/// computed.
+async fn published(
+    client: &reqwest::Client,
+    address: &str,
+    wave: &Wave,
+    service: &Service,
+) -> (Option<u64>, String) {
+    let res = client
+        .get(format!(
+            "{address}/api/v1/waves/{}/services/{}/results",
+            wave.id, service.code
+        ))
+        .send()
+        .await
+        .expect("results");
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.expect("json");
+    (
+        body["service"]["roles"][0]["phases"][0]["stats"]["n"].as_u64(),
+        body["computed_at"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[actix_web::test]
+async fn pages_serve_the_previous_publication_until_the_next_is_computed() {
+    // Changes to one wave are coalesced for two seconds: the window in which a
+    // recomputation is due but not done.
+    let app = spawn_app_with(|s| s.publish_interval = Duration::from_secs(2)).await;
+    let (wave, service) = wave_with_service(&app);
+    for i in 0..5 {
+        submit(&app, &wave, &service, i).await;
+    }
+    create_user(&app, "admin@test.no", UserRole::Admin, &[]);
+    let admin = signed_in(&app, "admin@test.no").await;
+    let (n, first) = published(&admin, &app.address, &wave, &service).await;
+    assert_eq!(n, Some(5), "the first publication waits for a small wave");
+
+    // A sixth manager: the submission succeeds at once, and the dashboard answers at
+    // once from the previous publication, saying when it was computed.
+    submit(&app, &wave, &service, 5).await;
+    let asked = Instant::now();
+    let (n, computed_at) = published(&admin, &app.address, &wave, &service).await;
+    assert!(
+        asked.elapsed() < Duration::from_secs(1),
+        "a request waited {:?} for a recomputation",
+        asked.elapsed()
+    );
+    assert_eq!((n, computed_at.as_str()), (Some(5), first.as_str()));
+    let page = admin
+        .get(format!("{}/services/{}", app.address, service.code))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains(&first[..16].replace('T', " ")),
+        "the page says when"
+    );
+
+    // Published within the interval and a computation.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (n, computed_at) = published(&admin, &app.address, &wave, &service).await;
+        if n == Some(6) {
+            assert_ne!(computed_at, first);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the sixth answer was not published in 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[actix_web::test]
+async fn two_instances_on_one_postgresql_compute_a_version_once() {
+    if expected_backend() != "postgres" {
+        // One SQLite file belongs to one server process: there is no second instance
+        // to share the work with. The suite's PostgreSQL run checks this.
+        return;
+    }
+    let first = spawn_app_with(|_| {}).await;
+    let (wave, service) = wave_with_service(&first);
+    for i in 0..5 {
+        submit(&first, &wave, &service, i).await;
+    }
+    let second = samskap::web::Application::build(first.db.settings(), Some(1))
+        .await
+        .expect("a second instance starts");
+    let second_address = format!("http://127.0.0.1:{}", second.port());
+    actix_web::rt::spawn(second.run_until_stopped());
+    create_user(&first, "admin@test.no", UserRole::Admin, &[]);
+    let one = signed_in(&first, "admin@test.no").await;
+    let two = crate::auth_helpers::signed_in_at(&second_address, "admin@test.no").await;
+
+    // Both ask for the same version at the same time: one computes, the other reads
+    // what it stored.
+    let (a, b) = tokio::join!(
+        published(&one, &first.address, &wave, &service),
+        published(&two, &second_address, &wave, &service)
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut b = b;
+    while b.0.is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the second instance never published"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        b = published(&two, &second_address, &wave, &service).await;
+    }
+    assert_eq!(a.0, Some(5));
+    assert_eq!(a, b, "both instances serve the one computation");
+    let stored: i64 = {
+        use diesel::prelude::*;
+        let conn = &mut first.db.connect();
+        samskap::db::schema::analytics_cache::table
+            .filter(samskap::db::schema::analytics_cache::wave_id.eq(&wave.id))
+            .count()
+            .get_result(conn)
+            .expect("count")
+    };
+    assert_eq!(stored, 1, "one stored publication for the version");
+}
