@@ -279,9 +279,7 @@ pub fn queue_message(
     let Some(email) = &invitation.email else {
         return Ok(false);
     };
-    let service = WaveService::for_wave(conn, &wave.id)?
-        .into_iter()
-        .find(|s| s.service_id == invitation.service_id)
+    let service = WaveService::find(conn, &wave.id, &invitation.service_id)?
         .map(|s| s.service_name)
         .unwrap_or_default();
     let lang = invitation.language.as_str();

@@ -44,6 +44,19 @@ impl WaveService {
             .load(conn)
     }
 
+    /// One service's row in a wave.
+    pub fn find(
+        conn: &mut DbConn,
+        wave: &WaveId,
+        service: &crate::domain::ServiceId,
+    ) -> QueryResult<Option<Self>> {
+        wave_services::table
+            .find((wave, service))
+            .select(Self::as_select())
+            .first(conn)
+            .optional()
+    }
+
     pub fn insert_all(conn: &mut DbConn, rows: &[NewWaveService]) -> QueryResult<usize> {
         // Multi-row inserts go to the concrete backend; chunked because SQLite limits the number of bound parameters in one statement.
         let mut inserted = 0;

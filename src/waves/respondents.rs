@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+use diesel::prelude::*;
 use serde_json::json;
 
 use super::{create_invitation, instrument_of, queue_message};
@@ -12,7 +13,7 @@ use crate::crypto::DerivedKeys;
 use crate::db::DbConn;
 use crate::domain::{RespondentRole, ServiceId, WaveId, WaveStatus};
 use crate::import::{Lines, RowError};
-use crate::models::{Invitation, Wave, WaveService};
+use crate::models::{Wave, WaveService};
 
 pub const COLUMNS: &[&str] = &["service_code", "role", "email", "language"];
 
@@ -40,8 +41,27 @@ pub struct Roster {
 }
 
 impl Roster {
-    pub fn of_wave(conn: &mut DbConn, wave: &Wave) -> anyhow::Result<Self> {
+    /// The wave's services, roles and languages, and which of `candidates` (panel
+    /// pseudonyms) are already invited. Only the candidates are looked up, through an
+    /// index, so checking a list costs the same in a wave of a million invitations as in
+    /// an empty one.
+    pub fn of_wave(
+        conn: &mut DbConn,
+        wave: &Wave,
+        candidates: &[String],
+    ) -> anyhow::Result<Self> {
+        use crate::db::schema::invitations as inv;
         let survey = instrument_of(conn, wave)?;
+        let mut invited = HashSet::new();
+        for chunk in candidates.chunks(500) {
+            invited.extend(
+                inv::table
+                    .filter(inv::wave_id.eq(&wave.id))
+                    .filter(inv::panel_pseudonym.eq_any(chunk))
+                    .select(inv::panel_pseudonym)
+                    .load::<String>(conn)?,
+            );
+        }
         Ok(Self {
             services: WaveService::for_wave(conn, &wave.id)?
                 .into_iter()
@@ -49,12 +69,26 @@ impl Roster {
                 .collect(),
             roles: survey.roles.keys().cloned().collect(),
             languages: survey.languages.clone(),
-            invited: Invitation::for_wave(conn, &wave.id)?
-                .into_iter()
-                .map(|i| i.panel_pseudonym)
-                .collect(),
+            invited,
         })
     }
+}
+
+/// The panel pseudonyms of every readable e-mail address in a respondent CSV: what
+/// [`Roster::of_wave`] needs to look up. Rows it cannot read are [`check`]'s to report.
+fn pseudonyms_in(keys: &DerivedKeys, data: &[u8]) -> Vec<String> {
+    let (mut reader, _) = crate::import::csv_reader(data);
+    let mut out = Vec::new();
+    let mut record = csv::StringRecord::new();
+    while let Ok(true) = reader.read_record(&mut record) {
+        if let Some(email) = record
+            .get(2)
+            .and_then(|e| crate::accounts::normalise_email(e).ok())
+        {
+            out.push(keys.panel_pseudonym(&email));
+        }
+    }
+    out
 }
 
 /// Checks a respondent CSV against a wave: services must take part in the wave, roles and
@@ -65,7 +99,8 @@ pub fn parse(
     wave: &Wave,
     data: &[u8],
 ) -> anyhow::Result<Parsed> {
-    Ok(check(&Roster::of_wave(conn, wave)?, keys, data))
+    let candidates = pseudonyms_in(keys, data);
+    Ok(check(&Roster::of_wave(conn, wave, &candidates)?, keys, data))
 }
 
 /// [`parse`] against a roster already read: no database, so it can be fuzzed.
