@@ -51,6 +51,7 @@ pub fn prepare(
     conn: &mut DbConn,
     keys: &DerivedKeys,
     n: usize,
+    into: Option<&WaveId>,
 ) -> anyhow::Result<(WaveId, Vec<String>)> {
     if crate::models::Service::count(conn)? == 0 {
         crate::demo::load(conn, crate::demo::DemoOptions::default())?;
@@ -65,20 +66,11 @@ pub fn prepare(
         ip: None,
     };
     let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S%f").to_string();
-    let spec = WaveSpec {
-        name: format!("Benchmark {stamp}"),
-        instrument: instrument.id,
-        anonymity: Anonymity::Linked,
-        opens_at: None,
-        closes_at: None,
-        reminder_max: 0,
-        reminder_interval_days: 0,
-        email_retention_days: 0,
-        service_types: Vec::new(),
+    let wave = if let Some(id) = into {
+        Wave::find(conn, id).context("--wave: no such wave")?
+    } else {
+        new_open_wave(conn, instrument.id, &stamp, &actor)?
     };
-    let wave = waves::create(conn, &spec, &actor)?;
-    waves::open(conn, &wave.id, &actor)?;
-    let wave = Wave::find(conn, &wave.id)?;
     let services = WaveService::for_wave(conn, &wave.id)?;
     let mut tokens = Vec::with_capacity(n);
     for chunk_start in (0..n).step_by(1000) {
@@ -101,6 +93,29 @@ pub fn prepare(
         })?;
     }
     Ok((wave.id, tokens))
+}
+
+/// A new open wave on every service, named after `stamp`.
+fn new_open_wave(
+    conn: &mut DbConn,
+    instrument: crate::domain::InstrumentId,
+    stamp: &str,
+    actor: &Actor,
+) -> anyhow::Result<Wave> {
+    let spec = WaveSpec {
+        name: format!("Benchmark {stamp}"),
+        instrument,
+        anonymity: Anonymity::Linked,
+        opens_at: None,
+        closes_at: None,
+        reminder_max: 0,
+        reminder_interval_days: 0,
+        email_retention_days: 0,
+        service_types: Vec::new(),
+    };
+    let wave = waves::create(conn, &spec, actor)?;
+    waves::open(conn, &wave.id, actor)?;
+    Ok(Wave::find(conn, &wave.id)?)
 }
 
 /// Result of [`raw_insert_rate`].
@@ -136,7 +151,7 @@ pub fn process_cpu_seconds() -> f64 {
 /// rows an HTTP submission writes (response, answers, invitation status, data version) and
 /// nothing else: no HTTP, no parsing, no checks.
 pub fn raw_insert_rate(conn: &mut DbConn, keys: &DerivedKeys, n: usize) -> anyhow::Result<RawRate> {
-    let (wave_id, _) = prepare(conn, keys, n)?;
+    let (wave_id, _) = prepare(conn, keys, n, None)?;
     let wave = Wave::find(conn, &wave_id)?;
     let invitations = Invitation::for_wave(conn, &wave_id)?;
     let answers: Vec<(String, Stored)> = manager_answers_json()

@@ -266,6 +266,9 @@ pub enum BenchCommand {
         invitations: usize,
         #[arg(long)]
         out: std::path::PathBuf,
+        /// Invite into this open wave instead of a new one.
+        #[arg(long)]
+        wave: Option<String>,
     },
     /// The raw in-process rate of storing N complete responses durably.
     Raw {

@@ -795,8 +795,14 @@ fn bench(settings: &Settings, action: BenchCommand) -> anyhow::Result<ExitCode> 
     store_instruments(&mut conn, &configured_instruments(settings)?)?;
     let keys = crate::crypto::DerivedKeys::new(&settings.secret_key()?);
     match action {
-        BenchCommand::Prepare { invitations, out } => {
-            let (wave, tokens) = crate::bench::prepare(&mut conn, &keys, invitations)?;
+        BenchCommand::Prepare {
+            invitations,
+            out,
+            wave,
+        } => {
+            let wave = wave.map(crate::domain::WaveId::from_string);
+            let (wave, tokens) =
+                crate::bench::prepare(&mut conn, &keys, invitations, wave.as_ref())?;
             std::fs::write(&out, tokens.join("\n") + "\n")
                 .with_context(|| format!("cannot write {}", out.display()))?;
             let body = serde_json::json!({"consent": true, "answers": crate::bench::manager_answers_json()});

@@ -173,8 +173,8 @@ pub struct Settings {
     /// Pause between outbox rounds.
     pub outbox_interval: std::time::Duration,
     /// Least time between two recomputations of one wave's publication; the publisher
-    /// also waits twice the last computation's duration, so a large wave never keeps a
-    /// core busy.
+    /// also waits one and a half times the last computation's duration between starts,
+    /// so a large wave never keeps a core busy.
     pub publish_interval: std::time::Duration,
     pub mail: MailSettings,
 }

@@ -141,10 +141,12 @@ impl Publisher {
     }
 
     /// The least time between the starts of two computations of the wave in `slot`: the
-    /// configured interval, and at least twice the last computation's duration.
+    /// configured interval, and at least one and a half times the last computation's
+    /// duration (so a large wave keeps at most two thirds of a core busy while answers
+    /// keep arriving, and an answer is published within about three computations).
     fn gap(&self, slot: &Slot) -> Duration {
         self.min_interval
-            .max(slot.last_duration.unwrap_or_default() * 2)
+            .max(slot.last_duration.unwrap_or_default() * 3 / 2)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -232,7 +234,9 @@ impl Publisher {
             slot.computing = false;
             match result {
                 Ok(Some(publication)) => {
-                    slot.last_duration = Some(started.elapsed());
+                    if slot.last_duration.is_none() {
+                        slot.last_duration = Some(started.elapsed());
+                    }
                     if slot.latest.as_ref().is_none_or(|(v, _)| *v <= versions) {
                         slot.latest = Some((versions, publication));
                     }
@@ -285,7 +289,21 @@ impl Publisher {
             return Ok(Arc::new(p));
         }
         let started = Instant::now();
-        let computed = super::compute(conn, wave, self.k)?;
+        let computed = Arc::new(super::compute(conn, wave, self.k)?);
+        // Served here at once; the copy for other instances is stored after.
+        self.serve(wave, versions, &computed, started.elapsed());
+        if matches!(conn, DbConn::Sqlite(_)) {
+            // One SQLite file has one server: nobody else would read the stored copy, and
+            // writing a national wave's publication (over 100 MB) into the database on
+            // every recomputation would compete with respondents' commits.
+            tracing::info!(
+                wave.id = %wave,
+                data_version = computed.data_version,
+                seconds = started.elapsed().as_secs_f64(),
+                "published"
+            );
+            return Ok(computed);
+        }
         let key = super::cache_key(self.k, versions);
         AnalyticsCacheEntry::put(
             conn,
@@ -293,7 +311,7 @@ impl Publisher {
                 wave_id: wave.clone(),
                 cache_key: key,
                 data_version: computed.data_version,
-                payload: serde_json::to_string(&computed)?,
+                payload: serde_json::to_string(&*computed)?,
                 computed_at: computed.computed_at,
             },
             &super::cache_prefix(self.k),
@@ -302,9 +320,27 @@ impl Publisher {
             wave.id = %wave,
             data_version = computed.data_version,
             seconds = started.elapsed().as_secs_f64(),
-            "published"
+            "published and stored"
         );
-        Ok(Arc::new(computed))
+        Ok(computed)
+    }
+
+    /// Makes `publication` (computed at `versions` in `took`) the one requests get.
+    fn serve(
+        &self,
+        wave: &WaveId,
+        versions: Versions,
+        publication: &Arc<Publication>,
+        took: Duration,
+    ) {
+        let mut state = self.lock();
+        let slot = state.waves.entry(wave.clone()).or_default();
+        slot.last_duration = Some(took);
+        if slot.latest.as_ref().is_none_or(|(v, _)| *v <= versions) {
+            slot.latest = Some((versions, Arc::clone(publication)));
+        }
+        drop(state);
+        self.changed.notify_all();
     }
 }
 

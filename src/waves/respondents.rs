@@ -45,11 +45,7 @@ impl Roster {
     /// pseudonyms) are already invited. Only the candidates are looked up, through an
     /// index, so checking a list costs the same in a wave of a million invitations as in
     /// an empty one.
-    pub fn of_wave(
-        conn: &mut DbConn,
-        wave: &Wave,
-        candidates: &[String],
-    ) -> anyhow::Result<Self> {
+    pub fn of_wave(conn: &mut DbConn, wave: &Wave, candidates: &[String]) -> anyhow::Result<Self> {
         use crate::db::schema::invitations as inv;
         let survey = instrument_of(conn, wave)?;
         let mut invited = HashSet::new();
@@ -100,7 +96,11 @@ pub fn parse(
     data: &[u8],
 ) -> anyhow::Result<Parsed> {
     let candidates = pseudonyms_in(keys, data);
-    Ok(check(&Roster::of_wave(conn, wave, &candidates)?, keys, data))
+    Ok(check(
+        &Roster::of_wave(conn, wave, &candidates)?,
+        keys,
+        data,
+    ))
 }
 
 /// [`parse`] against a roster already read: no database, so it can be fuzzed.

@@ -19,7 +19,7 @@ fn concurrent_units_keep_their_own_outcome() {
     ));
     samskap::commands::store_instruments(&mut conn, &samskap::instrument::built_in().0)
         .expect("instrument");
-    let (wave, _) = samskap::bench::prepare(&mut conn, &keys, 1).expect("prepare");
+    let (wave, _) = samskap::bench::prepare(&mut conn, &keys, 1, None).expect("prepare");
     let before = Wave::data_version(&mut conn, &wave).expect("version");
     let pool = db.settings().database.pool(8).expect("pool");
     let group = Arc::new(GroupCommit::default());
