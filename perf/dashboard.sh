@@ -22,25 +22,8 @@ export SAMSKAP_SURVEYS_DIR=$PWD/surveys
 export RUST_LOG=warn
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-DIR=$PWD/target/perf/analytics-$BACKEND-$RESPONSES-$SERVICES
-if [ ! -s "$DIR/wave" ]; then
-  REPEATS=1 perf/analytics.sh "$BACKEND" "$RESPONSES"
-fi
-cargo build --release --locked --quiet
-BIN=$PWD/target/release/samskap
-WAVE=$(cat "$DIR/wave")
-if [ "$BACKEND" = postgres ]; then
-  export DATABASE_URL=${PG_ADMIN_URL%/*}/samskap_perf_${RESPONSES}_$SERVICES
-  psql "$DATABASE_URL" -tAc "SELECT service_code FROM wave_services WHERE wave_id = '$WAVE'" >"$DIR/codes.txt"
-else
-  export DATABASE_URL=sqlite://$DIR/samskap.db
-  python3 -c "
-import sqlite3, sys
-c = sqlite3.connect('$DIR/samskap.db')
-for (code,) in c.execute('SELECT service_code FROM wave_services WHERE wave_id = ?', ('$WAVE',)):
-    print(code)
-" >"$DIR/codes.txt"
-fi
+# shellcheck source=perf/large_wave.sh
+source perf/large_wave.sh
 WORK=$(mktemp -d)
 cleanup() {
   [ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null || true

@@ -31,25 +31,8 @@ command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; e
 if [ "$INSTANCES" != 1 ] && [ "$BACKEND" != postgres ]; then
   echo "two instances share a database only on PostgreSQL" >&2; exit 2
 fi
-DIR=$PWD/target/perf/analytics-$BACKEND-$RESPONSES-$SERVICES
-if [ ! -s "$DIR/wave" ]; then
-  REPEATS=1 perf/analytics.sh "$BACKEND" "$RESPONSES"
-fi
-cargo build --release --locked --quiet
-BIN=$PWD/target/release/samskap
-WAVE=$(cat "$DIR/wave")
-if [ "$BACKEND" = postgres ]; then
-  export DATABASE_URL=${PG_ADMIN_URL%/*}/samskap_perf_${RESPONSES}_$SERVICES
-  psql "$DATABASE_URL" -tAc "SELECT service_code FROM wave_services WHERE wave_id = '$WAVE'" >"$DIR/codes.txt"
-else
-  export DATABASE_URL=sqlite://$DIR/samskap.db
-  python3 -c "
-import sqlite3
-c = sqlite3.connect('$DIR/samskap.db')
-for (code,) in c.execute('SELECT service_code FROM wave_services WHERE wave_id = ?', ('$WAVE',)):
-    print(code)
-" >"$DIR/codes.txt"
-fi
+# shellcheck source=perf/large_wave.sh
+source perf/large_wave.sh
 WORK=$(mktemp -d)
 SERVERS=()
 cleanup() {

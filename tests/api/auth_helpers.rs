@@ -49,8 +49,13 @@ pub fn csrf_in(html: &str) -> String {
 
 /// Fetches a page and returns its CSRF token.
 pub async fn csrf(app: &TestApp, client: &reqwest::Client, path: &str) -> String {
+    csrf_at(&app.address, client, path).await
+}
+
+/// [`csrf`] on the server at `address`.
+async fn csrf_at(address: &str, client: &reqwest::Client, path: &str) -> String {
     let html = client
-        .get(format!("{}{path}", app.address))
+        .get(format!("{address}{path}"))
         .send()
         .await
         .expect("get")
@@ -67,9 +72,19 @@ pub async fn try_login(
     email: &str,
     password: &str,
 ) -> reqwest::Response {
-    let token = csrf(app, client, "/login").await;
+    try_login_at(&app.address, client, email, password).await
+}
+
+/// [`try_login`] on the server at `address`.
+async fn try_login_at(
+    address: &str,
+    client: &reqwest::Client,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    let token = csrf_at(address, client, "/login").await;
     client
-        .post(format!("{}/login", app.address))
+        .post(format!("{address}/login"))
         .form(&[
             ("_csrf", token.as_str()),
             ("email", email),
@@ -82,10 +97,7 @@ pub async fn try_login(
 
 /// A browser signed in as `email`.
 pub async fn signed_in(app: &TestApp, email: &str) -> reqwest::Client {
-    let client = browser();
-    let res = try_login(app, &client, email, PASSWORD).await;
-    assert_eq!(res.status(), 303, "sign-in as {email} succeeds");
-    client
+    signed_in_at(&app.address, email).await
 }
 
 /// POSTs a form with the client's current CSRF token (taken from /me or /login).
@@ -118,25 +130,7 @@ pub async fn post_form(
 /// same database, say).
 pub async fn signed_in_at(address: &str, email: &str) -> reqwest::Client {
     let client = browser();
-    let html = client
-        .get(format!("{address}/login"))
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("body");
-    let token = csrf_in(&html);
-    let res = client
-        .post(format!("{address}/login"))
-        .form(&[
-            ("_csrf", token.as_str()),
-            ("email", email),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .expect("post login");
+    let res = try_login_at(address, &client, email, PASSWORD).await;
     assert_eq!(res.status(), 303, "sign-in as {email} succeeds");
     client
 }

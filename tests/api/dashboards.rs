@@ -17,15 +17,7 @@ use crate::helpers::{TestApp, spawn_app_with, stdout};
 const K: u32 = 3;
 
 /// Every scored item answered with `v`: the respondent's phase scores are all `v`.
-fn answers(v: i32) -> Value {
-    let mut map = serde_json::Map::new();
-    for phase in ["A", "B", "C", "D"] {
-        for n in 1..=5 {
-            map.insert(format!("{phase}{n}"), json!(v));
-        }
-    }
-    Value::Object(map)
-}
+use crate::fixtures::uniform_answers as answers;
 
 struct Fixture {
     app: TestApp,

@@ -19,12 +19,9 @@ use crate::auth_helpers::{create_user, signed_in};
 use crate::helpers::{TestApp, spawn_app_with, stdout};
 
 fn answers(v: i32) -> Value {
-    let mut map = serde_json::Map::new();
-    for phase in ["A", "B", "C", "D"] {
-        for n in 1..=5 {
-            map.insert(format!("{phase}{n}"), json!(v));
-        }
-    }
+    let Value::Object(mut map) = crate::fixtures::uniform_answers(v) else {
+        unreachable!("answers are an object")
+    };
     map.insert("A5".into(), json!("DK"));
     map.insert("M_EMPLOYMENT".into(), json!("temporary"));
     map.insert("M_PEER_COUNT".into(), json!(v + 1));

@@ -66,3 +66,14 @@ pub fn sibling_service(
         .find(|s| s.id == id)
         .expect("the new service")
 }
+
+/// Answers `v` to every scored item of the built-in instrument.
+pub fn uniform_answers(v: i32) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    for phase in ["A", "B", "C", "D"] {
+        for n in 1..=5 {
+            map.insert(format!("{phase}{n}"), serde_json::json!(v));
+        }
+    }
+    serde_json::Value::Object(map)
+}

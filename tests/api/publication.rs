@@ -14,15 +14,7 @@ use serde_json::{Value, json};
 use crate::auth_helpers::{create_user, signed_in};
 use crate::helpers::{TestApp, expected_backend, spawn_app_with};
 
-fn answers(v: i32) -> Value {
-    let mut map = serde_json::Map::new();
-    for phase in ["A", "B", "C", "D"] {
-        for n in 1..=5 {
-            map.insert(format!("{phase}{n}"), json!(v));
-        }
-    }
-    Value::Object(map)
-}
+use crate::fixtures::uniform_answers as answers;
 
 /// A demo catalogue and an open wave; returns the wave and the first service.
 fn wave_with_service(app: &TestApp) -> (Wave, Service) {
