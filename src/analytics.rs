@@ -53,6 +53,23 @@ pub fn compute(conn: &mut DbConn, wave: &WaveId, k: MinCell) -> anyhow::Result<P
     results::compute(&data, previous.as_ref(), &invited, version, k)
 }
 
+/// [`compute`], reading only the responses submitted since `rows` last read each wave
+/// (the publisher keeps them between computations of a live wave).
+pub fn compute_since<S: std::hash::BuildHasher>(
+    conn: &mut DbConn,
+    wave: &WaveId,
+    k: MinCell,
+    rows: &mut HashMap<WaveId, frame::Rows, S>,
+) -> anyhow::Result<Publication> {
+    let version = Wave::data_version(conn, wave)?;
+    let data = frame::load_since(conn, wave, rows.entry(wave.clone()).or_default())?;
+    let previous = previous_wave(conn, &data.wave)?
+        .map(|p| frame::load_since(conn, &p.id, rows.entry(p.id.clone()).or_default()))
+        .transpose()?;
+    let invited = crate::waves::invited(conn, wave, None)?;
+    results::compute(&data, previous.as_ref(), &invited, version, k)
+}
+
 /// What a publication was computed from: the wave's data version and its previous
 /// wave's (trends are made of both waves' cells; -1 without one). Ordered: a larger
 /// first version is newer data.

@@ -60,8 +60,36 @@ impl WaveData {
     }
 }
 
-/// Loads and scores every submitted response of `wave`.
-pub fn load(conn: &mut DbConn, wave: &WaveId) -> anyhow::Result<WaveData> {
+/// A wave's submitted responses as read and scored, kept by the publisher between
+/// computations so that a live wave only reads what was submitted since.
+#[derive(Debug, Clone, Default)]
+pub struct Rows {
+    service: Vec<u32>,
+    role: Vec<u32>,
+    slots: Vec<i8>,
+    phases: Vec<Vec<Option<f64>>>,
+    index: Vec<Option<f64>>,
+    /// The latest submission time read.
+    last: Option<chrono::NaiveDateTime>,
+}
+
+impl Rows {
+    fn len(&self) -> usize {
+        self.service.len()
+    }
+}
+
+/// What a wave is scored with: its row, instrument, rules, services and item layout.
+struct Setup {
+    wave: Wave,
+    survey: Arc<SurveyFile>,
+    rules: ScoringRules,
+    items: Vec<String>,
+    layout: Vec<(String, std::ops::Range<usize>, u32)>,
+    services: Vec<WaveService>,
+}
+
+fn setup(conn: &mut DbConn, wave: &WaveId) -> anyhow::Result<Setup> {
     let wave = Wave::find(conn, wave).context("the wave does not exist")?;
     let survey = crate::waves::instrument_of(conn, &wave)?;
     let rules = ScoringRules::new(&survey);
@@ -71,12 +99,64 @@ pub fn load(conn: &mut DbConn, wave: &WaveId) -> anyhow::Result<WaveData> {
         .into_iter()
         .map(|(c, r, m)| (c.to_owned(), r, m))
         .collect();
+    let services = WaveService::for_wave(conn, &wave.id)?;
+    Ok(Setup {
+        wave,
+        survey,
+        rules,
+        items,
+        layout,
+        services,
+    })
+}
+
+/// Loads and scores every submitted response of `wave`.
+pub fn load(conn: &mut DbConn, wave: &WaveId) -> anyhow::Result<WaveData> {
+    let setup = setup(conn, wave)?;
+    let mut rows = Rows::default();
+    read(conn, &setup, &mut rows, true)?;
+    build(setup, &rows)
+}
+
+/// [`load`], reading only what was submitted since `rows` were read (and keeping them
+/// up to date for the next call). Answers never change after submission, so only a
+/// withdrawal or two submissions in the same microsecond can make the rows differ from
+/// the database: the count of submitted responses tells, and then everything is read
+/// again.
+pub fn load_since(conn: &mut DbConn, wave: &WaveId, rows: &mut Rows) -> anyhow::Result<WaveData> {
+    use diesel::dsl::count_star;
+    let setup = setup(conn, wave)?;
+    let before = rows.len();
+    let appended = before > 0 && read(conn, &setup, rows, false)?;
+    let total: i64 = responses::table
+        .filter(responses::wave_id.eq(&setup.wave.id))
+        .filter(responses::submitted_at.is_not_null())
+        .select(count_star())
+        .first(conn)?;
+    if !appended || usize::try_from(total).ok() != Some(rows.len()) {
+        *rows = Rows::default();
+        read(conn, &setup, rows, true)?;
+    }
+    build(setup, rows)
+}
+
+/// Reads and scores submitted responses into `rows`: all of them, or (`all` false) those
+/// submitted after `rows.last`. Returns false when an appended response has no stored
+/// slots (the caller reads everything instead).
+fn read(conn: &mut DbConn, setup: &Setup, rows: &mut Rows, all: bool) -> anyhow::Result<bool> {
+    let Setup {
+        wave,
+        rules,
+        items,
+        layout,
+        services,
+        ..
+    } = setup;
     let item_index: HashMap<&str, usize> = items
         .iter()
         .enumerate()
         .map(|(i, c)| (c.as_str(), i))
         .collect();
-    let services = WaveService::for_wave(conn, &wave.id)?;
     let service_index: polars::prelude::PlHashMap<&ServiceId, u32> = services
         .iter()
         .enumerate()
@@ -85,16 +165,14 @@ pub fn load(conn: &mut DbConn, wave: &WaveId) -> anyhow::Result<WaveData> {
 
     // One row per respondent: the slots were stored on submission. Responses without them
     // (submitted before slots existed) are scored from their answer rows below.
-    let mut service_col: Vec<u32> = Vec::new();
-    let mut role_col: Vec<u32> = Vec::new();
-    let mut slots: Vec<i8> = Vec::new();
+    let first = rows.len();
     let mut unslotted: HashMap<String, usize> = HashMap::new();
     let width = items.len();
     // The id only where it is needed (no usable slots): a million fewer strings.
     let id_if_unslotted = diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>(
         &format!("CASE WHEN answer_slots IS NULL OR length(answer_slots) <> {width} THEN id END"),
     );
-    let rows = responses::table
+    let mut query = responses::table
         .filter(responses::wave_id.eq(&wave.id))
         .filter(responses::submitted_at.is_not_null())
         .select((
@@ -102,44 +180,81 @@ pub fn load(conn: &mut DbConn, wave: &WaveId) -> anyhow::Result<WaveData> {
             responses::service_id,
             responses::role,
             responses::answer_slots,
+            responses::submitted_at,
         ))
-        .load_iter::<(Option<String>, ServiceId, RespondentRole, Option<Vec<u8>>), diesel::connection::DefaultLoadingMode>(conn)?;
-    for row in rows {
-        let (id, service, role, stored) = row?;
-        service_col.push(service_index.get(&service).copied().unwrap_or(u32::MAX));
-        role_col.push(u32::from(role == RespondentRole::PeerWorker));
+        .into_boxed();
+    if !all && let Some(last) = rows.last {
+        query = query.filter(responses::submitted_at.gt(last));
+    }
+    let loaded = query.load_iter::<(
+        Option<String>,
+        ServiceId,
+        RespondentRole,
+        Option<Vec<u8>>,
+        Option<chrono::NaiveDateTime>,
+    ), diesel::connection::DefaultLoadingMode>(conn)?;
+    for row in loaded {
+        let (id, service, role, stored, submitted) = row?;
+        rows.last = rows.last.max(submitted);
+        rows.service
+            .push(service_index.get(&service).copied().unwrap_or(u32::MAX));
+        rows.role
+            .push(u32::from(role == RespondentRole::PeerWorker));
         if let Some(decoded) = stored.as_deref().and_then(|b| rules.decode_response(b)) {
-            slots.extend(decoded);
+            rows.slots.extend(decoded);
         } else {
-            unslotted.insert(id.unwrap_or_default(), service_col.len() - 1);
-            slots.extend(std::iter::repeat_n(SLOT_UNANSWERED, width));
+            unslotted.insert(id.unwrap_or_default(), rows.service.len() - 1);
+            rows.slots
+                .extend(std::iter::repeat_n(SLOT_UNANSWERED, width));
         }
     }
     drop(service_index);
-    let n = service_col.len();
     if !unslotted.is_empty() {
-        slots_from_answers(conn, &wave.id, &rules, &item_index, &unslotted, &mut slots)?;
+        if !all {
+            return Ok(false);
+        }
+        slots_from_answers(
+            conn,
+            &wave.id,
+            rules,
+            &item_index,
+            &unslotted,
+            &mut rows.slots,
+        )?;
     }
 
-    let mut phase_cols: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(n); layout.len()];
-    let mut index_col = Vec::with_capacity(n);
+    rows.phases.resize(layout.len(), Vec::new());
     let mut scores = vec![None; layout.len()];
-    for r in 0..n {
-        let row = &slots[r * width..(r + 1) * width];
+    for r in first..rows.len() {
+        let row = &rows.slots[r * width..(r + 1) * width];
         for (p, (_, range, min)) in layout.iter().enumerate() {
             scores[p] = ScoringRules::phase_score(&row[range.clone()], *min);
-            phase_cols[p].push(scores[p]);
+            rows.phases[p].push(scores[p]);
         }
-        index_col.push(rules.index(&scores));
+        rows.index.push(rules.index(&scores));
     }
+    Ok(true)
+}
+
+/// The frame of `rows`.
+fn build(setup: Setup, rows: &Rows) -> anyhow::Result<WaveData> {
+    let Setup {
+        wave,
+        survey,
+        rules,
+        items,
+        layout,
+        services,
+    } = setup;
+    let n = rows.len();
     let mut columns = vec![
-        FrameColumn::new("service".into(), service_col),
-        FrameColumn::new("role".into(), role_col),
+        FrameColumn::new("service".into(), rows.service.clone()),
+        FrameColumn::new("role".into(), rows.role.clone()),
     ];
-    for ((code, _, _), values) in layout.iter().zip(phase_cols) {
-        columns.push(FrameColumn::new(code.as_str().into(), values));
+    for ((code, _, _), values) in layout.iter().zip(&rows.phases) {
+        columns.push(FrameColumn::new(code.as_str().into(), values.clone()));
     }
-    columns.push(FrameColumn::new("index".into(), index_col));
+    columns.push(FrameColumn::new("index".into(), rows.index.clone()));
     let frame = DataFrame::new(n, columns)?;
     Ok(WaveData {
         wave,
@@ -149,7 +264,7 @@ pub fn load(conn: &mut DbConn, wave: &WaveId) -> anyhow::Result<WaveData> {
         items,
         phases: layout.into_iter().map(|(c, r, _)| (c, r)).collect(),
         frame,
-        slots,
+        slots: rows.slots.clone(),
     })
 }
 

@@ -95,6 +95,9 @@ pub struct Publisher {
     /// coalesced into the next).
     min_interval: Duration,
     state: Mutex<State>,
+    /// The responses read for each wave, so a recomputation reads only new ones (the
+    /// worker's alone).
+    rows: Mutex<HashMap<WaveId, super::frame::Rows>>,
     /// Signalled when a request wants something or a publication is stored.
     changed: Condvar,
     stop: AtomicBool,
@@ -116,6 +119,7 @@ impl Publisher {
             k,
             min_interval,
             state: Mutex::new(State::default()),
+            rows: Mutex::new(HashMap::new()),
             changed: Condvar::new(),
             stop: AtomicBool::new(false),
         })
@@ -289,7 +293,13 @@ impl Publisher {
             return Ok(Arc::new(p));
         }
         let started = Instant::now();
-        let computed = Arc::new(super::compute(conn, wave, self.k)?);
+        let computed = {
+            let mut rows = self
+                .rows
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            Arc::new(super::compute_since(conn, wave, self.k, &mut rows)?)
+        };
         // Served here at once; the copy for other instances is stored after.
         self.serve(wave, versions, &computed, started.elapsed());
         if matches!(conn, DbConn::Sqlite(_)) {

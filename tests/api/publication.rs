@@ -186,3 +186,59 @@ async fn two_instances_on_one_postgresql_compute_a_version_once() {
     };
     assert_eq!(stored, 1, "one stored publication for the version");
 }
+
+/// The publisher reads only what was submitted since its last computation: after new
+/// submissions, and after a withdrawal (which it must notice and read everything again),
+/// its publication equals one computed from scratch.
+#[actix_web::test]
+async fn reading_only_new_responses_gives_what_reading_all_gives() {
+    let app = spawn_app_with(|_| {}).await;
+    let (wave, service) = wave_with_service(&app);
+    for i in 0..6 {
+        submit(&app, &wave, &service, i).await;
+    }
+    let k = samskap::analytics::MinCell::new(5);
+    let same = |conn: &mut samskap::db::DbConn,
+                rows: &mut std::collections::HashMap<_, _>,
+                what: &str| {
+        let mut since = samskap::analytics::compute_since(conn, &wave.id, k, rows).expect("since");
+        let mut all = samskap::analytics::compute(conn, &wave.id, k).expect("all");
+        since.computed_at = chrono::NaiveDateTime::default();
+        all.computed_at = chrono::NaiveDateTime::default();
+        assert!(
+            serde_json::to_value(&since).expect("json")
+                == serde_json::to_value(&all).expect("json"),
+            "{what}: reading only new responses gave another publication"
+        );
+        since.services[0].roles[0].phases[0].stats.n()
+    };
+    // Polars must not block inside the test's async runtime: each step on a thread.
+    let mut rows = std::collections::HashMap::new();
+    let step = |rows: &mut std::collections::HashMap<_, _>, what: &'static str| {
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| same(&mut app.db.connect(), rows, what))
+                .join()
+                .expect("the check panicked")
+        })
+    };
+    assert_eq!(step(&mut rows, "first read"), Some(6));
+    for i in 6..9 {
+        submit(&app, &wave, &service, i).await;
+    }
+    assert_eq!(step(&mut rows, "after three more"), Some(9));
+    {
+        use diesel::prelude::*;
+        use samskap::db::schema::responses;
+        let conn = &mut app.db.connect();
+        let first: String = responses::table
+            .filter(responses::wave_id.eq(&wave.id))
+            .select(responses::id)
+            .first(conn)
+            .expect("a response");
+        diesel::delete(responses::table.filter(responses::id.eq(first)))
+            .execute(conn)
+            .expect("withdraw");
+    }
+    assert_eq!(step(&mut rows, "after a withdrawal"), Some(8));
+}
