@@ -120,19 +120,24 @@ pub fn load(conn: &mut DbConn, wave: &WaveId) -> anyhow::Result<WaveData> {
 
 /// [`load`], reading only what was submitted since `rows` were read (and keeping them
 /// up to date for the next call). Answers never change after submission, so only a
-/// withdrawal or two submissions in the same microsecond can make the rows differ from
-/// the database: the count of submitted responses tells, and then everything is read
-/// again.
+/// withdrawal, or a submission that committed after a later one was read, can make the
+/// rows differ from the database: the count of responses submitted up to the latest
+/// time read tells, and then everything is read again.
 pub fn load_since(conn: &mut DbConn, wave: &WaveId, rows: &mut Rows) -> anyhow::Result<WaveData> {
     use diesel::dsl::count_star;
     let setup = setup(conn, wave)?;
     let before = rows.len();
     let appended = before > 0 && read(conn, &setup, rows, false)?;
-    let total: i64 = responses::table
-        .filter(responses::wave_id.eq(&setup.wave.id))
-        .filter(responses::submitted_at.is_not_null())
-        .select(count_star())
-        .first(conn)?;
+    // Everything submitted up to the last time read must be what was read: a response
+    // submitted later and still arriving does not count yet (it is read next time).
+    let total: i64 = match rows.last {
+        Some(last) if appended => responses::table
+            .filter(responses::wave_id.eq(&setup.wave.id))
+            .filter(responses::submitted_at.le(last))
+            .select(count_star())
+            .first(conn)?,
+        _ => -1,
+    };
     if !appended || usize::try_from(total).ok() != Some(rows.len()) {
         *rows = Rows::default();
         read(conn, &setup, rows, true)?;
