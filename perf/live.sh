@@ -25,7 +25,8 @@ export SAMSKAP_MIN_CELL=${SAMSKAP_MIN_CELL:-5}
 export SAMSKAP_SECRET_KEY=benchmark-secret-key-0123456789abcdef
 export SAMSKAP_SURVEYS_DIR=$PWD/surveys
 export SAMSKAP_RESPONDENT_RATE_LIMIT=0
-export RUST_LOG=${RUST_LOG:-warn}
+export RUST_LOG=${RUST_LOG:-warn,samskap::analytics::publisher=info}
+export LOG_FORMAT=json
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 if [ "$INSTANCES" != 1 ] && [ "$BACKEND" != postgres ]; then
@@ -93,5 +94,10 @@ for i in "${!URLS[@]}"; do
   echo "dashboards, instance $((i + 1)): $(grep '^requests' "$WORK/wrk$i.txt" || tail -3 "$WORK/wrk$i.txt")"
 done
 for i in "${!SERVERS[@]}"; do
+  echo "server $((i + 1)) computations: $(python3 -c "
+import re, statistics, sys
+s = [float(x) for x in re.findall(r'\"seconds\":([0-9.]+)', open(sys.argv[1]).read())]
+print(f'{len(s)}, median {statistics.median(s):.2f} s, max {max(s):.2f} s' if s else 'none')
+" "$WORK/server$i.log")"
   echo "server $((i + 1)) peak RSS: $(awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/${SERVERS[$i]}/status")"
 done
