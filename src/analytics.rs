@@ -44,13 +44,7 @@ pub fn previous_wave(conn: &mut DbConn, wave: &Wave) -> anyhow::Result<Option<Wa
 
 /// Loads and computes a wave's publication now, without any cache.
 pub fn compute(conn: &mut DbConn, wave: &WaveId, k: MinCell) -> anyhow::Result<Publication> {
-    let version = Wave::data_version(conn, wave)?;
-    let data = frame::load(conn, wave)?;
-    let previous = previous_wave(conn, &data.wave)?
-        .map(|p| frame::load(conn, &p.id))
-        .transpose()?;
-    let invited = crate::waves::invited(conn, wave, None)?;
-    results::compute(&data, previous.as_ref(), &invited, version, k)
+    compute_since(conn, wave, k, &mut HashMap::new())
 }
 
 /// [`compute`], reading only the responses submitted since `rows` last read each wave
@@ -96,6 +90,29 @@ fn cache_key(k: MinCell, versions: Versions) -> String {
     format!("{}previous={}", cache_prefix(k), versions.1)
 }
 
+/// Stores `publication` (computed at `versions`) in the shared cache, replacing the
+/// wave's publications at other versions.
+fn store(
+    conn: &mut DbConn,
+    wave: &WaveId,
+    k: MinCell,
+    versions: Versions,
+    publication: &Publication,
+) -> anyhow::Result<()> {
+    AnalyticsCacheEntry::put(
+        conn,
+        &NewAnalyticsCacheEntry {
+            wave_id: wave.clone(),
+            cache_key: cache_key(k, versions),
+            data_version: publication.data_version,
+            payload: serde_json::to_string(publication)?,
+            computed_at: publication.computed_at,
+        },
+        &cache_prefix(k),
+    )?;
+    Ok(())
+}
+
 /// The publication stored in the shared cache for exactly `versions`, if any.
 fn cached(
     conn: &mut DbConn,
@@ -137,17 +154,7 @@ pub fn publication(
         let computed = compute(conn, wave, k)?;
         // Computed at the version read before loading: if answers changed meanwhile, the
         // stored version is already behind and the next request recomputes.
-        AnalyticsCacheEntry::put(
-            conn,
-            &NewAnalyticsCacheEntry {
-                wave_id: wave.clone(),
-                cache_key: cache_key(k, version),
-                data_version: computed.data_version,
-                payload: serde_json::to_string(&computed)?,
-                computed_at: computed.computed_at,
-            },
-            &cache_prefix(k),
-        )?;
+        store(conn, wave, k, version, &computed)?;
         computed
     };
     let value = Arc::new(value);

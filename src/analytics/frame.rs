@@ -112,10 +112,7 @@ fn setup(conn: &mut DbConn, wave: &WaveId) -> anyhow::Result<Setup> {
 
 /// Loads and scores every submitted response of `wave`.
 pub fn load(conn: &mut DbConn, wave: &WaveId) -> anyhow::Result<WaveData> {
-    let setup = setup(conn, wave)?;
-    let mut rows = Rows::default();
-    read(conn, &setup, &mut rows, true)?;
-    build(setup, &rows)
+    load_since(conn, wave, &mut Rows::default())
 }
 
 /// [`load`], reading only what was submitted since `rows` were read (and keeping them

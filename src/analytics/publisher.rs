@@ -25,7 +25,6 @@ use anyhow::Context as _;
 use super::{MinCell, Publication, Versions};
 use crate::db::{DbConn, Pool};
 use crate::domain::WaveId;
-use crate::models::{AnalyticsCacheEntry, NewAnalyticsCacheEntry};
 
 /// Where views get a wave's publication: the [`Publisher`] in the server, computed on the
 /// spot ([`Computed`]) on the command line.
@@ -72,10 +71,7 @@ const INTEREST: Duration = Duration::from_secs(15 * 60);
 #[derive(Default)]
 struct Slot {
     latest: Option<(Versions, Arc<Publication>)>,
-    /// The newest versions a request or the worker has seen.
-    wanted: Option<Versions>,
     asked_at: Option<Instant>,
-    computing: bool,
     last_started: Option<Instant>,
     last_duration: Option<Duration>,
 }
@@ -214,16 +210,13 @@ impl Publisher {
             let run = {
                 let mut state = self.lock();
                 let slot = state.waves.entry(wave.clone()).or_default();
-                if slot.wanted.is_none_or(|w| versions > w) {
-                    slot.wanted = Some(versions);
-                }
                 let outdated = slot.latest.as_ref().is_none_or(|(v, _)| *v != versions);
                 let rested = slot
                     .last_started
                     .is_none_or(|t| now.saturating_duration_since(t) >= self.gap(slot));
-                let run = outdated && rested && !slot.computing;
+                // One worker thread: nothing else computes this wave here meanwhile.
+                let run = outdated && rested;
                 if run {
-                    slot.computing = true;
                     slot.last_started = Some(now);
                 }
                 run
@@ -235,7 +228,6 @@ impl Publisher {
             let result = self.refresh(conn, &wave, versions);
             let mut state = self.lock();
             let slot = state.waves.entry(wave.clone()).or_default();
-            slot.computing = false;
             match result {
                 Ok(Some(publication)) => {
                     if slot.last_duration.is_none() {
@@ -302,35 +294,19 @@ impl Publisher {
         };
         // Served here at once; the copy for other instances is stored after.
         self.serve(wave, versions, &computed, started.elapsed());
-        if matches!(conn, DbConn::Sqlite(_)) {
-            // One SQLite file has one server: nobody else would read the stored copy, and
-            // writing a national wave's publication (over 100 MB) into the database on
-            // every recomputation would compete with respondents' commits.
-            tracing::info!(
-                wave.id = %wave,
-                data_version = computed.data_version,
-                seconds = started.elapsed().as_secs_f64(),
-                "published"
-            );
-            return Ok(computed);
+        // One SQLite file has one server: nobody else would read the stored copy, and
+        // writing a national wave's publication (over 100 MB) into the database on every
+        // recomputation would compete with respondents' commits.
+        let shared = !matches!(conn, DbConn::Sqlite(_));
+        if shared {
+            super::store(conn, wave, self.k, versions, &computed)?;
         }
-        let key = super::cache_key(self.k, versions);
-        AnalyticsCacheEntry::put(
-            conn,
-            &NewAnalyticsCacheEntry {
-                wave_id: wave.clone(),
-                cache_key: key,
-                data_version: computed.data_version,
-                payload: serde_json::to_string(&*computed)?,
-                computed_at: computed.computed_at,
-            },
-            &super::cache_prefix(self.k),
-        )?;
         tracing::info!(
             wave.id = %wave,
             data_version = computed.data_version,
             seconds = started.elapsed().as_secs_f64(),
-            "published and stored"
+            stored = shared,
+            "published"
         );
         Ok(computed)
     }
@@ -364,9 +340,6 @@ impl Publications for Publisher {
         let mut state = self.lock();
         let slot = state.waves.entry(wave.clone()).or_default();
         slot.asked_at = Some(Instant::now());
-        if slot.wanted.is_none_or(|w| versions > w) {
-            slot.wanted = Some(versions);
-        }
         if let Some((v, p)) = &slot.latest
             && *v == versions
         {

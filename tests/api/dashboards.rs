@@ -49,8 +49,6 @@ async fn fixture() -> Fixture {
         let wave = crate::fixtures::open_wave(conn, "Kartlegging test");
         (wave, services[0].clone(), services[1].clone(), s3)
     };
-    let keys = DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
-    let api = reqwest::Client::new();
     let groups: [(&Service, RespondentRole, &[i32]); 5] = [
         (&s1, RespondentRole::Manager, &[3, 2, 3, 4]),
         (&s1, RespondentRole::PeerWorker, &[1, 2, 1]),
@@ -60,27 +58,15 @@ async fn fixture() -> Fixture {
     ];
     for (g, (service, role, values)) in groups.iter().enumerate() {
         for (i, v) in values.iter().enumerate() {
-            let token = {
-                let conn = &mut app.db.connect();
-                waves::create_invitation(
-                    conn,
-                    &keys,
-                    &wave,
-                    &service.id,
-                    *role,
-                    &format!("p{g}-{i}@example.no"),
-                    "nb",
-                )
-                .expect("invitation")
-                .1
-            };
-            let res = api
-                .post(format!("{}/api/v1/respondent/{token}/submit", app.address))
-                .json(&json!({"consent": true, "answers": answers(*v)}))
-                .send()
-                .await
-                .expect("submit");
-            assert_eq!(res.status(), 200, "{:?}", res.text().await);
+            crate::fixtures::invite_and_submit(
+                &app,
+                &wave,
+                service,
+                *role,
+                &format!("p{g}-{i}@example.no"),
+                answers(*v),
+            )
+            .await;
         }
     }
     Fixture { app, wave, s1, s2 }

@@ -386,28 +386,15 @@ async fn pooled_waves_keep_one_panel_pseudonym_per_person() {
     // The same (only) instrument as the first wave.
     let second = crate::fixtures::open_wave(&mut app.db.connect(), "Export test 2");
     assert_eq!(second.instrument_id, first.instrument_id);
-    let keys = DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
-    let token = {
-        let conn = &mut app.db.connect();
-        waves::create_invitation(
-            conn,
-            &keys,
-            &second,
-            &service.id,
-            RespondentRole::Manager,
-            "m0@example.no",
-            "nb",
-        )
-        .expect("invitation")
-        .1
-    };
-    let res = reqwest::Client::new()
-        .post(format!("{}/api/v1/respondent/{token}/submit", app.address))
-        .json(&json!({"consent": true, "answers": answers(2)}))
-        .send()
-        .await
-        .expect("submit");
-    assert_eq!(res.status(), 200);
+    crate::fixtures::invite_and_submit(
+        &app,
+        &second,
+        &service,
+        RespondentRole::Manager,
+        "m0@example.no",
+        answers(2),
+    )
+    .await;
 
     let dir = app.db.path("pooled");
     let out = app.db.samskap(&[

@@ -77,3 +77,29 @@ pub fn uniform_answers(v: i32) -> serde_json::Value {
     }
     serde_json::Value::Object(map)
 }
+
+/// Invites `email` as `role` of `service` to `wave` and submits `answers` (with consent)
+/// through the respondent API; the submission must be accepted.
+pub async fn invite_and_submit(
+    app: &crate::helpers::TestApp,
+    wave: &Wave,
+    service: &samskap::models::Service,
+    role: samskap::domain::RespondentRole,
+    email: &str,
+    answers: serde_json::Value,
+) {
+    let keys = samskap::crypto::DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
+    let token = {
+        let conn = &mut app.db.connect();
+        waves::create_invitation(conn, &keys, wave, &service.id, role, email, "nb")
+            .expect("invitation")
+            .1
+    };
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/respondent/{token}/submit", app.address))
+        .json(&serde_json::json!({"consent": true, "answers": answers}))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(res.status(), 200, "{:?}", res.text().await);
+}

@@ -4,12 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use samskap::crypto::DerivedKeys;
 use samskap::demo::{self, DemoOptions};
 use samskap::domain::{RespondentRole, UserRole};
 use samskap::models::{Service, Wave};
-use samskap::waves;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::auth_helpers::{create_user, signed_in};
 use crate::helpers::{TestApp, expected_backend, spawn_app_with};
@@ -34,28 +32,15 @@ fn wave_with_service(app: &TestApp) -> (Wave, Service) {
 
 /// Invites one manager of `service` and submits their answers through the API.
 async fn submit(app: &TestApp, wave: &Wave, service: &Service, i: usize) {
-    let keys = DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
-    let token = {
-        let conn = &mut app.db.connect();
-        waves::create_invitation(
-            conn,
-            &keys,
-            wave,
-            &service.id,
-            RespondentRole::Manager,
-            &format!("m{i}@example.no"),
-            "nb",
-        )
-        .expect("invitation")
-        .1
-    };
-    let res = reqwest::Client::new()
-        .post(format!("{}/api/v1/respondent/{token}/submit", app.address))
-        .json(&json!({"consent": true, "answers": answers(2)}))
-        .send()
-        .await
-        .expect("submit");
-    assert_eq!(res.status(), 200, "{:?}", res.text().await);
+    crate::fixtures::invite_and_submit(
+        app,
+        wave,
+        service,
+        RespondentRole::Manager,
+        &format!("m{i}@example.no"),
+        answers(2),
+    )
+    .await;
 }
 
 /// The managers' n of phase A in the service's published results, and when they were
