@@ -1,5 +1,5 @@
-//! Turns stored answers into the numbers users act on: per-respondent scores in polars
-//! frames, service × role aggregates, agreement, perception gaps, psychometrics, peer
+//! Turns stored answers into the numbers users act on: sufficient statistics of the
+//! per-respondent scores ([`sums`]), service × role aggregates, agreement, perception gaps, psychometrics, peer
 //! benchmarks, region comparisons and trends. Everything that leaves this module passes
 //! [`suppress::gate`]: its output type [`suppress::Cell`] can only be built there. Never
 //! renders, never writes answers.
@@ -13,10 +13,10 @@
 //! serves the cached publication for exactly those; only a change to the answers or
 //! invitations makes the next request recompute.
 
-pub mod frame;
 pub mod publisher;
 pub mod results;
 pub mod stats;
+pub mod sums;
 pub mod suppress;
 
 use std::collections::HashMap;
@@ -53,12 +53,12 @@ pub fn compute_since<S: std::hash::BuildHasher>(
     conn: &mut DbConn,
     wave: &WaveId,
     k: MinCell,
-    rows: &mut HashMap<WaveId, frame::Rows, S>,
+    rows: &mut HashMap<WaveId, sums::Rows, S>,
 ) -> anyhow::Result<Publication> {
     let version = Wave::data_version(conn, wave)?;
-    let data = frame::load_since(conn, wave, rows.entry(wave.clone()).or_default())?;
+    let data = sums::load_since(conn, wave, rows.entry(wave.clone()).or_default())?;
     let previous = previous_wave(conn, &data.wave)?
-        .map(|p| frame::load_since(conn, &p.id, rows.entry(p.id.clone()).or_default()))
+        .map(|p| sums::load_since(conn, &p.id, rows.entry(p.id.clone()).or_default()))
         .transpose()?;
     let invited = crate::waves::invited(conn, wave, None)?;
     results::compute(&data, previous.as_ref(), &invited, version, k)

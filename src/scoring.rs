@@ -14,6 +14,9 @@ pub const SLOT_UNANSWERED: i8 = -1;
 pub const SLOT_DONT_KNOW: i8 = -2;
 /// A compact answer slot: "did not take place" (not applicable).
 pub const SLOT_NOT_APPLICABLE: i8 = -3;
+/// The most scored items a phase may have: analytics sums phase scores exactly as
+/// integer multiples of 1 / lcm(1..=items), which stays far inside 128 bits up to here.
+pub const MAX_PHASE_ITEMS: usize = 24;
 
 /// One answer as stored: a value on the scale, or a missing code.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -127,6 +130,11 @@ impl ScoringRules {
             not_applicable,
             dont_know,
         }
+    }
+
+    /// What the mean of the phase scores is multiplied by to give the index.
+    pub fn index_multiplier(&self) -> f64 {
+        self.multiplier
     }
 
     /// Phase codes in order.

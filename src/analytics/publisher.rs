@@ -93,7 +93,7 @@ pub struct Publisher {
     state: Mutex<State>,
     /// The responses read for each wave, so a recomputation reads only new ones (the
     /// worker's alone).
-    rows: Mutex<HashMap<WaveId, super::frame::Rows>>,
+    rows: Mutex<HashMap<WaveId, super::sums::Rows>>,
     /// Signalled when a request wants something or a publication is stored.
     changed: Condvar,
     stop: AtomicBool,

@@ -1,6 +1,6 @@
 //! A wave's publication: service × role statistics, perception gaps, benchmarks, region
-//! comparisons, participation, psychometrics and trends. Raw sufficient statistics are
-//! computed first (polars for the respondent-level aggregation); every number then leaves
+//! comparisons, participation, psychometrics and trends, all derived from the wave's
+//! sufficient statistics ([`super::sums`]); every number leaves
 //! through the gate ([`suppress::decide`] over the union of the wave's tables), the only
 //! place a [`Cell`] can be made.
 
@@ -11,14 +11,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::frame::{ROLES, WaveData};
 use super::stats::{self, Change, Estimate, FunnelLimits, Icc, Moments};
+use super::sums::{CellSums, ROLES, WaveData};
 use super::suppress::{self, Cell, Decision, HiddenCount, MinCell, Relation};
 use crate::domain::{RegionId, RegionKind, RespondentRole, ServiceId, ServiceType, WaveId};
-use crate::scoring::{SLOT_DONT_KNOW, SLOT_NOT_APPLICABLE};
 
 /// |manager − peer-worker| at or above this is flagged.
 pub const GAP_FLAG: f64 = 1.0;
@@ -418,167 +416,50 @@ struct GroupMoments {
     respondents: u64,
 }
 
-/// Respondent-level aggregation by (service, role) in polars: n, Σx and Σx² of every
-/// phase score and the index. Everything above service level rolls up from these.
-fn service_role_moments(data: &WaveData) -> anyhow::Result<HashMap<(u32, u32), GroupMoments>> {
-    let measures: Vec<&str> = data
-        .phases
-        .iter()
-        .map(|(c, _)| c.as_str())
-        .chain(std::iter::once("index"))
-        .collect();
-    let mut aggs = vec![len().cast(DataType::Float64).alias("respondents")];
-    for m in &measures {
-        aggs.push(
-            col(*m)
-                .count()
-                .cast(DataType::Float64)
-                .alias(format!("{m}_n")),
-        );
-        aggs.push(col(*m).sum().alias(format!("{m}_sum")));
-        aggs.push((col(*m) * col(*m)).sum().alias(format!("{m}_sq")));
-    }
-    let grouped = data
-        .frame
-        .clone()
-        .lazy()
-        .group_by([col("service"), col("role")])
-        .agg(aggs)
-        .collect()?;
-    let services = grouped.column("service")?.u32()?;
-    let roles = grouped.column("role")?.u32()?;
-    let mut out = HashMap::new();
-    for row in 0..grouped.height() {
-        let (Some(s), Some(r)) = (services.get(row), roles.get(row)) else {
-            continue;
-        };
-        #[expect(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            reason = "a count, carried as f64 by the frame"
-        )]
-        let respondents = grouped
-            .column("respondents")?
-            .f64()?
-            .get(row)
-            .unwrap_or(0.0) as u64;
-        let mut g = GroupMoments {
-            respondents,
-            ..GroupMoments::default()
-        };
-        for m in &measures {
-            let get = |suffix: &str| -> anyhow::Result<f64> {
-                Ok(grouped
-                    .column(&format!("{m}_{suffix}"))?
-                    .f64()?
-                    .get(row)
-                    .unwrap_or(0.0))
+/// Moments of every answered (service, role): everything above service level rolls up
+/// from these.
+fn service_role_moments(data: &WaveData) -> HashMap<(u32, u32), GroupMoments> {
+    let sums = &data.sums;
+    sums.cells()
+        .map(|(s, r, cell)| {
+            let g = GroupMoments {
+                phases: (0..data.phases.len())
+                    .map(|p| sums.phase_moments(cell, p))
+                    .collect(),
+                index: sums.index_moments(cell),
+                respondents: cell.respondents,
             };
-            #[expect(
-                clippy::cast_possible_truncation,
-                clippy::cast_sign_loss,
-                reason = "a count, carried as f64 by the frame"
-            )]
-            let moments = Moments {
-                n: get("n")? as u64,
-                sum: get("sum")?,
-                sum_sq: get("sq")?,
-            };
-            if *m == "index" {
-                g.index = moments;
-            } else {
-                g.phases.push(moments);
-            }
-        }
-        out.insert((s, r), g);
-    }
-    Ok(out)
+            let key = (
+                u32::try_from(s).unwrap_or(u32::MAX),
+                u32::try_from(r).unwrap_or(u32::MAX),
+            );
+            (key, g)
+        })
+        .collect()
 }
 
 /// Per (service, role) and phase: the moments of each item over valid answers, and
 /// the DK / NA / answered counts, for rwg(J) and the missing shares.
-struct ItemTallies {
-    items: Vec<Moments>,
+struct ItemTallies<'a> {
+    items: &'a [Moments],
     dont_know: u64,
     not_applicable: u64,
     total: u64,
 }
 
-/// [`ItemTallies`] of every (service, role, phase), in one dense table: a wave has a
-/// few cells per service, and a million respondents × phases of hash lookups cost more
-/// than the tallying itself.
-struct Tallies {
-    phases: usize,
-    cells: Vec<ItemTallies>,
-}
-
-impl Tallies {
-    fn slot(&self, s: u32, r: u32, p: usize) -> Option<usize> {
-        let s = usize::try_from(s).ok()?;
-        let r = usize::try_from(r).ok()?;
-        Some((s * ROLES.len() + r) * self.phases + p)
-    }
-
-    /// The tallies of a cell, `None` when nobody in it answered.
-    fn get(&self, s: u32, r: u32, p: usize) -> Option<&ItemTallies> {
-        self.slot(s, r, p)
-            .and_then(|i| self.cells.get(i))
-            .filter(|t| t.total > 0)
-    }
-}
-
-fn item_tallies(data: &WaveData) -> Tallies {
-    let phases = data.phases.len();
-    let mut tallies = Tallies {
-        phases,
-        cells: Vec::new(),
-    };
-    let services = data
-        .frame
-        .column("service")
-        .ok()
-        .and_then(|c| c.u32().ok().cloned());
-    let roles = data
-        .frame
-        .column("role")
-        .ok()
-        .and_then(|c| c.u32().ok().cloned());
-    let (Some(services), Some(roles)) = (services, roles) else {
-        return tallies;
-    };
-    tallies.cells = (0..data.services.len() * ROLES.len())
-        .flat_map(|_| data.phases.iter())
-        .map(|(_, range)| ItemTallies {
-            items: vec![Moments::default(); range.len()],
-            dont_know: 0,
-            not_applicable: 0,
-            total: 0,
-        })
-        .collect();
-    for row in 0..data.respondents() {
-        let (Some(s), Some(r)) = (services.get(row), roles.get(row)) else {
-            continue;
-        };
-        let Some(first) = tallies.slot(s, r, 0) else {
-            continue;
-        };
-        let slots = data.slots_of(row);
-        for (p, (_, range)) in data.phases.iter().enumerate() {
-            let Some(t) = tallies.cells.get_mut(first + p) else {
-                continue;
-            };
-            for (i, slot) in slots[range.clone()].iter().enumerate() {
-                t.total += 1;
-                match *slot {
-                    v if v >= 0 => t.items[i].add(f64::from(v)),
-                    SLOT_DONT_KNOW => t.dont_know += 1,
-                    SLOT_NOT_APPLICABLE => t.not_applicable += 1,
-                    _ => {}
-                }
-            }
-        }
-    }
-    tallies
+/// The item tallies of a cell's phase, `None` when nobody in it answered.
+fn tallies(data: &WaveData, s: u32, r: u32, p: usize) -> Option<ItemTallies<'_>> {
+    let cell: &CellSums = data
+        .sums
+        .cell(usize::try_from(s).ok()?, usize::try_from(r).ok()?)?;
+    let range = data.phases.get(p)?.1.clone();
+    Some(ItemTallies {
+        items: &cell.items[range],
+        dont_know: cell.dont_know[p],
+        not_applicable: cell.not_applicable[p],
+        total: cell.total[p],
+    })
+    .filter(|t| t.total > 0)
 }
 
 #[expect(clippy::cast_precision_loss, reason = "counts of answers")]
@@ -795,13 +676,13 @@ pub fn compute(
     data_version: i64,
     k: MinCell,
 ) -> anyhow::Result<Publication> {
-    let moments = service_role_moments(data)?;
+    let moments = service_role_moments(data);
     let phase_codes: Vec<String> = data.phases.iter().map(|(c, _)| c.clone()).collect();
     let measures = phase_codes.len() + 1;
     let table = Table::new(&data.services);
     // The joint gate and the psychometrics on a second core, while this one gates the
-    // previous wave and tallies items.
-    let (tallies, (joint, psychometrics), previous) = std::thread::scope(|scope| {
+    // previous wave.
+    let ((joint, psychometrics), previous) = std::thread::scope(|scope| {
         let current = scope.spawn(|| {
             (
                 joint(&moments, &table, measures, k),
@@ -810,17 +691,16 @@ pub fn compute(
         });
         let previous = previous
             .map(|p| -> anyhow::Result<_> {
-                let m = service_role_moments(p)?;
+                let m = service_role_moments(p);
                 let t = Table::new(&p.services);
                 let j = joint(&m, &t, p.phases.len() + 1, k);
                 Ok((p, m, j))
             })
             .transpose();
-        let tallies = item_tallies(data);
         let current = current
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (tallies, current, previous)
+        (current, previous)
     });
     let previous = previous?;
     let empty = GroupMoments {
@@ -885,8 +765,8 @@ pub fn compute(
             for (p, code) in phase_codes.iter().enumerate() {
                 let m = &g.phases[p];
                 let stats = stats::estimate(m).map(|estimate| {
-                    let t = tallies.get(s, r, p);
-                    let rwg = t.filter(|_| m.n >= 2).and_then(|t| {
+                    let t = tallies(data, s, r, p);
+                    let rwg = t.as_ref().filter(|_| m.n >= 2).and_then(|t| {
                         let vars: Option<Vec<f64>> =
                             t.items.iter().map(Moments::variance).collect();
                         #[expect(clippy::cast_precision_loss, reason = "a handful of items")]
@@ -898,8 +778,10 @@ pub fn compute(
                     PhaseStats {
                         estimate,
                         level,
-                        not_applicable_share: t.map_or(0.0, |t| share(t.not_applicable, t.total)),
-                        dont_know_share: t.map_or(0.0, |t| share(t.dont_know, t.total)),
+                        not_applicable_share: t
+                            .as_ref()
+                            .map_or(0.0, |t| share(t.not_applicable, t.total)),
+                        dont_know_share: t.as_ref().map_or(0.0, |t| share(t.dont_know, t.total)),
                         rwg,
                     }
                 });
@@ -1231,39 +1113,10 @@ fn psychometrics(
             ),
         };
         // α on complete cases.
-        let width = range.len();
-        let mut items = vec![Moments::default(); width];
-        let mut totals = Moments::default();
-        let mut descriptives: Vec<(Moments, Vec<u64>, u64, u64)> =
-            vec![(Moments::default(), vec![0; 5], 0, 0); width];
-        for row in 0..data.respondents() {
-            let slots = &data.slots_of(row)[range.clone()];
-            if slots.iter().all(|s| *s >= 0) {
-                let mut total = 0.0;
-                for (i, s) in slots.iter().enumerate() {
-                    items[i].add(f64::from(*s));
-                    total += f64::from(*s);
-                }
-                totals.add(total);
-            }
-            for (i, s) in slots.iter().enumerate() {
-                let d = &mut descriptives[i];
-                match *s {
-                    v if v >= 0 => {
-                        d.0.add(f64::from(v));
-                        let v = usize::try_from(v).unwrap_or(0);
-                        if d.1.len() <= v {
-                            d.1.resize(v + 1, 0);
-                        }
-                        d.1[v] += 1;
-                    }
-                    SLOT_DONT_KNOW => d.2 += 1,
-                    SLOT_NOT_APPLICABLE => d.3 += 1,
-                    _ => {}
-                }
-            }
-        }
-        let alpha = match stats::cronbach_alpha(&items, &totals) {
+        let sums = data.sums.phase(p);
+        let (items, totals) = (&sums.complete_items, &sums.complete_totals);
+        let descriptives = sums.items.iter().cloned();
+        let alpha = match stats::cronbach_alpha(items, totals) {
             Some(a) => suppress::gate_one(totals.n, a, k),
             None => suppress::gate_one(0, 0.0, k),
         };

@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use diesel::prelude::*;
 use polars::prelude::{Column as FrameColumn, DataFrame};
 
-use crate::analytics::{self, MinCell, frame};
+use crate::analytics::{self, MinCell, sums};
 use crate::audit::Actor;
 use crate::crypto::DerivedKeys;
 use crate::db::DbConn;
@@ -106,9 +106,9 @@ pub fn analyse(
 ) -> anyhow::Result<Timing> {
     let started = Instant::now();
     let version = Wave::data_version(conn, wave)?;
-    let data = frame::load(conn, wave)?;
+    let data = sums::load(conn, wave)?;
     let previous = analytics::previous_wave(conn, &data.wave)?
-        .map(|p| frame::load(conn, &p.id))
+        .map(|p| sums::load(conn, &p.id))
         .transpose()?;
     let invited = crate::waves::invited(conn, wave, None)?;
     let loaded = started.elapsed().as_secs_f64();
@@ -136,7 +136,7 @@ pub fn analyse(
         out.flush()?;
     }
     Ok(Timing {
-        respondents: data.respondents(),
+        respondents: usize::try_from(data.respondents()).unwrap_or(usize::MAX),
         services: data.services.len(),
         load_seconds: loaded,
         aggregate_seconds: total - loaded,

@@ -473,6 +473,16 @@ fn check_scoring(c: &mut Checker<'_>) {
             );
             continue;
         }
+        if count as usize > crate::scoring::MAX_PHASE_ITEMS {
+            c.at(
+                DataPath::root().key("phases").index(i),
+                format!(
+                    "phase `{}` has {count} items; a phase can have at most {} (split it in two)",
+                    phase.code,
+                    crate::scoring::MAX_PHASE_ITEMS
+                ),
+            );
+        }
         let (threshold, at) = match phase.min_valid_items {
             Some(t) => (
                 t,
