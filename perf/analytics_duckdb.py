@@ -1,9 +1,14 @@
-"""DuckDB's side of perf/analytics.sh: the core aggregates of one wave from the Parquet
-export (phase means per service x role, and each service's percentile rank in its four
-peer groups), timed, then checked against the phase means samskap reported.
+"""DuckDB's side of perf/analytics.sh: the core aggregates of one wave (phase means per
+service x role, and each service's percentile rank in its four peer groups), timed, then
+checked against the phase means samskap reported. Two ways:
+
+- from the raw answers (answers.parquet): DuckDB scores every respondent itself;
+- from the per-respondent scores (scores.parquet: the scores samskap stores at
+  submission), as samskap does: the same work on equal footing.
 
 usage: analytics_duckdb.py PARQUET_DIR SAMSKAP_MEANS_CSV K [REPEATS]
-Prints one JSON line: best and median seconds, peak RSS, rows, and the cross-check.
+Prints one JSON line: best and median seconds of each, peak RSS, rows, and the
+cross-checks.
 """
 
 import csv
@@ -74,28 +79,84 @@ WHERE group_size >= 10
 """
 
 con = duckdb.connect()
-times = []
-rows = None
-for _ in range(repeats):
-    started = time.perf_counter()
-    rows = con.execute(QUERY).fetchall()
-    times.append(time.perf_counter() - started)
+phases = [r[0] for r in con.execute(
+    f"SELECT DISTINCT phase FROM read_parquet('{directory}/items.parquet') ORDER BY phase"
+).fetchall()]
 
-cells = {(r[1], r[2], r[3]): (r[4], r[5]) for r in rows if r[0] == "cell"}
+# The same aggregates from per-respondent scores: one row per respondent with its phase
+# scores (null when unscored) and its index (null unless every phase is scored).
+SCORES_QUERY = f"""
+WITH scores AS (SELECT * FROM read_parquet('{directory}/scores.parquet')),
+services AS (SELECT * FROM read_parquet('{directory}/services.parquet')),
+cells AS (
+    {" UNION ALL ".join(
+        f"SELECT service, role, '{p}' AS phase, count(\"{p}\") AS n, avg(\"{p}\") AS mean "
+        f"FROM scores GROUP BY service, role HAVING count(\"{p}\") > 0"
+        for p in phases)}
+),
+units AS (
+    SELECT r.service, r.role, count(r.index) AS n, avg(r.index) AS idx,
+           any_value(s.service_type) AS service_type,
+           any_value(s.health_region) AS health_region,
+           any_value(s.county) AS county
+    FROM scores r JOIN services s USING (service)
+    GROUP BY r.service, r.role HAVING count(r.index) >= {k}
+),
+grouped AS (
+    SELECT service, role, idx, 'service_type' AS grp, service_type AS grp_key FROM units
+    UNION ALL SELECT service, role, idx, 'health_region', health_region FROM units
+    UNION ALL SELECT service, role, idx, 'county', county FROM units
+    UNION ALL SELECT service, role, idx, 'national', 'NO' FROM units
+),
+ranks AS (
+    SELECT service, role, grp, grp_key,
+           count(*) OVER g AS group_size,
+           100.0 * ((rank() OVER (PARTITION BY grp, grp_key, role ORDER BY idx) - 1)
+                    + 0.5 * count(*) OVER (PARTITION BY grp, grp_key, role, idx))
+                 / count(*) OVER g AS percentile_rank
+    FROM grouped
+    WINDOW g AS (PARTITION BY grp, grp_key, role)
+)
+SELECT 'cell' AS kind, service, role, phase AS what, n, mean AS value FROM cells
+UNION ALL
+SELECT 'rank', service, role, grp, group_size, percentile_rank FROM ranks
+WHERE group_size >= 10
+"""
+
+
+def timed(query):
+    times, rows = [], None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        rows = con.execute(query).fetchall()
+        times.append(time.perf_counter() - started)
+    return times, rows
+
+
+def check(rows):
+    cells = {(r[1], r[2], r[3]): (r[4], r[5]) for r in rows if r[0] == "cell"}
+    checked, worst, mismatched = 0, 0.0, []
+    with open(means_csv, newline="") as f:
+        for line in csv.DictReader(f):
+            key = (line["service"], line["role"], line["phase"])
+            got = cells.get(key)
+            if got is None or got[0] != int(line["n"]):
+                mismatched.append(key)
+                continue
+            diff = abs(got[1] - float(line["mean"]))
+            worst = max(worst, diff)
+            if diff > 1e-9:
+                mismatched.append(key)
+            checked += 1
+    return cells, checked, worst, mismatched
+
+
+times, rows = timed(QUERY)
+cells, checked, worst, mismatched = check(rows)
 ranked = sum(1 for r in rows if r[0] == "rank")
-checked, worst, mismatched = 0, 0.0, []
-with open(means_csv, newline="") as f:
-    for line in csv.DictReader(f):
-        key = (line["service"], line["role"], line["phase"])
-        got = cells.get(key)
-        if got is None or got[0] != int(line["n"]):
-            mismatched.append(key)
-            continue
-        diff = abs(got[1] - float(line["mean"]))
-        worst = max(worst, diff)
-        if diff > 1e-9:
-            mismatched.append(key)
-        checked += 1
+score_times, score_rows = timed(SCORES_QUERY)
+_, score_checked, score_worst, score_mismatched = check(score_rows)
+score_ranked = sum(1 for r in score_rows if r[0] == "rank")
 
 print(
     json.dumps(
@@ -110,7 +171,17 @@ print(
             "largest_difference": worst,
             "mismatched": len(mismatched),
             "first_mismatches": mismatched[:5],
+            "scores": {
+                "best_seconds": min(score_times),
+                "median_seconds": statistics.median(score_times),
+                "ranked_units": score_ranked,
+                "checked_means": score_checked,
+                "largest_difference": score_worst,
+                "mismatched": len(score_mismatched),
+                "first_mismatches": score_mismatched[:5],
+            },
         }
     )
 )
-sys.exit(1 if mismatched or checked == 0 else 0)
+failed = mismatched or checked == 0 or score_mismatched or score_checked == 0
+sys.exit(1 if failed else 0)

@@ -355,15 +355,17 @@ mod tests {
     #[test]
     fn a_phase_with_more_items_than_can_be_summed_exactly_is_refused() {
         let text = BUILT_IN[0].1;
-        let extra: String = (0..crate::scoring::MAX_PHASE_ITEMS)
-            .map(|i| {
-                format!(
-                    "\n[[items]]\ncode = \"AX{i}\"\nphase = \"A\"\nscale = \"involvement\"\n\
-                     text.manager = {{ nb = \"Spørsmål {i}\", en = \"Question {i}\" }}\n\
-                     text.peer_worker = {{ nb = \"Spørsmål {i}\", en = \"Question {i}\" }}\n"
-                )
-            })
-            .collect();
+        let mut extra = String::new();
+        for i in 0..crate::scoring::MAX_PHASE_ITEMS {
+            use std::fmt::Write as _;
+            write!(
+                extra,
+                "\n[[items]]\ncode = \"AX{i}\"\nphase = \"A\"\nscale = \"involvement\"\n\
+                 text.manager = {{ nb = \"Spørsmål {i}\", en = \"Question {i}\" }}\n\
+                 text.peer_worker = {{ nb = \"Spørsmål {i}\", en = \"Question {i}\" }}\n"
+            )
+            .expect("writing to a string");
+        }
         let at = text.find("\n[[items]]").expect("items");
         let widened = format!("{}{extra}{}", &text[..at], &text[at..]);
         let errors = parse("wide.toml", &widened).expect_err("too many items in phase A");

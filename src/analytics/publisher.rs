@@ -129,7 +129,10 @@ impl Publisher {
         let me = Arc::clone(self);
         std::thread::Builder::new()
             .name("publisher".into())
-            .spawn(move || me.run())
+            .spawn(move || {
+                lower_priority();
+                me.run();
+            })
             .context("could not start the publisher")?;
         Ok(())
     }
@@ -382,6 +385,22 @@ impl Publications for Publisher {
             .get(wave)
             .and_then(|s| s.latest.as_ref())
             .map(|(_, p)| Arc::clone(p)))
+    }
+}
+
+/// How much nicer than requests the publisher's computations are: on a busy machine
+/// pages and submissions get the cores first, and a computation takes longer.
+const NICENESS: i32 = 10;
+
+/// Lowers the calling thread's CPU priority (threads it starts inherit it).
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // On Linux the nice value belongs to the thread: PRIO_PROCESS with a thread id.
+        let thread = rustix::thread::gettid();
+        if let Err(e) = rustix::process::setpriority_process(Some(thread), NICENESS) {
+            tracing::debug!(error = %e, "publisher: could not lower its priority");
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::stats::{self, Change, Estimate, FunnelLimits, Icc, Moments};
-use super::sums::{CellSums, ROLES, WaveData};
+use super::sums::{ROLES, WaveData};
 use super::suppress::{self, Cell, Decision, HiddenCount, MinCell, Relation};
 use crate::domain::{RegionId, RegionKind, RespondentRole, ServiceId, ServiceType, WaveId};
 
@@ -424,9 +424,9 @@ fn service_role_moments(data: &WaveData) -> HashMap<(u32, u32), GroupMoments> {
         .map(|(s, r, cell)| {
             let g = GroupMoments {
                 phases: (0..data.phases.len())
-                    .map(|p| sums.phase_moments(cell, p))
+                    .map(|p| sums.phase_moments(&cell, p))
                     .collect(),
-                index: sums.index_moments(cell),
+                index: sums.index_moments(&cell),
                 respondents: cell.respondents,
             };
             let key = (
@@ -440,26 +440,27 @@ fn service_role_moments(data: &WaveData) -> HashMap<(u32, u32), GroupMoments> {
 
 /// Per (service, role) and phase: the moments of each item over valid answers, and
 /// the DK / NA / answered counts, for rwg(J) and the missing shares.
-struct ItemTallies<'a> {
-    items: &'a [Moments],
+struct ItemTallies {
+    items: Vec<Moments>,
     dont_know: u64,
     not_applicable: u64,
     total: u64,
 }
 
 /// The item tallies of a cell's phase, `None` when nobody in it answered.
-fn tallies(data: &WaveData, s: u32, r: u32, p: usize) -> Option<ItemTallies<'_>> {
-    let cell: &CellSums = data
+fn tallies(data: &WaveData, s: u32, r: u32, p: usize) -> Option<ItemTallies> {
+    let cell = data
         .sums
         .cell(usize::try_from(s).ok()?, usize::try_from(r).ok()?)?;
     let range = data.phases.get(p)?.1.clone();
+    let (dont_know, not_applicable) = cell.missing(p);
     Some(ItemTallies {
-        items: &cell.items[range],
-        dont_know: cell.dont_know[p],
-        not_applicable: cell.not_applicable[p],
-        total: cell.total[p],
+        // Every respondent has a slot for every item of the phase.
+        total: cell.respondents * range.len() as u64,
+        items: cell.items(range),
+        dont_know,
+        not_applicable,
     })
-    .filter(|t| t.total > 0)
 }
 
 #[expect(clippy::cast_precision_loss, reason = "counts of answers")]

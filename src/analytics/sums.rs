@@ -61,26 +61,67 @@ impl Exact {
     }
 }
 
-/// One service × role: its respondents, phase and index sums, and per phase the item
-/// sums and missing counts (for rwg(J) and the missing shares).
-#[derive(Debug, Clone, PartialEq)]
-pub struct CellSums {
+/// n, Σx and Σx² of integers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Counts {
+    n: u64,
+    sum: u64,
+    sum_sq: u64,
+}
+
+impl Counts {
+    fn add(&mut self, x: u64) {
+        self.n += 1;
+        self.sum += x;
+        self.sum_sq += x * x;
+    }
+
+    #[expect(clippy::cast_precision_loss, reason = "exact below 2^53")]
+    fn moments(self) -> Moments {
+        Moments {
+            n: self.n,
+            sum: self.sum as f64,
+            sum_sq: self.sum_sq as f64,
+        }
+    }
+}
+
+/// One service × role, as [`Sums::cell`] gives it.
+#[derive(Debug, Clone, Copy)]
+pub struct CellSums<'a> {
     /// Submitted responses, scored or not.
     pub respondents: u64,
-    phases: Vec<Exact>,
+    phases: &'a [Exact],
     index: Exact,
-    /// Per scored item, over its valid answers (integers, so exact as f64).
-    pub items: Vec<Moments>,
-    /// Per phase: answered "don't know", "not applicable", and the phase's items × respondents.
-    pub dont_know: Vec<u64>,
-    pub not_applicable: Vec<u64>,
-    pub total: Vec<u64>,
+    items: &'a [Counts],
+    missing: &'a [(u64, u64)],
+}
+
+impl CellSums<'_> {
+    /// The moments of each item in `range` over its valid answers.
+    pub fn items(&self, range: Range<usize>) -> Vec<Moments> {
+        self.items[range].iter().map(|c| c.moments()).collect()
+    }
+
+    /// Phase `p`'s answers "don't know" and "not applicable".
+    pub fn missing(&self, p: usize) -> (u64, u64) {
+        self.missing[p]
+    }
 }
 
 /// One phase over the whole wave, both roles: item sums over the complete cases (for α)
 /// and each item's descriptives over all answers.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PhaseSums {
+struct PhaseSums {
+    complete_items: Vec<Counts>,
+    complete_totals: Counts,
+    /// Per item: valid answers, how many gave each scale value, "don't know", "not applicable".
+    items: Vec<(Counts, Vec<u64>, u64, u64)>,
+}
+
+/// Phase `p` over the whole wave, as [`Sums::phase`] gives it.
+#[derive(Debug, Clone)]
+pub struct PhaseView {
     /// Respondents who gave a valid answer to every item of the phase: per item, and of
     /// the item total.
     pub complete_items: Vec<Moments>,
@@ -89,7 +130,9 @@ pub struct PhaseSums {
     pub items: Vec<(Moments, Vec<u64>, u64, u64)>,
 }
 
-/// The sufficient statistics of a wave's submitted responses.
+/// The sufficient statistics of a wave's submitted responses. Each service × role
+/// (service × 2 + role) has a fixed stretch of three flat tables, so adding a respondent
+/// touches a few neighbouring cache lines.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sums {
     /// Each phase's items' range in the slots and its minimum of valid answers.
@@ -98,8 +141,14 @@ pub struct Sums {
     /// Phase scores are kept × `scale` (an integer: lcm of 1..=the widest phase's items).
     scale: i128,
     index_multiplier: f64,
-    /// (service × 2 + role).
-    cells: Vec<Option<CellSums>>,
+    /// Per cell: its respondents.
+    respondents_of: Vec<u64>,
+    /// Per cell: each phase score, then the index (`layout.len() + 1`).
+    scores: Vec<Exact>,
+    /// Per cell: each item (`width`).
+    items: Vec<Counts>,
+    /// Per cell: each phase's "don't know" and "not applicable" answers.
+    missing: Vec<(u64, u64)>,
     phases: Vec<PhaseSums>,
     respondents: u64,
 }
@@ -121,19 +170,23 @@ impl Sums {
             "a phase has {widest} scored items; at most {MAX_PHASE_ITEMS} can be summed exactly"
         );
         let width = layout.last().map_or(0, |(r, _)| r.end);
+        let cells = services * ROLES.len();
         Ok(Self {
             phases: layout
                 .iter()
                 .map(|(r, _)| PhaseSums {
-                    complete_items: vec![Moments::default(); r.len()],
-                    complete_totals: Moments::default(),
-                    items: vec![(Moments::default(), vec![0; 5], 0, 0); r.len()],
+                    complete_items: vec![Counts::default(); r.len()],
+                    complete_totals: Counts::default(),
+                    items: vec![(Counts::default(), vec![0; 5], 0, 0); r.len()],
                 })
                 .collect(),
             width,
             scale: lcm_up_to(widest),
             index_multiplier: rules.index_multiplier(),
-            cells: vec![None; services * ROLES.len()],
+            respondents_of: vec![0; cells],
+            scores: vec![Exact::default(); cells * (layout.len() + 1)],
+            items: vec![Counts::default(); cells * width],
+            missing: vec![(0, 0); cells * layout.len()],
             layout,
             respondents: 0,
         })
@@ -141,7 +194,7 @@ impl Sums {
 
     /// Whether these sums were made for the same scoring layout and services.
     fn fits(&self, rules: &ScoringRules, services: usize) -> bool {
-        self.cells.len() == services * ROLES.len()
+        self.respondents_of.len() == services * ROLES.len()
             && self
                 .layout
                 .iter()
@@ -155,74 +208,58 @@ impl Sums {
     fn add(&mut self, service: usize, role: usize, slots: &[i8]) {
         self.respondents += 1;
         let phases = self.layout.len();
-        let width = self.width;
-        let Some(entry) = self.cells.get_mut(service * ROLES.len() + role) else {
+        let c = service.saturating_mul(ROLES.len()).saturating_add(role);
+        let Some(respondents) = self.respondents_of.get_mut(c) else {
             // A response of a service the wave does not list counts in no cell.
             return;
         };
-        let cell = entry.get_or_insert_with(|| CellSums {
-            respondents: 0,
-            phases: vec![Exact::default(); phases],
-            index: Exact::default(),
-            items: vec![Moments::default(); width],
-            dont_know: vec![0; phases],
-            not_applicable: vec![0; phases],
-            total: vec![0; phases],
-        });
-        cell.respondents += 1;
+        *respondents += 1;
+        let scores = &mut self.scores[c * (phases + 1)..(c + 1) * (phases + 1)];
+        let items = &mut self.items[c * self.width..(c + 1) * self.width];
+        let missing = &mut self.missing[c * phases..(c + 1) * phases];
         let mut index = Some(0i128);
         for (p, (range, min_valid)) in self.layout.iter().enumerate() {
             let answers = &slots[range.clone()];
             let psy = &mut self.phases[p];
-            let (mut valid, mut sum) = (0i128, 0i128);
-            let mut complete = true;
+            let (mut valid, mut sum) = (0u64, 0u64);
             for (i, slot) in answers.iter().enumerate() {
-                cell.total[p] += 1;
                 let d = &mut psy.items[i];
-                match *slot {
-                    v if v >= 0 => {
-                        let x = f64::from(v);
-                        cell.items[range.start + i].add(x);
-                        d.0.add(x);
-                        let v = usize::try_from(v).unwrap_or(0);
-                        if d.1.len() <= v {
-                            d.1.resize(v + 1, 0);
-                        }
-                        d.1[v] += 1;
-                        valid += 1;
-                        sum += i128::from(*slot);
+                if let Ok(v) = u8::try_from(*slot) {
+                    let x = u64::from(v);
+                    items[range.start + i].add(x);
+                    d.0.add(x);
+                    let v = usize::from(v);
+                    if d.1.len() <= v {
+                        d.1.resize(v + 1, 0);
                     }
-                    s => {
-                        complete = false;
-                        if s == SLOT_DONT_KNOW {
-                            cell.dont_know[p] += 1;
-                            d.2 += 1;
-                        } else if s == SLOT_NOT_APPLICABLE {
-                            cell.not_applicable[p] += 1;
-                            d.3 += 1;
-                        }
-                    }
+                    d.1[v] += 1;
+                    valid += 1;
+                    sum += x;
+                } else if *slot == SLOT_DONT_KNOW {
+                    missing[p].0 += 1;
+                    d.2 += 1;
+                } else if *slot == SLOT_NOT_APPLICABLE {
+                    missing[p].1 += 1;
+                    d.3 += 1;
                 }
             }
-            if complete {
+            if valid == range.len() as u64 {
                 for (i, slot) in answers.iter().enumerate() {
-                    psy.complete_items[i].add(f64::from(*slot));
+                    psy.complete_items[i].add(u64::from(slot.unsigned_abs()));
                 }
-                #[expect(clippy::cast_precision_loss, reason = "a sum of a few small integers")]
-                psy.complete_totals.add(sum as f64);
+                psy.complete_totals.add(sum);
             }
             // The same rule as `ScoringRules::phase_score`, scaled to an integer.
-            let scored = valid > 0 && valid >= i128::from(*min_valid);
-            if scored {
-                let scaled = sum * (self.scale / valid);
-                cell.phases[p].add(scaled);
+            if valid > 0 && valid >= u64::from(*min_valid) {
+                let scaled = i128::from(sum) * (self.scale / i128::from(valid));
+                scores[p].add(scaled);
                 index = index.map(|t| t + scaled);
             } else {
                 index = None;
             }
         }
         if let Some(t) = index.filter(|_| phases > 0) {
-            cell.index.add(t);
+            scores[phases].add(t);
         }
     }
 
@@ -232,26 +269,36 @@ impl Sums {
     }
 
     /// The sums of service `service` × role `role`, `None` when nobody answered there.
-    pub fn cell(&self, service: usize, role: usize) -> Option<&CellSums> {
-        self.cells.get(service * ROLES.len() + role)?.as_ref()
+    pub fn cell(&self, service: usize, role: usize) -> Option<CellSums<'_>> {
+        let c = service.checked_mul(ROLES.len())?.checked_add(role)?;
+        let respondents = *self.respondents_of.get(c).filter(|n| **n > 0)?;
+        let phases = self.layout.len();
+        let scores = &self.scores[c * (phases + 1)..(c + 1) * (phases + 1)];
+        Some(CellSums {
+            respondents,
+            phases: &scores[..phases],
+            index: scores[phases],
+            items: &self.items[c * self.width..(c + 1) * self.width],
+            missing: &self.missing[c * phases..(c + 1) * phases],
+        })
     }
 
     /// Every answered service × role: (service, role, sums).
-    pub fn cells(&self) -> impl Iterator<Item = (usize, usize, &CellSums)> {
-        self.cells
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| c.as_ref().map(|c| (i / ROLES.len(), i % ROLES.len(), c)))
+    pub fn cells(&self) -> impl Iterator<Item = (usize, usize, CellSums<'_>)> {
+        (0..self.respondents_of.len()).filter_map(|c| {
+            let (s, r) = (c / ROLES.len(), c % ROLES.len());
+            self.cell(s, r).map(|cell| (s, r, cell))
+        })
     }
 
     /// The moments of phase `p`'s scores in `cell`.
-    pub fn phase_moments(&self, cell: &CellSums, p: usize) -> Moments {
+    pub fn phase_moments(&self, cell: &CellSums<'_>, p: usize) -> Moments {
         #[expect(clippy::cast_precision_loss, reason = "lcm of 1..=24 at most")]
         cell.phases[p].moments(self.scale as f64)
     }
 
     /// The moments of the index in `cell` (the mean of the phase scores × the multiplier).
-    pub fn index_moments(&self, cell: &CellSums) -> Moments {
+    pub fn index_moments(&self, cell: &CellSums<'_>) -> Moments {
         #[expect(clippy::cast_precision_loss, reason = "a handful of phases")]
         let phases = self.layout.len() as f64;
         #[expect(clippy::cast_precision_loss, reason = "lcm of 1..=24 at most")]
@@ -260,8 +307,17 @@ impl Sums {
     }
 
     /// Phase `p`'s items over the whole wave.
-    pub fn phase(&self, p: usize) -> &PhaseSums {
-        &self.phases[p]
+    pub fn phase(&self, p: usize) -> PhaseView {
+        let sums = &self.phases[p];
+        PhaseView {
+            complete_items: sums.complete_items.iter().map(|c| c.moments()).collect(),
+            complete_totals: sums.complete_totals.moments(),
+            items: sums
+                .items
+                .iter()
+                .map(|(c, dist, dk, na)| (c.moments(), dist.clone(), *dk, *na))
+                .collect(),
+        }
     }
 }
 
@@ -301,6 +357,13 @@ pub struct Rows {
     sums: Option<Sums>,
     /// The latest submission time read.
     last: Option<chrono::NaiveDateTime>,
+}
+
+impl Rows {
+    /// Takes back the sums [`load_since`] lent out with the wave's data.
+    pub fn keep(&mut self, data: WaveData) {
+        self.sums = Some(data.sums);
+    }
 }
 
 /// What a wave is scored with: its row, instrument, rules, services and item layout.
@@ -360,8 +423,10 @@ pub fn load_since(conn: &mut DbConn, wave: &WaveId, rows: &mut Rows) -> anyhow::
         *rows = Rows::default();
         read(conn, &setup, rows, true)?;
     }
-    let sums = match &rows.sums {
-        Some(s) => s.clone(),
+    // Lent to the caller, who gives them back with `Rows::keep` (without, the next call
+    // reads everything again).
+    let sums = match rows.sums.take() {
+        Some(s) => s,
         None => Sums::new(&setup.rules, setup.services.len())?,
     };
     let Setup {
@@ -585,12 +650,12 @@ mod tests {
                 let cell = sums.cell(*s, *r).expect("an answered cell");
                 prop_assert_eq!(cell.respondents, *n);
                 for (p, want) in phases.iter().enumerate() {
-                    let got = sums.phase_moments(cell, p);
+                    let got = sums.phase_moments(&cell, p);
                     prop_assert_eq!(got.n, want.n);
                     prop_assert!(close(got.sum, want.sum) && close(got.sum_sq, want.sum_sq),
                         "phase {p}: {got:?} vs {want:?}");
                 }
-                let got = sums.index_moments(cell);
+                let got = sums.index_moments(&cell);
                 prop_assert_eq!(got.n, index.n);
                 prop_assert!(close(got.sum, index.sum) && close(got.sum_sq, index.sum_sq),
                     "index: {got:?} vs {index:?}");

@@ -91,6 +91,11 @@ pub struct Timing {
     pub total_seconds: f64,
     /// Peak resident memory of the process so far (Linux `VmHWM`), in MiB.
     pub peak_rss_mib: f64,
+    /// The publication as other instances read it from the database (MessagePack and
+    /// zstd): its size, and the time to encode and to decode it.
+    pub stored_mib: f64,
+    pub stored_encode_seconds: f64,
+    pub stored_decode_seconds: f64,
     /// Cells the gate hid, by reason (service × role and region × type × role cells).
     pub privacy: analytics::results::PrivacyCost,
 }
@@ -114,6 +119,12 @@ pub fn analyse(
     let loaded = started.elapsed().as_secs_f64();
     let results = analytics::results::compute(&data, previous.as_ref(), &invited, version, k)?;
     let total = started.elapsed().as_secs_f64();
+    let encoding = Instant::now();
+    let stored = analytics::encode(&results)?;
+    let encode_seconds = encoding.elapsed().as_secs_f64();
+    let decoding = Instant::now();
+    analytics::decode(&stored)?;
+    let decode_seconds = decoding.elapsed().as_secs_f64();
     if let Some(path) = means {
         let mut out = std::io::BufWriter::new(
             std::fs::File::create(path)
@@ -142,6 +153,10 @@ pub fn analyse(
         aggregate_seconds: total - loaded,
         total_seconds: total,
         peak_rss_mib: peak_rss_mib(),
+        #[expect(clippy::cast_precision_loss, reason = "a size in MiB")]
+        stored_mib: stored.len() as f64 / 1_048_576.0,
+        stored_encode_seconds: encode_seconds,
+        stored_decode_seconds: decode_seconds,
         privacy: results.privacy,
     })
 }
@@ -232,6 +247,8 @@ pub fn export_parquet(conn: &mut DbConn, wave: &WaveId, dir: &Path) -> anyhow::R
     )?;
     ParquetWriter::new(create("services.parquet")?).finish(&mut table)?;
 
+    write_scores(conn, wave, &rules, &code_of, &create("scores.parquet")?)?;
+
     let submitted: Vec<(String, ServiceId, RespondentRole)> = responses::table
         .filter(responses::wave_id.eq(wave))
         .filter(responses::submitted_at.is_not_null())
@@ -276,6 +293,60 @@ pub fn export_parquet(conn: &mut DbConn, wave: &WaveId, dir: &Path) -> anyhow::R
         w.finish()?;
     }
     Ok(total)
+}
+
+/// Writes each submitted response's scores as samskap stored them (its answer slots,
+/// scored): service code, role, one column per phase score and the index, so DuckDB can
+/// compute the core aggregates from the same per-respondent scores samskap reads.
+fn write_scores(
+    conn: &mut DbConn,
+    wave: &WaveId,
+    rules: &crate::scoring::ScoringRules,
+    code_of: &HashMap<ServiceId, String>,
+    out: &std::fs::File,
+) -> anyhow::Result<()> {
+    use polars_io::parquet::write::ParquetWriter;
+    let layout = rules.layout();
+    let rows = responses::table
+        .filter(responses::wave_id.eq(wave))
+        .filter(responses::submitted_at.is_not_null())
+        .select((
+            responses::service_id,
+            responses::role,
+            responses::answer_slots,
+        ))
+        .load_iter::<(ServiceId, RespondentRole, Option<Vec<u8>>), diesel::connection::DefaultLoadingMode>(conn)?;
+    let mut service = Vec::new();
+    let mut role = Vec::new();
+    let mut phases: Vec<Vec<Option<f64>>> = vec![Vec::new(); layout.len()];
+    let mut index = Vec::new();
+    let mut scores = vec![None; layout.len()];
+    for row in rows {
+        let (s, r, stored) = row?;
+        let slots: Vec<i8> = stored
+            .as_deref()
+            .and_then(|b| rules.decode_response(b))
+            .context("a response without stored answer slots (export it with `samskap export`)")?
+            .collect();
+        service.push(code_of.get(&s).cloned().unwrap_or_default());
+        role.push(r.as_str());
+        for (p, (_, range, min)) in layout.iter().enumerate() {
+            scores[p] = crate::scoring::ScoringRules::phase_score(&slots[range.clone()], *min);
+            phases[p].push(scores[p]);
+        }
+        index.push(rules.index(&scores));
+    }
+    let mut columns = vec![
+        FrameColumn::new("service".into(), service),
+        FrameColumn::new("role".into(), role),
+    ];
+    for ((code, _, _), values) in layout.iter().zip(phases) {
+        columns.push(FrameColumn::new((*code).into(), values));
+    }
+    columns.push(FrameColumn::new("index".into(), index));
+    let mut frame = DataFrame::new(columns[0].len(), columns)?;
+    ParquetWriter::new(out).finish(&mut frame)?;
+    Ok(())
 }
 
 /// Answers gathered for one Parquet row group.

@@ -234,7 +234,7 @@ diesel::table! {
         wave_id -> Text,
         cache_key -> Text,
         data_version -> BigInt,
-        payload -> Text,
+        payload -> Binary,
         computed_at -> Timestamp,
     }
 }

@@ -12,7 +12,7 @@ pub struct AnalyticsCacheEntry {
     pub wave_id: WaveId,
     pub cache_key: String,
     pub data_version: i64,
-    pub payload: String,
+    pub payload: Vec<u8>,
     pub computed_at: NaiveDateTime,
 }
 
@@ -22,7 +22,7 @@ pub struct NewAnalyticsCacheEntry {
     pub wave_id: WaveId,
     pub cache_key: String,
     pub data_version: i64,
-    pub payload: String,
+    pub payload: Vec<u8>,
     pub computed_at: NaiveDateTime,
 }
 

@@ -361,7 +361,7 @@ fn every_table_round_trips_through_its_model() {
             wave_id: wave.clone(),
             cache_key: "k".into(),
             data_version: 1,
-            payload: "{}".into(),
+            payload: b"{}".to_vec(),
             computed_at: now,
         },
         "k:",
