@@ -83,17 +83,18 @@ phases = [r[0] for r in con.execute(
     f"SELECT DISTINCT phase FROM read_parquet('{directory}/items.parquet') ORDER BY phase"
 ).fetchall()]
 
+CELLS_FROM_SCORES = " UNION ALL ".join(
+    f'SELECT service, role, \'{p}\' AS phase, count("{p}") AS n, avg("{p}") AS mean '
+    f'FROM scores GROUP BY service, role HAVING count("{p}") > 0'
+    for p in phases
+)
+
 # The same aggregates from per-respondent scores: one row per respondent with its phase
 # scores (null when unscored) and its index (null unless every phase is scored).
 SCORES_QUERY = f"""
 WITH scores AS (SELECT * FROM read_parquet('{directory}/scores.parquet')),
 services AS (SELECT * FROM read_parquet('{directory}/services.parquet')),
-cells AS (
-    {" UNION ALL ".join(
-        f"SELECT service, role, '{p}' AS phase, count(\"{p}\") AS n, avg(\"{p}\") AS mean "
-        f"FROM scores GROUP BY service, role HAVING count(\"{p}\") > 0"
-        for p in phases)}
-),
+cells AS ({CELLS_FROM_SCORES}),
 units AS (
     SELECT r.service, r.role, count(r.index) AS n, avg(r.index) AS idx,
            any_value(s.service_type) AS service_type,

@@ -126,6 +126,7 @@ impl Application {
             analytics_pool,
             crate::analytics::MinCell::new(settings.min_cell),
             settings.publish_interval,
+            crate::reports::service::prepare,
         );
         publications.spawn()?;
         let settings_for_worker = settings.clone();

@@ -96,6 +96,9 @@ pub struct Publisher {
     rows: Mutex<HashMap<WaveId, super::sums::Rows>>,
     /// Signalled when a request wants something or a publication is stored.
     changed: Condvar,
+    /// Run on each new publication before requests get it (views build their lookups
+    /// here, off the request path).
+    prepare: fn(&Publication),
     stop: AtomicBool,
 }
 
@@ -108,9 +111,16 @@ impl std::fmt::Debug for Publisher {
 }
 
 impl Publisher {
-    /// A publisher computing with connections from `pool` (its own, not the requests').
-    pub fn new(pool: Pool, k: MinCell, min_interval: Duration) -> Arc<Self> {
+    /// A publisher computing with connections from `pool` (its own, not the requests'),
+    /// running `prepare` on each publication before serving it.
+    pub fn new(
+        pool: Pool,
+        k: MinCell,
+        min_interval: Duration,
+        prepare: fn(&Publication),
+    ) -> Arc<Self> {
         Arc::new(Self {
+            prepare,
             pool,
             k,
             min_interval,
@@ -264,6 +274,7 @@ impl Publisher {
         versions: Versions,
     ) -> anyhow::Result<Option<Arc<Publication>>> {
         if let Some(p) = super::cached(conn, wave, self.k, versions)? {
+            (self.prepare)(&p);
             return Ok(Some(Arc::new(p)));
         }
         if !Lease::take(conn, wave)? {
@@ -285,6 +296,7 @@ impl Publisher {
         versions: Versions,
     ) -> anyhow::Result<Arc<Publication>> {
         if let Some(p) = super::cached(conn, wave, self.k, versions)? {
+            (self.prepare)(&p);
             return Ok(Arc::new(p));
         }
         let started = Instant::now();
@@ -295,6 +307,7 @@ impl Publisher {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             Arc::new(super::compute_since(conn, wave, self.k, &mut rows)?)
         };
+        (self.prepare)(&computed);
         // Served here at once; the copy for other instances is stored after.
         self.serve(wave, versions, &computed, started.elapsed());
         // One SQLite file has one server: nobody else would read the stored copy, and

@@ -36,15 +36,15 @@ pub const ROLES: [RespondentRole; 2] = [RespondentRole::Manager, RespondentRole:
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Exact {
     n: u64,
-    sum: i128,
-    sum_sq: i128,
+    sum: u128,
+    sum_sq: u128,
 }
 
 impl Exact {
-    fn add(&mut self, scaled: i128) {
+    fn add(&mut self, scaled: u64) {
         self.n += 1;
-        self.sum += scaled;
-        self.sum_sq += scaled * scaled;
+        self.sum += u128::from(scaled);
+        self.sum_sq += u128::from(scaled) * u128::from(scaled);
     }
 
     /// The moments of the values (`scaled / scale`).
@@ -139,7 +139,9 @@ pub struct Sums {
     layout: Vec<(Range<usize>, u32)>,
     width: usize,
     /// Phase scores are kept × `scale` (an integer: lcm of 1..=the widest phase's items).
-    scale: i128,
+    scale: u64,
+    /// `scale / valid` for each count of valid answers (no division per respondent).
+    factor: Vec<u64>,
     index_multiplier: f64,
     /// Per cell: its respondents.
     respondents_of: Vec<u64>,
@@ -153,11 +155,11 @@ pub struct Sums {
     respondents: u64,
 }
 
-fn lcm_up_to(n: usize) -> i128 {
-    fn gcd(a: i128, b: i128) -> i128 {
+fn lcm_up_to(n: usize) -> u64 {
+    fn gcd(a: u64, b: u64) -> u64 {
         if b == 0 { a } else { gcd(b, a % b) }
     }
-    (1..=i128::try_from(n).unwrap_or(1)).fold(1, |acc, k| acc / gcd(acc, k) * k)
+    (1..=n as u64).fold(1, |acc, k| acc / gcd(acc, k) * k)
 }
 
 impl Sums {
@@ -182,6 +184,9 @@ impl Sums {
                 .collect(),
             width,
             scale: lcm_up_to(widest),
+            factor: (0..=widest as u64)
+                .map(|v| lcm_up_to(widest).checked_div(v).unwrap_or(0))
+                .collect(),
             index_multiplier: rules.index_multiplier(),
             respondents_of: vec![0; cells],
             scores: vec![Exact::default(); cells * (layout.len() + 1)],
@@ -217,7 +222,7 @@ impl Sums {
         let scores = &mut self.scores[c * (phases + 1)..(c + 1) * (phases + 1)];
         let items = &mut self.items[c * self.width..(c + 1) * self.width];
         let missing = &mut self.missing[c * phases..(c + 1) * phases];
-        let mut index = Some(0i128);
+        let mut index = Some(0u64);
         for (p, (range, min_valid)) in self.layout.iter().enumerate() {
             let answers = &slots[range.clone()];
             let psy = &mut self.phases[p];
@@ -251,7 +256,7 @@ impl Sums {
             }
             // The same rule as `ScoringRules::phase_score`, scaled to an integer.
             if valid > 0 && valid >= u64::from(*min_valid) {
-                let scaled = i128::from(sum) * (self.scale / i128::from(valid));
+                let scaled = sum * self.factor[usize::try_from(valid).unwrap_or(0)];
                 scores[p].add(scaled);
                 index = index.map(|t| t + scaled);
             } else {
@@ -467,7 +472,7 @@ fn read(conn: &mut DbConn, setup: &Setup, rows: &mut Rows, all: bool) -> anyhow:
         Some(s) => s,
         empty => empty.insert(Sums::new(rules, services.len())?),
     };
-    let service_index: HashMap<&ServiceId, usize> = services
+    let service_index: polars::prelude::PlHashMap<&ServiceId, usize> = services
         .iter()
         .enumerate()
         .map(|(i, s)| (&s.service_id, i))
@@ -502,23 +507,43 @@ fn read(conn: &mut DbConn, setup: &Setup, rows: &mut Rows, all: bool) -> anyhow:
         Option<Vec<u8>>,
         Option<chrono::NaiveDateTime>,
     ), diesel::connection::DefaultLoadingMode>(conn)?;
-    let mut slots = Vec::with_capacity(width);
+    // This thread decodes rows while a second one adds them to the sums, a batch at a time.
     let mut last = rows.last;
-    for row in loaded {
-        let (id, service, role, stored, submitted) = row?;
-        last = last.max(submitted);
-        let s = service_index.get(&service).copied().unwrap_or(usize::MAX);
-        let r = usize::from(role == RespondentRole::PeerWorker);
-        slots.clear();
-        if let Some(decoded) = stored.as_deref().and_then(|b| rules.decode_response(b)) {
-            slots.extend(decoded);
-            sums.add(s, r, &slots);
-        } else {
-            if !all {
-                return Ok(false);
+    let adding = &mut *sums;
+    let complete = std::thread::scope(|scope| -> anyhow::Result<bool> {
+        let (batches, arriving) = std::sync::mpsc::sync_channel::<Batch>(4);
+        scope.spawn(move || {
+            for batch in arriving {
+                for (i, (s, r)) in batch.cells.iter().enumerate() {
+                    adding.add(*s, *r, &batch.slots[i * width..(i + 1) * width]);
+                }
             }
-            unslotted.push((id.unwrap_or_default(), s, r));
+        });
+        let mut batch = Batch::default();
+        for row in loaded {
+            let (id, service, role, stored, submitted) = row?;
+            last = last.max(submitted);
+            let s = service_index.get(&service).copied().unwrap_or(usize::MAX);
+            let r = usize::from(role == RespondentRole::PeerWorker);
+            if let Some(decoded) = stored.as_deref().and_then(|b| rules.decode_response(b)) {
+                batch.slots.extend(decoded);
+                batch.cells.push((s, r));
+                if batch.cells.len() == BATCH {
+                    // The adder stopped only if it panicked; the scope reports that.
+                    batches.send(std::mem::take(&mut batch)).ok();
+                }
+            } else {
+                if !all {
+                    return Ok(false);
+                }
+                unslotted.push((id.unwrap_or_default(), s, r));
+            }
         }
+        batches.send(batch).ok();
+        Ok(true)
+    })?;
+    if !complete {
+        return Ok(false);
     }
     rows.last = last;
     if !unslotted.is_empty() {
@@ -539,6 +564,17 @@ fn read(conn: &mut DbConn, setup: &Setup, rows: &mut Rows, all: bool) -> anyhow:
         }
     }
     Ok(true)
+}
+
+/// Respondents handed from the reading thread to the adding one.
+const BATCH: usize = 4096;
+
+#[derive(Default)]
+struct Batch {
+    /// (service, role) of each respondent.
+    cells: Vec<(usize, usize)>,
+    /// Their answer slots, row after row.
+    slots: Vec<i8>,
 }
 
 /// Fills the slots of responses stored without them (`row` by response id) from their
@@ -669,7 +705,7 @@ mod tests {
         // scaled integers do not.
         let scale = lcm_up_to(7);
         assert_eq!(scale, 420);
-        let values: Vec<(i128, i128)> = (1..200).map(|i| (i % 97, 1 + i % 7)).collect();
+        let values: Vec<(u64, u64)> = (1..200).map(|i| (i % 97, 1 + i % 7)).collect();
         let mut forward = Exact::default();
         let mut backward = Exact::default();
         for (sum, valid) in &values {

@@ -192,6 +192,12 @@ type IndexKey = (WaveId, u32, i64, chrono::NaiveDateTime);
 static INDEXES: LazyLock<Mutex<HashMap<IndexKey, Arc<WaveIndex>>>> =
     LazyLock::new(Default::default);
 
+/// Builds the lookups the dashboards of `p` use, so that no request has to (the server's
+/// publisher calls this before serving a new publication).
+pub fn prepare(p: &Publication) {
+    index_of(p);
+}
+
 fn index_of(p: &Publication) -> Arc<WaveIndex> {
     let key = (p.wave_id.clone(), p.min_cell, p.data_version, p.computed_at);
     if let Some(found) = INDEXES.lock().ok().and_then(|m| m.get(&key).cloned()) {
