@@ -35,11 +35,16 @@ pub use suppress::MinCell;
 /// The wave before `wave` whose results trends compare with: the latest earlier wave that
 /// has been opened.
 pub fn previous_wave(conn: &mut DbConn, wave: &Wave) -> anyhow::Result<Option<Wave>> {
+    Ok(previous_among(&Wave::all(conn)?, wave).cloned())
+}
+
+/// [`previous_wave`] among `waves`.
+fn previous_among<'a>(waves: &'a [Wave], wave: &Wave) -> Option<&'a Wave> {
     let when = |w: &Wave| w.opens_at.unwrap_or(w.created_at);
-    Ok(Wave::all(conn)?
-        .into_iter()
+    waves
+        .iter()
         .filter(|w| w.id != wave.id && w.status != WaveStatus::Draft && when(w) < when(wave))
-        .max_by_key(when))
+        .max_by_key(|w| when(w))
 }
 
 /// Loads and computes a wave's publication now, without any cache.
@@ -68,6 +73,20 @@ pub fn compute_since<S: std::hash::BuildHasher>(
     publication
 }
 
+/// Brings the sums kept in `rows` for `wave` up to date without computing a publication:
+/// an instance that reads another's publication keeps its own sums warm, so that it
+/// reads only new responses when its turn to compute comes.
+pub fn warm<S: std::hash::BuildHasher>(
+    conn: &mut DbConn,
+    wave: &WaveId,
+    rows: &mut HashMap<WaveId, sums::Rows, S>,
+) -> anyhow::Result<()> {
+    let kept = rows.entry(wave.clone()).or_default();
+    let data = sums::load_since(conn, wave, kept)?;
+    kept.keep(data);
+    Ok(())
+}
+
 /// What a publication was computed from: the wave's data version and its previous
 /// wave's (trends are made of both waves' cells; -1 without one). Ordered: a larger
 /// first version is newer data.
@@ -78,12 +97,17 @@ pub type Versions = (i64, i64);
 /// # Errors
 /// When the wave does not exist or the database cannot be read.
 pub fn versions(conn: &mut DbConn, wave: &WaveId) -> anyhow::Result<Versions> {
-    let found = Wave::find(conn, wave).context("the wave does not exist")?;
-    let previous = match previous_wave(conn, &found)? {
-        Some(p) => Wave::data_version(conn, &p.id)?,
-        None => -1,
-    };
-    Ok((Wave::data_version(conn, wave)?, previous))
+    // Two queries: every request for a page with results makes them.
+    let all = Wave::all(conn)?;
+    let found = all
+        .iter()
+        .find(|w| &w.id == wave)
+        .context("the wave does not exist")?;
+    let previous = previous_among(&all, found).map(|p| &p.id);
+    let ids: Vec<&WaveId> = std::iter::once(wave).chain(previous).collect();
+    let of = Wave::data_versions(conn, &ids)?;
+    let version = |id: &WaveId| of.get(id).copied().unwrap_or(0);
+    Ok((version(wave), previous.map_or(-1, version)))
 }
 
 fn cache_prefix(k: MinCell) -> String {

@@ -161,9 +161,20 @@ pub struct ServiceDetail {
 
 impl ServiceDetail {
     pub fn load(conn: &mut DbConn, s: &Service) -> diesel::QueryResult<Self> {
-        let name = |conn: &mut DbConn, id: &RegionId| Region::find(conn, id).map(|r| r.name);
+        use crate::db::schema::regions;
+        use diesel::prelude::*;
+        use diesel::result::Error::NotFound;
         let organisation = Organisation::find(conn, &s.organisation_id)?
             .map_or_else(|| "?".to_owned(), |o| o.name);
+        // The three regions in one query: every service page asks.
+        let ids = [&s.municipality_id, &s.county_id, &s.health_region_id];
+        let names: std::collections::HashMap<RegionId, String> = regions::table
+            .filter(regions::id.eq_any(ids))
+            .select((regions::id, regions::name))
+            .load(conn)?
+            .into_iter()
+            .collect();
+        let name = |_: &mut DbConn, id: &RegionId| names.get(id).cloned().ok_or(NotFound);
         Ok(Self {
             code: s.code.clone(),
             name: s.name.clone(),

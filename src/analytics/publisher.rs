@@ -275,9 +275,11 @@ impl Publisher {
     ) -> anyhow::Result<Option<Arc<Publication>>> {
         if let Some(p) = super::cached(conn, wave, self.k, versions)? {
             (self.prepare)(&p);
+            self.warm(conn, wave);
             return Ok(Some(Arc::new(p)));
         }
         if !Lease::take(conn, wave)? {
+            self.warm(conn, wave);
             return Ok(None);
         }
         let result = self.compute_and_store(conn, wave, versions);
@@ -325,6 +327,18 @@ impl Publisher {
             "published"
         );
         Ok(computed)
+    }
+
+    /// Reads what was submitted since into this instance's sums while another instance
+    /// computes: when the lease comes here, only new responses are read.
+    fn warm(&self, conn: &mut DbConn, wave: &WaveId) {
+        let mut rows = self
+            .rows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Err(e) = super::warm(conn, wave, &mut rows) {
+            tracing::warn!(wave.id = %wave, error = format!("{e:#}"), "publisher: could not read new responses");
+        }
     }
 
     /// Makes `publication` (computed at `versions` in `took`) the one requests get.

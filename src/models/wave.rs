@@ -113,6 +113,24 @@ impl Wave {
     }
 
     /// The wave's data version: it grows with every change to its answers.
+    /// [`Wave::data_version`] of several waves in one query (waves without changes are
+    /// left out: their version is 0).
+    pub fn data_versions(
+        conn: &mut DbConn,
+        ids: &[&WaveId],
+    ) -> QueryResult<std::collections::HashMap<WaveId, i64>> {
+        use crate::db::schema::wave_data_versions as v;
+        let parts: Vec<(WaveId, i64)> = v::table
+            .filter(v::wave_id.eq_any(ids))
+            .select((v::wave_id, v::version))
+            .load(conn)?;
+        let mut out = std::collections::HashMap::new();
+        for (id, version) in parts {
+            *out.entry(id).or_insert(0) += version;
+        }
+        Ok(out)
+    }
+
     pub fn data_version(conn: &mut DbConn, id: &WaveId) -> QueryResult<i64> {
         use crate::db::schema::wave_data_versions as v;
         // At most VERSION_SHARDS small rows; summed here because PostgreSQL's SUM of a

@@ -801,9 +801,13 @@ fn funnel_chart(
         ],
         rows: Vec::new(),
     };
+    // The group holds this service too. One pass over a group of thousands.
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for (_, n, s) in group {
+        *counts.entry(band(*n, *s)).or_default() += 1;
+    }
     for b in ["above99_8", "above95", "within", "below95", "below99_8"] {
-        // The group holds this service too.
-        let count = group.iter().filter(|(_, n, s)| band(*n, *s) == b).count();
+        let count = counts.get(b).copied().unwrap_or(0);
         let mut label = fill(lang, &format!("dashboard.funnel_{b}"), &[]);
         if band(own_n, own_score) == b {
             label = format!("{label} ({})", service.name);
