@@ -1,17 +1,17 @@
 //! Turns stored answers into the numbers users act on: sufficient statistics of the
-//! per-respondent scores ([`sums`]), service × role aggregates, agreement, perception gaps, psychometrics, peer
-//! benchmarks, region comparisons and trends. Everything that leaves this module passes
-//! [`suppress::gate`]: its output type [`suppress::Cell`] can only be built there. Never
-//! renders, never writes answers.
+//! per-respondent scores ([`sums`]), service × role aggregates, agreement, perception
+//! gaps, psychometrics, peer benchmarks, region comparisons and trends. Everything that
+//! leaves this module passes [`suppress::decide`]: its output type [`suppress::Cell`] can
+//! only be built there. Never renders, never writes answers.
 //!
 //! Everything a wave shows is one typed [`Publication`] per wave version and minimum
 //! cell size: views render it and compute no number of their own.
 //!
-//! Freshness: publications are cached per wave, minimum cell size and data version (and
-//! the previous wave's, for trends), in the database (`analytics_cache`, shared by every
-//! instance) and in process memory. A request reads the versions (a few small rows) and
-//! serves the cached publication for exactly those; only a change to the answers or
-//! invitations makes the next request recompute.
+//! Freshness: the server's [`Publisher`] computes publications in the background and
+//! requests serve the latest one; on PostgreSQL it is shared with other instances
+//! through `analytics_cache` (per wave, minimum cell size, data version and the previous
+//! wave's version). Commands use [`publication`], which computes on the spot unless the
+//! cache holds the current version.
 
 pub mod publisher;
 pub mod results;
