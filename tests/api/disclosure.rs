@@ -242,6 +242,80 @@ async fn no_output_a_manager_or_policymaker_reaches_rests_on_fewer_than_k() {
         pages > 50 && cells > 100,
         "the policymaker's crawl saw {pages} pages, {cells} cells"
     );
+
+    create_user(&app, "crawl-admin@test.no", UserRole::Admin, &[]);
+    let admin = signed_in(&app, "crawl-admin@test.no").await;
+    regions_keep_to_scope(&app, "Helse Vest", &admin, &policymaker, &waves).await;
+}
+
+/// The region API keeps to a policymaker's scope as the region pages do (a region
+/// outside it answers 403 there): the policymaker of `region` gets the cells of it and
+/// of the counties and municipalities inside it, nothing of other regions and no
+/// national cells; an admin gets every cell.
+async fn regions_keep_to_scope(
+    app: &crate::helpers::TestApp,
+    region: &str,
+    admin: &reqwest::Client,
+    policymaker: &reqwest::Client,
+    waves: &[String],
+) {
+    let inside: std::collections::HashSet<String> = {
+        let conn = &mut app.db.connect();
+        let all = samskap::models::Region::all(conn).expect("regions");
+        all.iter()
+            .filter(|r| {
+                let mut current = Some(*r);
+                while let Some(c) = current {
+                    if c.name == region {
+                        return true;
+                    }
+                    current = c
+                        .parent_id
+                        .as_ref()
+                        .and_then(|p| all.iter().find(|x| &x.id == p));
+                }
+                false
+            })
+            .map(|r| r.id.to_string())
+            .collect()
+    };
+    assert!(inside.len() > 3, "{region} and some regions inside it");
+    let cells = |client: &reqwest::Client, wave: &str| {
+        let request = client.get(format!("{}/api/v1/waves/{wave}/regions", app.address));
+        async move {
+            let res = request.send().await.expect("regions");
+            assert_eq!(res.status(), 200);
+            let body: Value = res.json().await.expect("json");
+            body["regions"].as_array().expect("cells").clone()
+        }
+    };
+    let region_of = |c: &Value| c["region_id"].as_str().map(str::to_owned);
+    for wave in waves {
+        let everything = cells(admin, wave).await;
+        assert!(
+            everything
+                .iter()
+                .any(|c| region_of(c).is_none_or(|r| !inside.contains(&r))),
+            "the admin sees cells outside {region} (else this check proves nothing)"
+        );
+        let theirs = cells(policymaker, wave).await;
+        for c in &theirs {
+            assert!(
+                region_of(c).is_some_and(|r| inside.contains(&r)),
+                "outside the policymaker's scope: {c}"
+            );
+        }
+        let expected = everything
+            .iter()
+            .filter(|c| region_of(c).is_some_and(|r| inside.contains(&r)))
+            .count();
+        assert!(expected > 0, "{region} has cells in wave {wave}");
+        assert_eq!(
+            theirs.len(),
+            expected,
+            "every cell inside the scope, wave {wave}"
+        );
+    }
 }
 
 /// Exact arithmetic modulo a prime for the attacker's elimination (a rank that differs

@@ -255,9 +255,11 @@ pub struct RegionQuery {
 /// role × service type × phase aggregates, with complementary suppression.
 pub async fn regions(
     state: web::Data<AppState>,
+    ctx: Ctx,
     path: web::Path<String>,
     ApiQuery(q): ApiQuery<RegionQuery>,
 ) -> ApiResult<HttpResponse> {
+    let access = ctx.access()?.clone();
     let wave = path.into_inner();
     if let Some(level) = &q.level
         && !["national", "health_region", "county", "municipality"].contains(&level.as_str())
@@ -272,11 +274,23 @@ pub async fn regions(
     let body = with_conn(&state, move |conn| {
         let results = wave_results(conn, &wave, &*publications)?;
         let matches = |have: &str, want: Option<&String>| want.is_none_or(|w| w == have);
+        // The caller's scope, as on the region pages: an admin sees every region, a
+        // policymaker their regions and the regions inside them (no national cells).
+        let all = crate::models::Region::all(conn)?;
+        let in_scope = |c: &crate::analytics::results::RegionCell| {
+            access.user.role == crate::domain::UserRole::Admin
+                || c.region_id.as_ref().is_some_and(|id| {
+                    all.iter()
+                        .find(|r| &r.id == id)
+                        .is_some_and(|r| access.can_see_region(r, &all))
+                })
+        };
         let cells: Vec<_> = results
             .regions
             .iter()
             .filter(|c| {
-                matches(c.level.as_str(), q.level.as_ref())
+                in_scope(c)
+                    && matches(c.level.as_str(), q.level.as_ref())
                     && matches(c.role.as_str(), q.role.as_ref())
                     && matches(
                         c.service_type.map_or("all", |t| t.as_str()),
