@@ -11,6 +11,12 @@ use samskap::telemetry::{self, LogFormat};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // Everything samskap writes (the SQLite database and its WAL and SHM files, the data
+    // and mail folders, invitation e-mails with live links, export bundles and their
+    // working folders) holds personal data: readable by this user only (files 0600,
+    // folders 0700), whatever the shell's umask.
+    #[cfg(target_os = "linux")]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
     let format = match LogFormat::from_env() {
         Ok(f) => f,

@@ -66,8 +66,28 @@ async fn serve_demo_prints_a_url_that_shows_the_demo() {
         .json()
         .await
         .expect("json");
+    // The database and its WAL and SHM files hold e-mail addresses, answers and password
+    // hashes: nobody but the server's user may read them.
+    let files: Vec<(String, u32)> = std::fs::read_dir(db.dir.path())
+        .expect("database folder")
+        .filter_map(Result::ok)
+        .map(|e| {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = e.metadata().expect("metadata").permissions().mode();
+            (e.file_name().to_string_lossy().into_owned(), mode)
+        })
+        .collect();
     let _ = child.kill();
     let _ = child.wait();
+    if expected_backend() == "sqlite" {
+        assert!(
+            files.iter().any(|(name, _)| name == "samskap.db"),
+            "{files:?}"
+        );
+    }
+    for (name, mode) in &files {
+        assert_eq!(mode & 0o077, 0, "{name} is readable by others: {mode:o}");
+    }
 
     assert!(
         home.contains("Helse Midt-Norge") && home.contains("Trøndelag"),
