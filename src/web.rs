@@ -188,7 +188,9 @@ impl Application {
 }
 
 /// Headers on every response. The CSP allows nothing inline: styles and scripts come
-/// from `/static` only.
+/// from `/static` only. Nothing dynamic is kept by browsers or proxies (`no-store`):
+/// pages show a new API token, a person's answers, results and downloads; the static
+/// files set their own caching, which a default header does not replace.
 fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new()
         .add((
@@ -199,4 +201,5 @@ fn security_headers() -> DefaultHeaders {
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("Referrer-Policy", "no-referrer"))
         .add(("X-Frame-Options", "DENY"))
+        .add(("Cache-Control", "no-store"))
 }

@@ -710,10 +710,18 @@ fn form_urlencode(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// A safe place to go after signing in: a local path only.
+/// A safe place to go after signing in: a local path only. Browsers drop tabs and line
+/// breaks from a URL and read a backslash as a slash, so `/\t/evil.example` or
+/// `/\\evil.example` would leave the site: any control character, whitespace or
+/// backslash is refused (and a line break could never reach a `Location` header).
 pub fn safe_next(next: Option<&str>) -> Option<String> {
     next.filter(|n| {
-        n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.contains("://")
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n.contains("://")
+            && !n
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
     })
     .map(str::to_owned)
 }
@@ -725,7 +733,18 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(safe_next(Some("/admin/users")), Some("/admin/users".into()));
-        for bad in ["//evil.example", "https://evil.example", "/\\evil", "evil"] {
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "evil",
+            "/\t/evil.example/",
+            "/\n/evil.example/",
+            "/admin\r\nSet-Cookie: x=1",
+            "/ /evil.example",
+            "/a\\b",
+            "/\u{0}",
+        ] {
             assert_eq!(safe_next(Some(bad)), None, "{bad}");
         }
     }

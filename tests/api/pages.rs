@@ -114,5 +114,9 @@ async fn every_page_carries_security_headers() {
         assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(headers["cache-control"], "no-store", "{path}");
     }
+    // Static files keep their own caching.
+    let css = app.get("/static/samskap.css").await;
+    assert_eq!(css.headers()["cache-control"], "public, max-age=3600");
 }
