@@ -57,8 +57,70 @@ pub fn check_password(password: &str) -> Result<(), String> {
     if password.chars().count() < MIN_PASSWORD_LEN {
         return Err(format!("must be at least {MIN_PASSWORD_LEN} characters"));
     }
+    // NIST SP 800-63B: no composition rules, but refuse what guessing tries first.
+    if password.trim().is_empty() {
+        return Err("must not be only spaces".to_owned());
+    }
+    let distinct: std::collections::BTreeSet<char> = password.chars().collect();
+    if distinct.len() < 5 {
+        return Err("is too repetitive: use at least 5 different characters".to_owned());
+    }
+    // Mostly steps of +1 or mostly of -1 (`123456789012` wraps once from 9 to 0).
+    let chars: Vec<i64> = password.chars().map(|c| i64::from(u32::from(c))).collect();
+    let steps = chars.len() - 1;
+    let up = chars.windows(2).filter(|w| w[1] - w[0] == 1).count();
+    let down = chars.windows(2).filter(|w| w[0] - w[1] == 1).count();
+    if up.max(down) * 5 >= steps * 4 {
+        return Err("is a run of consecutive characters (like 123456789012)".to_owned());
+    }
+    let letters: String = password
+        .chars()
+        .filter(|c| c.is_alphabetic())
+        .flat_map(char::to_lowercase)
+        .collect();
+    if COMMON_PASSWORDS.contains(&letters.as_str()) {
+        return Err(format!(
+            "is a common password with digits or signs around it (`{letters}`): choose a phrase of your own"
+        ));
+    }
     Ok(())
 }
+
+/// Words that common passwords are made of, once digits and signs are taken away
+/// (`Password1234!`, `sommer2026!!`): refused whatever surrounds them.
+const COMMON_PASSWORDS: &[&str] = &[
+    "password",
+    "passord",
+    "passwort",
+    "qwerty",
+    "qwertyuiop",
+    "asdfgh",
+    "letmein",
+    "welcome",
+    "velkommen",
+    "admin",
+    "administrator",
+    "samskap",
+    "sommer",
+    "summer",
+    "vinter",
+    "winter",
+    "host",
+    "autumn",
+    "spring",
+    "hemmelig",
+    "secret",
+    "changeme",
+    "iloveyou",
+    "abc",
+    "abcdef",
+    "monkey",
+    "dragon",
+    "football",
+    "fotball",
+    "norge",
+    "norway",
+];
 
 /// A random password for generated accounts: 20 characters from an unambiguous alphabet.
 pub fn generate_password() -> String {
@@ -434,6 +496,33 @@ pub fn describe_scope_in(conn: &mut DbConn, scope: &UserScope, lang: &str) -> Qu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_that_guessing_tries_first_are_refused_with_the_reason() {
+        for (bad, why) in [
+            ("short", "at least 12"),
+            ("            ", "only spaces"),
+            ("aaaaaaaaaaaa", "repetitive"),
+            ("abababababab", "repetitive"),
+            ("123456789012", "consecutive"),
+            ("abcdefghijklm", "consecutive"),
+            ("password1234", "common password"),
+            ("Password2026!", "common password"),
+            ("sommer2026!!", "common password"),
+            ("!Samskap2026!", "common password"),
+        ] {
+            let err = check_password(bad).expect_err(bad);
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+        for good in [
+            "correct horse battery staple",
+            "perf-password-0123456789",
+            "Tromsø i mørketida 2026",
+            "19283746510293",
+        ] {
+            assert_eq!(check_password(good), Ok(()), "{good}");
+        }
+    }
 
     #[test]
     fn passwords_hash_with_argon2id_and_verify() {
