@@ -48,8 +48,10 @@ fn expected() -> HashMap<(&'static str, &'static str), [Expect; 5]> {
         (("GET", "/exports"), [S, A, D, D, A]),
         (("GET", "/services/{code}/results.csv"), [S, A, A, A, D]),
         (("GET", "/regions/{id}/results.csv"), [S, A, D, A, D]),
-        (("GET", "/waves/{wave}/psychometrics"), [S, A, D, A, A]),
-        (("GET", "/waves/{wave}/psychometrics.csv"), [S, A, D, A, A]),
+        // The researcher has no grant for the wave: a wave's psychometrics are theirs to
+        // read only with one (see `researchers_read_psychometrics_of_granted_waves_only`).
+        (("GET", "/waves/{wave}/psychometrics"), [S, A, D, A, D]),
+        (("GET", "/waves/{wave}/psychometrics.csv"), [S, A, D, A, D]),
         (("GET", "/exports/bundle"), [S, A, D, D, A]),
         (("GET", "/reports/{wave}/services/{code}"), [S, A, A, A, D]),
         (("GET", "/admin/users"), [S, A, D, D, D]),
@@ -103,7 +105,7 @@ fn expected() -> HashMap<(&'static str, &'static str), [Expect; 5]> {
         (("GET", "/api/v1/waves/{wave}/regions"), [S, A, D, A, D]),
         (
             ("GET", "/api/v1/waves/{wave}/psychometrics"),
-            [S, A, D, A, A],
+            [S, A, D, A, D],
         ),
     ])
 }
@@ -341,4 +343,37 @@ async fn every_route_answers_every_role_as_the_table_says() {
         "authorisation matrix:\n{}",
         failures.join("\n")
     );
+}
+
+/// A researcher reads a wave's psychometrics (page, CSV, API) only with a grant for that
+/// wave, as for its export.
+#[actix_web::test]
+async fn researchers_read_psychometrics_of_granted_waves_only() {
+    let (app, fixture) = setup().await;
+    create_user(
+        &app,
+        "granted@test.no",
+        UserRole::Researcher,
+        &[(ScopeKind::Wave, &fixture.wave_id)],
+    );
+    let granted = signed_in(&app, "granted@test.no").await;
+    let ungranted = signed_in(&app, "researcher@test.no").await;
+    for path in [
+        format!("/waves/{}/psychometrics", fixture.wave_id),
+        format!("/waves/{}/psychometrics.csv", fixture.wave_id),
+        format!("/api/v1/waves/{}/psychometrics", fixture.wave_id),
+    ] {
+        let url = format!("{}{path}", app.address);
+        let denied = ungranted.get(&url).send().await.expect("request");
+        assert_eq!(denied.status(), 403, "{path} without a grant");
+        let allowed = granted.get(&url).send().await.expect("request");
+        assert_ne!(allowed.status(), 403, "{path} with a grant");
+        // Past access control: the draft wave has no results yet (404), or they are
+        // being computed (503).
+        assert!(
+            [200, 404, 503].contains(&allowed.status().as_u16()),
+            "{path} with a grant: {}",
+            allowed.status()
+        );
+    }
 }

@@ -253,6 +253,22 @@ pub struct RegionQuery {
 
 /// `GET /api/v1/waves/{wave}/regions?level=&role=&service_type=&measure=`: region ×
 /// role × service type × phase aggregates, with complementary suppression.
+/// Admins and policymakers read every wave's psychometrics (whole-wave statistics, gated
+/// like every cell); a researcher only those of the waves they hold a grant for, as for
+/// the wave's export.
+pub fn may_read_psychometrics(
+    access: &crate::accounts::Access,
+    wave: &str,
+) -> Result<(), AppError> {
+    let wave = crate::domain::WaveId::from_string(wave.to_owned());
+    match access.user.role {
+        crate::domain::UserRole::Researcher if !access.can_export_wave(&wave) => {
+            Err(AppError::Forbidden)
+        }
+        _ => Ok(()),
+    }
+}
+
 pub async fn regions(
     state: web::Data<AppState>,
     ctx: Ctx,
@@ -311,9 +327,11 @@ pub async fn regions(
 /// `GET /api/v1/waves/{wave}/psychometrics`: ICC(1), ICC(2), α and item descriptives.
 pub async fn psychometrics(
     state: web::Data<AppState>,
+    ctx: Ctx,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let wave = path.into_inner();
+    may_read_psychometrics(ctx.access()?, &wave)?;
     let publications = state.publications.clone();
     let body = with_conn(&state, move |conn| {
         let results = wave_results(conn, &wave, &*publications)?;

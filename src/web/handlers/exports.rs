@@ -114,6 +114,7 @@ pub async fn psychometrics(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let wave = path.into_inner();
+    super::api::may_read_psychometrics(ctx.access()?, &wave)?;
     let publications = state.publications.clone();
     let results = with_conn(&state, move |conn| {
         super::api::wave_results(conn, &wave, &*publications)
@@ -145,9 +146,11 @@ pub async fn psychometrics(
 /// `GET /waves/{wave}/psychometrics.csv`
 pub async fn psychometrics_csv(
     state: web::Data<AppState>,
+    ctx: Ctx,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let wave = path.into_inner();
+    super::api::may_read_psychometrics(ctx.access()?, &wave)?;
     let publications = state.publications.clone();
     let results = with_conn(&state, move |conn| {
         super::api::wave_results(conn, &wave, &*publications)
