@@ -29,6 +29,29 @@ repeats = int(sys.argv[4]) if len(sys.argv) > 4 else 3
 # four phase scores when all are scored; units for percentile ranks: service x role
 # cells of the index with n >= k; rank = 100 * (below + 0.5 * equal) / N within each peer
 # group (service type, health region, county, national) and role, for groups of >= 10.
+# Both queries end alike: from `cells` (service x role x phase: n, mean) and `units`
+# (service x role: index mean, peer-group keys, n >= k), the percentile ranks.
+RANKS = """grouped AS (
+    SELECT service, role, idx, 'service_type' AS grp, service_type AS grp_key FROM units
+    UNION ALL SELECT service, role, idx, 'health_region', health_region FROM units
+    UNION ALL SELECT service, role, idx, 'county', county FROM units
+    UNION ALL SELECT service, role, idx, 'national', 'NO' FROM units
+),
+ranks AS (
+    SELECT service, role, grp, grp_key,
+           count(*) OVER g AS group_size,
+           100.0 * ((rank() OVER (PARTITION BY grp, grp_key, role ORDER BY idx) - 1)
+                    + 0.5 * count(*) OVER (PARTITION BY grp, grp_key, role, idx))
+                 / count(*) OVER g AS percentile_rank
+    FROM grouped
+    WINDOW g AS (PARTITION BY grp, grp_key, role)
+)
+SELECT 'cell' AS kind, service, role, phase AS what, n, mean AS value FROM cells
+UNION ALL
+SELECT 'rank', service, role, grp, group_size, percentile_rank FROM ranks
+WHERE group_size >= 10
+"""
+
 QUERY = f"""
 WITH items AS (SELECT * FROM read_parquet('{directory}/items.parquet')),
 services AS (SELECT * FROM read_parquet('{directory}/services.parquet')),
@@ -57,26 +80,7 @@ units AS (
     FROM respondent_index r JOIN services s USING (service)
     GROUP BY r.service, r.role HAVING count(*) >= {k}
 ),
-grouped AS (
-    SELECT service, role, idx, 'service_type' AS grp, service_type AS grp_key FROM units
-    UNION ALL SELECT service, role, idx, 'health_region', health_region FROM units
-    UNION ALL SELECT service, role, idx, 'county', county FROM units
-    UNION ALL SELECT service, role, idx, 'national', 'NO' FROM units
-),
-ranks AS (
-    SELECT service, role, grp, grp_key,
-           count(*) OVER g AS group_size,
-           100.0 * ((rank() OVER (PARTITION BY grp, grp_key, role ORDER BY idx) - 1)
-                    + 0.5 * count(*) OVER (PARTITION BY grp, grp_key, role, idx))
-                 / count(*) OVER g AS percentile_rank
-    FROM grouped
-    WINDOW g AS (PARTITION BY grp, grp_key, role)
-)
-SELECT 'cell' AS kind, service, role, phase AS what, n, mean AS value FROM cells
-UNION ALL
-SELECT 'rank', service, role, grp, group_size, percentile_rank FROM ranks
-WHERE group_size >= 10
-"""
+{RANKS}"""
 
 con = duckdb.connect()
 phases = [r[0] for r in con.execute(
@@ -103,26 +107,7 @@ units AS (
     FROM scores r JOIN services s USING (service)
     GROUP BY r.service, r.role HAVING count(r.index) >= {k}
 ),
-grouped AS (
-    SELECT service, role, idx, 'service_type' AS grp, service_type AS grp_key FROM units
-    UNION ALL SELECT service, role, idx, 'health_region', health_region FROM units
-    UNION ALL SELECT service, role, idx, 'county', county FROM units
-    UNION ALL SELECT service, role, idx, 'national', 'NO' FROM units
-),
-ranks AS (
-    SELECT service, role, grp, grp_key,
-           count(*) OVER g AS group_size,
-           100.0 * ((rank() OVER (PARTITION BY grp, grp_key, role ORDER BY idx) - 1)
-                    + 0.5 * count(*) OVER (PARTITION BY grp, grp_key, role, idx))
-                 / count(*) OVER g AS percentile_rank
-    FROM grouped
-    WINDOW g AS (PARTITION BY grp, grp_key, role)
-)
-SELECT 'cell' AS kind, service, role, phase AS what, n, mean AS value FROM cells
-UNION ALL
-SELECT 'rank', service, role, grp, group_size, percentile_rank FROM ranks
-WHERE group_size >= 10
-"""
+{RANKS}"""
 
 
 def timed(query):
