@@ -93,9 +93,20 @@ pub fn failed_logins_since(
     email: &str,
     since: chrono::NaiveDateTime,
 ) -> QueryResult<i64> {
+    entries_since(conn, "login.failure", email, since)
+}
+
+/// Entries of `action` about `target_id` since `since` (throttling shared by every
+/// instance: failed sign-ins, wrong current passwords).
+pub fn entries_since(
+    conn: &mut DbConn,
+    action: &str,
+    target_id: &str,
+    since: chrono::NaiveDateTime,
+) -> QueryResult<i64> {
     audit_log::table
-        .filter(audit_log::action.eq("login.failure"))
-        .filter(audit_log::target_id.eq(email))
+        .filter(audit_log::action.eq(action))
+        .filter(audit_log::target_id.eq(target_id))
         .filter(audit_log::occurred_at.ge(since))
         .count()
         .get_result(conn)

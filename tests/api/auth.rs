@@ -216,6 +216,38 @@ async fn changing_the_password_ends_other_sessions() {
     );
 }
 
+/// The current password on /me/password is a password guess: each wrong one is audited,
+/// and after as many as sign-in allows the account gets 429 for the window, the right
+/// password included.
+#[actix_web::test]
+async fn wrong_current_passwords_are_audited_and_throttled() {
+    let app = spawn_app().await;
+    let user = create_user(&app, "guess@test.no", UserRole::Policymaker, &[]);
+    let client = signed_in(&app, "guess@test.no").await;
+    let limit = samskap::web::handlers::auth::MAX_FAILED_LOGINS;
+    let wrong = [
+        ("current", "not my password at all"),
+        ("new", "a brand new password"),
+    ];
+    for _ in 0..limit {
+        let res = post_form(&app, &client, "/me/password", &wrong).await;
+        assert_eq!(res.status(), 400);
+    }
+    let res = post_form(&app, &client, "/me/password", &wrong).await;
+    assert_eq!(res.status(), 429);
+    let right = [("current", PASSWORD), ("new", "a brand new password")];
+    let res = post_form(&app, &client, "/me/password", &right).await;
+    assert_eq!(res.status(), 429, "throttled, the right one too");
+    let conn = &mut app.db.connect();
+    let since = chrono::NaiveDateTime::default();
+    let mut count = |action: &str| {
+        samskap::audit::entries_since(conn, action, user.id.as_str(), since).expect("audit")
+    };
+    assert_eq!(count("user.password_failure"), limit);
+    assert_eq!(count("user.password_throttled"), 2);
+    assert_eq!(count("user.password"), 0, "nothing changed");
+}
+
 async fn scoped_app() -> (TestApp, String, String) {
     let app = spawn_app().await;
     let (own, vest_other, elsewhere) = {

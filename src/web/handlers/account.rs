@@ -94,8 +94,23 @@ pub async fn change_password(
     }
     let actor = ctx.actor();
     let changed = with_conn(&state, move |conn| {
+        // The current-password check is a password guess like a sign-in: audited, and
+        // throttled per account as sign-ins are.
+        let target = Some(("user", user.id.as_str()));
+        let window = chrono::Duration::from_std(super::auth::THROTTLE_WINDOW).unwrap_or_default();
+        let failures = audit::entries_since(
+            conn,
+            "user.password_failure",
+            user.id.as_str(),
+            crate::db::now() - window,
+        )?;
+        if failures >= super::auth::MAX_FAILED_LOGINS {
+            audit::record(conn, &actor, "user.password_throttled", target, None)?;
+            return Ok(Err(()));
+        }
         if !accounts::verify_password(&form.current, &user.password_hash) {
-            return Ok(None);
+            audit::record(conn, &actor, "user.password_failure", target, None)?;
+            return Ok(Ok(None));
         }
         accounts::set_password(conn, &user.id, &form.new)?;
         audit::record(
@@ -105,9 +120,15 @@ pub async fn change_password(
             Some(("user", user.id.as_str())),
             Some(json!({"by": "self"})),
         )?;
-        Ok(Some(User::find(conn, &user.id)?))
+        Ok(Ok(Some(User::find(conn, &user.id)?)))
     })
     .await?;
+    let Ok(changed) = changed else {
+        return Ok(crate::web::security::too_many_requests(
+            false,
+            super::auth::THROTTLE_WINDOW,
+        ));
+    };
     match changed {
         None => {
             render(
