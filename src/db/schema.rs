@@ -158,6 +158,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         last_login_at -> Nullable<Timestamp>,
+        sessions_ended_at -> Nullable<BigInt>,
     }
 }
 

@@ -18,6 +18,8 @@ pub struct User {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub last_login_at: Option<NaiveDateTime>,
+    /// Sessions signed in before this (unix milliseconds) are over: set at sign-out.
+    pub sessions_ended_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -42,6 +44,7 @@ pub struct UserChanges {
     pub active: Option<bool>,
     pub updated_at: Option<NaiveDateTime>,
     pub last_login_at: Option<Option<NaiveDateTime>>,
+    pub sessions_ended_at: Option<Option<i64>>,
 }
 
 impl User {

@@ -134,12 +134,23 @@ pub struct SessionData {
     pub iat: u64,
     /// Last request at (unix seconds).
     pub seen: u64,
+    /// Signed in at (unix milliseconds): a sign-out of the account after this ends the
+    /// session (`users.sessions_ended_at`). Cookies from before it was kept read 0.
+    #[serde(default)]
+    pub at: u64,
 }
 
 fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+/// Unix time in milliseconds.
+pub fn unix_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 impl SessionData {
@@ -150,7 +161,14 @@ impl SessionData {
             pwd: accounts::password_fingerprint(&user.password_hash),
             iat: now,
             seen: now,
+            at: u64::try_from(unix_millis()).unwrap_or(0),
         }
+    }
+
+    /// Whether the account signed out after this session began.
+    fn ended_for(&self, user: &User) -> bool {
+        user.sessions_ended_at
+            .is_some_and(|ended| i64::try_from(self.at).unwrap_or(i64::MAX) <= ended)
     }
 
     fn expired(&self, now: u64) -> bool {
@@ -606,7 +624,11 @@ async fn resolve_user(
                 &crate::domain::UserId::from_string(s.uid.clone()),
             )
             .ok()
-            .filter(|u| u.active && accounts::password_fingerprint(&u.password_hash) == s.pwd);
+            .filter(|u| {
+                u.active
+                    && accounts::password_fingerprint(&u.password_hash) == s.pwd
+                    && !s.ended_for(u)
+            });
             match user {
                 Some(u) => Ok((Some(accounts::Access::load(&mut conn, u)?), true)),
                 None => Ok((None, false)),
@@ -769,6 +791,7 @@ mod tests {
             pwd: "p".into(),
             iat: 1_000_000,
             seen: 1_000_000,
+            at: 1_000_000_000,
         };
         assert!(!s.expired(1_000_000 + 60));
         assert!(s.expired(1_000_000 + IDLE_TIMEOUT.as_secs() + 1));

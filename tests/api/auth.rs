@@ -248,6 +248,58 @@ async fn wrong_current_passwords_are_audited_and_throttled() {
     assert_eq!(count("user.password"), 0, "nothing changed");
 }
 
+/// Signing out ends the session on the server: a copy of the session cookie taken
+/// before stops working, and signing in again works.
+#[actix_web::test]
+async fn a_saved_session_cookie_stops_working_after_sign_out() {
+    use reqwest::cookie::CookieStore as _;
+    let app = spawn_app().await;
+    create_user(&app, "out@test.no", UserRole::Policymaker, &[]);
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let client = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let res = try_login(&app, &client, "out@test.no", PASSWORD).await;
+    assert_eq!(res.status(), 303);
+    let url: reqwest::Url = app.address.parse().expect("url");
+    let saved = jar
+        .cookies(&url)
+        .expect("cookies")
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let replay = || async {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+            .get(format!("{}/me", app.address))
+            .header(reqwest::header::COOKIE, &saved)
+            .send()
+            .await
+            .expect("get")
+            .status()
+    };
+    assert_eq!(
+        replay().await,
+        200,
+        "the copied cookie works while signed in"
+    );
+    let res = post_form(&app, &client, "/logout", &[]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(replay().await, 303, "the copied cookie is sent to sign in");
+    let res = try_login(&app, &client, "out@test.no", PASSWORD).await;
+    assert_eq!(res.status(), 303);
+    let me = client
+        .get(format!("{}/me", app.address))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(me.status(), 200, "signing in again works");
+}
+
 async fn scoped_app() -> (TestApp, String, String) {
     let app = spawn_app().await;
     let (own, vest_other, elsewhere) = {

@@ -161,7 +161,20 @@ pub async fn logout(
     _form: CsrfForm<Empty>,
 ) -> AppResult<HttpResponse> {
     let actor = ctx.actor();
+    let user = ctx.user().map(|u| u.id.clone());
     with_conn(&state, move |conn| {
+        // The cookie alone is not enough: a copy of it must stop working too. Every
+        // session of the account signed in until now ends (on every instance).
+        if let Some(id) = &user {
+            User::update(
+                conn,
+                id,
+                &UserChanges {
+                    sessions_ended_at: Some(Some(security::unix_millis())),
+                    ..Default::default()
+                },
+            )?;
+        }
         Ok(audit::record(conn, &actor, "logout", None, None)?)
     })
     .await?;
