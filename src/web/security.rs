@@ -306,6 +306,22 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
                 _ => return Err(AppError::CsrfRejected),
             }
             let rest: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| k != "_csrf").collect();
+            // Nothing invisible is stored from a form: NUL and other control characters
+            // (line breaks and tabs in text areas aside) are refused, naming the field.
+            for (field, value) in &rest {
+                if let Some(c) = value
+                    .chars()
+                    .find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+                {
+                    return Err(AppError::BadRequest {
+                        field: Some(field.clone()),
+                        message: format!(
+                            "contains an invisible control character (U+{:04X}); remove it",
+                            u32::from(c)
+                        ),
+                    });
+                }
+            }
             let encoded =
                 serde_urlencoded::to_string(&rest).map_err(|e| AppError::Internal(e.into()))?;
             serde_urlencoded::from_str::<T>(&encoded)

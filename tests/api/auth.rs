@@ -300,6 +300,30 @@ async fn a_saved_session_cookie_stops_working_after_sign_out() {
     assert_eq!(me.status(), 200, "signing in again works");
 }
 
+/// A form value with NUL or another control character is refused with 400 naming the
+/// field, and nothing is stored.
+#[actix_web::test]
+async fn control_characters_in_a_form_are_refused() {
+    let app = spawn_app().await;
+    create_user(&app, "ctl@test.no", UserRole::Policymaker, &[]);
+    let client = signed_in(&app, "ctl@test.no").await;
+    for bad in ["a brand new\u{0}password", "a brand new\u{1b}[31mpassword"] {
+        let res = post_form(
+            &app,
+            &client,
+            "/me/password",
+            &[("current", PASSWORD), ("new", bad)],
+        )
+        .await;
+        assert_eq!(res.status(), 400, "{bad:?}");
+        let body = res.text().await.expect("body");
+        assert!(body.contains("control character"), "{body}");
+    }
+    // Unchanged: the old password still signs in.
+    let again = try_login(&app, &browser(), "ctl@test.no", PASSWORD).await;
+    assert_eq!(again.status(), 303);
+}
+
 async fn scoped_app() -> (TestApp, String, String) {
     let app = spawn_app().await;
     let (own, vest_other, elsewhere) = {
