@@ -221,6 +221,19 @@ async fn service_results_regions_and_psychometrics_match_the_fixture() {
                 .await
                 .expect("submit");
             assert_eq!(res.status(), 200, "{:?}", res.text().await);
+            if g == 0 && i == 0 {
+                // The link no longer gives the answers back once submitted.
+                let after: Value = api
+                    .get(format!("{}/api/v1/respondent/{token}", app.address))
+                    .send()
+                    .await
+                    .expect("get")
+                    .json()
+                    .await
+                    .expect("json");
+                assert_eq!(after["submitted"], true);
+                assert_eq!(after["answers"], json!({}), "{after}");
+            }
         }
     }
     create_user(&app, "admin@test.no", UserRole::Admin, &[]);

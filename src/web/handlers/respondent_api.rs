@@ -64,7 +64,9 @@ fn stored_json(s: &Stored) -> Value {
 }
 
 /// `GET /api/v1/respondent/{token}`: the questionnaire in the respondent's language, and
-/// the answers saved so far.
+/// the answers saved so far. Once submitted, the answers are no longer given: the link
+/// is a bearer secret that may live on in a mailbox or be forwarded, and a submitted
+/// questionnaire needs nothing more from it.
 pub async fn show(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -82,7 +84,9 @@ pub async fn show(
         .clone()
         .filter(|l| link.survey.languages.contains(l))
         .unwrap_or_else(|| link.language().to_owned());
+    let submitted = matches!(link_state, LinkState::Submitted(_));
     let answers = match &link.response {
+        Some(_) if submitted => std::collections::BTreeMap::default(),
         Some(r) => {
             let rid = r.id.clone();
             with_conn(&state, move |conn| Ok(q::answers_of(conn, &rid)?)).await?
@@ -99,7 +103,7 @@ pub async fn show(
         "wave": {"name": link.wave.name, "closes_at": link.wave.closes_at},
         "role": link.role(), "language": lang, "languages": link.survey.languages,
         "consented": link.response.is_some(),
-        "submitted": matches!(link_state, LinkState::Submitted(_)),
+        "submitted": submitted,
         "pages": pages,
         "answers": answers.iter().map(|(k, v)| (k.clone(), stored_json(v))).collect::<serde_json::Map<_, _>>(),
     })))
