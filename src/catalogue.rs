@@ -174,7 +174,7 @@ impl ServiceDetail {
             .load(conn)?
             .into_iter()
             .collect();
-        let name = |_: &mut DbConn, id: &RegionId| names.get(id).cloned().ok_or(NotFound);
+        let name = |id: &RegionId| names.get(id).cloned().ok_or(NotFound);
         Ok(Self {
             code: s.code.clone(),
             name: s.name.clone(),
@@ -182,9 +182,9 @@ impl ServiceDetail {
             service_type_label: s.service_type.label_en(),
             size_band: s.size_band.as_str(),
             organisation,
-            municipality: name(conn, &s.municipality_id)?,
-            county: name(conn, &s.county_id)?,
-            health_region: name(conn, &s.health_region_id)?,
+            municipality: name(&s.municipality_id)?,
+            county: name(&s.county_id)?,
+            health_region: name(&s.health_region_id)?,
             health_region_id: s.health_region_id.clone(),
             county_id: s.county_id.clone(),
         })

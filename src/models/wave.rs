@@ -112,14 +112,15 @@ impl Wave {
         .map(drop)
     }
 
-    /// The wave's data version: it grows with every change to its answers.
-    /// [`Wave::data_version`] of several waves in one query (waves without changes are
-    /// left out: their version is 0).
+    /// The data versions of several waves in one query: each grows with every change to
+    /// its wave's answers (waves without changes are left out: their version is 0).
     pub fn data_versions(
         conn: &mut DbConn,
         ids: &[&WaveId],
     ) -> QueryResult<std::collections::HashMap<WaveId, i64>> {
         use crate::db::schema::wave_data_versions as v;
+        // At most VERSION_SHARDS small rows a wave; summed here because PostgreSQL's SUM
+        // of a BIGINT is a NUMERIC.
         let parts: Vec<(WaveId, i64)> = v::table
             .filter(v::wave_id.eq_any(ids))
             .select((v::wave_id, v::version))
@@ -131,14 +132,11 @@ impl Wave {
         Ok(out)
     }
 
+    /// The wave's data version: it grows with every change to its answers.
     pub fn data_version(conn: &mut DbConn, id: &WaveId) -> QueryResult<i64> {
-        use crate::db::schema::wave_data_versions as v;
-        // At most VERSION_SHARDS small rows; summed here because PostgreSQL's SUM of a
-        // BIGINT is a NUMERIC.
-        let parts: Vec<i64> = v::table
-            .filter(v::wave_id.eq(id))
-            .select(v::version)
-            .load(conn)?;
-        Ok(parts.into_iter().sum())
+        Ok(Self::data_versions(conn, &[id])?
+            .get(id)
+            .copied()
+            .unwrap_or(0))
     }
 }
