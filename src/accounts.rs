@@ -397,6 +397,17 @@ impl Access {
         }
     }
 
+    /// Admins and policymakers read every wave's psychometrics (whole-wave statistics,
+    /// gated like every cell); a researcher only those of the waves they may export.
+    /// Managers never reach the routes.
+    pub fn can_read_psychometrics(&self, wave: &crate::domain::WaveId) -> bool {
+        match self.user.role {
+            UserRole::Admin | UserRole::Policymaker => true,
+            UserRole::Researcher => self.can_export_wave(wave),
+            UserRole::Manager => false,
+        }
+    }
+
     /// Admins see every service; managers the services in their service or organisation
     /// scopes; policymakers the services in their regions.
     pub fn can_see_service(&self, service: &Service) -> bool {

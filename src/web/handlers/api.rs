@@ -253,19 +253,17 @@ pub struct RegionQuery {
 
 /// `GET /api/v1/waves/{wave}/regions?level=&role=&service_type=&measure=`: region ×
 /// role × service type × phase aggregates, with complementary suppression.
-/// Admins and policymakers read every wave's psychometrics (whole-wave statistics, gated
-/// like every cell); a researcher only those of the waves they hold a grant for, as for
-/// the wave's export.
+/// 403 unless the caller may read `wave`'s psychometrics
+/// ([`crate::accounts::Access::can_read_psychometrics`]).
 pub fn may_read_psychometrics(
     access: &crate::accounts::Access,
     wave: &str,
 ) -> Result<(), AppError> {
     let wave = crate::domain::WaveId::from_string(wave.to_owned());
-    match access.user.role {
-        crate::domain::UserRole::Researcher if !access.can_export_wave(&wave) => {
-            Err(AppError::Forbidden)
-        }
-        _ => Ok(()),
+    if access.can_read_psychometrics(&wave) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
     }
 }
 
@@ -292,14 +290,16 @@ pub async fn regions(
         let matches = |have: &str, want: Option<&String>| want.is_none_or(|w| w == have);
         // The caller's scope, as on the region pages: an admin sees every region, a
         // policymaker their regions and the regions inside them (no national cells).
+        // The visible regions once, not a walk per cell (thousands of cells).
         let all = crate::models::Region::all(conn)?;
+        let visible: std::collections::HashSet<&crate::domain::RegionId> = all
+            .iter()
+            .filter(|r| access.can_see_region(r, &all))
+            .map(|r| &r.id)
+            .collect();
         let in_scope = |c: &crate::analytics::results::RegionCell| {
             access.user.role == crate::domain::UserRole::Admin
-                || c.region_id.as_ref().is_some_and(|id| {
-                    all.iter()
-                        .find(|r| &r.id == id)
-                        .is_some_and(|r| access.can_see_region(r, &all))
-                })
+                || c.region_id.as_ref().is_some_and(|id| visible.contains(id))
         };
         let cells: Vec<_> = results
             .regions
