@@ -449,6 +449,38 @@ impl Access {
         }
     }
 
+    /// Which region cells this user may read: the one scope rule behind the region pages,
+    /// their CSV and the region API (`docs/security.md`).
+    pub fn region_view(&self, all: &[Region]) -> RegionView {
+        if self.user.role == UserRole::Admin {
+            return RegionView {
+                everything: true,
+                ..RegionView::default()
+            };
+        }
+        let detail: std::collections::HashSet<RegionId> = all
+            .iter()
+            .filter(|r| self.can_see_region(r, all))
+            .map(|r| r.id.clone())
+            .collect();
+        let levels: Vec<crate::domain::RegionKind> = all
+            .iter()
+            .filter(|r| self.has(ScopeKind::Region, r.id.as_str()))
+            .map(|r| r.kind)
+            .collect();
+        let compare = all
+            .iter()
+            .filter(|r| levels.contains(&r.kind) && !detail.contains(&r.id))
+            .map(|r| r.id.clone())
+            .collect();
+        RegionView {
+            everything: false,
+            national: !levels.is_empty(),
+            detail,
+            compare,
+        }
+    }
+
     /// The services this user may see, for listing.
     pub fn visible_services(&self, conn: &mut DbConn) -> QueryResult<Vec<Service>> {
         Ok(Service::all(conn)?
@@ -584,5 +616,40 @@ mod tests {
         ] {
             assert!(normalise_email(bad).is_err(), "{bad}");
         }
+    }
+}
+
+/// The region cells one user may read (from [`Access::region_view`]). A policymaker sees
+/// their own areas and everything inside them in full detail, and for comparison the
+/// national figures and the other areas at their own areas' level (the Helse Vest
+/// policymaker: the other health regions, not their counties or municipalities). Every
+/// cell is one the gate published for everybody's union, so a comparison shows nothing
+/// the gate did not already release.
+#[derive(Debug, Clone, Default)]
+pub struct RegionView {
+    everything: bool,
+    national: bool,
+    detail: std::collections::HashSet<RegionId>,
+    compare: std::collections::HashSet<RegionId>,
+}
+
+impl RegionView {
+    /// Whether a cell of `region` (`None`: the national cell) may be read.
+    pub fn shows(&self, region: Option<&RegionId>) -> bool {
+        self.everything
+            || match region {
+                None => self.national,
+                Some(id) => self.detail.contains(id) || self.compare.contains(id),
+            }
+    }
+
+    /// Whether `region`'s own page (its detail, the areas inside it) may be read.
+    pub fn in_detail(&self, region: &RegionId) -> bool {
+        self.everything || self.detail.contains(region)
+    }
+
+    /// The areas shown for comparison only (empty for an admin, who sees every page).
+    pub fn compared(&self) -> &std::collections::HashSet<RegionId> {
+        &self.compare
     }
 }

@@ -27,6 +27,8 @@
 //! Answers are streamed in response order: memory holds the responses' metadata and one
 //! response's answers at a time, never the answers of the wave.
 
+pub mod safe_csv;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
@@ -337,7 +339,7 @@ pub fn bundle(
                 .with_context(|| format!("cannot write {}", path.display()))?,
         ))
     };
-    let mut long = csv::Writer::from_writer(create("long.csv")?);
+    let mut long = safe_csv::Writer::from_writer(create("long.csv")?);
     long.write_record([
         "wave",
         "service",
@@ -348,11 +350,11 @@ pub fn bundle(
         "value",
         "missing_code",
     ])?;
-    let mut wide = csv::Writer::from_writer(create("wide.csv")?);
+    let mut wide = safe_csv::Writer::from_writer(create("wide.csv")?);
     let mut header = vec!["wave", "service", "panel", "response", "role", "language"];
     header.extend(vars.iter().map(|v| v.name.as_str()));
     wide.write_record(&header)?;
-    let mut scores = csv::Writer::from_writer(create("scores.csv")?);
+    let mut scores = safe_csv::Writer::from_writer(create("scores.csv")?);
     let phase_codes: Vec<String> = surveys
         .first()
         .map(|s| s.phases.iter().map(|p| p.code.clone()).collect())
@@ -393,8 +395,8 @@ pub fn bundle(
     let flush = |id: &str,
                  cells: &mut Vec<String>,
                  scored: &mut Vec<(String, Option<f64>, Option<String>)>,
-                 wide: &mut csv::Writer<_>,
-                 scores: &mut csv::Writer<_>|
+                 wide: &mut safe_csv::Writer<_>,
+                 scores: &mut safe_csv::Writer<_>|
      -> anyhow::Result<()> {
         let Some(r) = info.get(id) else {
             return Ok(());
@@ -648,7 +650,7 @@ fn missing_labels(v: &Variable) -> String {
 }
 
 fn write_codebook(vars: &[Variable], out: impl std::io::Write) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = safe_csv::Writer::from_writer(out);
     w.write_record([
         "variable",
         "label",
@@ -1057,9 +1059,8 @@ pub fn psychometrics_csv(
     psychometrics: &[PhasePsychometrics],
     out: impl std::io::Write,
 ) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = safe_csv::Writer::from_writer(out);
     w.write_record(["wave", "phase", "item", "statistic", "value", "n"])?;
-    let wave = csv_text(wave);
     for phase in psychometrics {
         let code = phase.phase.as_str();
         let mut row = |item: &str,
@@ -1073,7 +1074,7 @@ pub fn psychometrics_csv(
                 None if suppressed => ("suppressed".to_owned(), String::new()),
                 None => (String::new(), "0".to_owned()),
             };
-            w.write_record([wave.as_str(), code, item, stat, value.as_str(), n.as_str()])?;
+            w.write_record([wave, code, item, stat, value.as_str(), n.as_str()])?;
             Ok(())
         };
         let num = |x: f64| x.to_string();
@@ -1192,7 +1193,7 @@ pub fn service_csv(
     code: &str,
     out: impl std::io::Write,
 ) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = safe_csv::Writer::from_writer(out);
     w.write_record([
         "wave", "service", "role", "measure", "status", "n", "mean", "sd", "ci_low", "ci_high",
         "level",
@@ -1240,14 +1241,16 @@ pub fn service_csv(
     Ok(())
 }
 
-/// Region cells of a wave as CSV, for policymakers: the given regions, every role,
-/// service type (empty: all types) and measure, as the gate left them.
+/// Region cells of a wave as CSV, for policymakers: the given regions (and the national
+/// cells, named `national`, when given), every role, service type (empty: all types) and
+/// measure, as the gate left them.
 pub fn regions_csv<S: std::hash::BuildHasher>(
     publication: &Publication,
     regions: &HashMap<String, String, S>,
+    national: Option<&str>,
     out: impl std::io::Write,
 ) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = safe_csv::Writer::from_writer(out);
     w.write_record([
         "wave",
         "level",
@@ -1264,18 +1267,17 @@ pub fn regions_csv<S: std::hash::BuildHasher>(
     ])?;
     let wave = publication.wave_name.as_str();
     for cell in &publication.regions {
-        let Some(name) = cell
-            .region_id
-            .as_ref()
-            .and_then(|id| regions.get(id.as_str()))
-        else {
+        let Some(name) = (match &cell.region_id {
+            Some(id) => regions.get(id.as_str()).map(String::as_str),
+            None => national,
+        }) else {
             continue;
         };
         let [status, n, mean, sd, lo, hi] = stat_cells(&cell.stats);
         w.write_record([
             wave,
             cell.level.as_str(),
-            &csv_text(name),
+            name,
             cell.role.as_str(),
             cell.service_type.map_or("", |t| t.as_str()),
             &cell.measure,
@@ -1289,13 +1291,4 @@ pub fn regions_csv<S: std::hash::BuildHasher>(
     }
     w.flush()?;
     Ok(())
-}
-
-/// A name as a CSV cell that a spreadsheet will not run as a formula.
-fn csv_text(name: &str) -> String {
-    if name.starts_with(['=', '+', '-', '@']) {
-        format!("'{name}")
-    } else {
-        name.to_owned()
-    }
 }

@@ -307,6 +307,8 @@ fn parse_row(
         index
             .get(name)
             .and_then(|&i| record.get(i))
+            // A name samskap itself wrote with a guarding apostrophe reads back as it was.
+            .map(crate::export::safe_csv::restore)
             .unwrap_or_default()
     };
     let mut required = |name: &str| {
@@ -603,7 +605,7 @@ impl Importer {
 
 /// Writes records as a catalogue CSV (the demo's `--export` and tests use it).
 pub fn write_services_csv<W: std::io::Write>(out: W, records: &[ServiceRecord]) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = crate::export::safe_csv::Writer::from_writer(out);
     let mut header: Vec<&str> = REQUIRED_COLUMNS.to_vec();
     header.extend_from_slice(OPTIONAL_COLUMNS);
     w.write_record(&header)?;

@@ -43,6 +43,10 @@ pub struct RegionDashboard {
     pub phases: Vec<String>,
     /// The region itself first, then the regions inside it.
     pub rows: Vec<HeatRow>,
+    /// For comparison: the whole country, then the region beside the other regions of
+    /// its level that share its parent (all health regions, a health region's counties,
+    /// a county's municipalities), as far as the reader's scope shows them.
+    pub context: Vec<HeatRow>,
     pub child_level: String,
     pub heatmap: Option<Chart>,
     pub distribution: Option<Chart>,
@@ -145,6 +149,7 @@ pub fn dashboard(
     conn: &mut DbConn,
     region: &Region,
     all_regions: &[Region],
+    view: &crate::accounts::RegionView,
     filters: &Filters,
     src: &dyn Publications,
     lang: &str,
@@ -216,6 +221,7 @@ pub fn dashboard(
         computed_at: String::new(),
         phases: Vec::new(),
         rows: Vec::new(),
+        context: Vec::new(),
         child_level: child_level(region.kind)
             .map(|l| fill(lang, &format!("region.children_{}", l.as_str()), &[]))
             .unwrap_or_default(),
@@ -262,7 +268,7 @@ pub fn dashboard(
         let any = cells.iter().any(|c| c.shown) || index.shown;
         HeatRow {
             name: r.name.clone(),
-            href: (!is_total && any).then(|| {
+            href: (!is_total && any && view.in_detail(&r.id)).then(|| {
                 let mut q = format!("/regions/{}?wave={}&role={}", r.id, wave.id, role_str);
                 if let Some(t) = service_type {
                     q.push_str("&type=");
@@ -285,6 +291,34 @@ pub fn dashboard(
         for c in &children {
             out.rows.push(row(level, c, false));
         }
+    }
+    // The context: the country, and the region among its peers at its own level.
+    let national = |m: &str| {
+        results
+            .region_cell(Level::National, None, role, service_type, m)
+            .map(|c| &c.stats)
+    };
+    if view.shows(None) {
+        out.context.push(HeatRow {
+            name: fill(lang, "region.national", &[]),
+            href: None,
+            is_total: false,
+            cells: phase_codes
+                .iter()
+                .map(|m| heat(national(m), lang, 2))
+                .collect(),
+            index: heat(national("index"), lang, 1),
+        });
+    }
+    let mut peers: Vec<&Region> = all_regions
+        .iter()
+        .filter(|r| r.kind == region.kind && r.parent_id == region.parent_id)
+        .filter(|r| view.shows(Some(&r.id)))
+        .collect();
+    peers.sort_by(|a, b| a.name.cmp(&b.name));
+    for p in peers {
+        out.context
+            .push(row(Level::of(p.kind), p, p.id == region.id));
     }
     out.has_hidden = out
         .rows

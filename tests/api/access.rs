@@ -377,3 +377,105 @@ async fn researchers_read_psychometrics_of_granted_waves_only() {
         );
     }
 }
+
+/// The scope dimension of the matrix: every route that names a service, a region or a
+/// wave, asked by each role for one inside their scope and one outside it (the manager's
+/// own service and another health region's; the policymaker's health region and another;
+/// a wave granted to a researcher and one that is not). Outside the scope is 403 for
+/// everyone but admins, on pages, CSV downloads and the API alike.
+#[actix_web::test]
+async fn every_scoped_route_keeps_to_the_callers_scope() {
+    let (app, fixture) = setup().await;
+    let (other_service, other_region) = {
+        let conn = &mut app.db.connect();
+        let all = Region::all(conn).expect("regions");
+        let other = all
+            .iter()
+            .find(|r| r.name == "Helse Nord")
+            .expect("Helse Nord");
+        let service = Service::all(conn)
+            .expect("services")
+            .into_iter()
+            .find(|s| s.health_region_id == other.id)
+            .expect("a service in Helse Nord");
+        (service.code, other.id.to_string())
+    };
+    create_user(
+        &app,
+        "granted@test.no",
+        UserRole::Researcher,
+        &[(ScopeKind::Wave, &fixture.wave_id)],
+    );
+    let callers = ["admin", "manager", "policymaker", "researcher", "granted"];
+    let mut clients = Vec::new();
+    for who in callers {
+        clients.push(signed_in(&app, &format!("{who}@test.no")).await);
+    }
+    let base = expected();
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for route in ROUTES.iter().filter(|r| r.method == "GET") {
+        let names_service = route.path.contains("{code}");
+        let names_region = route.path.starts_with("/regions/{id}");
+        let names_wave = route.path.contains("{wave}") && !names_service;
+        if !(names_service || names_region || names_wave) {
+            continue;
+        }
+        for outside in [false, true] {
+            let mut path = fill(route.path, &fixture);
+            if outside && names_service {
+                path = path.replace(&fixture.service_code, &other_service);
+            }
+            if outside && names_region {
+                path = path.replace(&fixture.region_id, &other_region);
+            }
+            for (i, client) in clients.iter().enumerate() {
+                // The base table's verdict for the role (the granted researcher is a
+                // researcher), then the scope's.
+                let role_column = if i == 4 { 4 } else { i + 1 };
+                let by_role = base[&(route.method, route.path)][role_column];
+                let psychometrics = route.path.contains("psychometrics");
+                let want = match callers[i] {
+                    // The base table's researcher has no grant: its verdict on
+                    // psychometrics is the scope's, not the role's.
+                    "granted" if psychometrics => Expect::Allowed,
+                    _ if by_role != Expect::Allowed => by_role,
+                    "admin" => Expect::Allowed,
+                    // A researcher's scope is their waves: granted or not, whatever
+                    // `outside` changed (services and regions are not theirs to see).
+                    "researcher" if psychometrics => Expect::Denied,
+                    _ if outside && (names_service || names_region) => Expect::Denied,
+                    _ => Expect::Allowed,
+                };
+                let response = client
+                    .get(format!("{}{path}", app.address))
+                    .send()
+                    .await
+                    .expect("request");
+                let location = response
+                    .headers()
+                    .get("location")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                let got = classify(response.status().as_u16(), location.as_deref());
+                checked += 1;
+                if got != want {
+                    failures.push(format!(
+                        "GET {path} as {}: expected {want:?}, got {got:?} ({})",
+                        callers[i],
+                        response.status()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        checked >= 100,
+        "only {checked} checks: did the routes change?"
+    );
+    assert!(
+        failures.is_empty(),
+        "scope matrix:\n{}",
+        failures.join("\n")
+    );
+}

@@ -249,9 +249,11 @@ async fn no_output_a_manager_or_policymaker_reaches_rests_on_fewer_than_k() {
 }
 
 /// The region API keeps to a policymaker's scope as the region pages do (a region
-/// outside it answers 403 there): the policymaker of `region` gets the cells of it and
-/// of the counties and municipalities inside it, nothing of other regions and no
-/// national cells; an admin gets every cell.
+/// outside it answers 403 there): the policymaker of health region `region` gets the
+/// cells of it and of the counties and municipalities inside it, and for comparison the
+/// national cells and those of the other health regions, never a county or municipality
+/// outside it; an admin gets every cell. The region page and its CSV show the same
+/// comparison.
 async fn regions_keep_to_scope(
     app: &crate::helpers::TestApp,
     region: &str,
@@ -299,22 +301,88 @@ async fn regions_keep_to_scope(
             "the admin sees cells outside {region} (else this check proves nothing)"
         );
         let theirs = cells(policymaker, wave).await;
+        let allowed = |c: &Value| {
+            region_of(c).is_none_or(|r| inside.contains(&r))
+                || ["national", "health_region"].contains(&c["level"].as_str().unwrap_or(""))
+        };
         for c in &theirs {
+            assert!(allowed(c), "outside the policymaker's scope: {c}");
+        }
+        for level in ["national", "health_region", "county", "municipality"] {
             assert!(
-                region_of(c).is_some_and(|r| inside.contains(&r)),
-                "outside the policymaker's scope: {c}"
+                theirs.iter().any(|c| c["level"] == level),
+                "the policymaker gets {level} cells"
             );
         }
-        let expected = everything
-            .iter()
-            .filter(|c| region_of(c).is_some_and(|r| inside.contains(&r)))
-            .count();
+        assert!(
+            theirs.iter().any(|c| c["level"] == "health_region"
+                && region_of(c).is_some_and(|r| !inside.contains(&r))),
+            "another health region, for comparison"
+        );
+        let expected = everything.iter().filter(|c| allowed(c)).count();
         assert!(expected > 0, "{region} has cells in wave {wave}");
         assert_eq!(
             theirs.len(),
             expected,
             "every cell inside the scope, wave {wave}"
         );
+    }
+    // The page and its CSV: the country and the other health regions beside this one; a
+    // county of another health region stays closed.
+    let (own, other_region, other_county) = {
+        let conn = &mut app.db.connect();
+        let all = samskap::models::Region::all(conn).expect("regions");
+        let own = all.iter().find(|r| r.name == region).expect("own").clone();
+        let other = all
+            .iter()
+            .find(|r| r.kind == own.kind && r.id != own.id)
+            .expect("another health region")
+            .clone();
+        let county = all
+            .iter()
+            .find(|r| r.parent_id.as_ref() == Some(&other.id))
+            .expect("a county of it")
+            .clone();
+        (own, other, county)
+    };
+    let page = policymaker
+        .get(format!("{}/regions/{}", app.address, own.id))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.expect("body");
+    let context = page
+        .split("id=\"context-h\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</section>").next())
+        .expect("a comparison section");
+    assert!(context.contains("Norway (all services)"), "{context}");
+    assert!(context.contains(&other_region.name), "{context}");
+    assert!(
+        !context.contains(&format!("/regions/{}", other_region.id)),
+        "no link out of the scope"
+    );
+    let csv = policymaker
+        .get(format!("{}/regions/{}/results.csv", app.address, own.id))
+        .send()
+        .await
+        .expect("csv")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        csv.contains(",national,Norway (all services),"),
+        "national rows in the CSV"
+    );
+    assert!(csv.contains(&format!(",health_region,{},", other_region.name)));
+    for closed in [&other_region, &other_county] {
+        let res = policymaker
+            .get(format!("{}/regions/{}", app.address, closed.id))
+            .send()
+            .await
+            .expect("page");
+        assert_eq!(res.status(), 403, "{}", closed.name);
     }
 }
 

@@ -447,3 +447,48 @@ async fn pooled_waves_keep_one_panel_pseudonym_per_person() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--format"));
 }
+
+/// A wave named like a spreadsheet formula (issue 16): every cell of every CSV in the
+/// bundle is one a spreadsheet shows as text, while negative numbers (missing codes) stay
+/// numbers.
+#[actix_web::test]
+async fn no_csv_cell_of_the_bundle_runs_as_a_formula() {
+    use samskap::db::schema::waves;
+    let (app, wave, _, _) = fixture().await;
+    let evil = "=HYPERLINK(\"https://evil.example\",\"x\")";
+    diesel::update(waves::table.filter(waves::id.eq(&wave.id)))
+        .set(waves::name.eq(evil))
+        .execute(&mut app.db.connect())
+        .expect("rename");
+    let dir = app.db.path("bundle");
+    export(&app, &wave, "study-a", &dir);
+    let mut negative_numbers = 0;
+    let mut guarded = 0;
+    for file in std::fs::read_dir(&dir).expect("bundle") {
+        let path = file.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "csv") {
+            continue;
+        }
+        let mut reader = csv::Reader::from_path(&path).expect("csv");
+        for record in reader.records() {
+            for cell in &record.expect("record") {
+                if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                    assert!(
+                        cell.parse::<f64>().is_ok(),
+                        "{}: {cell:?} would run as a formula",
+                        path.display()
+                    );
+                    negative_numbers += 1;
+                }
+                if cell == format!("'{evil}") {
+                    guarded += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        guarded >= 4,
+        "the wave's name is kept, as text ({guarded} cells)"
+    );
+    assert!(negative_numbers > 0, "missing codes stay numbers");
+}

@@ -251,8 +251,6 @@ pub struct RegionQuery {
     measure: Option<String>,
 }
 
-/// `GET /api/v1/waves/{wave}/regions?level=&role=&service_type=&measure=`: region ×
-/// role × service type × phase aggregates, with complementary suppression.
 /// 403 unless the caller may read `wave`'s psychometrics
 /// ([`crate::accounts::Access::can_read_psychometrics`]).
 pub fn may_read_psychometrics(
@@ -267,6 +265,9 @@ pub fn may_read_psychometrics(
     }
 }
 
+/// `GET /api/v1/waves/{wave}/regions?level=&role=&service_type=&measure=`: region ×
+/// role × service type × phase aggregates, with complementary suppression.
+/// Keeps to the caller's [`crate::accounts::RegionView`].
 pub async fn regions(
     state: web::Data<AppState>,
     ctx: Ctx,
@@ -288,19 +289,11 @@ pub async fn regions(
     let body = with_conn(&state, move |conn| {
         let results = wave_results(conn, &wave, &*publications)?;
         let matches = |have: &str, want: Option<&String>| want.is_none_or(|w| w == have);
-        // The caller's scope, as on the region pages: an admin sees every region, a
-        // policymaker their regions and the regions inside them (no national cells).
-        // The visible regions once, not a walk per cell (thousands of cells).
-        let all = crate::models::Region::all(conn)?;
-        let visible: std::collections::HashSet<&crate::domain::RegionId> = all
-            .iter()
-            .filter(|r| access.can_see_region(r, &all))
-            .map(|r| &r.id)
-            .collect();
-        let in_scope = |c: &crate::analytics::results::RegionCell| {
-            access.user.role == crate::domain::UserRole::Admin
-                || c.region_id.as_ref().is_some_and(|id| visible.contains(id))
-        };
+        // The caller's scope, as on the region pages (one rule: `Access::region_view`):
+        // an admin sees every region; a policymaker their regions and the regions inside
+        // them, plus the national cells and the other regions at their own level.
+        let view = access.region_view(&crate::models::Region::all(conn)?);
+        let in_scope = |c: &crate::analytics::results::RegionCell| view.shows(c.region_id.as_ref());
         let cells: Vec<_> = results
             .regions
             .iter()

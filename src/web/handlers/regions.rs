@@ -26,8 +26,9 @@ pub async fn show(
     let lang = ctx.lang();
     let (region, overview, dashboard) = with_conn(&state, move |conn| {
         let all = Region::all(conn)?;
+        let view = access.region_view(&all);
         let region = match all.iter().find(|r| r.id == id) {
-            Some(r) if access.can_see_region(r, &all) => r.clone(),
+            Some(r) if view.in_detail(&r.id) => r.clone(),
             None if access.user.role == UserRole::Admin => return Err(AppError::NotFound),
             _ => return Err(AppError::Forbidden),
         };
@@ -37,8 +38,15 @@ pub async fn show(
                 [&s.health_region_id, &s.county_id, &s.municipality_id].contains(&&region.id)
             })
             .collect();
-        let dashboard =
-            crate::reports::region::dashboard(conn, &region, &all, &filters, &*publications, lang)?;
+        let dashboard = crate::reports::region::dashboard(
+            conn,
+            &region,
+            &all,
+            &view,
+            &filters,
+            &*publications,
+            lang,
+        )?;
         Ok((
             region,
             Overview::build(&all, &services, &Organisation::all(conn)?),
@@ -65,14 +73,17 @@ pub async fn results_csv(
     let id = RegionId::from_string(path.into_inner());
     let wave = filters.into_inner().wave;
     let publications = state.publications.clone();
+    let lang = ctx.lang();
     let body = with_conn(&state, move |conn| {
         let all = Region::all(conn)?;
+        let view = access.region_view(&all);
         let region = match all.iter().find(|r| r.id == id) {
-            Some(r) if access.can_see_region(r, &all) => r.clone(),
+            Some(r) if view.in_detail(&r.id) => r.clone(),
             None if access.user.role == UserRole::Admin => return Err(AppError::NotFound),
             _ => return Err(AppError::Forbidden),
         };
-        // The region and every region below it.
+        // As the page: the region and every region below it, and for comparison the
+        // country and the region's peers at its level.
         let mut names = std::collections::HashMap::new();
         let mut frontier = vec![region.id.clone()];
         while let Some(r) = frontier.pop() {
@@ -83,6 +94,14 @@ pub async fn results_csv(
                 names.insert(found.id.to_string(), found.name.clone());
             }
         }
+        for peer in all.iter().filter(|r| {
+            r.kind == region.kind && r.parent_id == region.parent_id && view.shows(Some(&r.id))
+        }) {
+            names.insert(peer.id.to_string(), peer.name.clone());
+        }
+        let national = view
+            .shows(None)
+            .then(|| crate::i18n::fill(lang, "region.national", &[]));
         let waves = crate::models::Wave::opened_newest_first(conn)?;
         let chosen = match &wave {
             Some(id) => waves.into_iter().find(|w| w.id.as_str() == id),
@@ -93,7 +112,7 @@ pub async fn results_csv(
             .get(conn, &chosen.id)?
             .ok_or(AppError::Pending)?;
         let mut out = Vec::new();
-        crate::export::regions_csv(&results, &names, &mut out)?;
+        crate::export::regions_csv(&results, &names, national.as_deref(), &mut out)?;
         Ok(out)
     })
     .await?;
