@@ -7,9 +7,11 @@
 //!   `SAMSKAP_SECRET_KEY`), `HttpOnly`, `SameSite=Lax`, `Secure` when the base URL is
 //!   https, with idle and absolute timeouts. A session also carries a fingerprint of the
 //!   password hash, so changing a password ends every session.
-//! - CSRF: every browser holds a random token in a private cookie; state-changing forms
-//!   carry it in `_csrf` and are read through [`CsrfForm`], which refuses a mismatch with
-//!   403. API calls with a bearer token need no CSRF token (no ambient credentials).
+//! - CSRF: a signed-in session's token is derived from the session (HMAC of the account
+//!   and its sign-in time); without a session (sign-in, questionnaires) the browser holds
+//!   a random token in a private cookie. State-changing forms carry it in `_csrf` and are
+//!   read through [`CsrfForm`], which refuses a mismatch with 403. API calls with a
+//!   bearer token need no CSRF token (no ambient credentials).
 //! - Rate limits: respondent routes (`/s/…`, and `/api/v1/respondent/…` answered in
 //!   the API's JSON) per client address; logins in the login handler.
 //! - An address holding an encoded NUL (`%00`) is refused, after access is settled: 404
@@ -108,6 +110,21 @@ impl CookieKeys {
         jar.get(name)
             .cloned()
             .unwrap_or_else(|| Cookie::new(name, ""))
+    }
+
+    /// The CSRF token of a signed-in session: derived from the session itself (the
+    /// account, its sign-in time), so a token learned anywhere else, such as a CSRF
+    /// cookie planted from a sibling domain with its known token, is worth nothing
+    /// against this session, and a new sign-in gives a new token.
+    fn session_csrf(&self, session: &SessionData) -> String {
+        let data = format!(
+            "samskap/csrf/v1:{}:{}:{}",
+            session.uid, session.iat, session.at
+        );
+        crate::crypto::hex(&crate::crypto::hmac_sha256(
+            self.key.signing(),
+            data.as_bytes(),
+        ))
     }
 
     /// A cookie that deletes `name`.
@@ -578,10 +595,16 @@ async fn checked(
     }
 
     let via_token = bearer.is_some();
+    // Signed in: the token is the session's own; the browser's CSRF cookie serves only
+    // forms without a session (sign-in, the respondents' questionnaire).
+    let form_token = match (&session, &who) {
+        (SessionState::Valid(s), Some(_)) if !via_token => keys.session_csrf(s),
+        _ => csrf.clone(),
+    };
     req.extensions_mut().insert(Rc::new(RequestContext {
         access: who,
         via_token,
-        csrf: csrf.clone(),
+        csrf: form_token,
         ip,
         lang,
     }));

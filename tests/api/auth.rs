@@ -3,7 +3,7 @@ use samskap::domain::{ScopeKind, UserRole};
 use samskap::models::{Region, Service};
 
 use crate::auth_helpers::{
-    PASSWORD, browser, create_user, csrf_in, post_form, signed_in, try_login,
+    PASSWORD, browser, create_user, csrf, csrf_in, post_form, signed_in, try_login,
 };
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
@@ -302,6 +302,76 @@ async fn a_saved_session_cookie_stops_working_after_sign_out() {
 
 /// A form value with NUL or another control character is refused with 400 naming the
 /// field, and nothing is stored.
+/// The CSRF token of a signed-in session comes from the session, not from the browser's
+/// CSRF cookie: an attacker who plants their own CSRF cookie (say from a sibling domain)
+/// and knows its token still cannot post as the victim, whose own page token works.
+#[actix_web::test]
+async fn a_planted_csrf_cookie_does_not_open_a_session() {
+    use reqwest::cookie::CookieStore as _;
+    let app = spawn_app().await;
+    create_user(&app, "victim@test.no", UserRole::Policymaker, &[]);
+    let plain = || {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    };
+    // The attacker's own visit: a CSRF cookie and the token that goes with it.
+    let res = plain()
+        .get(format!("{}/login", app.address))
+        .send()
+        .await
+        .expect("login page");
+    let planted = set_cookie(&res, "samskap_csrf");
+    let planted = planted.split(';').next().expect("cookie").to_owned();
+    let attacker_token = csrf_in(&res.text().await.expect("body"));
+    // The victim signs in.
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let victim = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    assert_eq!(
+        try_login(&app, &victim, "victim@test.no", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let url: reqwest::Url = app.address.parse().expect("url");
+    let cookies = jar.cookies(&url).expect("cookies");
+    let session = cookies
+        .to_str()
+        .expect("ascii")
+        .split("; ")
+        .find(|c| c.starts_with("samskap_session="))
+        .expect("session cookie")
+        .to_owned();
+    let forged = plain()
+        .post(format!("{}/me/tokens", app.address))
+        .header(reqwest::header::COOKIE, format!("{session}; {planted}"))
+        .form(&[("_csrf", attacker_token.as_str()), ("name", "forged")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(forged.status(), 403, "the planted token is refused");
+    let own = csrf(&app, &victim, "/me").await;
+    assert_ne!(own, attacker_token);
+    let res = victim
+        .post(format!("{}/me/tokens", app.address))
+        .form(&[("_csrf", own.as_str()), ("name", "mine")])
+        .send()
+        .await
+        .expect("post");
+    assert_ne!(res.status(), 403, "the session's own token works");
+    let actions = audit_actions(&app);
+    assert_eq!(
+        actions.iter().filter(|(a, _)| a == "token.create").count(),
+        1,
+        "{actions:?}"
+    );
+}
+
 #[actix_web::test]
 async fn control_characters_in_a_form_are_refused() {
     let app = spawn_app().await;
