@@ -83,6 +83,11 @@ const KEYS: &[(&str, &str, &str)] = &[
         "requests per minute per address on respondent links (0: off)",
     ),
     (
+        "SAMSKAP_TRUSTED_PROXIES",
+        "trusted_proxies",
+        "reverse proxies (CIDRs, comma-separated) whose X-Forwarded-For or Forwarded header names the client",
+    ),
+    (
         "SAMSKAP_OUTBOX_INTERVAL_MS",
         "outbox_interval_ms",
         "how often the outbox worker looks for due e-mails",
@@ -155,6 +160,68 @@ pub struct MailSettings {
     pub first_retry: std::time::Duration,
 }
 
+/// An address block such as `10.0.0.0/8`, `fd00::/8` or a single address (`127.0.0.1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl std::str::FromStr for Cidr {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (addr, prefix) = s.split_once('/').map_or((s, None), |(a, p)| (a, Some(p)));
+        let addr: std::net::IpAddr = addr
+            .parse()
+            .map_err(|_| format!("{s:?} is not an IP address or CIDR block such as 10.0.0.0/8"))?;
+        let width = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => width,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= width)
+                .ok_or_else(|| format!("{s:?}: the prefix length must be 0 to {width}"))?,
+        };
+        Ok(Self { addr, prefix })
+    }
+}
+
+impl Cidr {
+    /// A comma-separated list of blocks.
+    fn list(v: &str) -> Result<Vec<Self>, String> {
+        v.split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::parse)
+            .collect()
+    }
+
+    /// Whether `ip` lies in the block (an IPv4 address written as IPv6, `::ffff:a.b.c.d`,
+    /// counts as the IPv4 address).
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        fn masked(bits: u128, prefix: u8, width: u8) -> u128 {
+            if prefix == 0 {
+                0
+            } else {
+                bits >> (width - prefix)
+            }
+        }
+        match (self.addr, ip.to_canonical()) {
+            (std::net::IpAddr::V4(net), std::net::IpAddr::V4(ip)) => {
+                masked(u32::from(net).into(), self.prefix, 32)
+                    == masked(u32::from(ip).into(), self.prefix, 32)
+            }
+            (std::net::IpAddr::V6(net), std::net::IpAddr::V6(ip)) => {
+                masked(u128::from(net), self.prefix, 128)
+                    == masked(u128::from(ip), self.prefix, 128)
+            }
+            _ => false,
+        }
+    }
+}
+
 /// All settings, validated.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -170,6 +237,10 @@ pub struct Settings {
     /// Requests per minute per client address on respondent links; 0 turns the limit off
     /// (benchmarks, or a proxy in front that limits).
     pub respondent_rate_limit: usize,
+    /// Reverse proxies in front of samskap: a request whose socket peer is one of them
+    /// is from the client its `X-Forwarded-For` (or `Forwarded`) header names, for rate
+    /// limits and the audit log. Empty: the socket peer is the client, headers ignored.
+    pub trusted_proxies: Vec<Cidr>,
     /// Pause between outbox rounds.
     pub outbox_interval: std::time::Duration,
     /// Least time between two recomputations of one wave's publication; the publisher
@@ -236,22 +307,7 @@ impl Settings {
         if let Some((path, text)) = file {
             read_file(path, text, &mut raw, &mut problems);
         }
-        for (name, value) in env {
-            if let Some((env_name, _, _)) = KEYS.iter().find(|(n, _, _)| n == name) {
-                raw.insert(
-                    env_name,
-                    Raw {
-                        source_name: (*env_name).to_owned(),
-                        value: value.clone(),
-                    },
-                );
-            } else if name.starts_with("SAMSKAP_") && name != CONFIG_FILE_ENV {
-                problems.push(format!(
-                    "{name}: unknown setting (known: {})",
-                    known_env_names()
-                ));
-            }
-        }
+        read_env(env, &mut raw, &mut problems);
 
         let mut take = |key: &str| raw.remove(key);
         let database = parse_with(
@@ -311,6 +367,12 @@ impl Settings {
                 })
             },
         );
+        let trusted_proxies = parse_with(
+            take("SAMSKAP_TRUSTED_PROXIES"),
+            "",
+            &mut problems,
+            Cidr::list,
+        );
         let outbox_interval = parse_with(
             take("SAMSKAP_OUTBOX_INTERVAL_MS"),
             "2000",
@@ -349,7 +411,7 @@ impl Settings {
             min_cell,
             mail,
             respondent_rate_limit,
-            (outbox_interval, publish_interval),
+            (outbox_interval, publish_interval, trusted_proxies),
         ) {
             (
                 Some(database),
@@ -357,7 +419,7 @@ impl Settings {
                 Some(min_cell),
                 Some(mail),
                 Some(respondent_rate_limit),
-                (Some(outbox_interval), Some(publish_interval)),
+                (Some(outbox_interval), Some(publish_interval), Some(trusted_proxies)),
             ) if problems.is_empty() => Ok(Self {
                 database,
                 bind,
@@ -366,6 +428,7 @@ impl Settings {
                 min_cell,
                 surveys_dir,
                 respondent_rate_limit,
+                trusted_proxies,
                 outbox_interval,
                 publish_interval,
                 mail,
@@ -387,6 +450,7 @@ impl Settings {
             min_cell: DEFAULT_MIN_CELL,
             surveys_dir: PathBuf::from("surveys"),
             respondent_rate_limit: DEFAULT_RESPONDENT_RATE_LIMIT,
+            trusted_proxies: Vec::new(),
             outbox_interval: std::time::Duration::from_secs(2),
             publish_interval: std::time::Duration::ZERO,
             mail: MailSettings {
@@ -580,6 +644,31 @@ fn parse_with<T>(
     }
 }
 
+/// The environment's settings into `raw` (they win over the file's); an unknown
+/// `SAMSKAP_…` name is a problem.
+fn read_env(
+    env: &BTreeMap<String, String>,
+    raw: &mut BTreeMap<&'static str, Raw>,
+    problems: &mut Vec<String>,
+) {
+    for (name, value) in env {
+        if let Some((env_name, _, _)) = KEYS.iter().find(|(n, _, _)| n == name) {
+            raw.insert(
+                env_name,
+                Raw {
+                    source_name: (*env_name).to_owned(),
+                    value: value.clone(),
+                },
+            );
+        } else if name.starts_with("SAMSKAP_") && name != CONFIG_FILE_ENV {
+            problems.push(format!(
+                "{name}: unknown setting (known: {})",
+                known_env_names()
+            ));
+        }
+    }
+}
+
 fn read_file(
     path: &Path,
     text: &str,
@@ -658,6 +747,46 @@ mod tests {
         assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(s.min_cell, 5);
         assert_eq!(s.mail.transport, MailTransport::File);
+    }
+
+    #[test]
+    fn trusted_proxies_are_address_blocks() {
+        let s = Settings::from_sources(
+            &env(&[(
+                "SAMSKAP_TRUSTED_PROXIES",
+                "10.0.0.0/8, 192.168.1.7,fd00::/8",
+            )]),
+            None,
+        )
+        .expect("valid");
+        let inside = |ip: &str| {
+            let ip: std::net::IpAddr = ip.parse().expect("ip");
+            s.trusted_proxies.iter().any(|c| c.contains(ip))
+        };
+        assert!(inside("10.200.3.4"));
+        assert!(inside("::ffff:10.0.0.1"), "IPv4 written as IPv6");
+        assert!(inside("192.168.1.7"));
+        assert!(!inside("192.168.1.8"));
+        assert!(inside("fd12::1"));
+        assert!(!inside("11.0.0.1"));
+        assert!(!inside("fe80::1"));
+        let none = Settings::from_sources(&env(&[]), None).expect("defaults");
+        assert!(
+            none.trusted_proxies.is_empty(),
+            "no proxy is trusted by default"
+        );
+        assert!(
+            "0.0.0.0/0"
+                .parse::<Cidr>()
+                .expect("all")
+                .contains("8.8.8.8".parse().expect("ip"))
+        );
+        for bad in ["10.0.0.0/33", "proxy.local", "10.0.0.0/x"] {
+            let err = Settings::from_sources(&env(&[("SAMSKAP_TRUSTED_PROXIES", bad)]), None)
+                .expect_err(bad)
+                .to_string();
+            assert!(err.contains("SAMSKAP_TRUSTED_PROXIES"), "{err}");
+        }
     }
 
     #[test]

@@ -383,6 +383,35 @@ impl RateLimiter {
     }
 }
 
+impl RateLimiter {
+    /// Whether `key` has `limit` or more hits within `window` (records nothing).
+    pub fn exhausted(&self, key: &str, limit: usize, window: Duration) -> bool {
+        let now = Instant::now();
+        self.hits.lock().is_ok_and(|hits| {
+            hits.get(key).is_some_and(|v| {
+                v.iter()
+                    .filter(|t| now.duration_since(**t) < window)
+                    .count()
+                    >= limit
+            })
+        })
+    }
+
+    /// Records a hit on `key` (failed sign-ins: only failures count against a client),
+    /// forgetting hits older than `window`.
+    pub fn hit(&self, key: &str, window: Duration) {
+        let now = Instant::now();
+        if let Ok(mut hits) = self.hits.lock() {
+            if hits.len() > 50_000 {
+                hits.retain(|_, v| v.last().is_some_and(|t| now.duration_since(*t) < window));
+            }
+            let entry = hits.entry(key.to_owned()).or_default();
+            entry.retain(|t| now.duration_since(*t) < window);
+            entry.push(now);
+        }
+    }
+}
+
 /// 429 with `Retry-After`.
 pub fn too_many_requests(api: bool, retry_after: Duration) -> HttpResponse {
     let mut res = if api {
@@ -447,6 +476,69 @@ fn method_not_allowed(api: bool, method: &str, allowed: &[&str]) -> HttpResponse
     res
 }
 
+/// The client's address: the socket peer, unless that is a trusted reverse proxy
+/// (`SAMSKAP_TRUSTED_PROXIES`); then the address the proxies forwarded. The chain in
+/// `X-Forwarded-For` (or else `Forwarded: for=`) is read from the right, past every
+/// trusted proxy: the first address no trusted proxy vouches for is the client, since
+/// anything left of it the client could have written itself. A malformed entry ends the
+/// walk at the last address known good.
+pub fn client_address(
+    peer: Option<std::net::IpAddr>,
+    headers: &header::HeaderMap,
+    trusted: &[crate::config::Cidr],
+) -> Option<std::net::IpAddr> {
+    let is_trusted = |ip: std::net::IpAddr| trusted.iter().any(|c| c.contains(ip));
+    let peer = peer?;
+    if !is_trusted(peer) {
+        return Some(peer.to_canonical());
+    }
+    let joined = |name: header::HeaderName| {
+        headers
+            .get_all(name)
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let forwarded_for = joined(header::HeaderName::from_static("x-forwarded-for"));
+    let chain: Vec<String> = if forwarded_for.trim().is_empty() {
+        // RFC 7239: `Forwarded: for=192.0.2.60;proto=http, for="[2001:db8::1]:4711"`.
+        joined(header::FORWARDED)
+            .split(',')
+            .filter_map(|element| {
+                element.split(';').find_map(|pair| {
+                    let (k, v) = pair.trim().split_once('=')?;
+                    k.eq_ignore_ascii_case("for")
+                        .then(|| v.trim().trim_matches('"').to_owned())
+                })
+            })
+            .collect()
+    } else {
+        forwarded_for
+            .split(',')
+            .map(|a| a.trim().to_owned())
+            .collect()
+    };
+    let parse = |text: &str| -> Option<std::net::IpAddr> {
+        text.parse::<std::net::IpAddr>()
+            .ok()
+            .or_else(|| text.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+            .or_else(|| {
+                text.strip_prefix('[')
+                    .and_then(|t| t.split(']').next())
+                    .and_then(|t| t.parse().ok())
+            })
+    };
+    let mut client = peer;
+    for entry in chain.iter().rev() {
+        let Some(ip) = parse(entry) else { break };
+        client = ip;
+        if !is_trusted(ip) {
+            break;
+        }
+    }
+    Some(client.to_canonical())
+}
+
 enum SessionState {
     None,
     Valid(SessionData),
@@ -501,7 +593,12 @@ async fn checked(
     };
     let path = req.path().to_owned();
     let api = is_api(&path);
-    let ip = req.peer_addr().map(|a| a.ip().to_string());
+    let ip = client_address(
+        req.peer_addr().map(|a| a.ip()),
+        req.headers(),
+        &state.settings.trusted_proxies,
+    )
+    .map(|a| a.to_string());
 
     let limit = state.settings.respondent_rate_limit;
     if (path.starts_with("/s/") || path.starts_with("/api/v1/respondent/"))
@@ -790,6 +887,66 @@ pub fn safe_next(next: Option<&str>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_address_comes_from_trusted_proxies_only() {
+        let trusted: Vec<crate::config::Cidr> = vec![
+            "10.0.0.0/8".parse().expect("cidr"),
+            "::1".parse().expect("cidr"),
+        ];
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().expect("ip");
+        let headers = |pairs: &[(&'static str, &str)]| {
+            let mut h = header::HeaderMap::new();
+            for (k, v) in pairs {
+                h.append(
+                    header::HeaderName::from_static(k),
+                    header::HeaderValue::from_str(v).expect("value"),
+                );
+            }
+            h
+        };
+        let spoof = headers(&[("x-forwarded-for", "6.6.6.6")]);
+        // Not from a proxy: the header is the client's own claim, ignored.
+        assert_eq!(
+            client_address(Some(ip("203.0.113.9")), &spoof, &trusted),
+            Some(ip("203.0.113.9"))
+        );
+        assert_eq!(
+            client_address(Some(ip("10.0.0.2")), &spoof, &[]),
+            Some(ip("10.0.0.2")),
+            "no proxy trusted by default"
+        );
+        // Through one proxy, then two: the rightmost address no proxy vouches for.
+        assert_eq!(
+            client_address(Some(ip("10.0.0.2")), &spoof, &trusted),
+            Some(ip("6.6.6.6"))
+        );
+        let chain = headers(&[("x-forwarded-for", "1.1.1.1, 203.0.113.9, 10.1.1.1")]);
+        assert_eq!(
+            client_address(Some(ip("10.0.0.2")), &chain, &trusted),
+            Some(ip("203.0.113.9")),
+            "1.1.1.1 was written by the client itself"
+        );
+        let forwarded = headers(&[(
+            "forwarded",
+            "for=192.0.2.60;proto=https, for=\"[2001:db8::7]:4711\"",
+        )]);
+        assert_eq!(
+            client_address(Some(ip("::1")), &forwarded, &trusted),
+            Some(ip("2001:db8::7"))
+        );
+        let garbage = headers(&[("x-forwarded-for", "unknown")]);
+        assert_eq!(
+            client_address(Some(ip("10.0.0.2")), &garbage, &trusted),
+            Some(ip("10.0.0.2")),
+            "a malformed entry leaves the proxy's own address"
+        );
+        assert_eq!(
+            client_address(Some(ip("::ffff:203.0.113.9")), &spoof, &trusted),
+            Some(ip("203.0.113.9")),
+            "IPv4 peers on an IPv6 socket are written as IPv4"
+        );
+    }
 
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {

@@ -104,6 +104,89 @@ async fn repeated_wrong_passwords_get_429() {
     );
 }
 
+/// A browser whose requests a proxy forwarded from `client` (X-Forwarded-For).
+fn forwarded_from(client: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "x-forwarded-for",
+        reqwest::header::HeaderValue::from_str(client).expect("header"),
+    );
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
+
+/// Sign-in throttling per client address counts failures only (twenty-five colleagues
+/// behind one hospital address all sign in), and behind a trusted proxy each forwarded
+/// client has its own count and its own address in the audit log; an untrusted peer's
+/// X-Forwarded-For is ignored.
+#[actix_web::test]
+async fn sign_in_throttling_counts_failures_per_forwarded_client() {
+    let limit = samskap::web::handlers::auth::MAX_FAILED_LOGINS_PER_ADDRESS;
+    let app = spawn_app_with(|s| {
+        s.trusted_proxies = vec!["127.0.0.1".parse().expect("cidr")];
+    })
+    .await;
+    create_user(&app, "staff@test.no", UserRole::Manager, &[]);
+    for i in 0..limit + 5 {
+        let res = try_login(
+            &app,
+            &forwarded_from("203.0.113.5"),
+            "staff@test.no",
+            PASSWORD,
+        )
+        .await;
+        assert_eq!(
+            res.status(),
+            303,
+            "sign-in {i}: successes are not throttled"
+        );
+    }
+    let attacker = forwarded_from("203.0.113.66");
+    for i in 0..limit {
+        // A different account each time: the per-account limit stays out of it.
+        let res = try_login(
+            &app,
+            &attacker,
+            &format!("nobody{i}@test.no"),
+            "wrong guess!",
+        )
+        .await;
+        assert_eq!(res.status(), 401, "failure {i}");
+    }
+    let res = try_login(&app, &attacker, "staff@test.no", PASSWORD).await;
+    assert_eq!(res.status(), 429, "the guessing address is throttled");
+    let res = try_login(
+        &app,
+        &forwarded_from("203.0.113.5"),
+        "staff@test.no",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(res.status(), 303, "the colleagues' address is not");
+    {
+        let conn = &mut app.db.connect();
+        let entries = samskap::models::AuditEntry::recent(conn, 1000).expect("audit");
+        let failure = entries
+            .iter()
+            .find(|e| e.action == "login.failure")
+            .expect("a failure");
+        assert_eq!(failure.ip.as_deref(), Some("203.0.113.66"));
+    }
+
+    // Without a trusted proxy the header is the client's own claim: ignored.
+    let direct = spawn_app().await;
+    let spoofer = forwarded_from("198.51.100.1");
+    let res = try_login(&direct, &spoofer, "nobody@test.no", "wrong guess!").await;
+    assert_eq!(res.status(), 401);
+    let conn = &mut direct.db.connect();
+    let entries = samskap::models::AuditEntry::recent(conn, 10).expect("audit");
+    assert_eq!(entries[0].ip.as_deref(), Some("127.0.0.1"));
+}
+
 #[actix_web::test]
 async fn a_post_without_csrf_token_is_refused() {
     let app = spawn_app().await;

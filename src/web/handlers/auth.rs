@@ -17,8 +17,10 @@ use crate::{accounts, db};
 
 /// Failed sign-ins per account within [`THROTTLE_WINDOW`] before further attempts get 429.
 pub const MAX_FAILED_LOGINS: i64 = 5;
-/// Sign-in attempts per client address within [`THROTTLE_WINDOW`].
-pub const MAX_LOGINS_PER_ADDRESS: usize = 20;
+/// Failed sign-ins per client address within [`THROTTLE_WINDOW`] before further
+/// attempts from it get 429. Successful sign-ins do not count: the staff of a hospital
+/// behind one address sign in every morning.
+pub const MAX_FAILED_LOGINS_PER_ADDRESS: usize = 20;
 pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 #[derive(Debug, Deserialize)]
@@ -52,19 +54,20 @@ enum Outcome {
     Throttled,
 }
 
-/// `POST /login`: throttled per address (in memory) and per account (failures in the
-/// shared audit log); an unknown e-mail costs the same time as a wrong password.
+/// `POST /login`: failures are throttled per client address (in memory) and per account
+/// (in the shared audit log); successes count against neither. An unknown e-mail costs
+/// the same time as a wrong password.
 pub async fn login(
     state: web::Data<AppState>,
     ctx: Ctx,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> AppResult<HttpResponse> {
     let ip = ctx.0.ip.clone().unwrap_or_default();
-    if !state.limiter.allow(
-        &format!("login:{ip}"),
-        MAX_LOGINS_PER_ADDRESS,
-        THROTTLE_WINDOW,
-    ) {
+    let address_key = format!("login-failure:{ip}");
+    if state
+        .limiter
+        .exhausted(&address_key, MAX_FAILED_LOGINS_PER_ADDRESS, THROTTLE_WINDOW)
+    {
         return Ok(security::too_many_requests(false, THROTTLE_WINDOW));
     }
     let email = form.email.trim().to_lowercase();
@@ -123,6 +126,9 @@ pub async fn login(
     })
     .await?;
 
+    if matches!(outcome, Outcome::Failure) {
+        state.limiter.hit(&address_key, THROTTLE_WINDOW);
+    }
     match outcome {
         Outcome::Throttled => Ok(security::too_many_requests(false, THROTTLE_WINDOW)),
         Outcome::Failure => templates::page_with_status(
