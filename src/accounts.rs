@@ -16,6 +16,8 @@ use crate::models::{
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_LEN: usize = 12;
+/// An API token works this long after it is made; then a new one must be created.
+pub const TOKEN_LIFETIME_DAYS: i64 = 90;
 /// Prefix of API tokens, so leaked tokens are recognisable by secret scanners.
 pub const TOKEN_PREFIX: &str = "samskap_";
 
@@ -340,7 +342,7 @@ pub fn create_token(
             name: name.to_owned(),
             token_hash: token_hash(&token),
             created_at: db::now(),
-            expires_at: None,
+            expires_at: Some(db::now() + chrono::Duration::days(TOKEN_LIFETIME_DAYS)),
         },
     )?;
     Ok((id, token))

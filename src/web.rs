@@ -141,10 +141,11 @@ impl Application {
             settings: Arc::new(settings),
             base_url: base_url.clone(),
         });
+        let https = base_url.starts_with("https://");
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(security::access_control))
-                .wrap(security_headers())
+                .wrap(security_headers(https))
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .configure(routes::configure)
@@ -190,9 +191,16 @@ impl Application {
 /// Headers on every response. The CSP allows nothing inline: styles and scripts come
 /// from `/static` only. Nothing dynamic is kept by browsers or proxies (`no-store`):
 /// pages show a new API token, a person's answers, results and downloads; the static
-/// files set their own caching, which a default header does not replace.
-fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+/// files set their own caching, which a default header does not replace. Served over
+/// https (the base URL says so), browsers are told to use nothing else for a year (HSTS),
+/// so a later `http://` link cannot expose a session cookie to a network attacker.
+fn security_headers(https: bool) -> DefaultHeaders {
+    let headers = if https {
+        DefaultHeaders::new().add(("Strict-Transport-Security", "max-age=31536000"))
+    } else {
+        DefaultHeaders::new()
+    };
+    headers
         .add((
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \

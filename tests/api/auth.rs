@@ -636,6 +636,54 @@ async fn api_tokens_work_until_revoked() {
     assert_eq!(stored.len(), 1);
     assert_ne!(stored[0].token_hash, token, "only the hash is stored");
     assert!(stored[0].last_used_at.is_some());
+    // It expires after 90 days, and the account page says when and when it was last used.
+    let expires = stored[0].expires_at.expect("an expiry");
+    let lifetime = expires - stored[0].created_at;
+    assert_eq!(lifetime.num_days(), samskap::accounts::TOKEN_LIFETIME_DAYS);
+    assert_eq!(lifetime.num_days(), 90);
+    let page = browser
+        .get(format!("{}/me", app.address))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        page.contains(&expires.format("%Y-%m-%d").to_string()),
+        "expiry shown"
+    );
+    let used = stored[0].last_used_at.expect("used");
+    assert!(
+        page.contains(&used.format("%Y-%m-%d %H:%M").to_string()),
+        "last use shown"
+    );
+    // Past its expiry it no longer works.
+    {
+        use diesel::prelude::*;
+        use samskap::db::schema::api_tokens;
+        let conn = &mut app.db.connect();
+        diesel::update(api_tokens::table.find(&stored[0].id))
+            .set(api_tokens::expires_at.eq(Some(samskap::db::now() - chrono::Duration::minutes(1))))
+            .execute(conn)
+            .expect("expire");
+    }
+    let me = api
+        .get(format!("{}/api/v1/me", app.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(me.status(), 401, "an expired token");
+    {
+        use diesel::prelude::*;
+        use samskap::db::schema::api_tokens;
+        let conn = &mut app.db.connect();
+        diesel::update(api_tokens::table.find(&stored[0].id))
+            .set(api_tokens::expires_at.eq(Some(expires)))
+            .execute(conn)
+            .expect("restore");
+    }
 
     let res = post_form(
         &app,

@@ -119,4 +119,21 @@ async fn every_page_carries_security_headers() {
     // Static files keep their own caching.
     let css = app.get("/static/samskap.css").await;
     assert_eq!(css.headers()["cache-control"], "public, max-age=3600");
+    assert!(
+        !css.headers().contains_key("strict-transport-security"),
+        "no HSTS over plain http"
+    );
+    // Behind https (the base URL says so): HSTS on every answer.
+    let tls = crate::helpers::spawn_app_with(|s| {
+        s.base_url = Some("https://samskap.example.org".into());
+    })
+    .await;
+    for path in ["/", "/static/samskap.css", "/nope"] {
+        let response = tls.get(path).await;
+        assert_eq!(
+            response.headers()["strict-transport-security"],
+            "max-age=31536000",
+            "{path}"
+        );
+    }
 }

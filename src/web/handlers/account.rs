@@ -41,6 +41,8 @@ async fn render(
                 "created": t.created_at.format("%Y-%m-%d %H:%M").to_string(),
                 "last_used": t.last_used_at.map(|d| d.format("%Y-%m-%d %H:%M").to_string()),
                 "revoked": t.revoked_at.map(|d| d.format("%Y-%m-%d %H:%M").to_string()),
+                "expires": t.expires_at.map(|d| d.format("%Y-%m-%d").to_string()),
+                "expired": t.expires_at.is_some_and(|d| d <= crate::db::now()),
             })
         })
         .collect();
@@ -49,6 +51,7 @@ async fn render(
         "email": user.email, "display_name": user.display_name,
         "role": fill(lang, &format!("user_role.{}", user.role.as_str()), &[]),
         "scopes": scopes, "tokens": tokens, "new_token": null, "message": null, "error": null,
+        "token_lifetime_days": accounts::TOKEN_LIFETIME_DAYS,
     });
     if let (Some(d), Some(e)) = (data.as_object_mut(), extra.as_object()) {
         d.extend(e.clone());
