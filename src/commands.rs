@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
+use crate::audit::{self, Actor};
 use crate::cli::{
     BenchCommand, Cli, Command, ImportCommand, MailCommand, SurveyCommand, UserCommand, WaveCommand,
 };
@@ -261,9 +262,17 @@ fn survey(settings: &Settings, action: SurveyCommand) -> anyhow::Result<ExitCode
                 loaded
             };
             let mut conn = open(settings)?;
-            for line in store_instruments(&mut conn, &instruments)? {
+            let lines = store_instruments(&mut conn, &instruments)?;
+            for line in &lines {
                 println!("{line}");
             }
+            audit::record(
+                &mut conn,
+                &Actor::cli(),
+                "survey.load",
+                None,
+                Some(serde_json::json!({"stored": lines})),
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         SurveyCommand::Schema => {
@@ -524,6 +533,13 @@ fn import_services(settings: &Settings, file: &std::path::Path) -> anyhow::Resul
     match import::apply(&mut conn, &records) {
         Ok(summary) => {
             println!("Imported {}: {summary}.", file.display());
+            audit::record(
+                &mut conn,
+                &Actor::cli(),
+                "catalogue.import",
+                Some(("file", &file.display().to_string())),
+                Some(serde_json::json!({"rows": records.len(), "summary": summary.to_string()})),
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Err(import::ApplyError::Conflicts(errors)) => {

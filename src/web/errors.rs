@@ -123,7 +123,19 @@ impl ResponseError for AppError {
         if status == StatusCode::SERVICE_UNAVAILABLE {
             retry_after(&mut page);
         }
+        mark_csrf(self, &mut page);
         page
+    }
+}
+
+/// Tells the access middleware (which audits every refusal) that a 403 was a CSRF
+/// token's, not a role's or a scope's.
+#[derive(Debug, Clone, Copy)]
+pub struct CsrfRefusal;
+
+fn mark_csrf(error: &AppError, res: &mut HttpResponse) {
+    if matches!(error, AppError::CsrfRejected) {
+        res.extensions_mut().insert(CsrfRefusal);
     }
 }
 
@@ -251,6 +263,7 @@ impl ResponseError for ApiError {
         if res.status() == StatusCode::SERVICE_UNAVAILABLE {
             retry_after(&mut res);
         }
+        mark_csrf(&self.0, &mut res);
         res
     }
 }

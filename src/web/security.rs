@@ -679,7 +679,18 @@ async fn checked(
             "the API token is unknown, revoked or expired",
         )));
     }
+    let actor = Actor {
+        user_id: who.as_ref().map(|a| a.user.id.clone()),
+        label: who
+            .as_ref()
+            .map_or_else(|| "anonymous".to_owned(), |a| a.user.email.clone()),
+        ip: ip.clone(),
+    };
+    let method = req.method().to_string();
     if let Some(refusal) = refuse(&req, access, who.as_ref(), &session, &keys) {
+        if refusal.status() == actix_web::http::StatusCode::FORBIDDEN {
+            audit_refusal(&state, actor, &method, &path, "role").await;
+        }
         return Ok(req.into_response(refusal));
     }
     if let Some(error) = holds_nul(&path, req.query_string(), api) {
@@ -706,6 +717,15 @@ async fn checked(
         lang,
     }));
     let mut res = next.call(req).await?.map_into_boxed_body();
+    if res.status() == actix_web::http::StatusCode::FORBIDDEN {
+        let csrf = res
+            .response()
+            .extensions()
+            .get::<super::errors::CsrfRefusal>()
+            .is_some();
+        let reason = if csrf { "csrf" } else { "scope" };
+        audit_refusal(&state, actor, &method, &path, reason).await;
+    }
     if let Some(lang) = chosen_lang {
         // Not secret and read by nothing but the language choice: a plain cookie.
         let cookie = Cookie::build(crate::i18n::LANG_COOKIE, lang)
@@ -724,6 +744,43 @@ async fn checked(
         now,
     );
     Ok(res)
+}
+
+/// Refusals audited per client address and minute, at most: a flood of refused
+/// requests cannot flood the audit log (the limit's own refusals are not audited).
+const AUDITED_REFUSALS_PER_MINUTE: usize = 30;
+
+/// Records a 403 in the audit log (`access.denied`: the route, and whether the role, the
+/// scope or the CSRF token refused it). A failure to record is logged, never shown.
+async fn audit_refusal(state: &AppState, actor: Actor, method: &str, path: &str, reason: &str) {
+    let key = format!("audit-refusal:{}", actor.ip.as_deref().unwrap_or("?"));
+    if !state
+        .limiter
+        .allow(&key, AUDITED_REFUSALS_PER_MINUTE, Duration::from_secs(60))
+    {
+        return;
+    }
+    let pool = state.pool.clone();
+    let target = format!("{method} {path}");
+    let details = serde_json::json!({ "reason": reason });
+    let recorded = web::block(move || -> anyhow::Result<()> {
+        let mut conn = pool.get()?;
+        crate::audit::record(
+            &mut conn,
+            &actor,
+            "access.denied",
+            Some(("route", target.as_str())),
+            Some(details),
+        )?;
+        Ok(())
+    })
+    .await;
+    if let Err(e) | Ok(Err(e)) = recorded.map_err(anyhow::Error::from) {
+        tracing::warn!(
+            error = format!("{e:#}"),
+            "could not audit a refused request"
+        );
+    }
 }
 
 /// Looks up the user behind a bearer token or a session (one short database visit).

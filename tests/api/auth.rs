@@ -210,7 +210,40 @@ async fn a_post_without_csrf_token_is_refused() {
         .await
         .expect("post");
     assert_eq!(res.status(), 403, "a made-up token is refused too");
-    assert!(audit_actions(&app).is_empty(), "nothing happened");
+    // Nothing happened, and both refusals are on record as CSRF refusals.
+    let entries = refusals(&app);
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    for (route, reason, actor) in &entries {
+        assert_eq!(route, "POST /login");
+        assert_eq!(reason, "csrf");
+        assert_eq!(actor, "anonymous");
+    }
+    assert!(
+        audit_actions(&app)
+            .iter()
+            .all(|(a, _)| a == "access.denied"),
+        "nothing else happened"
+    );
+}
+
+/// The `access.denied` entries of the audit log: route, reason, actor.
+fn refusals(app: &TestApp) -> Vec<(String, String, String)> {
+    let conn = &mut app.db.connect();
+    samskap::models::AuditEntry::recent(conn, 1000)
+        .expect("audit")
+        .into_iter()
+        .rev()
+        .filter(|e| e.action == "access.denied")
+        .map(|e| {
+            let details: serde_json::Value =
+                serde_json::from_str(e.details.as_deref().unwrap_or("{}")).expect("json");
+            (
+                e.target_id.unwrap_or_default(),
+                details["reason"].as_str().unwrap_or_default().to_owned(),
+                e.actor,
+            )
+        })
+        .collect()
 }
 
 fn set_cookie(res: &reqwest::Response, name: &str) -> String {
@@ -560,6 +593,20 @@ async fn a_manager_sees_only_their_own_service() {
     assert_eq!(api.status(), 403);
     let body: serde_json::Value = api.json().await.expect("json");
     assert_eq!(body["error"]["code"], "forbidden");
+    // Every refusal is audited, with who, what and why; a route of another role too.
+    assert_eq!(get("/admin/users".into()).await, 403);
+    let entries = refusals(&app);
+    let expected = [
+        (format!("GET /services/{elsewhere}"), "scope"),
+        ("GET /services/NO-SUCH-SERVICE".to_owned(), "scope"),
+        (format!("GET /api/v1/services/{elsewhere}"), "scope"),
+        ("GET /admin/users".to_owned(), "role"),
+    ];
+    assert_eq!(entries.len(), expected.len(), "{entries:?}");
+    for ((route, reason, actor), (want_route, want_reason)) in entries.iter().zip(&expected) {
+        assert_eq!((route, reason.as_str()), (want_route, *want_reason));
+        assert_eq!(actor, "manager@test.no");
+    }
 
     let admin = signed_in(&app, "admin@test.no").await;
     let missing = admin

@@ -231,6 +231,26 @@ async fn dashboards_show_what_the_gate_allows_in_both_languages() {
             .expect("a count");
         assert!(n >= K, "region page shows a cell of {n}");
     }
+    // Every aggregate download is on record: what was taken, by whom.
+    let conn = &mut f.app.db.connect();
+    let downloads: Vec<(String, Option<String>)> = samskap::models::AuditEntry::recent(conn, 100)
+        .expect("audit")
+        .into_iter()
+        .rev()
+        .filter(|e| e.action.starts_with("download."))
+        .map(|e| (e.action, e.target_id))
+        .collect();
+    assert_eq!(
+        downloads,
+        [
+            ("download.results_csv".to_owned(), Some(f.s2.code.clone())),
+            (
+                "download.psychometrics_csv".to_owned(),
+                Some(f.wave.id.to_string())
+            ),
+            ("download.results_csv".to_owned(), Some(region)),
+        ]
+    );
 }
 
 #[actix_web::test]

@@ -49,6 +49,21 @@ fn a_good_file_is_imported() {
         .expect("stored");
     assert_eq!(dps.name, "DPS Bjørgvin");
     assert_eq!(dps.size_band.as_str(), "100+");
+    // On record: who (the command line), which file, what changed.
+    let entries = samskap::models::AuditEntry::recent(conn, 10).expect("audit");
+    let import = entries
+        .iter()
+        .find(|e| e.action == "catalogue.import")
+        .expect("the import is audited");
+    assert_eq!(import.target_id.as_deref(), file.to_str());
+    assert!(
+        import
+            .details
+            .as_deref()
+            .is_some_and(|d| d.contains("\"rows\":3") && d.contains("3 services created")),
+        "{:?}",
+        import.details
+    );
 }
 
 #[test]
@@ -176,6 +191,16 @@ fn conflicts_with_stored_data_are_located_and_roll_back() {
         counts(&db),
         (6, 3, 3),
         "the good row on line 2 was rolled back too"
+    );
+    let conn = &mut db.connect();
+    let imports = samskap::models::AuditEntry::recent(conn, 10)
+        .expect("audit")
+        .into_iter()
+        .filter(|e| e.action == "catalogue.import")
+        .count();
+    assert_eq!(
+        imports, 1,
+        "only the import that changed something is on record"
     );
 }
 

@@ -74,6 +74,7 @@ pub async fn results_csv(
     let wave = filters.into_inner().wave;
     let publications = state.publications.clone();
     let lang = ctx.lang();
+    let actor = ctx.actor();
     let body = with_conn(&state, move |conn| {
         let all = Region::all(conn)?;
         let view = access.region_view(&all);
@@ -113,6 +114,13 @@ pub async fn results_csv(
             .ok_or(AppError::Pending)?;
         let mut out = Vec::new();
         crate::export::regions_csv(&results, &names, national.as_deref(), &mut out)?;
+        crate::audit::record(
+            conn,
+            &actor,
+            "download.results_csv",
+            Some(("region", region.id.as_str())),
+            Some(serde_json::json!({"wave": chosen.id})),
+        )?;
         Ok(out)
     })
     .await?;

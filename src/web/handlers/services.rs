@@ -101,6 +101,7 @@ pub async fn results_csv(
         .wave
         .map(crate::domain::WaveId::from_string);
     let publications = state.publications.clone();
+    let actor = ctx.actor();
     let body = with_conn(&state, move |conn| {
         let service = authorised_service(conn, &access, &code)?;
         let waves = crate::reports::service::waves_of(conn, &service)?;
@@ -114,6 +115,13 @@ pub async fn results_csv(
             .ok_or(AppError::Pending)?;
         let mut out = Vec::new();
         crate::export::service_csv(&results, &service.code, &mut out)?;
+        crate::audit::record(
+            conn,
+            &actor,
+            "download.results_csv",
+            Some(("service", service.code.as_str())),
+            Some(serde_json::json!({"wave": chosen.id})),
+        )?;
         Ok(out)
     })
     .await?;
