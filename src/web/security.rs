@@ -647,12 +647,7 @@ async fn checked(
             _ => SessionState::Invalid,
         },
     };
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_owned());
+    let bearer = bearer_of(&req);
     if bearer.is_some() && !api {
         return Ok(req.into_response(
             AppError::BadRequest {
@@ -679,13 +674,7 @@ async fn checked(
             "the API token is unknown, revoked or expired",
         )));
     }
-    let actor = Actor {
-        user_id: who.as_ref().map(|a| a.user.id.clone()),
-        label: who
-            .as_ref()
-            .map_or_else(|| "anonymous".to_owned(), |a| a.user.email.clone()),
-        ip: ip.clone(),
-    };
+    let actor = actor_of(who.as_ref(), ip.clone());
     let method = req.method().to_string();
     if let Some(refusal) = refuse(&req, access, who.as_ref(), &session, &keys) {
         if refusal.status() == actix_web::http::StatusCode::FORBIDDEN {
@@ -744,6 +733,24 @@ async fn checked(
         now,
     );
     Ok(res)
+}
+
+/// Who is asking, for the audit log.
+fn actor_of(who: Option<&accounts::Access>, ip: Option<String>) -> Actor {
+    Actor {
+        user_id: who.map(|a| a.user.id.clone()),
+        label: who.map_or_else(|| "anonymous".to_owned(), |a| a.user.email.clone()),
+        ip,
+    }
+}
+
+/// The API token of `Authorization: Bearer …`, if sent.
+fn bearer_of(req: &ServiceRequest) -> Option<String> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned())
 }
 
 /// Refusals audited per client address and minute, at most: a flood of refused
