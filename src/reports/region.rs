@@ -317,8 +317,11 @@ pub fn dashboard(
         .collect();
     peers.sort_by(|a, b| a.name.cmp(&b.name));
     for p in peers {
-        out.context
-            .push(row(Level::of(p.kind), p, p.id == region.id));
+        let mut r = row(Level::of(p.kind), p, p.id == region.id);
+        if r.is_total {
+            r.name = fill(lang, "region.this_region", &[("name", &r.name)]);
+        }
+        out.context.push(r);
     }
     out.has_hidden = out
         .rows
