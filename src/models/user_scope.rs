@@ -36,6 +36,33 @@ impl UserScope {
             .load(conn)
     }
 
+    /// A user and their scopes in one query (every signed-in request asks): `None`
+    /// when there is no such user.
+    pub fn user_with_scopes(
+        conn: &mut DbConn,
+        user: &UserId,
+    ) -> QueryResult<Option<(crate::models::User, Vec<Self>)>> {
+        use crate::db::schema::users;
+        let rows: Vec<(crate::models::User, Option<Self>)> = users::table
+            .left_join(user_scopes::table)
+            .filter(users::id.eq(user))
+            .order((user_scopes::scope_kind, user_scopes::scope_id))
+            .select((
+                crate::models::User::as_select(),
+                Option::<Self>::as_select(),
+            ))
+            .load(conn)?;
+        let mut rows = rows.into_iter();
+        let Some((found, first)) = rows.next() else {
+            return Ok(None);
+        };
+        let scopes = first
+            .into_iter()
+            .chain(rows.filter_map(|(_, s)| s))
+            .collect();
+        Ok(Some((found, scopes)))
+    }
+
     pub fn insert(conn: &mut DbConn, new: &NewUserScope) -> QueryResult<()> {
         diesel::insert_into(user_scopes::table)
             .values(new)

@@ -146,14 +146,16 @@ pub struct NextStepView {
 
 /// The waves `service` took part in that have been opened, newest first.
 pub fn waves_of(conn: &mut DbConn, service: &Service) -> QueryResult<Vec<Wave>> {
-    let ids: Vec<WaveId> = wave_services::table
+    use crate::db::schema::waves;
+    // One round trip (every service page asks): the service's waves, drafts left out.
+    let mut found: Vec<Wave> = wave_services::table
+        .inner_join(waves::table)
         .filter(wave_services::service_id.eq(&service.id))
-        .select(wave_services::wave_id)
+        .filter(waves::status.ne(crate::domain::WaveStatus::Draft))
+        .select(Wave::as_select())
         .load(conn)?;
-    Ok(Wave::opened_newest_first(conn)?
-        .into_iter()
-        .filter(|w| ids.contains(&w.id))
-        .collect())
+    found.sort_by_key(|w| std::cmp::Reverse(w.opens_at.unwrap_or(w.created_at)));
+    Ok(found)
 }
 
 fn text<'a>(t: &'a crate::instrument::format::Text, lang: &str) -> &'a str {

@@ -819,18 +819,18 @@ async fn resolve_user(
             let Some(s) = session else {
                 return Ok((None, true));
             };
-            let user = User::find(
+            // The user and their scopes in one round trip: every page asks.
+            let found = crate::models::UserScope::user_with_scopes(
                 &mut conn,
                 &crate::domain::UserId::from_string(s.uid.clone()),
-            )
-            .ok()
-            .filter(|u| {
+            )?
+            .filter(|(u, _)| {
                 u.active
                     && accounts::password_fingerprint(&u.password_hash) == s.pwd
                     && !s.ended_for(u)
             });
-            match user {
-                Some(u) => Ok((Some(accounts::Access::load(&mut conn, u)?), true)),
+            match found {
+                Some((user, scopes)) => Ok((Some(accounts::Access { user, scopes }), true)),
                 None => Ok((None, false)),
             }
         },
