@@ -152,15 +152,16 @@ pub fn generate_token() -> String {
     )
 }
 
-/// Normalises an e-mail for storage and lookup.
+/// Normalises an e-mail for storage and lookup. The address must be one the mail
+/// transport can send to (`lettre::Address`, which follows RFC 5321's grammar: `a@@b.c`
+/// and `ola@exa mple.no` are refused here, not when the message fails to go out), with a
+/// dot in the domain (no intranet host names as recipients).
 pub fn normalise_email(email: &str) -> Result<String, String> {
     let email = email.trim().to_lowercase();
     let valid = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
+        && email.parse::<lettre::Address>().is_ok_and(|a| {
+            let domain = a.domain();
+            domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
         })
         && !email.chars().any(char::is_whitespace);
     if valid {
@@ -608,6 +609,12 @@ mod tests {
             normalise_email(" Ola@Example.NO ").expect("valid"),
             "ola@example.no"
         );
+        for good in [
+            "kari.nordmann+samskap@helse-vest.no",
+            "o'neil@example.co.uk",
+        ] {
+            assert_eq!(normalise_email(good).as_deref(), Ok(good));
+        }
         for bad in [
             "",
             "ola",
@@ -615,6 +622,10 @@ mod tests {
             "@example.no",
             "ola@example",
             "o la@example.no",
+            "a@@b.c",
+            "ola@exa..mple.no",
+            "ola@example.no@x.no",
+            "ola..nordmann@example.no",
         ] {
             assert!(normalise_email(bad).is_err(), "{bad}");
         }

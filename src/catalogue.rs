@@ -1,5 +1,5 @@
 //! The service catalogue as people browse it: health regions → counties → services,
-//! with counts. Built from rows in memory; no I/O here.
+//! with counts, built in memory from rows the `load` functions read.
 
 use std::collections::HashMap;
 

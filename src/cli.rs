@@ -1,9 +1,61 @@
-//! Command-line interface: the verbs of `samskap` (see design.md, "Command line").
+//! Command-line interface: the verbs of `samskap` (README.md, "Commands"). Closed sets of
+//! choices are `ValueEnum`s, so `--help` lists them and a wrong one exits with 2 before
+//! anything runs.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// What `samskap export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    /// Everything: CSV and Parquet tables, codebook, SPSS, Stata and R scripts.
+    Bundle,
+    /// The CSV tables, scores, psychometrics and codebook.
+    Csv,
+    /// The same with Parquet tables.
+    Parquet,
+}
+
+/// A language of the staff pages and reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Lang {
+    /// Norwegian (bokmål).
+    Nb,
+    /// English.
+    En,
+}
+
+impl Lang {
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Nb => "nb",
+            Self::En => "en",
+        }
+    }
+}
+
+/// The role of an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AccountRole {
+    Admin,
+    Manager,
+    Policymaker,
+    Researcher,
+}
+
+impl From<AccountRole> for crate::domain::UserRole {
+    fn from(role: AccountRole) -> Self {
+        match role {
+            AccountRole::Admin => Self::Admin,
+            AccountRole::Manager => Self::Manager,
+            AccountRole::Policymaker => Self::Policymaker,
+            AccountRole::Researcher => Self::Researcher,
+        }
+    }
+}
 
 /// samskap: measure how far services involve peer workers, and report it safely.
 #[derive(Debug, Parser)]
@@ -40,10 +92,9 @@ pub enum Command {
         /// Pool every opened wave.
         #[arg(long)]
         pooled: bool,
-        /// What to write: `bundle` (everything), `csv` (the CSV tables, scores,
-        /// psychometrics and codebook) or `parquet` (the same with Parquet tables).
-        #[arg(long, default_value = "bundle")]
-        format: String,
+        /// What to write.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Bundle)]
+        format: ExportFormat,
         /// Research project the pseudonyms are keyed for: the same project gives the same
         /// pseudonyms in every export, another project unlinkable ones.
         #[arg(long, default_value = "default")]
@@ -61,9 +112,9 @@ pub enum Command {
         /// Directory to write into (created if missing).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
-        /// Language of the reports: nb or en.
-        #[arg(long, default_value = "nb")]
-        lang: String,
+        /// Language of the reports.
+        #[arg(long, value_enum, default_value_t = Lang::Nb)]
+        lang: Lang,
         /// Also e-mail every manager a link to their service's report, through the outbox
         /// (`samskap mail send` or the server delivers it). Needs SAMSKAP_BASE_URL.
         #[arg(long)]
@@ -173,9 +224,9 @@ pub enum UserCommand {
     Add {
         #[arg(long)]
         email: String,
-        /// admin, manager, policymaker or researcher.
-        #[arg(long)]
-        role: String,
+        /// The account's role.
+        #[arg(long, value_enum)]
+        role: AccountRole,
         /// Display name (default: the e-mail).
         #[arg(long, default_value = "")]
         name: String,

@@ -51,14 +51,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             project,
             out,
-        } => export(&settings, &wave, pooled, &format, &project, &out),
+        } => export(&settings, &wave, pooled, format, &project, &out),
         Command::Report {
             wave,
             out,
             lang,
             mail,
             limit,
-        } => report(&settings, &wave, &out, &lang, mail, limit),
+        } => report(&settings, &wave, &out, lang.code(), mail, limit),
         Command::Mail {
             action: MailCommand::Send,
         } => mail_send(&settings),
@@ -72,49 +72,17 @@ fn open(settings: &Settings) -> anyhow::Result<DbConn> {
     Ok(conn)
 }
 
-/// The instruments the app serves: the surveys directory when it exists, else the
-/// built-in files. Any problem is an error listing every diagnostic.
+/// The instruments of `SAMSKAP_SURVEYS_DIR` (the built-in ones when it does not exist).
 pub fn configured_instruments(settings: &Settings) -> anyhow::Result<Vec<Instrument>> {
-    let (loaded, problems) = if settings.surveys_dir.is_dir() {
-        let files = instrument::survey_files(std::slice::from_ref(&settings.surveys_dir))
-            .map_err(|d| anyhow::anyhow!("{d}"))?;
-        instrument::load_all(&files)
-    } else {
-        instrument::built_in()
-    };
-    anyhow::ensure!(
-        problems.is_empty(),
-        "the survey files have problems:\n{}",
-        problems
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
-    Ok(loaded)
+    instrument::store::configured(&settings.surveys_dir)
 }
 
-/// Stores every configured instrument version (refusing changed content under an
-/// existing version) and returns one line per instrument.
+/// Stores every configured instrument version and returns one line per instrument.
 pub fn store_instruments(
     conn: &mut DbConn,
     instruments: &[Instrument],
 ) -> anyhow::Result<Vec<String>> {
-    let mut lines = Vec::new();
-    for inst in instruments {
-        let outcome = instrument::store::store(conn, inst)?;
-        let what = match outcome {
-            instrument::store::Stored::New(_) => "stored",
-            instrument::store::Stored::Unchanged(_) => "already stored",
-        };
-        lines.push(format!(
-            "{} {} ({}): {what}",
-            inst.id(),
-            inst.version(),
-            inst.content_hash
-        ));
-    }
-    Ok(lines)
+    instrument::store::store_all(conn, instruments)
 }
 
 fn describe_database(settings: &Settings) -> String {
@@ -347,7 +315,7 @@ fn user(settings: &Settings, action: UserCommand) -> anyhow::Result<ExitCode> {
             scopes,
             password_stdin,
         } => {
-            let role = UserRole::parse(&role).map_err(|e| anyhow::anyhow!("--role: {e}"))?;
+            let role = UserRole::from(role);
             let specs = scopes
                 .iter()
                 .map(|s| ScopeSpec::parse(s).map_err(|e| anyhow::anyhow!("--scope {e}")))
@@ -602,11 +570,19 @@ fn healthcheck(settings: &Settings, url: Option<String>) -> anyhow::Result<ExitC
     }
 }
 
-fn base_url(settings: &Settings) -> String {
-    settings
-        .base_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", settings.bind))
+/// The address respondents' links start with: only an explicit `SAMSKAP_BASE_URL`. The
+/// listen address is no substitute for e-mails that leave the machine (in a container it
+/// is `http://0.0.0.0:8080`, which no respondent can open), and a sent link cannot be
+/// taken back.
+fn link_base(settings: &Settings) -> anyhow::Result<String> {
+    settings.base_url.clone().ok_or_else(|| {
+        anyhow::anyhow!(
+            "SAMSKAP_BASE_URL is not set: the e-mailed links would point at http://{}, which \
+             respondents cannot open. Set it to the address people reach samskap at \
+             (e.g. SAMSKAP_BASE_URL=https://samskap.example.org); nothing was sent",
+            settings.bind
+        )
+    })
 }
 
 fn parse_day(field: &str, value: &str) -> anyhow::Result<chrono::NaiveDateTime> {
@@ -702,6 +678,7 @@ fn wave(settings: &Settings, action: WaveCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         WaveCommand::Invite { wave, file } => {
+            let links = link_base(settings)?;
             let w = waves::find(&mut conn, &wave)?;
             let keys = DerivedKeys::new(&settings.secret_key()?);
             let data =
@@ -720,14 +697,7 @@ fn wave(settings: &Settings, action: WaveCommand) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::FAILURE)
                 }
                 Ok(list) => {
-                    let n = respondents::invite(
-                        &mut conn,
-                        &keys,
-                        &w.id,
-                        &list,
-                        &base_url(settings),
-                        &actor,
-                    )?;
+                    let n = respondents::invite(&mut conn, &keys, &w.id, &list, &links, &actor)?;
                     println!(
                         "Invited {n} respondents to {}; the messages are in the outbox.",
                         w.name
@@ -738,7 +708,7 @@ fn wave(settings: &Settings, action: WaveCommand) -> anyhow::Result<ExitCode> {
         }
         WaveCommand::Remind { wave } => {
             let w = waves::find(&mut conn, &wave)?;
-            let n = waves::remind(&mut conn, &w.id, &base_url(settings), &actor)?;
+            let n = waves::remind(&mut conn, &w.id, &link_base(settings)?, &actor)?;
             println!("Queued {n} reminders for {}.", w.name);
             Ok(ExitCode::SUCCESS)
         }
@@ -947,7 +917,7 @@ fn report(
         }
         progress(i + 1);
     }
-    let index = crate::web::templates::render(
+    let index = crate::render::render(
         "report_index",
         &serde_json::json!({
             "page_lang": lang,
@@ -989,13 +959,10 @@ fn export(
     settings: &Settings,
     waves: &[String],
     pooled: bool,
-    format: &str,
+    format: crate::cli::ExportFormat,
     project: &str,
     out: &std::path::Path,
 ) -> anyhow::Result<ExitCode> {
-    if !matches!(format, "bundle" | "csv" | "parquet") {
-        anyhow::bail!("--format: \"{format}\" is not a format; use bundle, csv or parquet");
-    }
     if project.trim().is_empty() {
         anyhow::bail!("--project: give the research project a name");
     }
@@ -1034,7 +1001,7 @@ fn export(
     // keep their files: csv the CSV tables and codebook, parquet the Parquet tables,
     // scores and codebook.
     let left_out: &[&str] = match format {
-        "csv" => &[
+        crate::cli::ExportFormat::Csv => &[
             "long.parquet",
             "wide.parquet",
             "datapackage.json",
@@ -1042,7 +1009,7 @@ fn export(
             "samskap.do",
             "samskap.R",
         ],
-        "parquet" => &[
+        crate::cli::ExportFormat::Parquet => &[
             "long.csv",
             "wide.csv",
             "datapackage.json",
@@ -1050,7 +1017,7 @@ fn export(
             "samskap.do",
             "samskap.R",
         ],
-        _ => &[],
+        crate::cli::ExportFormat::Bundle => &[],
     };
     for f in left_out {
         let _ = std::fs::remove_file(out.join(f));

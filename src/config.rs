@@ -2,8 +2,11 @@
 //!
 //! Every key has one name in the environment (`SAMSKAP_MIN_CELL`) and one in the file
 //! (`min_cell`); the environment wins. Unknown `SAMSKAP_*` variables, unknown file keys and
-//! bad values are refused at start, all at once, each message naming its key. Secrets are
-//! wrapped in [`Secret`] so that `Debug` cannot print them.
+//! bad values are refused at start, all at once, each message naming its key (the
+//! variables Kubernetes defines for a Service named `samskap` aside). Secrets may come
+//! from a file named by `DATABASE_URL_FILE`, `SAMSKAP_SECRET_KEY_FILE` or
+//! `SAMSKAP_SMTP_PASSWORD_FILE`, and are wrapped in [`Secret`] so that `Debug` cannot
+//! print them.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -103,25 +106,7 @@ const KEYS: &[(&str, &str, &str)] = &[
 const CONFIG_FILE_ENV: &str = "SAMSKAP_CONFIG";
 const DEFAULT_CONFIG_FILE: &str = "samskap.toml";
 
-/// A value that must never reach a log line.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret([redacted])")
-    }
-}
+pub use crate::crypto::Secret;
 
 /// How e-mail leaves the application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -340,7 +325,7 @@ impl Settings {
                 ));
                 None
             } else {
-                Some(Secret(r.value))
+                Some(Secret::new(r.value))
             }
         });
         let min_cell = parse_with(take("SAMSKAP_MIN_CELL"), "5", &mut problems, |v| {
@@ -444,8 +429,8 @@ impl Settings {
             database,
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             base_url: None,
-            secret_key: Some(Secret(
-                "test-secret-key-that-is-at-least-32-characters".into(),
+            secret_key: Some(Secret::new(
+                "test-secret-key-that-is-at-least-32-characters",
             )),
             min_cell: DEFAULT_MIN_CELL,
             surveys_dir: PathBuf::from("surveys"),
@@ -485,7 +470,7 @@ impl Settings {
                 "the stored secret key in {} is too short; delete it to generate a new one",
                 key_path.display()
             );
-            return Ok(Secret(existing));
+            return Ok(Secret::new(existing));
         }
         let key = generate_secret_key();
         write_private_file(&key_path, &key).with_context(|| {
@@ -496,7 +481,7 @@ impl Settings {
             "SAMSKAP_SECRET_KEY is not set: generated a key and stored it beside the database; \
              set SAMSKAP_SECRET_KEY explicitly in production"
         );
-        Ok(Secret(key))
+        Ok(Secret::new(key))
     }
 }
 
@@ -582,7 +567,7 @@ fn mail_settings(
     });
     let smtp_host = take("SAMSKAP_SMTP_HOST").map(|r| r.value);
     let smtp_username = take("SAMSKAP_SMTP_USERNAME").map(|r| r.value);
-    let smtp_password = take("SAMSKAP_SMTP_PASSWORD").map(|r| Secret(r.value));
+    let smtp_password = take("SAMSKAP_SMTP_PASSWORD").map(|r| Secret::new(r.value));
 
     let smtp = smtp_host.map(|host| SmtpSettings {
         host,
@@ -660,6 +645,29 @@ fn read_env(
                     value: value.clone(),
                 },
             );
+        } else if let Some(env_name) = name
+            .strip_suffix("_FILE")
+            .and_then(|base| SECRET_KEYS.iter().find(|k| **k == base))
+        {
+            // A secret from a file (Docker and Kubernetes secrets are mounted as files).
+            if env.contains_key(*env_name) {
+                problems.push(format!("{name}: set either {env_name} or {name}, not both"));
+                continue;
+            }
+            match std::fs::read_to_string(value) {
+                Ok(text) => {
+                    raw.insert(
+                        env_name,
+                        Raw {
+                            source_name: format!("{name} ({value})"),
+                            value: text.trim_end_matches(['\n', '\r']).to_owned(),
+                        },
+                    );
+                }
+                Err(e) => problems.push(format!("{name}: cannot read {value}: {e}")),
+            }
+        } else if is_kubernetes_service_variable(name) {
+            // Kubernetes defines these for a Service named `samskap`; they are not ours.
         } else if name.starts_with("SAMSKAP_") && name != CONFIG_FILE_ENV {
             problems.push(format!(
                 "{name}: unknown setting (known: {})",
@@ -667,6 +675,24 @@ fn read_env(
             ));
         }
     }
+}
+
+/// Settings that may be given in a file named by `<NAME>_FILE` instead.
+const SECRET_KEYS: &[&str] = &[
+    "DATABASE_URL",
+    "SAMSKAP_SECRET_KEY",
+    "SAMSKAP_SMTP_PASSWORD",
+];
+
+/// The variables Kubernetes puts into every pod for a Service named `samskap`
+/// (`SAMSKAP_SERVICE_HOST`, `SAMSKAP_SERVICE_PORT[_NAME]`, `SAMSKAP_PORT`,
+/// `SAMSKAP_PORT_8080_TCP[_PROTO|_PORT|_ADDR]`): not settings, and no reason to refuse to
+/// start.
+fn is_kubernetes_service_variable(name: &str) -> bool {
+    name == "SAMSKAP_PORT"
+        || name == "SAMSKAP_SERVICE_HOST"
+        || name.starts_with("SAMSKAP_SERVICE_PORT")
+        || name.starts_with("SAMSKAP_PORT_")
 }
 
 fn read_file(
@@ -747,6 +773,75 @@ mod tests {
         assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(s.min_cell, 5);
         assert_eq!(s.mail.transport, MailTransport::File);
+    }
+
+    #[test]
+    fn secrets_come_from_files_and_kubernetes_variables_are_not_settings() {
+        let dir = std::env::temp_dir().join(format!("samskap-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let key = dir.join("key");
+        std::fs::write(&key, "a-secret-key-from-a-file-0123456789abcdef\n").expect("write");
+        let key_path = key.to_str().expect("utf8");
+        let s = Settings::from_sources(
+            &env(&[
+                ("SAMSKAP_SECRET_KEY_FILE", key_path),
+                ("SAMSKAP_PORT", "tcp://10.0.0.7:8080"),
+                ("SAMSKAP_PORT_8080_TCP_ADDR", "10.0.0.7"),
+                ("SAMSKAP_SERVICE_HOST", "10.0.0.7"),
+                ("SAMSKAP_SERVICE_PORT_HTTP", "8080"),
+            ]),
+            None,
+        )
+        .expect("valid");
+        assert_eq!(
+            s.secret_key().expect("key").expose(),
+            "a-secret-key-from-a-file-0123456789abcdef",
+            "the file's content without its line break"
+        );
+        let err = Settings::from_sources(
+            &env(&[
+                ("SAMSKAP_SECRET_KEY_FILE", key_path),
+                ("SAMSKAP_SECRET_KEY", "another-secret-key-0123456789abcdef"),
+            ]),
+            None,
+        )
+        .expect_err("both")
+        .to_string();
+        assert!(err.contains("not both"), "{err}");
+        let missing = dir.join("missing");
+        let err = Settings::from_sources(
+            &env(&[(
+                "SAMSKAP_SMTP_PASSWORD_FILE",
+                missing.to_str().expect("utf8"),
+            )]),
+            None,
+        )
+        .expect_err("missing file")
+        .to_string();
+        assert!(
+            err.contains("SAMSKAP_SMTP_PASSWORD_FILE: cannot read") && err.contains("missing"),
+            "{err}"
+        );
+        let err = Settings::from_sources(&env(&[("SAMSKAP_MIN_CELL_FILE", key_path)]), None)
+            .expect_err("not a secret")
+            .to_string();
+        assert!(
+            err.contains("SAMSKAP_MIN_CELL_FILE: unknown setting"),
+            "{err}"
+        );
+        let short = dir.join("short");
+        std::fs::write(&short, "short").expect("write");
+        let err = Settings::from_sources(
+            &env(&[("SAMSKAP_SECRET_KEY_FILE", short.to_str().expect("utf8"))]),
+            None,
+        )
+        .expect_err("too short")
+        .to_string();
+        assert!(
+            err.contains("SAMSKAP_SECRET_KEY_FILE ("),
+            "names the file: {err}"
+        );
+        std::fs::remove_dir_all(&dir).expect("clean up");
     }
 
     #[test]

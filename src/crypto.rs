@@ -69,7 +69,7 @@ impl std::fmt::Debug for DerivedKeys {
 }
 
 impl DerivedKeys {
-    pub fn new(secret: &crate::config::Secret) -> Self {
+    pub fn new(secret: &Secret) -> Self {
         let master = secret.expose().as_bytes();
         Self {
             pseudonym: hmac_sha256(master, b"samskap/panel-pseudonym/v1"),
@@ -94,4 +94,24 @@ impl DerivedKeys {
 /// A respondent link token: 160 bits from the OS CSPRNG, URL-safe (lower-case hex).
 pub fn respondent_token() -> String {
     hex(&random_bytes::<20>())
+}
+
+/// A value that must never reach a log line.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
 }

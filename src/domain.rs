@@ -118,7 +118,7 @@ text_enum!(
 );
 
 text_enum!(
-    /// What an account may do; see design.md, "Roles".
+    /// What an account may do; see docs/security.md, "Roles and scopes".
     UserRole ("user role") {
         Admin => "admin",
         Manager => "manager",

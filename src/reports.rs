@@ -1,6 +1,8 @@
 //! View models and charts for the dashboards and benchmark reports. Reads analytics
-//! results (already through the suppression gate) and the catalogue; never computes a
-//! statistic of its own from answers, never renders HTML (templates do).
+//! results (already through the suppression gate) and the catalogue, and never computes a
+//! statistic of its own from answers. Pages render these views through the web's
+//! templates; the printable reports written to files render them here, through
+//! [`crate::render`] (the same templates).
 
 pub mod charts;
 pub mod region;
@@ -141,13 +143,13 @@ pub fn service_report(
     if wave.is_some_and(|id| id.as_str() != w.id) {
         return Ok(None);
     }
-    let html = crate::web::templates::render(
+    let html = crate::render::render(
         "report",
         &json!({
             "page_lang": lang,
             "printable": true,
             "d": d,
-            "css": crate::web::assets::stylesheet(),
+            "css": crate::render::stylesheet(),
             "printed": chrono::Utc::now().format("%Y-%m-%d").to_string(),
             "respondents": d.respondents,
             "instrument": w.instrument,

@@ -92,8 +92,8 @@ impl Application {
             }
             // Store the instrument versions in use; a changed file under an old version
             // stops the start-up with a message naming the file.
-            let instruments = crate::commands::configured_instruments(&pool_settings)?;
-            for line in crate::commands::store_instruments(&mut conn, &instruments)? {
+            let instruments = crate::instrument::store::configured(&pool_settings.surveys_dir)?;
+            for line in crate::instrument::store::store_all(&mut conn, &instruments)? {
                 tracing::info!("instrument {line}");
             }
             Ok(pool)
@@ -160,6 +160,7 @@ impl Application {
         let transport = crate::mail::Transport::from_settings(&settings_for_worker.mail)?;
         crate::mail::Worker::new(pool, transport, settings_for_worker.mail.from.clone())
             .with_first_retry(settings_for_worker.mail.first_retry)
+            .with_housekeeping(crate::waves::erase_due_emails)
             .spawn(settings_for_worker.outbox_interval, stop_worker.clone());
         Ok(Self {
             server,

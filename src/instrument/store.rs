@@ -7,6 +7,47 @@ use crate::db::{self, DbConn};
 use crate::domain::InstrumentId;
 use crate::models::{InstrumentRow, NewInstrument};
 
+/// The instruments of the survey folder `dir`, or the built-in ones when it does not
+/// exist; every problem of every file at once.
+pub fn configured(dir: &std::path::Path) -> anyhow::Result<Vec<Instrument>> {
+    let (loaded, problems) = if dir.is_dir() {
+        let files = super::survey_files(std::slice::from_ref(&dir.to_path_buf()))
+            .map_err(|d| anyhow::anyhow!("{d}"))?;
+        super::load_all(&files)
+    } else {
+        super::built_in()
+    };
+    anyhow::ensure!(
+        problems.is_empty(),
+        "the survey files have problems:\n{}",
+        problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    Ok(loaded)
+}
+
+/// Stores every version of `instruments` (refusing changed content under an existing
+/// version) and returns one line per instrument.
+pub fn store_all(conn: &mut DbConn, instruments: &[Instrument]) -> anyhow::Result<Vec<String>> {
+    let mut lines = Vec::new();
+    for inst in instruments {
+        let what = match store(conn, inst)? {
+            Stored::New(_) => "stored",
+            Stored::Unchanged(_) => "already stored",
+        };
+        lines.push(format!(
+            "{} {} ({}): {what}",
+            inst.id(),
+            inst.version(),
+            inst.content_hash
+        ));
+    }
+    Ok(lines)
+}
+
 /// What [`store`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stored {

@@ -34,7 +34,14 @@ pub struct Worker {
     first_retry: Duration,
     /// Identifies this instance's claims.
     instance: String,
+    /// Run every [`RETENTION_EVERY`] on the worker's thread: the application's e-mail
+    /// retention (erasing addresses past their wave's retention period). Mail knows how
+    /// to send, not what a wave keeps.
+    housekeeping: Option<Housekeeping>,
 }
+
+/// A periodic task the outbox thread runs between rounds; returns how much it did.
+pub type Housekeeping = fn(&mut crate::db::DbConn) -> anyhow::Result<usize>;
 
 /// Delay before retry `attempt` (1-based): `first`, then twice as long each time, capped
 /// at 1 hour (with the default `first` of 30 s: 30 s, 1 min, 2 min, …).
@@ -46,12 +53,21 @@ pub fn backoff(attempt: i32, first: Duration) -> Duration {
 }
 
 impl Worker {
+    /// Runs `task` every [`RETENTION_EVERY`] on the worker's thread (see
+    /// [`Housekeeping`]).
+    #[must_use]
+    pub fn with_housekeeping(mut self, task: Housekeeping) -> Self {
+        self.housekeeping = Some(task);
+        self
+    }
+
     pub fn new(pool: Pool, transport: Transport, from: String) -> Self {
         Self {
             pool,
             transport,
             from,
             first_retry: Duration::from_secs(30),
+            housekeeping: None,
             instance: format!(
                 "{}-{}",
                 std::process::id(),
@@ -217,13 +233,15 @@ impl Worker {
             .spawn(move || {
                 let mut last_retention: Option<std::time::Instant> = None;
                 while !stop.load(Ordering::Relaxed) {
-                    if last_retention.is_none_or(|t| t.elapsed() >= RETENTION_EVERY) {
+                    if let Some(task) = self.housekeeping
+                        && last_retention.is_none_or(|t| t.elapsed() >= RETENTION_EVERY)
+                    {
                         last_retention = Some(std::time::Instant::now());
                         match self
                             .pool
                             .get()
                             .map_err(anyhow::Error::from)
-                            .and_then(|mut c| crate::waves::erase_due_emails(&mut c))
+                            .and_then(|mut c| task(&mut c))
                         {
                             Ok(n) if n > 0 => tracing::info!(
                                 erased = n,

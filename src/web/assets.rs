@@ -35,11 +35,3 @@ pub async fn serve(req: HttpRequest, path: web::Path<String>) -> AppResult<HttpR
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(file.data.into_owned()))
 }
-
-/// The site's stylesheet, for documents that must stand alone (printed reports written
-/// to files).
-pub fn stylesheet() -> String {
-    StaticFiles::get("samskap.css")
-        .map(|f| String::from_utf8_lossy(&f.data).into_owned())
-        .unwrap_or_default()
-}

@@ -89,3 +89,57 @@ fn unreachable_database_is_reported_clearly() {
         stderr(&out)
     );
 }
+
+/// `wave invite` and `wave remind` e-mail links that leave the machine: without an
+/// explicit `SAMSKAP_BASE_URL` they refuse, naming it, and nothing reaches the outbox;
+/// with it, the links carry it.
+#[test]
+fn invitations_need_an_explicit_base_url() {
+    use diesel::prelude::*;
+    use samskap::db::schema::outbox;
+    let db = TestDb::new();
+    for args in [
+        &["migrate"][..],
+        &["demo", "--services", "4", "--seed", "3"],
+        &["wave", "create", "--name", "Links"],
+        &["wave", "open", "Links"],
+    ] {
+        let out = db.samskap(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    let code: String = {
+        let conn = &mut db.connect();
+        samskap::models::Service::all(conn).expect("services")[0]
+            .code
+            .clone()
+    };
+    let file = db.write(
+        "people.csv",
+        &format!("service_code,role,email,language\n{code},manager,kari@example.no,nb\n"),
+    );
+    let file = file.to_str().expect("utf-8");
+    let queued = |db: &TestDb| -> i64 {
+        outbox::table
+            .count()
+            .get_result(&mut db.connect())
+            .expect("outbox")
+    };
+    let before = queued(&db);
+    for args in [
+        &["wave", "invite", "Links", file][..],
+        &["wave", "remind", "Links"],
+    ] {
+        let out = db.samskap(args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains("SAMSKAP_BASE_URL is not set"), "{err}");
+        assert!(err.contains("nothing was sent"), "{err}");
+    }
+    assert_eq!(queued(&db), before, "nothing queued");
+    let out = db.samskap_with_env(
+        &["wave", "invite", "Links", file],
+        &[("SAMSKAP_BASE_URL", "https://samskap.example.org")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(queued(&db), before + 1);
+}

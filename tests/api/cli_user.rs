@@ -86,11 +86,21 @@ fn user_add_with_scopes_list_and_passwd() {
 fn user_add_names_what_is_wrong() {
     let db = TestDb::new();
     let out = db.samskap(&["user", "add", "--email", "a@b.no", "--role", "boss"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let err = stderr(&out);
     assert!(
-        stderr(&out).contains("--role: \"boss\" is not a valid user role"),
-        "{}",
-        stderr(&out)
+        err.contains("invalid value 'boss' for '--role <ROLE>'"),
+        "{err}"
+    );
+    assert!(
+        err.contains("admin, manager, policymaker, researcher"),
+        "names the choices: {err}"
+    );
+    let help = db.samskap(&["user", "add", "--help"]);
+    assert!(
+        String::from_utf8_lossy(&help.stdout)
+            .contains("[possible values: admin, manager, policymaker, researcher]"),
+        "--help lists the roles"
     );
 
     let out = db.samskap(&["user", "add", "--email", "not-an-email", "--role", "admin"]);

@@ -326,8 +326,12 @@ async fn the_report_command_writes_every_report_and_mails_managers() {
         "--lang",
         "de",
     ]);
-    assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("--lang"));
+    assert_eq!(bad.status.code(), Some(2), "a usage error");
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("--lang") && err.contains("[possible values: nb, en]"),
+        "{err}"
+    );
 }
 
 /// Two services of the same type in one municipality: five peer workers in one, one in

@@ -444,8 +444,12 @@ async fn pooled_waves_keep_one_panel_pseudonym_per_person() {
     let bad = app
         .db
         .samskap(&["export", "--pooled", "--format", "xlsx", "--out", "x"]);
-    assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("--format"));
+    assert_eq!(bad.status.code(), Some(2), "a usage error");
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("--format") && err.contains("[possible values: bundle, csv, parquet]"),
+        "{err}"
+    );
 }
 
 /// A wave named like a spreadsheet formula (issue 16): every cell of every CSV in the
