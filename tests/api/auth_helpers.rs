@@ -36,6 +36,10 @@ pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
+        // The server closes a connection idle for 5 s (actix's keep-alive): a client
+        // that kept it longer would send its next request into a closing socket after
+        // a long computation between requests (IncompleteMessage).
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
         .build()
         .expect("client")
 }

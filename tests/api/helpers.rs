@@ -172,6 +172,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     actix_web::rt::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // Below the server's 5 s keep-alive: see `auth_helpers::browser`.
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
         .build()
         .expect("client");
     TestApp {
