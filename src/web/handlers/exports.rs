@@ -116,17 +116,8 @@ pub async fn psychometrics(
     let wave = path.into_inner();
     super::api::may_read_psychometrics(ctx.access()?, &wave)?;
     let publications = state.publications.clone();
-    let actor = ctx.actor();
     let results = with_conn(&state, move |conn| {
-        let results = super::api::wave_results(conn, &wave, &*publications)?;
-        crate::audit::record(
-            conn,
-            &actor,
-            "download.psychometrics_csv",
-            Some(("wave", wave.as_str())),
-            None,
-        )?;
-        Ok(results)
+        super::api::wave_results(conn, &wave, &*publications)
     })
     .await?;
     let mut csv = Vec::new();
