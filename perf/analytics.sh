@@ -25,7 +25,7 @@ export SAMSKAP_SURVEYS_DIR=$PWD/surveys
 export RUST_LOG=warn
 
 python3 -c 'import duckdb' 2>/dev/null || pip install --quiet duckdb
-cargo build --release --locked --quiet
+cargo build --release --locked --quiet --features bench
 BIN=$PWD/target/release/samskap
 DIR=$PWD/target/perf/analytics-$BACKEND-$RESPONSES-$SERVICES
 mkdir -p "$DIR"

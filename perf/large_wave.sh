@@ -6,7 +6,7 @@ DIR=$PWD/target/perf/analytics-$BACKEND-$RESPONSES-$SERVICES
 if [ ! -s "$DIR/wave" ]; then
   REPEATS=1 perf/analytics.sh "$BACKEND" "$RESPONSES"
 fi
-cargo build --release --locked --quiet
+cargo build --release --locked --quiet --features bench
 BIN=$PWD/target/release/samskap
 WAVE=$(cat "$DIR/wave")
 if [ "$BACKEND" = postgres ]; then

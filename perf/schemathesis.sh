@@ -32,7 +32,7 @@ fi
 if [ -n "${SCHEMATHESIS_BIN:-}" ]; then
   BIN=$(realpath "$SCHEMATHESIS_BIN")
 else
-  cargo build --release --locked --quiet
+  cargo build --release --locked --quiet --features bench
   BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/samskap
 fi
 START=$(date +%s)  # seeding and fuzzing, not the build

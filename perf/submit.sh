@@ -16,7 +16,7 @@ PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 PORT=${PORT:-18181}
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-cargo build --release --locked --quiet
+cargo build --release --locked --quiet --features bench
 BIN=$PWD/target/release/samskap
 WORK=$(mktemp -d)
 cleanup() {

@@ -159,7 +159,8 @@ pub enum Command {
         #[command(subcommand)]
         action: MailCommand,
     },
-    /// Benchmark support (see perf/).
+    /// Benchmark support (see perf/; built with `--features bench`).
+    #[cfg(feature = "bench")]
     #[command(hide = true)]
     Bench {
         #[command(subcommand)]
@@ -308,6 +309,7 @@ pub enum MailCommand {
     Send,
 }
 
+#[cfg(feature = "bench")]
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// An open wave with N manager invitations; their tokens go to FILE, and a complete

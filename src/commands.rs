@@ -7,7 +7,7 @@ use anyhow::Context as _;
 
 use crate::audit::{self, Actor};
 use crate::cli::{
-    BenchCommand, Cli, Command, ImportCommand, MailCommand, SurveyCommand, UserCommand, WaveCommand,
+    Cli, Command, ImportCommand, MailCommand, SurveyCommand, UserCommand, WaveCommand,
 };
 use crate::config::Settings;
 use crate::db::{self, DbConn};
@@ -44,6 +44,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Survey { action } => survey(&settings, action),
         Command::User { action } => user(&settings, action),
         Command::Wave { action } => wave(&settings, action),
+        #[cfg(feature = "bench")]
         Command::Bench { action } => bench(&settings, action),
         Command::Export {
             wave,
@@ -437,10 +438,10 @@ fn demo_command(
     store_instruments(&mut conn, &configured_instruments(settings)?)?;
     let keys = crate::crypto::DerivedKeys::new(&settings.secret_key()?);
     let started = std::time::Instant::now();
-    let bar = responses.map(|n| progress_bar(n, "responses"));
+    let progress = Progress::new("responses");
     let summary = demo::load_full(&mut conn, &keys, options, responses, |n| {
-        if let Some(bar) = &bar {
-            bar(n);
+        if let Some(total) = responses {
+            progress.set(n, total);
         }
     })?;
     println!(
@@ -456,32 +457,59 @@ fn demo_command(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Progress reporting: a bar on a terminal, a plain line per 10 % otherwise.
-fn progress_bar(total: usize, unit: &'static str) -> Box<dyn Fn(usize)> {
-    use std::io::IsTerminal as _;
-    if std::io::stdout().is_terminal() {
-        let bar = indicatif::ProgressBar::new(total as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(&format!(
-                "{{bar:40}} {{pos}}/{{len}} {unit}, {{per_sec}}, eta {{eta}}"
-            ))
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        Box::new(move |n| {
-            bar.set_position(n as u64);
-            if n >= total {
-                bar.finish();
+/// Progress of a long command, on stderr so that stdout keeps only the result: a bar on
+/// a terminal; when stderr is not a terminal (a log, a pipe), a plain line per 10 %.
+/// Nothing is shown until the work reports its first step, nor for fewer than
+/// [`Progress::SHOWN_FROM`] steps, which finish before a bar would help.
+struct Progress {
+    unit: &'static str,
+    bar: std::cell::OnceCell<Option<indicatif::ProgressBar>>,
+    last_tenth: std::cell::Cell<usize>,
+}
+
+impl Progress {
+    const SHOWN_FROM: usize = 200;
+
+    fn new(unit: &'static str) -> Self {
+        Self {
+            unit,
+            bar: std::cell::OnceCell::new(),
+            last_tenth: std::cell::Cell::new(0),
+        }
+    }
+
+    /// `done` of `total` steps are complete.
+    fn set(&self, done: usize, total: usize) {
+        use std::io::IsTerminal as _;
+        if total < Self::SHOWN_FROM {
+            return;
+        }
+        let bar = self.bar.get_or_init(|| {
+            std::io::stderr().is_terminal().then(|| {
+                let bar = indicatif::ProgressBar::new(total as u64);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(&format!(
+                        "{{bar:40}} {{pos}}/{{len}} {}, {{per_sec}}, eta {{eta}}",
+                        self.unit
+                    ))
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                bar
+            })
+        });
+        if let Some(bar) = bar {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            if done >= total {
+                bar.finish_and_clear();
             }
-        })
-    } else {
-        let step = (total / 10).max(1);
-        let last = std::cell::Cell::new(0);
-        Box::new(move |n| {
-            if n / step > last.get() || n >= total {
-                last.set(n / step);
-                println!("{n}/{total} {unit}");
+        } else {
+            let tenth = done * 10 / total;
+            if tenth > self.last_tenth.get() {
+                self.last_tenth.set(tenth);
+                eprintln!("{done}/{total} {}", self.unit);
             }
-        })
+        }
     }
 }
 
@@ -498,7 +526,10 @@ fn import_services(settings: &Settings, file: &std::path::Path) -> anyhow::Resul
         }
     };
     let mut conn = open(settings)?;
-    match import::apply(&mut conn, &records) {
+    let progress = Progress::new("rows");
+    match import::apply(&mut conn, &records, &|done, total| {
+        progress.set(done, total)
+    }) {
         Ok(summary) => {
             println!("Imported {}: {summary}.", file.display());
             audit::record(
@@ -697,7 +728,16 @@ fn wave(settings: &Settings, action: WaveCommand) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::FAILURE)
                 }
                 Ok(list) => {
-                    let n = respondents::invite(&mut conn, &keys, &w.id, &list, &links, &actor)?;
+                    let progress = Progress::new("invitations");
+                    let n = respondents::invite(
+                        &mut conn,
+                        &keys,
+                        &w.id,
+                        &list,
+                        &links,
+                        &actor,
+                        &|done, total| progress.set(done, total),
+                    )?;
                     println!(
                         "Invited {n} respondents to {}; the messages are in the outbox.",
                         w.name
@@ -776,7 +816,9 @@ fn mail_send(settings: &Settings) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn bench(settings: &Settings, action: BenchCommand) -> anyhow::Result<ExitCode> {
+#[cfg(feature = "bench")]
+fn bench(settings: &Settings, action: crate::cli::BenchCommand) -> anyhow::Result<ExitCode> {
+    use crate::cli::BenchCommand;
     let mut conn = open(settings)?;
     store_instruments(&mut conn, &configured_instruments(settings)?)?;
     let keys = crate::crypto::DerivedKeys::new(&settings.secret_key()?);
@@ -890,7 +932,7 @@ fn report(
     } else {
         Vec::new()
     };
-    let progress = progress_bar(services.len(), "reports");
+    let progress = Progress::new("reports");
     let mut written = Vec::new();
     let mut queued = 0;
     for (i, ws) in services.iter().enumerate() {
@@ -915,7 +957,7 @@ fn report(
             }
             written.push((file, service.name.clone()));
         }
-        progress(i + 1);
+        progress.set(i + 1, services.len());
     }
     let index = crate::render::render(
         "report_index",
@@ -989,6 +1031,7 @@ fn export(
         anyhow::bail!("--pooled: there is no opened wave to export");
     }
     let started = std::time::Instant::now();
+    let progress = Progress::new("responses");
     let summary = crate::export::bundle(
         &mut conn,
         &keys,
@@ -996,6 +1039,7 @@ fn export(
         project,
         crate::analytics::MinCell::new(settings.min_cell),
         out,
+        &|done, total| progress.set(done, total),
     )?;
     // The bundle is written whole (its parts come from one pass); the narrower formats
     // keep their files: csv the CSV tables and codebook, parquet the Parquet tables,

@@ -270,6 +270,7 @@ pub fn bundle(
     project: &str,
     k: crate::analytics::MinCell,
     dir: &Path,
+    progress: &dyn Fn(usize, usize),
 ) -> anyhow::Result<Summary> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let pseudonyms = Pseudonyms::new(keys, project);
@@ -440,7 +441,8 @@ pub fn bundle(
         scored.clear();
         Ok(())
     };
-    for slice in ordered.chunks(2_000) {
+    for (i, slice) in ordered.chunks(2_000).enumerate() {
+        progress(i * 2_000, ordered.len());
         let stream = answers::table
             .filter(answers::response_id.eq_any(slice))
             .order((answers::response_id, answers::item_code))
@@ -506,6 +508,7 @@ pub fn bundle(
         )?;
         summary.responses += 1;
     }
+    progress(ordered.len(), ordered.len());
     long.flush()?;
     wide.flush()?;
     scores.flush()?;

@@ -394,11 +394,15 @@ fn parse_row(
 pub fn apply(
     conn: &mut DbConn,
     records: &[(u64, ServiceRecord)],
+    progress: &dyn Fn(usize, usize),
 ) -> Result<ImportSummary, ApplyError> {
     crate::db::write_transaction(conn, |conn| {
         let mut importer = Importer::default();
         let mut conflicts = Vec::new();
-        for (line, record) in records {
+        for (done, (line, record)) in records.iter().enumerate() {
+            if done % 100 == 0 {
+                progress(done, records.len());
+            }
             match importer.apply_one(conn, record)? {
                 Ok(()) => {}
                 Err(message) => conflicts.push(RowError {
@@ -407,6 +411,7 @@ pub fn apply(
                 }),
             }
         }
+        progress(records.len(), records.len());
         if conflicts.is_empty() {
             Ok(importer.summary)
         } else {

@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod analytics;
 pub mod audit;
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod catalogue;
 pub mod cli;

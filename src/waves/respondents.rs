@@ -228,6 +228,7 @@ pub fn invite(
     respondents: &[(u64, Respondent)],
     base_url: &str,
     actor: &Actor,
+    progress: &dyn Fn(usize, usize),
 ) -> anyhow::Result<usize> {
     crate::db::write_transaction(conn, |conn| {
         let wave = Wave::find(conn, wave_id)?;
@@ -241,7 +242,10 @@ pub fn invite(
             });
         }
         let survey = instrument_of(conn, &wave)?;
-        for (_, r) in respondents {
+        for (done, (_, r)) in respondents.iter().enumerate() {
+            if done % 50 == 0 {
+                progress(done, respondents.len());
+            }
             let (invitation, token) =
                 create_invitation(conn, keys, &wave, &r.service, r.role, &r.email, &r.language)?;
             queue_message(
@@ -255,6 +259,7 @@ pub fn invite(
                 base_url,
             )?;
         }
+        progress(respondents.len(), respondents.len());
         audit::record(
             conn,
             actor,

@@ -1,4 +1,4 @@
-use crate::helpers::{TestDb, stderr};
+use crate::helpers::{TestDb, stderr, stdout};
 
 #[test]
 fn bad_values_are_refused_naming_the_key() {
@@ -142,4 +142,49 @@ fn invitations_need_an_explicit_base_url() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(queued(&db), before + 1);
+}
+
+/// Long commands report progress on stderr (a line per 10 % when stderr is no terminal),
+/// and stdout keeps only the result, so a script can read it.
+#[test]
+fn progress_goes_to_stderr_and_the_result_to_stdout() {
+    let db = TestDb::new();
+    for args in [
+        &["migrate"][..],
+        &["demo", "--services", "4", "--seed", "3"],
+        &["wave", "create", "--name", "Many"],
+        &["wave", "open", "Many"],
+    ] {
+        let out = db.samskap(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    let code: String = {
+        let conn = &mut db.connect();
+        samskap::models::Service::all(conn).expect("services")[0]
+            .code
+            .clone()
+    };
+    let csv: String = std::iter::once("service_code,role,email,language\n".to_owned())
+        .chain((0..250).map(|i| format!("{code},peer_worker,person{i}@example.no,nb\n")))
+        .collect();
+    let file = db.write("many.csv", &csv);
+    let out = db.samskap_with_env(
+        &["wave", "invite", "Many", file.to_str().expect("utf-8")],
+        &[("SAMSKAP_BASE_URL", "https://samskap.example.org")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (out_text, err_text) = (stdout(&out), stderr(&out));
+    assert_eq!(
+        out_text.trim(),
+        "Invited 250 respondents to Many; the messages are in the outbox.",
+        "stdout holds the result only"
+    );
+    let lines: Vec<&str> = err_text
+        .lines()
+        .filter(|l| l.ends_with(" invitations"))
+        .collect();
+    assert!(
+        lines.len() >= 5 && lines.last() == Some(&"250/250 invitations"),
+        "{err_text}"
+    );
 }

@@ -80,7 +80,7 @@ pub async fn bundle(
             "samskap-export-{}",
             crate::crypto::hex(&crate::crypto::random_bytes::<8>())
         ));
-        let result = crate::export::bundle(conn, &keys, &waves, &project, k, &dir)
+        let result = crate::export::bundle(conn, &keys, &waves, &project, k, &dir, &|_, _| {})
             .and_then(|summary| Ok((summary, crate::export::zip_dir(&dir)?)));
         let _ = std::fs::remove_dir_all(&dir);
         let (summary, zip) = result?;

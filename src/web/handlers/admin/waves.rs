@@ -411,10 +411,12 @@ pub async fn invite(
             .lines()
             .map(str::to_owned)
             .collect::<Vec<_>>())),
-            Ok(list) => match respondents::invite(conn, &keys, &target, &list, &base, &actor) {
-                Ok(n) => Ok(Ok(n)),
-                Err(e) => Ok(Err(vec![message(&e)])),
-            },
+            Ok(list) => {
+                match respondents::invite(conn, &keys, &target, &list, &base, &actor, &|_, _| {}) {
+                    Ok(n) => Ok(Ok(n)),
+                    Err(e) => Ok(Err(vec![message(&e)])),
+                }
+            }
         }
     })
     .await?;
