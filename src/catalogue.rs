@@ -144,7 +144,7 @@ impl Overview {
 }
 
 /// One service with its place in the hierarchy, for its page and the API.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ServiceDetail {
     pub code: String,
     pub name: String,

@@ -528,7 +528,7 @@ fn import_services(settings: &Settings, file: &std::path::Path) -> anyhow::Resul
     let mut conn = open(settings)?;
     let progress = Progress::new("rows");
     match import::apply(&mut conn, &records, &|done, total| {
-        progress.set(done, total)
+        progress.set(done, total);
     }) {
         Ok(summary) => {
             println!("Imported {}: {summary}.", file.display());
@@ -736,7 +736,9 @@ fn wave(settings: &Settings, action: WaveCommand) -> anyhow::Result<ExitCode> {
                         &list,
                         &links,
                         &actor,
-                        &|done, total| progress.set(done, total),
+                        &|done, total| {
+                            progress.set(done, total);
+                        },
                     )?;
                     println!(
                         "Invited {n} respondents to {}; the messages are in the outbox.",
@@ -1039,7 +1041,9 @@ fn export(
         project,
         crate::analytics::MinCell::new(settings.min_cell),
         out,
-        &|done, total| progress.set(done, total),
+        &|done, total| {
+            progress.set(done, total);
+        },
     )?;
     // The bundle is written whole (its parts come from one pass); the narrower formats
     // keep their files: csv the CSV tables and codebook, parquet the Parquet tables,

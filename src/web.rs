@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod errors;
 pub mod handlers;
+pub mod openapi;
 pub mod routes;
 pub mod security;
 pub mod templates;

@@ -28,7 +28,7 @@ pub const RWG_NULL_VARIANCE: f64 = 2.0;
 /// Everything a wave publishes, for one minimum cell size: the one source of every
 /// number that pages, reports, the API and downloads show. Every number in it passed the
 /// gate jointly with every other (see [`compute`]); views render it and compute nothing.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Publication {
     pub wave_id: WaveId,
     pub wave_name: String,
@@ -76,7 +76,9 @@ impl Publication {
 
 /// Cells hidden by the gate, per table, counted once per cell (all measures of a cell
 /// share one decision) and per role.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct PrivacyCost {
     /// Service × role cells.
     pub services: HiddenCount,
@@ -84,14 +86,14 @@ pub struct PrivacyCost {
     pub regions: HiddenCount,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RoleCount {
     pub role: RespondentRole,
     pub count: Cell<u64>,
 }
 
 /// A count of people as published: exact from `k` up (and zero), "fewer than k" below.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Count {
     Exact(u64),
@@ -118,7 +120,7 @@ impl Count {
 }
 
 /// Who was invited and who answered, for one service and role.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Participation {
     pub role: RespondentRole,
     pub invited: Count,
@@ -143,7 +145,7 @@ impl Participation {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ServiceResult {
     pub service_id: ServiceId,
     pub code: String,
@@ -166,20 +168,20 @@ impl ServiceResult {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RoleResult {
     pub role: RespondentRole,
     pub phases: Vec<PhaseCell>,
     pub index: Cell<IndexStats>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PhaseCell {
     pub phase: String,
     pub stats: Cell<PhaseStats>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PhaseStats {
     #[serde(flatten)]
     pub estimate: Estimate,
@@ -193,7 +195,7 @@ pub struct PhaseStats {
     pub rwg: Option<f64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IndexStats {
     #[serde(flatten)]
     pub estimate: Estimate,
@@ -201,13 +203,13 @@ pub struct IndexStats {
     pub weakest_level: Option<u32>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GapResult {
     pub phase: String,
     pub gap: Cell<Gap>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Gap {
     pub manager: f64,
     pub peer_worker: f64,
@@ -217,7 +219,19 @@ pub struct Gap {
 }
 
 /// A level of the region hierarchy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     National,
@@ -247,7 +261,7 @@ impl Level {
 }
 
 /// The peer groups a service is compared within.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PeerGroup {
     ServiceType,
@@ -275,7 +289,7 @@ impl PeerGroup {
 }
 
 /// Where a service's index stands in one peer group, for one role.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Benchmark {
     pub role: RespondentRole,
     pub group: PeerGroup,
@@ -290,7 +304,7 @@ pub struct Benchmark {
     pub position: Cell<Position>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Position {
     pub score: f64,
     /// None when fewer than [`MIN_PEER_GROUP`] services of the group are shown.
@@ -300,14 +314,14 @@ pub struct Position {
     pub funnel: Option<Funnel>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Funnel {
     pub limits: FunnelLimits,
     pub band: FunnelBand,
 }
 
 /// Where a unit falls against a funnel plot's limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum FunnelBand {
     #[serde(rename = "below99.8")]
     Below998,
@@ -357,7 +371,7 @@ impl FunnelBand {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TrendResult {
     pub role: RespondentRole,
     /// A phase code, or `index`.
@@ -367,7 +381,7 @@ pub struct TrendResult {
     pub change: Cell<Change>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PhasePsychometrics {
     pub phase: String,
     /// ICC(1) and ICC(2), service as group, all respondents.
@@ -377,13 +391,13 @@ pub struct PhasePsychometrics {
     pub items: Vec<ItemCell>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ItemCell {
     pub item: String,
     pub stats: Cell<ItemStats>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ItemStats {
     pub mean: Option<f64>,
     pub sd: Option<f64>,
@@ -394,7 +408,7 @@ pub struct ItemStats {
 }
 
 /// One region × role × service type (or all types) × phase aggregate.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RegionCell {
     pub level: Level,
     /// None for the national level.

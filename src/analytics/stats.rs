@@ -57,7 +57,7 @@ impl Moments {
 }
 
 /// Mean with SD and a t-based 95% confidence interval (none when n < 2).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Estimate {
     pub mean: f64,
     pub sd: Option<f64>,
@@ -115,7 +115,7 @@ pub fn rwg_j(items: usize, mean_item_variance: f64, null_variance: f64) -> f64 {
 }
 
 /// ICC(1) and ICC(2) from a one-way ANOVA with the groups as factor.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Icc {
     pub icc1: f64,
     pub icc2: f64,
@@ -205,7 +205,7 @@ impl PercentileRanks {
 }
 
 /// Control limits of a funnel plot at a unit size `n` around a group's target.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct FunnelLimits {
     pub lower95: f64,
     pub upper95: f64,
@@ -229,7 +229,7 @@ pub fn funnel_limits(target: f64, sd: f64, n: u64) -> FunnelLimits {
 }
 
 /// Change between two independent means with a Welch 95% CI.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Change {
     pub previous: f64,
     pub current: f64,

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{DEFAULT_MIN_CELL, MIN_CELL_FLOOR};
 
 /// Why a cell is hidden.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// Fewer than `k` respondents: the number itself would come too close to individuals.
@@ -38,7 +38,7 @@ pub enum Reason {
 pub struct Cell<T>(Inner<T>);
 
 /// The three states; the serde tag gives the public JSON shape directly.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "status", rename_all = "snake_case")]
 enum Inner<T> {
     Shown { n: u64, value: T },
@@ -95,6 +95,26 @@ impl<T> Cell<T> {
 impl<T: Serialize> Serialize for Cell<T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.0.serialize(serializer)
+    }
+}
+
+/// The API document's schema of a cell: the three shapes [`Inner`] serialises to.
+impl<T: schemars::JsonSchema> schemars::JsonSchema for Cell<T> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("Cell_{}", T::schema_name()).into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut schema = Inner::<T>::json_schema(generator);
+        schema.insert(
+            "description".into(),
+            "One published aggregate after the suppression gate. `shown` carries n and \
+             value; `suppressed` (too few respondents, or hidden so that another cell \
+             cannot be derived by subtraction) carries the reason and neither; `empty` \
+             (no data) carries nothing."
+                .into(),
+        );
+        schema
     }
 }
 
@@ -246,7 +266,9 @@ pub fn decide(ns: &[u64], measures: usize, relations: &[Relation], k: MinCell) -
 }
 
 /// How many cells the gate hid, by reason: what privacy costs in a table.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct HiddenCount {
     pub cells: usize,
     pub empty: usize,

@@ -258,8 +258,12 @@ impl ResponseError for ApiError {
                 )
             }
         };
-        let mut res = HttpResponse::build(self.status_code())
-            .json(serde_json::json!({"error": {"code": code, "message": message, "field": field}}));
+        let mut res = HttpResponse::build(self.status_code()).json(ErrorBody {
+            error: ErrorDetail {
+                field,
+                ..ErrorDetail::new(code, message)
+            },
+        });
         if res.status() == StatusCode::SERVICE_UNAVAILABLE {
             retry_after(&mut res);
         }
@@ -303,5 +307,58 @@ mod tests {
             en.contains("No access") && en.contains("<html lang=\"en\">"),
             "{en}"
         );
+    }
+}
+
+/// The API's error body, the same for every refusal:
+/// `{"error": {"code", "message", "field"?, "fields"?}}`.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct ErrorDetail {
+    /// What went wrong, for programs: `not_found`, `bad_request`, `unauthorized`,
+    /// `forbidden`, `csrf`, `rate_limited`, `computing`, `unavailable`, `internal`,
+    /// `validation`, `too_large`, and for respondent links `unknown_link`, `not_open`,
+    /// `closed`, `expired`, `withdrawn`, `submitted`, `no_consent`.
+    pub code: String,
+    /// What went wrong, for people.
+    pub message: String,
+    /// The one input at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Every input at fault (validation errors), each named.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schemars(default)]
+    pub fields: Vec<FieldError>,
+}
+
+/// One input a request got wrong.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct FieldError {
+    /// Where: a body field, e.g. `answers.A1`.
+    pub field: String,
+    pub message: String,
+}
+
+impl ErrorDetail {
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        Self {
+            code: code.to_owned(),
+            message: message.into(),
+            field: None,
+            fields: Vec::new(),
+        }
+    }
+}
+
+impl ErrorBody {
+    /// The error `code` with `message`, as a response with `status`.
+    pub fn response(status: StatusCode, code: &str, message: impl Into<String>) -> HttpResponse {
+        HttpResponse::build(status).json(Self {
+            error: ErrorDetail::new(code, message),
+        })
     }
 }

@@ -415,7 +415,11 @@ impl RateLimiter {
 /// 429 with `Retry-After`.
 pub fn too_many_requests(api: bool, retry_after: Duration) -> HttpResponse {
     let mut res = if api {
-        HttpResponse::TooManyRequests().json(serde_json::json!({"error": {"code": "rate_limited", "message": "too many requests; try again later"}}))
+        crate::web::errors::ErrorBody::response(
+            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests; try again later",
+        )
     } else {
         AppError::TooManyRequests.error_response()
     };
@@ -430,8 +434,7 @@ fn is_api(path: &str) -> bool {
 }
 
 fn api_error(status: actix_web::http::StatusCode, code: &str, message: &str) -> HttpResponse {
-    HttpResponse::build(status)
-        .json(serde_json::json!({"error": {"code": code, "message": message}}))
+    crate::web::errors::ErrorBody::response(status, code, message)
 }
 
 /// The refusal of an address holding an encoded NUL (`%00`), if it does. PostgreSQL text

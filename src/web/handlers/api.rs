@@ -8,13 +8,14 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use schemars::JsonSchema;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::json;
 
 use super::services::authorised_service;
 use crate::accounts;
 use crate::catalogue::ServiceDetail;
-use crate::web::errors::{ApiError, ApiResult, AppError};
+use crate::web::errors::{ApiError, ApiResult, AppError, ErrorBody};
 use crate::web::security::Ctx;
 use crate::web::{AppState, with_conn};
 
@@ -103,8 +104,7 @@ fn body_error(e: actix_web::Error) -> actix_web::Error {
 
 /// An extractor's refusal as the API's JSON error.
 fn refusal(status: StatusCode, code: &str, message: String) -> actix_web::Error {
-    let res = HttpResponse::build(status)
-        .json(json!({"error": {"code": code, "message": message, "field": null}}));
+    let res = ErrorBody::response(status, code, message.clone());
     actix_web::error::InternalError::from_response(message, res).into()
 }
 
@@ -134,19 +134,60 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
 /// `GET /api/v1/me`: who the token or session belongs to, and their scopes.
 pub async fn me(state: web::Data<AppState>, ctx: Ctx) -> ApiResult<HttpResponse> {
     let access = ctx.access()?.clone();
-    let via = if ctx.0.via_token { "token" } else { "session" };
+    let via = if ctx.0.via_token {
+        Via::Token
+    } else {
+        Via::Session
+    };
     let scopes = with_conn(&state, move |conn| {
         access
             .scopes
             .iter()
-            .map(|s| Ok(json!({"kind": s.scope_kind, "id": s.scope_id, "description": accounts::describe_scope(conn, s)?})))
+            .map(|s| {
+                Ok(Scope {
+                    kind: s.scope_kind,
+                    id: s.scope_id.clone(),
+                    description: accounts::describe_scope(conn, s)?,
+                })
+            })
             .collect::<Result<Vec<_>, crate::web::errors::AppError>>()
     })
     .await?;
     let user = &ctx.access()?.user;
-    Ok(HttpResponse::Ok().json(json!({
-        "email": user.email, "display_name": user.display_name, "role": user.role, "via": via, "scopes": scopes,
-    })))
+    Ok(HttpResponse::Ok().json(Me {
+        email: user.email.clone(),
+        display_name: user.display_name.clone(),
+        role: user.role,
+        via,
+        scopes,
+    }))
+}
+
+/// Who a request is from (`GET /api/v1/me`).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Me {
+    pub email: String,
+    pub display_name: String,
+    pub role: crate::domain::UserRole,
+    /// How the request proved who it is from.
+    pub via: Via,
+    /// What the account may see: services, organisations or regions.
+    pub scopes: Vec<Scope>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    Token,
+    Session,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Scope {
+    pub kind: crate::domain::ScopeKind,
+    pub id: String,
+    /// The service, organisation or region by name.
+    pub description: String,
 }
 
 /// `GET /api/v1/services/{code}`: catalogue data of a service in the caller's scope.
@@ -187,11 +228,82 @@ pub async fn waves(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
         Ok(crate::models::Wave::all(conn)?
             .into_iter()
             .filter(|w| w.status != crate::domain::WaveStatus::Draft)
-            .map(|w| json!({"id": w.id, "name": w.name, "status": w.status, "opens_at": w.opens_at, "closes_at": w.closes_at}))
+            .map(|w| WaveSummary {
+                id: w.id,
+                name: w.name,
+                status: w.status,
+                opens_at: w.opens_at,
+                closes_at: w.closes_at,
+            })
             .collect::<Vec<_>>())
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "waves": waves })))
+    Ok(HttpResponse::Ok().json(WaveList { waves }))
+}
+
+/// `GET /api/v1/waves`
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct WaveList {
+    /// Opened and closed waves, newest first.
+    pub waves: Vec<WaveSummary>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct WaveSummary {
+    pub id: crate::domain::WaveId,
+    pub name: String,
+    pub status: crate::domain::WaveStatus,
+    /// When the wave opened (UTC).
+    pub opens_at: Option<chrono::NaiveDateTime>,
+    /// When it closes or closed (UTC).
+    pub closes_at: Option<chrono::NaiveDateTime>,
+}
+
+/// One service's part of a wave's publication
+/// (`GET /api/v1/waves/{wave}/services/{code}/results`).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ServiceResults {
+    pub wave_id: crate::domain::WaveId,
+    pub wave_name: String,
+    /// The minimum number of respondents behind any number shown.
+    pub min_cell: u32,
+    /// The phase codes, in order.
+    pub phases: Vec<String>,
+    /// When the publication was computed (UTC).
+    pub computed_at: chrono::NaiveDateTime,
+    /// The wave trends compare with.
+    pub previous_wave: Option<crate::domain::WaveId>,
+    pub service: crate::analytics::results::ServiceResult,
+}
+
+/// A service's place in its peer groups
+/// (`GET /api/v1/waves/{wave}/services/{code}/benchmarks`).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ServiceBenchmarks {
+    pub wave_id: crate::domain::WaveId,
+    pub min_cell: u32,
+    pub service_id: crate::domain::ServiceId,
+    pub benchmarks: Vec<crate::analytics::results::Benchmark>,
+}
+
+/// Region aggregates (`GET /api/v1/waves/{wave}/regions`).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Regions {
+    pub wave_id: crate::domain::WaveId,
+    pub min_cell: u32,
+    pub computed_at: chrono::NaiveDateTime,
+    pub regions: Vec<crate::analytics::results::RegionCell>,
+}
+
+/// Reliability and item statistics (`GET /api/v1/waves/{wave}/psychometrics`).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Psychometrics {
+    pub wave_id: crate::domain::WaveId,
+    pub min_cell: u32,
+    pub computed_at: chrono::NaiveDateTime,
+    /// Submitted responses per role over the whole wave.
+    pub respondents: Vec<crate::analytics::results::RoleCount>,
+    pub psychometrics: Vec<crate::analytics::results::PhasePsychometrics>,
 }
 
 /// One service's part of a wave's publication, scope-checked.
@@ -199,7 +311,7 @@ async fn service_part(
     state: &AppState,
     ctx: &Ctx,
     path: web::Path<(String, String)>,
-) -> ApiResult<serde_json::Value> {
+) -> ApiResult<ServiceResults> {
     let access = ctx.access()?.clone();
     let (wave, code) = path.into_inner();
     let publications = state.publications.clone();
@@ -209,12 +321,15 @@ async fn service_part(
         let found = results
             .service(&service.code)
             .ok_or(crate::web::errors::AppError::NotFound)?;
-        Ok(json!({
-            "wave_id": results.wave_id, "wave_name": results.wave_name,
-            "min_cell": results.min_cell, "phases": results.phases,
-            "computed_at": results.computed_at,
-            "previous_wave": results.previous_wave, "service": found,
-        }))
+        Ok(ServiceResults {
+            wave_id: results.wave_id.clone(),
+            wave_name: results.wave_name.clone(),
+            min_cell: results.min_cell,
+            phases: results.phases.clone(),
+            computed_at: results.computed_at,
+            previous_wave: results.previous_wave.clone(),
+            service: found.clone(),
+        })
     })
     .await?)
 }
@@ -236,18 +351,25 @@ pub async fn service_benchmarks(
     ctx: Ctx,
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
-    let value = service_part(&state, &ctx, path).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "wave_id": value["wave_id"], "min_cell": value["min_cell"],
-        "service_id": value["service"]["service_id"], "benchmarks": value["service"]["benchmarks"],
-    })))
+    let part = service_part(&state, &ctx, path).await?;
+    Ok(HttpResponse::Ok().json(ServiceBenchmarks {
+        wave_id: part.wave_id,
+        min_cell: part.min_cell,
+        service_id: part.service.service_id,
+        benchmarks: part.service.benchmarks,
+    }))
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, JsonSchema)]
 pub struct RegionQuery {
+    /// national, health_region, county or municipality
+    #[schemars(extend("enum" = ["national", "health_region", "county", "municipality"]))]
     level: Option<String>,
+    /// manager or peer_worker
     role: Option<String>,
+    /// a service type, or `all` for the total over types
     service_type: Option<String>,
+    /// a phase code (A-D) or `index`
     measure: Option<String>,
 }
 
@@ -307,11 +429,14 @@ pub async fn regions(
                     )
                     && matches(&c.measure, q.measure.as_ref())
             })
+            .cloned()
             .collect();
-        Ok(json!({
-            "wave_id": results.wave_id, "min_cell": results.min_cell,
-            "computed_at": results.computed_at, "regions": cells,
-        }))
+        Ok(Regions {
+            wave_id: results.wave_id.clone(),
+            min_cell: results.min_cell,
+            computed_at: results.computed_at,
+            regions: cells,
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(body))
@@ -328,11 +453,13 @@ pub async fn psychometrics(
     let publications = state.publications.clone();
     let body = with_conn(&state, move |conn| {
         let results = wave_results(conn, &wave, &*publications)?;
-        Ok(json!({
-            "wave_id": results.wave_id, "min_cell": results.min_cell,
-            "computed_at": results.computed_at,
-            "respondents": results.respondents, "psychometrics": results.psychometrics,
-        }))
+        Ok(Psychometrics {
+            wave_id: results.wave_id.clone(),
+            min_cell: results.min_cell,
+            computed_at: results.computed_at,
+            respondents: results.respondents.clone(),
+            psychometrics: results.psychometrics.clone(),
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(body))

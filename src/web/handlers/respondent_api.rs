@@ -2,15 +2,16 @@
 //! `GET /api/v1/respondent/{token}`, `POST …/consent`, `PUT …/answers`, `POST …/submit`.
 
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::api::{ApiJson, ApiQuery, OptionalApiJson};
 use crate::questionnaire::{self as q, Link, LinkState, PageItem, Stored};
-use crate::web::errors::{ApiError, ApiResult, AppError};
+use crate::web::errors::{ApiError, ApiResult, AppError, ErrorBody, ErrorDetail, FieldError};
 use crate::web::{AppState, with_conn};
 
-fn refusal_parts(state: &LinkState) -> Option<(u16, Value)> {
+fn refusal_parts(state: &LinkState) -> Option<(u16, ErrorBody)> {
     let (status, code, message) = match state {
         LinkState::Unknown => (404, "unknown_link", "no questionnaire has this token"),
         LinkState::NotOpen(_) => (403, "not_open", "the survey has not opened yet"),
@@ -19,10 +20,16 @@ fn refusal_parts(state: &LinkState) -> Option<(u16, Value)> {
         LinkState::Withdrawn(_) => (410, "withdrawn", "the answers were withdrawn"),
         LinkState::Submitted(_) | LinkState::Active(_) => return None,
     };
-    Some((status, json!({"error": {"code": code, "message": message}})))
+    Some((status, error(code, message)))
 }
 
-fn json_response((status, body): (u16, Value)) -> HttpResponse {
+fn error(code: &str, message: &str) -> ErrorBody {
+    ErrorBody {
+        error: ErrorDetail::new(code, message),
+    }
+}
+
+fn json_response((status, body): (u16, ErrorBody)) -> HttpResponse {
     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default())
         .json(body)
 }
@@ -36,31 +43,189 @@ async fn resolve(state: &web::Data<AppState>, token: String) -> ApiResult<LinkSt
     Ok(with_conn(state, move |conn| Ok(q::open_link(conn, &keys, &token)?)).await?)
 }
 
-fn item_json(link: &Link, item: PageItem<'_>, lang: &str) -> Value {
+fn item_json(link: &Link, item: PageItem<'_>, lang: &str) -> Item {
+    let labelled = |code: &str, label| Choice {
+        code: code.to_owned(),
+        label: q::text(label, lang).to_owned(),
+    };
     match item {
         PageItem::Scored(i) => {
             let scale = link.survey.scales.get(&i.scale);
-            json!({
-                "code": i.code, "type": "scale", "text": q::question_text(item, link.role(), lang),
-                "values": scale.map(|s| s.points.iter().map(|p| json!({"value": p.value, "label": q::text(&p.label, lang)})).collect::<Vec<_>>()),
-                "missing_codes": scale.map(|s| s.missing.iter().map(|m| json!({"code": m.code, "label": q::text(&m.label, lang)})).collect::<Vec<_>>()),
+            Item::Scale(ScaleItem {
+                code: i.code.clone(),
+                kind: ScaleKind::Scale,
+                text: q::question_text(item, link.role(), lang).to_owned(),
+                values: scale.map(|s| {
+                    s.points
+                        .iter()
+                        .map(|p| ScaleValue {
+                            value: p.value,
+                            label: q::text(&p.label, lang).to_owned(),
+                        })
+                        .collect()
+                }),
+                missing_codes: scale.map(|s| {
+                    s.missing
+                        .iter()
+                        .map(|m| labelled(&m.code, &m.label))
+                        .collect()
+                }),
             })
         }
-        PageItem::Context(c) => json!({
-            "code": c.code, "type": c.kind, "text": q::text(&c.text, lang), "min": c.min, "max": c.max,
-            "options": c.options.iter().map(|o| json!({"code": o.code, "label": q::text(&o.label, lang)})).collect::<Vec<_>>(),
-            "extra_codes": c.extra_codes.iter().map(|o| json!({"code": o.code, "label": q::text(&o.label, lang)})).collect::<Vec<_>>(),
+        PageItem::Context(c) => Item::Context(ContextItem {
+            code: c.code.clone(),
+            kind: c.kind,
+            text: q::text(&c.text, lang).to_owned(),
+            min: c.min,
+            max: c.max,
+            options: c
+                .options
+                .iter()
+                .map(|o| labelled(&o.code, &o.label))
+                .collect(),
+            extra_codes: c
+                .extra_codes
+                .iter()
+                .map(|o| labelled(&o.code, &o.label))
+                .collect(),
         }),
     }
 }
 
-fn stored_json(s: &Stored) -> Value {
+fn stored_json(s: &Stored) -> Option<StoredAnswer> {
     match (&s.value, &s.text, &s.missing) {
-        (_, _, Some(m)) => json!(m),
-        (_, Some(t), _) => json!(t),
-        (Some(v), _, _) => json!(v),
-        _ => Value::Null,
+        (_, _, Some(m)) => Some(StoredAnswer::Text(m.clone())),
+        (_, Some(t), _) => Some(StoredAnswer::Text(t.clone())),
+        (Some(v), _, _) => Some(StoredAnswer::Number(*v)),
+        _ => None,
     }
+}
+
+/// A questionnaire as the respondent API gives it (`GET /api/v1/respondent/{token}`).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Questionnaire {
+    pub survey: SurveyHead,
+    pub wave: WaveHead,
+    pub role: crate::domain::RespondentRole,
+    /// The language of the texts below.
+    pub language: String,
+    /// The languages the questionnaire is offered in (`?lang=`).
+    pub languages: Vec<String>,
+    pub consented: bool,
+    pub submitted: bool,
+    pub pages: Vec<Page>,
+    /// The answers saved so far by item code (none once submitted): a scale value or
+    /// number, or a code (a missing code, a choice, an extra code) as a string.
+    pub answers: std::collections::BTreeMap<String, Option<StoredAnswer>>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SurveyHead {
+    pub id: String,
+    pub version: String,
+    pub title: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct WaveHead {
+    pub name: String,
+    /// When the survey closes (UTC).
+    pub closes_at: Option<chrono::NaiveDateTime>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Page {
+    pub id: String,
+    pub items: Vec<Item>,
+}
+
+/// A question: a scale item (scored) or a context question.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Item {
+    Scale(ScaleItem),
+    Context(ContextItem),
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ScaleItem {
+    pub code: String,
+    #[serde(rename = "type")]
+    pub kind: ScaleKind,
+    /// The question as this role reads it.
+    pub text: String,
+    pub values: Option<Vec<ScaleValue>>,
+    /// Answers that are not a scale value ("don't know", "did not take place").
+    pub missing_codes: Option<Vec<Choice>>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScaleKind {
+    Scale,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ScaleValue {
+    pub value: i64,
+    pub label: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Choice {
+    pub code: String,
+    pub label: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ContextItem {
+    pub code: String,
+    #[serde(rename = "type")]
+    pub kind: crate::instrument::format::ContextKind,
+    pub text: String,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// The choices of a single-choice question.
+    pub options: Vec<Choice>,
+    /// Codes accepted besides a number ("don't know", say).
+    pub extra_codes: Vec<Choice>,
+}
+
+/// A saved answer: a number, or a code.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum StoredAnswer {
+    Number(f64),
+    Text(String),
+}
+
+/// `POST …/consent`
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Consented {
+    pub consented: bool,
+}
+
+/// `PUT …/answers`
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Saved {
+    /// How many answers were saved.
+    pub saved: usize,
+}
+
+/// `POST …/submit`
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SubmitOutcome {
+    pub status: SubmitStatus,
+    /// When the response was submitted (UTC), the first time.
+    pub submitted_at: chrono::NaiveDateTime,
+    /// False when it had been submitted before: submitting is idempotent.
+    pub first_time: bool,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmitStatus {
+    Submitted,
 }
 
 /// `GET /api/v1/respondent/{token}`: the questionnaire in the respondent's language, and
@@ -93,29 +258,49 @@ pub async fn show(
         }
         None => std::collections::BTreeMap::default(),
     };
-    let pages: Vec<Value> = q::pages(&link.survey, link.role())
+    let pages = q::pages(&link.survey, link.role())
         .iter()
         .filter(|p| *p != "consent" && *p != "review")
-        .map(|p| json!({"id": p, "items": q::items_on(&link.survey, link.role(), p).into_iter().map(|i| item_json(link, i, &lang)).collect::<Vec<_>>()}))
+        .map(|p| Page {
+            id: p.clone(),
+            items: q::items_on(&link.survey, link.role(), p)
+                .into_iter()
+                .map(|i| item_json(link, i, &lang))
+                .collect(),
+        })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "survey": {"id": link.survey.id, "version": link.survey.version, "title": q::text(&link.survey.title, &lang)},
-        "wave": {"name": link.wave.name, "closes_at": link.wave.closes_at},
-        "role": link.role(), "language": lang, "languages": link.survey.languages,
-        "consented": link.response.is_some(),
-        "submitted": submitted,
-        "pages": pages,
-        "answers": answers.iter().map(|(k, v)| (k.clone(), stored_json(v))).collect::<serde_json::Map<_, _>>(),
-    })))
+    Ok(HttpResponse::Ok().json(Questionnaire {
+        survey: SurveyHead {
+            id: link.survey.id.clone(),
+            version: link.survey.version.clone(),
+            title: q::text(&link.survey.title, &lang).to_owned(),
+        },
+        wave: WaveHead {
+            name: link.wave.name.clone(),
+            closes_at: link.wave.closes_at,
+        },
+        role: link.invitation.role,
+        language: lang.clone(),
+        languages: link.survey.languages.clone(),
+        consented: link.response.is_some(),
+        submitted,
+        pages,
+        answers: answers
+            .iter()
+            .map(|(k, v)| (k.clone(), stored_json(v)))
+            .collect(),
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct LangQuery {
+    /// Show the texts in this language, when the questionnaire is offered in it.
     lang: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct ConsentBody {
+    /// The language to answer in (one the questionnaire is offered in).
     #[serde(default)]
     language: Option<String>,
 }
@@ -132,8 +317,7 @@ pub async fn consent(
         return Ok(r);
     }
     let LinkState::Active(link) = link_state else {
-        return Ok(HttpResponse::Conflict()
-            .json(json!({"error": {"code": "submitted", "message": "already submitted"}})));
+        return Ok(HttpResponse::Conflict().json(error("submitted", "already submitted")));
     };
     let lang = body
         .and_then(|b| b.language)
@@ -150,12 +334,25 @@ pub async fn consent(
         Ok(q::consent(conn, &keys, &link, &token, &lang)?)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({"consented": true})))
+    Ok(HttpResponse::Ok().json(Consented { consented: true }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct AnswersBody {
+    /// Answers by item code.
+    #[schemars(with = "std::collections::BTreeMap<String, Option<AnswerInput>>")]
     answers: serde_json::Map<String, Value>,
+}
+
+/// One answer as sent: a number, a code, or true/false for a yes/no question (null, as
+/// the map's value, clears the answer). The schema only: answers are read as JSON and
+/// checked item by item, so that every bad one is named.
+#[derive(Debug, JsonSchema)]
+#[serde(untagged)]
+pub enum AnswerInput {
+    Number(f64),
+    Code(String),
+    YesNo(bool),
 }
 
 /// `PUT /api/v1/respondent/{token}/answers`: all or nothing; every bad field is named.
@@ -170,10 +367,14 @@ pub async fn save(
         return Ok(r);
     }
     let LinkState::Active(link) = link_state else {
-        return Ok(HttpResponse::Conflict().json(json!({"error": {"code": "submitted", "message": "already submitted; answers can no longer change"}})));
+        return Ok(HttpResponse::Conflict().json(error(
+            "submitted",
+            "already submitted; answers can no longer change",
+        )));
     };
     let Some(response) = link.response.clone() else {
-        return Ok(HttpResponse::Conflict().json(json!({"error": {"code": "no_consent", "message": "give consent first: POST …/consent"}})));
+        return Ok(HttpResponse::Conflict()
+            .json(error("no_consent", "give consent first: POST …/consent")));
     };
     let lang = link.language().to_owned();
     let good = match check_answers(&link, &body.answers) {
@@ -187,10 +388,10 @@ pub async fn save(
     })
     .await
     .map_err(ApiError)?;
-    Ok(HttpResponse::Ok().json(json!({"saved": n})))
+    Ok(HttpResponse::Ok().json(Saved { saved: n }))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct SubmitBody {
     /// Consent given with this request (needed when not given before).
     #[serde(default)]
@@ -199,6 +400,7 @@ pub struct SubmitBody {
     language: Option<String>,
     /// Answers to save before submitting, checked like `PUT …/answers`.
     #[serde(default)]
+    #[schemars(with = "Option<std::collections::BTreeMap<String, Option<AnswerInput>>>")]
     answers: Option<serde_json::Map<String, Value>>,
 }
 
@@ -206,13 +408,16 @@ pub struct SubmitBody {
 fn check_answers(
     link: &Link,
     answers: &serde_json::Map<String, Value>,
-) -> Result<Vec<(String, Option<Stored>)>, Vec<Value>> {
+) -> Result<Vec<(String, Option<Stored>)>, Vec<FieldError>> {
     let items = q::all_items(&link.survey, link.role());
     let mut good = Vec::new();
     let mut fields = Vec::new();
     for (code, value) in answers {
         let Some(item) = items.iter().find(|i| i.code() == code) else {
-            fields.push(json!({"field": format!("answers.{code}"), "message": "no such item in this questionnaire"}));
+            fields.push(FieldError {
+                field: format!("answers.{code}"),
+                message: "no such item in this questionnaire".to_owned(),
+            });
             continue;
         };
         let raw = match value {
@@ -227,14 +432,20 @@ fn check_answers(
                 }
             }
             _ => {
-                fields.push(json!({"field": format!("answers.{code}"), "message": "must be a number, a string or null"}));
+                fields.push(FieldError {
+                    field: format!("answers.{code}"),
+                    message: "must be a number, a string or null".to_owned(),
+                });
                 continue;
             }
         };
         match q::parse_answer(&link.survey, *item, &raw, "en") {
             Ok(stored) => good.push((code.clone(), stored)),
             Err(message) => {
-                fields.push(json!({"field": format!("answers.{code}"), "message": message}));
+                fields.push(FieldError {
+                    field: format!("answers.{code}"),
+                    message,
+                });
             }
         }
     }
@@ -245,15 +456,23 @@ fn check_answers(
     }
 }
 
-fn validation_parts(fields: Vec<Value>) -> (u16, Value) {
+fn validation_parts(fields: Vec<FieldError>) -> (u16, ErrorBody) {
     (
         422,
-        json!({"error": {"code": "validation", "message": "some answers cannot be used; nothing was saved", "fields": fields}}),
+        ErrorBody {
+            error: ErrorDetail {
+                fields,
+                ..ErrorDetail::new(
+                    "validation",
+                    "some answers cannot be used; nothing was saved",
+                )
+            },
+        },
     )
 }
 
-fn validation_error(fields: Vec<Value>) -> HttpResponse {
-    HttpResponse::UnprocessableEntity().json(json!({"error": {"code": "validation", "message": "some answers cannot be used; nothing was saved", "fields": fields}}))
+fn validation_error(fields: Vec<FieldError>) -> HttpResponse {
+    json_response(validation_parts(fields))
 }
 
 /// `POST /api/v1/respondent/{token}/submit`: idempotent. With a body it can also give
@@ -270,40 +489,62 @@ pub async fn submit(
     let group = state.group.clone();
     // One visit to the blocking pool for the whole submission: resolving the link,
     // checking the answers and storing them.
-    let outcome = with_conn(&state, move |conn| -> crate::web::errors::AppResult<Result<q::Submitted, (u16, Value)>> {
-        let link_state = q::open_link(conn, &keys, &token)?;
-        if let Some(r) = refusal_parts(&link_state) {
-            return Ok(Err(r));
-        }
-        let (LinkState::Active(link) | LinkState::Submitted(link)) = link_state else {
-            return Err(AppError::NotFound);
-        };
-        if link.response.is_none() && !body.consent {
-            return Ok(Err((409, json!({"error": {"code": "no_consent", "message": "give consent first: POST …/consent, or send \"consent\": true"}}))));
-        }
-        let good = match &body.answers {
-            Some(a) => match check_answers(&link, a) {
-                Ok(g) => g,
-                Err(fields) => return Ok(Err(validation_parts(fields))),
-            },
-            None => Vec::new(),
-        };
-        let lang = body.language.clone().filter(|l| link.survey.languages.contains(l)).unwrap_or_else(|| link.language().to_owned());
-        if link.response.is_none() && !good.is_empty() {
-            return Ok(Ok(q::submit_complete(conn, &group, &keys, &link, &token, &lang, &good)?));
-        }
-        Ok(Ok(crate::db::write_transaction(conn, |conn| -> anyhow::Result<q::Submitted> {
-            let response = match &link.response {
-                Some(r) if r.submitted_at.is_some() => return Ok(q::Submitted::Already(r.submitted_at.unwrap_or(r.updated_at))),
-                Some(r) => r.clone(),
-                None => q::consent(conn, &keys, &link, &token, &lang)?,
-            };
-            if !good.is_empty() {
-                q::save(conn, &link.wave, &response.id, &good, Some("review"), &lang)?;
+    let outcome = with_conn(
+        &state,
+        move |conn| -> crate::web::errors::AppResult<Result<q::Submitted, (u16, ErrorBody)>> {
+            let link_state = q::open_link(conn, &keys, &token)?;
+            if let Some(r) = refusal_parts(&link_state) {
+                return Ok(Err(r));
             }
-            Ok(q::submit(conn, &link, &response.id)?)
-        })?))
-    })
+            let (LinkState::Active(link) | LinkState::Submitted(link)) = link_state else {
+                return Err(AppError::NotFound);
+            };
+            if link.response.is_none() && !body.consent {
+                return Ok(Err((
+                    409,
+                    error(
+                        "no_consent",
+                        "give consent first: POST …/consent, or send \"consent\": true",
+                    ),
+                )));
+            }
+            let good = match &body.answers {
+                Some(a) => match check_answers(&link, a) {
+                    Ok(g) => g,
+                    Err(fields) => return Ok(Err(validation_parts(fields))),
+                },
+                None => Vec::new(),
+            };
+            let lang = body
+                .language
+                .clone()
+                .filter(|l| link.survey.languages.contains(l))
+                .unwrap_or_else(|| link.language().to_owned());
+            if link.response.is_none() && !good.is_empty() {
+                return Ok(Ok(q::submit_complete(
+                    conn, &group, &keys, &link, &token, &lang, &good,
+                )?));
+            }
+            Ok(Ok(crate::db::write_transaction(
+                conn,
+                |conn| -> anyhow::Result<q::Submitted> {
+                    let response = match &link.response {
+                        Some(r) if r.submitted_at.is_some() => {
+                            return Ok(q::Submitted::Already(
+                                r.submitted_at.unwrap_or(r.updated_at),
+                            ));
+                        }
+                        Some(r) => r.clone(),
+                        None => q::consent(conn, &keys, &link, &token, &lang)?,
+                    };
+                    if !good.is_empty() {
+                        q::save(conn, &link.wave, &response.id, &good, Some("review"), &lang)?;
+                    }
+                    Ok(q::submit(conn, &link, &response.id)?)
+                },
+            )?))
+        },
+    )
     .await?;
     let outcome = match outcome {
         Ok(o) => o,
@@ -313,13 +554,16 @@ pub async fn submit(
         q::Submitted::Now(at) => (at, true),
         q::Submitted::Already(at) => (at, false),
     };
-    Ok(HttpResponse::Ok()
-        .json(json!({"status": "submitted", "submitted_at": at, "first_time": first})))
+    Ok(HttpResponse::Ok().json(SubmitOutcome {
+        status: SubmitStatus::Submitted,
+        submitted_at: at,
+        first_time: first,
+    }))
 }
 
-/// `GET /api/v1/openapi.json`
+/// `GET /api/v1/openapi.json`: generated from the types ([`crate::web::openapi`]).
 pub async fn openapi() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(include_str!("../openapi.json"))
+        .body(crate::web::openapi::document())
 }
