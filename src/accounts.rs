@@ -54,18 +54,48 @@ pub fn verify_dummy(password: &str) {
     let _ = verify_password(password, &DUMMY);
 }
 
-/// Checks a new password; the message names the problem.
-pub fn check_password(password: &str) -> Result<(), String> {
+/// Why a new password is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordProblem {
+    #[error("must be at least {MIN_PASSWORD_LEN} characters")]
+    TooShort,
+    #[error("must not be only spaces")]
+    OnlySpaces,
+    #[error("is too repetitive: use at least 5 different characters")]
+    Repetitive,
+    #[error("is a run of consecutive characters (like 123456789012)")]
+    Run,
+    #[error(
+        "is a common password with digits or signs around it (`{0}`): choose a phrase of your own"
+    )]
+    Common(String),
+}
+
+impl PasswordProblem {
+    /// The `validation.*` key of its message.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::TooShort => "password",
+            Self::OnlySpaces => "password_spaces",
+            Self::Repetitive => "password_repetitive",
+            Self::Run => "password_run",
+            Self::Common(_) => "password_common",
+        }
+    }
+}
+
+/// Checks a new password; the problem names what is wrong.
+pub fn check_password(password: &str) -> Result<(), PasswordProblem> {
     if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(format!("must be at least {MIN_PASSWORD_LEN} characters"));
+        return Err(PasswordProblem::TooShort);
     }
     // NIST SP 800-63B: no composition rules, but refuse what guessing tries first.
     if password.trim().is_empty() {
-        return Err("must not be only spaces".to_owned());
+        return Err(PasswordProblem::OnlySpaces);
     }
     let distinct: std::collections::BTreeSet<char> = password.chars().collect();
     if distinct.len() < 5 {
-        return Err("is too repetitive: use at least 5 different characters".to_owned());
+        return Err(PasswordProblem::Repetitive);
     }
     // Mostly steps of +1 or mostly of -1 (`123456789012` wraps once from 9 to 0).
     let chars: Vec<i64> = password.chars().map(|c| i64::from(u32::from(c))).collect();
@@ -73,7 +103,7 @@ pub fn check_password(password: &str) -> Result<(), String> {
     let up = chars.windows(2).filter(|w| w[1] - w[0] == 1).count();
     let down = chars.windows(2).filter(|w| w[0] - w[1] == 1).count();
     if up.max(down) * 5 >= steps * 4 {
-        return Err("is a run of consecutive characters (like 123456789012)".to_owned());
+        return Err(PasswordProblem::Run);
     }
     let letters: String = password
         .chars()
@@ -81,9 +111,7 @@ pub fn check_password(password: &str) -> Result<(), String> {
         .flat_map(char::to_lowercase)
         .collect();
     if COMMON_PASSWORDS.contains(&letters.as_str()) {
-        return Err(format!(
-            "is a common password with digits or signs around it (`{letters}`): choose a phrase of your own"
-        ));
+        return Err(PasswordProblem::Common(letters));
     }
     Ok(())
 }
@@ -557,7 +585,7 @@ mod tests {
             ("sommer2026!!", "common password"),
             ("!Samskap2026!", "common password"),
         ] {
-            let err = check_password(bad).expect_err(bad);
+            let err = check_password(bad).expect_err(bad).to_string();
             assert!(err.contains(why), "{bad}: {err}");
         }
         for good in [

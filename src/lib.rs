@@ -30,6 +30,7 @@ pub mod render;
 pub mod reports;
 pub mod scoring;
 pub mod telemetry;
+pub mod validation;
 pub mod waves;
 pub mod web;
 

@@ -23,16 +23,21 @@ use crate::models::{
     Wave, WaveChanges, WaveService,
 };
 
-/// What a new wave needs.
-#[derive(Debug, Clone)]
+/// What a new wave needs. [`create`] checks it ([`crate::validation`]): every problem
+/// at once.
+#[derive(Debug, Clone, crate::validation::Validate)]
 pub struct WaveSpec {
+    #[validate(custom(function = "crate::validation::not_blank"), length(max = 200))]
     pub name: String,
     pub instrument: InstrumentId,
     pub anonymity: Anonymity,
     pub opens_at: Option<NaiveDateTime>,
     pub closes_at: Option<NaiveDateTime>,
+    #[validate(range(min = 0, max = 10))]
     pub reminder_max: i32,
+    #[validate(range(min = 0, max = 90))]
     pub reminder_interval_days: i32,
+    #[validate(range(min = 0, max = 3650))]
     pub email_retention_days: i32,
     /// Only services of these types (empty: all active services).
     pub service_types: Vec<ServiceType>,
@@ -54,20 +59,21 @@ fn invalid(field: &'static str, message: impl Into<String>) -> anyhow::Error {
     .into()
 }
 
-/// Creates a draft wave and freezes its services. One transaction.
+/// The fields of [`WaveSpec`] in the order forms show them.
+pub const SPEC_FIELDS: &[&str] = &[
+    "name",
+    "instrument",
+    "anonymity",
+    "closes_at",
+    "reminder_max",
+    "reminder_interval_days",
+    "email_retention_days",
+];
+
+/// Creates a draft wave and freezes its services. One transaction. A spec with problems
+/// fails with [`crate::validation::Problems`], all of them.
 pub fn create(conn: &mut DbConn, spec: &WaveSpec, actor: &Actor) -> anyhow::Result<Wave> {
-    if spec.name.trim().is_empty() {
-        return Err(invalid("name", "give the wave a name"));
-    }
-    if !(0..=10).contains(&spec.reminder_max) {
-        return Err(invalid("reminders", "between 0 and 10"));
-    }
-    if !(0..=90).contains(&spec.reminder_interval_days) {
-        return Err(invalid("reminder_days", "between 0 and 90"));
-    }
-    if !(0..=3650).contains(&spec.email_retention_days) {
-        return Err(invalid("retention_days", "between 0 and 3650"));
-    }
+    crate::validation::check(spec, SPEC_FIELDS)?;
     if let (Some(o), Some(c)) = (spec.opens_at, spec.closes_at)
         && c <= o
     {

@@ -826,7 +826,38 @@ async fn admins_manage_users_and_scopes_and_every_change_is_audited() {
             .text()
             .await
             .expect("body")
-            .contains("email: an account for ny@test.no already exists")
+            .contains("<li>E-mail: an account for &quot;ny@test.no&quot; already exists</li>")
+    );
+    // Several mistakes: every one listed at once, what was typed kept, nobody created.
+    let mistakes = post_form(
+        &app,
+        &admin,
+        "/admin/users",
+        &[
+            ("email", "kari@@example.no"),
+            ("display_name", "Kari"),
+            ("role", "superuser"),
+            ("password", "123456789012"),
+        ],
+    )
+    .await;
+    assert_eq!(mistakes.status(), 400);
+    let page = mistakes.text().await.expect("body");
+    for problem in [
+        "E-mail: &quot;kari@@example.no&quot; is not an e-mail address",
+        "Role: &quot;superuser&quot; is not one of the choices",
+        "Password: a run of consecutive characters (like 123456789012)",
+    ] {
+        assert!(
+            page.contains(&format!("<li>{problem}</li>")),
+            "{problem}\n{page}"
+        );
+    }
+    assert!(page.contains(r#"value="kari@@example.no""#), "{page}");
+    assert!(
+        samskap::models::User::find_by_email(&mut app.db.connect(), "kari@@example.no")
+            .expect("q")
+            .is_none()
     );
 
     let wrong_kind = post_form(

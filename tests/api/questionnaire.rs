@@ -982,3 +982,62 @@ async fn email_addresses_are_erased_after_retention_and_pseudonyms_stay() {
         "{actions:?}"
     );
 }
+
+/// A new-wave form with several mistakes lists every one at once, each naming its field,
+/// keeps what was typed, and creates nothing; in Norwegian too.
+#[actix_web::test]
+async fn a_wave_form_with_mistakes_lists_them_all_and_keeps_what_was_typed() {
+    let app = crate::helpers::spawn_app().await;
+    let instrument = {
+        let conn = &mut app.db.connect();
+        demo::load(
+            conn,
+            DemoOptions {
+                services: 4,
+                seed: 4,
+            },
+        )
+        .expect("demo");
+        InstrumentRow::all(conn).expect("instruments").remove(0).id
+    };
+    create_user(&app, "admin@test.no", UserRole::Admin, &[]);
+    let admin = signed_in(&app, "admin@test.no").await;
+    let form = [
+        ("name", "  "),
+        ("instrument", instrument.as_str()),
+        ("anonymity", "anonymous"),
+        ("closes", "2026-13-01"),
+        ("reminders", "twice"),
+        ("reminder_days", "400"),
+        ("retention_days", "90"),
+    ];
+    let res = post_form(&app, &admin, "/admin/waves", &form).await;
+    assert_eq!(res.status(), 400);
+    let page = res.text().await.expect("page");
+    for problem in [
+        "Name: required",
+        "Closes: &quot;2026-13-01&quot; is not a date (YYYY-MM-DD)",
+        "Reminders at most: &quot;twice&quot; is not a whole number",
+        "Days between reminders: between 0 and 90",
+    ] {
+        assert!(
+            page.contains(&format!("<li>{problem}</li>")),
+            "{problem}\n{page}"
+        );
+    }
+    assert!(page.contains(r#"value="twice""#), "what was typed is kept");
+    assert!(
+        page.contains(r#"value="anonymous" selected"#),
+        "the mode is kept"
+    );
+    assert!(!page.contains("Retention"), "a right field has no problem");
+    let conn = &mut app.db.connect();
+    assert!(samskap::models::Wave::all(conn).expect("waves").is_empty());
+
+    let res = post_form(&app, &admin, "/admin/waves?lang=nb", &form).await;
+    let page = res.text().await.expect("page");
+    assert!(
+        page.contains("<li>Maksimalt antall påminnelser: «twice» er ikke et heltall</li>"),
+        "{page}"
+    );
+}

@@ -10,6 +10,7 @@ use crate::audit;
 use crate::domain::{ScopeKind, UserId, UserRole, UserScopeId};
 use crate::i18n::fill;
 use crate::models::{User, UserChanges, UserScope};
+use crate::validation::Validate;
 use crate::web::errors::{AppError, AppResult};
 use crate::web::security::{CsrfForm, Ctx};
 use crate::web::{AppState, templates, with_conn};
@@ -50,7 +51,7 @@ async fn render_list(
     let mut data = json!({
         "page_title": format!("{} · samskap", fill(lang, "admin.users.title", &[])),
         "users": users, "roles": role_options(lang, Some(UserRole::Manager)),
-        "created": null, "error": null, "form": {"email": "", "display_name": ""},
+        "created": null, "errors": [], "form": {"email": "", "display_name": ""},
     });
     if let (Some(d), Some(e)) = (data.as_object_mut(), extra.as_object()) {
         d.extend(e.clone());
@@ -63,15 +64,27 @@ pub async fn list(state: web::Data<AppState>, ctx: Ctx) -> AppResult<HttpRespons
     render_list(&state, &ctx, StatusCode::OK, json!({})).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Validate)]
 pub struct NewUserForm {
+    #[validate(custom(function = "crate::validation::email"))]
     email: String,
     #[serde(default)]
+    #[validate(length(max = 200))]
     display_name: String,
+    #[validate(custom(function = "user_role"))]
     role: String,
     /// Empty: generate one and show it once.
     #[serde(default)]
+    #[validate(custom(function = "crate::validation::new_password_or_empty"))]
     password: String,
+}
+
+fn user_role(value: &str) -> Result<(), crate::validation::ValidationError> {
+    UserRole::parse(value).map(|_| ()).map_err(|_| {
+        let mut e = crate::validation::ValidationError::new("choice");
+        e.add_param("value".into(), &value);
+        e
+    })
 }
 
 /// `POST /admin/users`
@@ -80,18 +93,24 @@ pub async fn create(
     ctx: Ctx,
     CsrfForm(form): CsrfForm<NewUserForm>,
 ) -> AppResult<HttpResponse> {
-    let role = match UserRole::parse(&form.role) {
-        Ok(r) => r,
-        Err(e) => {
-            return render_list(
-                &state,
-                &ctx,
-                StatusCode::BAD_REQUEST,
-                json!({"error": format!("Role: {e}")}),
-            )
-            .await;
-        }
-    };
+    let lang = ctx.lang();
+    let typed = json!({"email": form.email, "display_name": form.display_name, "role": form.role});
+    if let Err(problems) =
+        crate::validation::check(&form, &["email", "display_name", "role", "password"])
+    {
+        return render_list(
+            &state,
+            &ctx,
+            StatusCode::BAD_REQUEST,
+            json!({"errors": problems.messages(lang), "form": typed,
+                   "roles": role_options(lang, UserRole::parse(&form.role).ok())}),
+        )
+        .await;
+    }
+    let role = UserRole::parse(&form.role).map_err(|e| AppError::BadRequest {
+        field: Some("role".into()),
+        message: e,
+    })?;
     let generated = form.password.is_empty();
     let password = if generated {
         accounts::generate_password()
@@ -101,6 +120,12 @@ pub async fn create(
     let actor = ctx.actor();
     let (email, name) = (form.email.clone(), form.display_name.clone());
     let result = with_conn(&state, move |conn| {
+        let normalised = accounts::normalise_email(&email).unwrap_or_default();
+        if User::find_by_email(conn, &normalised)?.is_some() {
+            let taken =
+                crate::validation::Problem::new("email", "taken").with("value", email.trim());
+            return Ok(Err(taken.message(lang)));
+        }
         match accounts::create_user(conn, &email, &name, role, &password) {
             Ok(user) => {
                 audit::record(
@@ -128,7 +153,8 @@ pub async fn create(
             &state,
             &ctx,
             StatusCode::BAD_REQUEST,
-            json!({"error": e, "form": {"email": form.email, "display_name": form.display_name}}),
+            json!({"errors": [e], "form": typed,
+                   "roles": role_options(lang, Some(role))}),
         )
         .await,
     }

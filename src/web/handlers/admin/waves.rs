@@ -10,6 +10,7 @@ use crate::domain::{Anonymity, InstrumentId, RespondentRole, WaveId};
 use crate::i18n::fill;
 use crate::import::ImportErrors;
 use crate::models::{InstrumentRow, Wave};
+use crate::validation::{Problems, Validate};
 use crate::waves::{self, WaveSpec, respondents};
 use crate::web::errors::{AppError, AppResult};
 use crate::web::security::{CsrfForm, Ctx};
@@ -26,11 +27,25 @@ fn message(e: &anyhow::Error) -> String {
         .map_or_else(|| format!("{e:#}"), ToString::to_string)
 }
 
+/// The problems to show for a refused request, in `lang`.
+fn messages(lang: &str, e: &anyhow::Error) -> Vec<String> {
+    e.downcast_ref::<Problems>()
+        .map_or_else(|| vec![message(e)], |p| p.messages(lang))
+}
+
+/// The new-wave form as typed, shown again with its problems.
+fn typed(form: &CreateForm) -> serde_json::Value {
+    json!({"name": form.name, "instrument": form.instrument, "anonymity": form.anonymity,
+           "closes": form.closes, "reminders": form.reminders,
+           "reminder_days": form.reminder_days, "retention_days": form.retention_days})
+}
+
 async fn render_list(
     state: &web::Data<AppState>,
     ctx: &Ctx,
     status: StatusCode,
-    error: Option<String>,
+    errors: &[String],
+    form: Option<serde_json::Value>,
 ) -> AppResult<HttpResponse> {
     let (list, instruments) = with_conn(state, |conn| {
         Ok((Wave::all(conn)?, InstrumentRow::all(conn)?))
@@ -43,50 +58,116 @@ async fn render_list(
                         "anonymity": label(lang, "anonymity", w.anonymity.as_str()),
                         "created": w.created_at.format("%Y-%m-%d").to_string()}))
         .collect();
+    let form = form.unwrap_or_else(|| {
+        json!({"name": "", "instrument": "", "anonymity": "linked", "closes": "",
+               "reminders": "2", "reminder_days": "7", "retention_days": "90"})
+    });
     let instruments: Vec<_> = instruments
         .iter()
         .rev()
-        .map(|i| json!({"id": i.id, "label": format!("{} {}", i.survey_id, i.version)}))
+        .map(|i| {
+            json!({"id": i.id, "label": format!("{} {}", i.survey_id, i.version),
+                        "selected": form["instrument"] == i.id.as_str()})
+        })
         .collect();
     templates::page_with_status(
         status,
         "admin_waves",
         ctx,
         json!({"page_title": format!("{} · samskap", fill(lang, "admin.waves.title", &[])),
-               "waves": rows, "instruments": instruments, "error": error}),
+               "waves": rows, "instruments": instruments, "errors": errors,
+               "anonymous": form["anonymity"] == "anonymous", "form": form}),
     )
 }
 
 /// `GET /admin/waves`
 pub async fn list(state: web::Data<AppState>, ctx: Ctx) -> AppResult<HttpResponse> {
-    render_list(&state, &ctx, StatusCode::OK, None).await
+    render_list(&state, &ctx, StatusCode::OK, &[], None).await
 }
 
-#[derive(Debug, Deserialize)]
+/// The new-wave form: what can be checked before it becomes a [`WaveSpec`] (numbers and
+/// dates as typed); the spec's own rules are checked with it, so every problem shows at once.
+#[derive(Debug, Deserialize, Validate)]
 pub struct CreateForm {
     name: String,
     instrument: String,
+    #[validate(custom(function = "anonymity"))]
     anonymity: String,
     #[serde(default)]
+    #[validate(custom(function = "crate::validation::date"))]
     closes: String,
+    #[validate(custom(function = "crate::validation::whole_number"))]
     reminders: String,
+    #[validate(custom(function = "crate::validation::whole_number"))]
     reminder_days: String,
+    #[validate(custom(function = "crate::validation::whole_number"))]
     retention_days: String,
 }
 
-/// The name of form field `field` in `lang`, for messages about it.
-fn field_name(lang: &str, field: &str) -> String {
-    fill(lang, &format!("admin.waves.field_{field}"), &[])
+fn anonymity(value: &str) -> Result<(), crate::validation::ValidationError> {
+    Anonymity::parse(value).map(|_| ()).map_err(|_| {
+        let mut e = crate::validation::ValidationError::new("choice");
+        e.add_param("value".into(), &value);
+        e
+    })
 }
 
-fn number(lang: &str, field: &str, v: &str) -> Result<i32, String> {
-    v.trim().parse().map_err(|_| {
-        fill(
-            lang,
-            "admin.waves.not_whole",
-            &[("field", &field_name(lang, field))],
-        )
-    })
+/// The form's fields in the page's order, and the [`WaveSpec`] field each becomes.
+const FORM_FIELDS: &[(&str, &str)] = &[
+    ("name", "name"),
+    ("instrument", "instrument"),
+    ("anonymity", "anonymity"),
+    ("closes", "closes_at"),
+    ("reminders", "reminder_max"),
+    ("reminder_days", "reminder_interval_days"),
+    ("retention_days", "email_retention_days"),
+];
+
+impl CreateForm {
+    /// The spec, or every problem of the form and of the spec it would be.
+    fn parse(&self) -> Result<WaveSpec, Problems> {
+        let fields: Vec<&str> = FORM_FIELDS.iter().map(|(f, _)| *f).collect();
+        let mut problems = crate::validation::check(self, &fields)
+            .err()
+            .map_or_else(Vec::new, |p| p.0);
+        let closes_at = chrono::NaiveDate::parse_from_str(self.closes.trim(), "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(23, 59, 59));
+        // A number that is not one was reported above; 0 stands in so that the spec's
+        // checks of the other fields still run.
+        let number = |v: &str| v.trim().parse().unwrap_or(0);
+        let spec = WaveSpec {
+            name: self.name.clone(),
+            instrument: InstrumentId::from_string(self.instrument.clone()),
+            anonymity: Anonymity::parse(&self.anonymity).unwrap_or(Anonymity::Linked),
+            opens_at: None,
+            closes_at,
+            reminder_max: number(&self.reminders),
+            reminder_interval_days: number(&self.reminder_days),
+            email_retention_days: number(&self.retention_days),
+            service_types: Vec::new(),
+        };
+        if let Err(found) = crate::validation::check(&spec, waves::SPEC_FIELDS) {
+            for mut p in found.0 {
+                // Named as on the form, once per field.
+                if let Some((form_field, _)) = FORM_FIELDS
+                    .iter()
+                    .find(|(_, spec_field)| *spec_field == p.field)
+                {
+                    (*form_field).clone_into(&mut p.field);
+                }
+                if !problems.iter().any(|q| q.field == p.field) {
+                    problems.push(p);
+                }
+            }
+        }
+        problems.sort_by_key(|p| fields.iter().position(|f| *f == p.field));
+        if problems.is_empty() {
+            Ok(spec)
+        } else {
+            Err(Problems(problems))
+        }
+    }
 }
 
 /// `POST /admin/waves`
@@ -96,51 +177,38 @@ pub async fn create(
     CsrfForm(form): CsrfForm<CreateForm>,
 ) -> AppResult<HttpResponse> {
     let lang = ctx.lang();
-    let parsed = (|| -> Result<WaveSpec, String> {
-        let closes_at = match form.closes.trim() {
-            "" => None,
-            d => {
-                let not_date = || {
-                    fill(
-                        lang,
-                        "admin.waves.not_date",
-                        &[("field", &field_name(lang, "closes")), ("value", d)],
-                    )
-                };
-                Some(
-                    chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                        .map_err(|_| not_date())?
-                        .and_hms_opt(23, 59, 59)
-                        .ok_or_else(not_date)?,
-                )
-            }
-        };
-        Ok(WaveSpec {
-            name: form.name.clone(),
-            instrument: InstrumentId::from_string(form.instrument.clone()),
-            anonymity: Anonymity::parse(&form.anonymity).map_err(|e| format!("anonymity: {e}"))?,
-            opens_at: None,
-            closes_at,
-            reminder_max: number(lang, "reminders", &form.reminders)?,
-            reminder_interval_days: number(lang, "reminder_days", &form.reminder_days)?,
-            email_retention_days: number(lang, "retention_days", &form.retention_days)?,
-            service_types: Vec::new(),
-        })
-    })();
-    let spec = match parsed {
+    let spec = match form.parse() {
         Ok(s) => s,
-        Err(e) => return render_list(&state, &ctx, StatusCode::BAD_REQUEST, Some(e)).await,
+        Err(problems) => {
+            return render_list(
+                &state,
+                &ctx,
+                StatusCode::BAD_REQUEST,
+                &problems.messages(lang),
+                Some(typed(&form)),
+            )
+            .await;
+        }
     };
     let actor = ctx.actor();
     let created = with_conn(&state, move |conn| {
-        Ok(waves::create(conn, &spec, &actor).map_err(|e| message(&e)))
+        Ok(waves::create(conn, &spec, &actor).map_err(|e| messages(lang, &e)))
     })
     .await?;
     match created {
         Ok(w) => Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, format!("/admin/waves/{}", w.id)))
             .finish()),
-        Err(e) => render_list(&state, &ctx, StatusCode::BAD_REQUEST, Some(e)).await,
+        Err(e) => {
+            render_list(
+                &state,
+                &ctx,
+                StatusCode::BAD_REQUEST,
+                &e,
+                Some(typed(&form)),
+            )
+            .await
+        }
     }
 }
 
