@@ -27,6 +27,27 @@ pub struct Respondent {
     pub language: String,
 }
 
+/// A row as written, before it is checked against the wave; `validator` checks what needs
+/// no wave ([`crate::validation`]), [`check`] the rest.
+#[derive(Debug, crate::validation::Validate)]
+struct Row<'a> {
+    service_code: &'a str,
+    #[validate(custom(function = "respondent_role"))]
+    role: &'a str,
+    #[validate(custom(function = "crate::validation::email"))]
+    email: &'a str,
+    #[validate(length(min = 2, max = 16))]
+    language: &'a str,
+}
+
+fn respondent_role(value: &str) -> Result<(), crate::validation::ValidationError> {
+    RespondentRole::parse(value).map(|_| ()).map_err(|_| {
+        let mut e = crate::validation::ValidationError::new("choice");
+        e.add_param("value".into(), &value);
+        e
+    })
+}
+
 /// Checked rows with their lines, or every problem.
 pub type Parsed = Result<Vec<(u64, Respondent)>, Vec<RowError>>;
 
@@ -152,27 +173,42 @@ pub fn check(roster: &Roster, keys: &DerivedKeys, data: &[u8]) -> Parsed {
             });
             continue;
         }
+        let row = Row {
+            service_code: &record[0],
+            role: &record[1],
+            email: &record[2],
+            language: &record[3],
+        };
+        let found = crate::validation::check(&row, COLUMNS).err();
+        let has = |field: &str| found.as_ref().is_some_and(|p| p.has(field));
         let mut problems = Vec::new();
-        let service = roster.services.get(&record[0]).cloned();
+        let service = roster.services.get(row.service_code).cloned();
         if service.is_none() {
             problems.push(format!(
                 "`service_code` {:?} does not take part in this wave",
-                &record[0]
+                row.service_code
             ));
         }
-        let role = RespondentRole::parse(&record[1])
-            .map_err(|e| problems.push(format!("`role`: {e}")))
-            .ok();
+        problems.extend(
+            found
+                .iter()
+                .flat_map(|p| p.0.iter().map(ToString::to_string)),
+        );
+        let role = RespondentRole::parse(row.role).ok();
         if let Some(r) = role
             && !roster.roles.contains(r.as_str())
         {
             problems.push(format!("`role`: the instrument has no {r} form"));
         }
-        let email = crate::accounts::normalise_email(&record[2])
-            .map_err(|e| problems.push(format!("`email`: {e}")))
-            .ok();
-        let language = record[3].to_lowercase();
-        if !roster.languages.contains(&language) {
+        let email = if has("email") {
+            None
+        } else {
+            crate::accounts::normalise_email(row.email)
+                .map_err(|e| problems.push(format!("`email`: {e}")))
+                .ok()
+        };
+        let language = row.language.to_lowercase();
+        if !has("language") && !roster.languages.contains(&language) {
             problems.push(format!(
                 "`language` {:?}: the questionnaire is offered in {}",
                 &record[3],

@@ -208,7 +208,7 @@ pub static OPERATIONS: &[Operation] = &[
         query: None,
         body: Some((schema::<respondent_api::ConsentBody>, true)),
         ok: ("Consented", schema::<respondent_api::Consented>),
-        errors: &[400, 403, 404, 409, 410, 413, 429],
+        errors: &[400, 403, 404, 409, 410, 413, 422, 429],
     },
     Operation {
         method: "PUT",

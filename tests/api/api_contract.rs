@@ -776,3 +776,28 @@ async fn every_answer_keeps_to_its_schema() {
         assert!(found.iter().any(|f| f.contains(what)), "{what}: {found:?}");
     }
 }
+
+/// A body the API can read but whose fields break their rules is refused with 422 and
+/// every such field named, as the document says; the rules are in the document's schema.
+#[actix_web::test]
+async fn a_body_breaking_its_rules_gets_every_field_named() {
+    let app = spawn_app().await;
+    let (_, token) = invitation(&app);
+    let doc = openapi(&app).await;
+    let path = "/api/v1/respondent/{token}/consent";
+    let language = &doc["components"]["schemas"]["ConsentBody"]["properties"]["language"];
+    assert_eq!(language["minLength"], 2, "{language}");
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/respondent/{token}/consent", app.address))
+        .json(&json!({"language": "x"}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 422);
+    let body = assert_documented_error(&doc, "POST", path, res, "validation").await;
+    assert_eq!(body["error"]["fields"][0]["field"], "language", "{body}");
+    assert_eq!(
+        body["error"]["fields"][0]["message"],
+        "Language: between 2 and 16 characters"
+    );
+}

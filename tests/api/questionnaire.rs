@@ -811,7 +811,7 @@ async fn bad_respondent_lists_are_reported_by_line_and_nothing_is_written() {
     let app = spawn_app_with(|_| {}).await;
     let (admin, wave, codes) = open_wave(&app, false).await;
     let csv = format!(
-        "service_code,role,email,language\n{c},manager,ok@example.no,en\nNOPE,manager,x@example.no,en\n{c},boss,y@example.no,en\n{c},manager,not-an-email,en\n{c},manager,OK@example.no,sv\n",
+        "service_code,role,email,language\n{c},manager,ok@example.no,en\nNOPE,manager,x@example.no,en\n{c},boss,y@example.no,en\n{c},manager,not-an-email,en\n{c},manager,OK@example.no,sv\nNOPE,boss,a@@b.no,x\n",
         c = codes[0]
     );
     let res = invite(&app, &admin, &wave, &csv).await;
@@ -819,10 +819,12 @@ async fn bad_respondent_lists_are_reported_by_line_and_nothing_is_written() {
     let html = res.text().await.expect("body");
     for needle in [
         "csv:3: &#x60;service_code&#x60; &quot;NOPE&quot; does not take part",
-        "csv:4: &#x60;role&#x60;",
-        "csv:5: &#x60;email&#x60;",
+        "csv:4: Role: &quot;boss&quot; is not one of the choices",
+        "csv:5: E-mail: &quot;not-an-email&quot; is not an e-mail address",
         "csv:6: &#x60;language&#x60;",
         "already appears on line 2",
+        // Every problem of a row at once.
+        "csv:7: &#x60;service_code&#x60; &quot;NOPE&quot; does not take part in this wave; Role: &quot;boss&quot; is not one of the choices; E-mail: &quot;a@@b.no&quot; is not an e-mail address; Language: between 2 and 16 characters",
     ] {
         assert!(html.contains(needle), "{needle} missing from {html}");
     }

@@ -25,7 +25,7 @@ use crate::web::{AppState, with_conn};
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
-impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+impl<T: DeserializeOwned + crate::validation::Validate + 'static> FromRequest for ApiJson<T> {
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
 
@@ -41,13 +41,37 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                     "the body must be a JSON object".to_owned(),
                 ));
             }
-            serde_json::from_value(value).map(Self).map_err(|e| {
+            let body: T = serde_json::from_value(value).map_err(|e| {
                 refusal(
                     StatusCode::BAD_REQUEST,
                     "bad_request",
                     format!("the body cannot be used: {e}"),
                 )
-            })
+            })?;
+            // Every problem the body's rules find, each by field (422).
+            crate::validation::check(&body, &[]).map_err(|problems| {
+                let res = HttpResponse::UnprocessableEntity().json(ErrorBody {
+                    error: crate::web::errors::ErrorDetail {
+                        fields: problems
+                            .0
+                            .iter()
+                            .map(|p| crate::web::errors::FieldError {
+                                field: p.field.clone(),
+                                message: p.to_string(),
+                            })
+                            .collect(),
+                        ..crate::web::errors::ErrorDetail::new(
+                            "validation",
+                            "some fields cannot be used; nothing was saved",
+                        )
+                    },
+                });
+                actix_web::Error::from(actix_web::error::InternalError::from_response(
+                    problems.to_string(),
+                    res,
+                ))
+            })?;
+            Ok(Self(body))
         })
     }
 }
@@ -57,7 +81,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 #[derive(Debug)]
 pub struct OptionalApiJson<T>(pub Option<T>);
 
-impl<T: DeserializeOwned + 'static> FromRequest for OptionalApiJson<T> {
+impl<T: DeserializeOwned + crate::validation::Validate + 'static> FromRequest
+    for OptionalApiJson<T>
+{
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
 

@@ -298,10 +298,11 @@ pub struct LangQuery {
     lang: Option<String>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, JsonSchema, crate::validation::Validate)]
 pub struct ConsentBody {
     /// The language to answer in (one the questionnaire is offered in).
     #[serde(default)]
+    #[validate(length(min = 2, max = 16))]
     language: Option<String>,
 }
 
@@ -337,7 +338,7 @@ pub async fn consent(
     Ok(HttpResponse::Ok().json(Consented { consented: true }))
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, JsonSchema, crate::validation::Validate)]
 pub struct AnswersBody {
     /// Answers by item code.
     #[schemars(with = "std::collections::BTreeMap<String, Option<AnswerInput>>")]
@@ -391,7 +392,7 @@ pub async fn save(
     Ok(HttpResponse::Ok().json(Saved { saved: n }))
 }
 
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, JsonSchema, crate::validation::Validate)]
 pub struct SubmitBody {
     /// Consent given with this request (needed when not given before).
     #[serde(default)]
