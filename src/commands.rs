@@ -929,20 +929,14 @@ fn report(
     crate::analytics::publication(&mut conn, &wave.id, k)?;
     let mut services = crate::models::WaveService::for_wave(&mut conn, &wave.id)?;
     services.truncate(limit.unwrap_or(usize::MAX));
-    let managers = if mail {
-        crate::reports::manager_accounts(&mut conn)?
-    } else {
-        Vec::new()
-    };
     let progress = Progress::new("reports");
     let mut written = Vec::new();
-    let mut queued = 0;
     for (i, ws) in services.iter().enumerate() {
         let Some(service) = crate::models::Service::find_by_code(&mut conn, &ws.service_code)?
         else {
             continue;
         };
-        if let Some((dashboard, html)) = crate::reports::service_report(
+        if let Some((_, html)) = crate::reports::service_report(
             &mut conn,
             &service,
             Some(&wave.id),
@@ -952,11 +946,6 @@ fn report(
             let file = format!("{}.html", sanitize_file_name(&service.code));
             std::fs::write(out.join(&file), html)
                 .with_context(|| format!("cannot write {}", out.join(&file).display()))?;
-            if let Some(base) = &base_url {
-                queued += crate::reports::mail_report(
-                    &mut conn, &dashboard, &service, &managers, base, lang,
-                )?;
-            }
             written.push((file, service.name.clone()));
         }
         progress.set(i + 1, services.len());
@@ -971,6 +960,18 @@ fn report(
     )?;
     std::fs::write(out.join("index.html"), index)
         .with_context(|| format!("cannot write {}", out.join("index.html").display()))?;
+    let queued = match &base_url {
+        Some(base) => crate::reports::mail_reports(
+            &mut conn,
+            &wave.id,
+            &crate::analytics::Computed(k),
+            (base, lang),
+            limit,
+            &Actor::cli(),
+        )?
+        .map_err(|refusal| anyhow::anyhow!("--mail: {refusal}"))?,
+        None => 0,
+    };
     println!(
         "wrote {} reports for \"{}\" to {} in {:.1} s{}",
         written.len(),

@@ -239,3 +239,55 @@ pub fn manager_accounts(
     }
     Ok(out)
 }
+
+/// Why the reports of a wave cannot be e-mailed now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MailRefusal {
+    /// A draft has no results.
+    #[error("the wave is a draft; reports exist once it is opened")]
+    Draft,
+    /// The wave's publication is still being computed.
+    #[error("the wave's numbers are still being computed; try again in a moment")]
+    Pending,
+}
+
+/// E-mails every manager a link to their service's report for `wave`, in `lang`; one
+/// audit record (`wave.mail_reports`) with how many were queued. The one way to mail
+/// reports: the admin page and `samskap report --mail` both call it. A manager already
+/// mailed today about a service is not mailed again (the outbox's de-duplication key).
+/// `limit`: only the first N services (a trial run).
+pub fn mail_reports(
+    conn: &mut crate::db::DbConn,
+    wave: &crate::domain::WaveId,
+    src: &dyn crate::analytics::Publications,
+    (base_url, lang): (&str, &str),
+    limit: Option<usize>,
+    actor: &crate::audit::Actor,
+) -> anyhow::Result<Result<usize, MailRefusal>> {
+    let found = crate::models::Wave::find(conn, wave)?;
+    if found.status == crate::domain::WaveStatus::Draft {
+        return Ok(Err(MailRefusal::Draft));
+    }
+    let managers = manager_accounts(conn)?;
+    let mut queued = 0;
+    let mut services = crate::models::WaveService::for_wave(conn, wave)?;
+    services.truncate(limit.unwrap_or(usize::MAX));
+    for ws in services {
+        let Some(service) = crate::models::Service::find_by_code(conn, &ws.service_code)? else {
+            continue;
+        };
+        let d = service::dashboard(conn, &service, Some(wave), src, lang)?;
+        if d.pending {
+            return Ok(Err(MailRefusal::Pending));
+        }
+        queued += mail_report(conn, &d, &service, &managers, base_url, lang)?;
+    }
+    crate::audit::record(
+        conn,
+        actor,
+        "wave.mail_reports",
+        Some(("wave", wave.as_str())),
+        Some(json!({"queued": queued, "language": lang})),
+    )?;
+    Ok(Ok(queued))
+}

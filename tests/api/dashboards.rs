@@ -321,6 +321,25 @@ async fn the_report_command_writes_every_report_and_mails_managers() {
         "https://samskap.example.no/reports/{}/services/{}",
         f.wave.id, f.s1.code
     )));
+    // The same action as the admin page's button, with its audit record.
+    let audited: Vec<(String, Option<String>)> = samskap::db::schema::audit_log::table
+        .filter(samskap::db::schema::audit_log::action.eq("wave.mail_reports"))
+        .select((
+            samskap::db::schema::audit_log::actor,
+            samskap::db::schema::audit_log::details,
+        ))
+        .load(conn)
+        .expect("audit");
+    assert_eq!(audited.len(), 1, "{audited:?}");
+    assert_eq!(audited[0].0, "cli");
+    assert!(
+        audited[0]
+            .1
+            .as_deref()
+            .unwrap_or_default()
+            .contains("\"queued\":1"),
+        "{audited:?}"
+    );
 
     // Bad input names the problem.
     let bad = f.app.db.samskap(&[

@@ -342,37 +342,21 @@ pub async fn mail_reports(
     let target = id.clone();
     let page_lang = ctx.lang();
     let queued = with_conn(&state, move |conn| {
-        let wave = Wave::find(conn, &target)?;
-        if wave.status == crate::domain::WaveStatus::Draft {
-            return Ok(Err(fill(page_lang, "admin.wave.reports_need_open", &[])));
-        }
-        let managers = crate::reports::manager_accounts(conn)?;
-        let mut queued = 0;
-        for ws in crate::models::WaveService::for_wave(conn, &target)? {
-            let Some(service) = crate::models::Service::find_by_code(conn, &ws.service_code)?
-            else {
-                continue;
-            };
-            let d = crate::reports::service::dashboard(
-                conn,
-                &service,
-                Some(&target),
-                &*publications,
-                lang,
-            )?;
-            if d.pending {
-                return Ok(Err(fill(page_lang, "admin.wave.reports_pending", &[])));
-            }
-            queued += crate::reports::mail_report(conn, &d, &service, &managers, &base, lang)?;
-        }
-        crate::audit::record(
+        Ok(crate::reports::mail_reports(
             conn,
+            &target,
+            &*publications,
+            (&base, lang),
+            None,
             &actor,
-            "wave.mail_reports",
-            Some(("wave", target.as_str())),
-            Some(json!({"queued": queued, "language": lang})),
-        )?;
-        Ok(Ok(queued))
+        )?
+        .map_err(|refusal| {
+            let key = match refusal {
+                crate::reports::MailRefusal::Draft => "admin.wave.reports_need_open",
+                crate::reports::MailRefusal::Pending => "admin.wave.reports_pending",
+            };
+            fill(page_lang, key, &[])
+        }))
     })
     .await?;
     render_outcome(&state, &ctx, id, queued, "admin.wave.reports_queued").await
