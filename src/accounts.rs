@@ -291,6 +291,60 @@ pub fn create_user(
     Ok(User::find(conn, &id)?)
 }
 
+/// A new account, as the admin page and `samskap user add` describe it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewAccount<'a> {
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub role: UserRole,
+    pub password: &'a str,
+    pub scopes: &'a [ScopeSpec],
+}
+
+/// Creates an account and its scopes in one transaction, with their audit records
+/// (`user.create`, a `scope.add` per scope): the one way accounts are made, from the
+/// admin page and from the command line. Nothing is written when any part fails.
+pub fn add_account(
+    conn: &mut DbConn,
+    actor: &crate::audit::Actor,
+    new: &NewAccount<'_>,
+) -> anyhow::Result<User> {
+    db::write_transaction(conn, |conn| {
+        let user = create_user(conn, new.email, new.display_name, new.role, new.password)?;
+        crate::audit::record(
+            conn,
+            actor,
+            "user.create",
+            Some(("user", user.id.as_str())),
+            Some(serde_json::json!({"email": user.email, "role": new.role})),
+        )?;
+        for spec in new.scopes {
+            grant_scope(conn, actor, &user, spec)?;
+        }
+        Ok(user)
+    })
+}
+
+/// Gives `user` a scope, with its audit record (`scope.add`); `None` when they had it.
+pub fn grant_scope(
+    conn: &mut DbConn,
+    actor: &crate::audit::Actor,
+    user: &User,
+    spec: &ScopeSpec,
+) -> anyhow::Result<Option<UserScopeId>> {
+    let added = add_scope(conn, user, spec)?;
+    if let Some(id) = &added {
+        crate::audit::record(
+            conn,
+            actor,
+            "scope.add",
+            Some(("user", user.id.as_str())),
+            Some(serde_json::json!({"scope": id, "kind": spec.kind, "reference": spec.reference})),
+        )?;
+    }
+    Ok(added)
+}
+
 /// Sets a new password (which ends the user's sessions).
 pub fn set_password(conn: &mut DbConn, user: &UserId, password: &str) -> anyhow::Result<()> {
     check_password(password).map_err(|e| anyhow::anyhow!("password: {e}"))?;

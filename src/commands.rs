@@ -327,24 +327,17 @@ fn user(settings: &Settings, action: UserCommand) -> anyhow::Result<ExitCode> {
                 (accounts::generate_password(), true)
             };
             let mut conn = open(settings)?;
-            let user = crate::db::write_transaction(&mut conn, |conn| -> anyhow::Result<User> {
-                let user = accounts::create_user(conn, &email, &name, role, &password)?;
-                let target = Some(("user", user.id.as_str()));
-                audit::record(
-                    conn,
-                    &Actor::cli(),
-                    "user.create",
-                    target,
-                    Some(serde_json::json!({"email": user.email, "role": role})),
-                )?;
-                for spec in &specs {
-                    if let Some(id) = accounts::add_scope(conn, &user, spec)? {
-                        let details = serde_json::json!({"scope": id, "kind": spec.kind, "reference": spec.reference});
-                        audit::record(conn, &Actor::cli(), "scope.add", target, Some(details))?;
-                    }
-                }
-                Ok(user)
-            })?;
+            let user = accounts::add_account(
+                &mut conn,
+                &Actor::cli(),
+                &accounts::NewAccount {
+                    email: &email,
+                    display_name: &name,
+                    role,
+                    password: &password,
+                    scopes: &specs,
+                },
+            )?;
             println!("Created {} ({}).", user.email, user.role);
             if generated {
                 println!("Password (shown once): {password}");

@@ -126,17 +126,15 @@ pub async fn create(
                 crate::validation::Problem::new("email", "taken").with("value", email.trim());
             return Ok(Err(taken.message(lang)));
         }
-        match accounts::create_user(conn, &email, &name, role, &password) {
-            Ok(user) => {
-                audit::record(
-                    conn,
-                    &actor,
-                    "user.create",
-                    Some(("user", user.id.as_str())),
-                    Some(json!({"email": user.email, "role": role})),
-                )?;
-                Ok(Ok((user, password)))
-            }
+        let new = accounts::NewAccount {
+            email: &email,
+            display_name: &name,
+            role,
+            password: &password,
+            scopes: &[],
+        };
+        match accounts::add_account(conn, &actor, &new) {
+            Ok(user) => Ok(Ok((user, password))),
             Err(e) => Ok(Err(e.to_string())),
         }
     })
@@ -363,18 +361,8 @@ pub async fn add_scope(
     let target = id.clone();
     let result = with_conn(&state, move |conn| {
         let user = User::find(conn, &target)?;
-        match accounts::add_scope(conn, &user, &spec) {
-            Ok(Some(scope)) => {
-                audit::record(
-                    conn,
-                    &actor,
-                    "scope.add",
-                    Some(("user", user.id.as_str())),
-                    Some(json!({"scope": scope, "kind": spec.kind, "reference": spec.reference})),
-                )?;
-                Ok(Ok(()))
-            }
-            Ok(None) => Ok(Ok(())),
+        match accounts::grant_scope(conn, &actor, &user, &spec) {
+            Ok(_) => Ok(Ok(())),
             Err(e) => Ok(Err(e.to_string())),
         }
     })
