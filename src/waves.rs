@@ -59,6 +59,16 @@ fn invalid(field: &'static str, message: impl Into<String>) -> anyhow::Error {
     .into()
 }
 
+/// The wave a page or download shows: the one asked for, else the newest of `waves`
+/// (given newest first); `None` when the one asked for is not among them. The one rule
+/// for the service and region dashboards and their downloads.
+pub fn asked_or_newest<'a>(waves: &'a [Wave], asked: Option<&str>) -> Option<&'a Wave> {
+    match asked {
+        Some(id) => waves.iter().find(|w| w.id.as_str() == id),
+        None => waves.first(),
+    }
+}
+
 /// The fields of [`WaveSpec`] in the order forms show them.
 pub const SPEC_FIELDS: &[&str] = &[
     "name",
@@ -585,8 +595,10 @@ pub fn status(conn: &mut DbConn, wave_id: &WaveId) -> anyhow::Result<StatusRepor
         submitted += n;
         submitted_by_role.push((*role, n));
     }
-    #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
-    let response_rate = (total > 0).then(|| submitted as f64 / total as f64);
+    let response_rate = crate::analytics::stats::response_rate(
+        u64::try_from(submitted).unwrap_or(0),
+        u64::try_from(total).unwrap_or(0),
+    );
     Ok(StatusReport {
         wave,
         services,

@@ -133,9 +133,9 @@ pub struct Participation {
 impl Participation {
     /// Publishes raw counts under threshold `k`.
     pub fn of(role: RespondentRole, invited: u64, answered: u64, k: MinCell) -> Self {
-        #[expect(clippy::cast_precision_loss, reason = "counts of people")]
-        let response_rate = (answered >= u64::from(k.get()) && invited > 0)
-            .then(|| answered as f64 / invited as f64);
+        let response_rate = (answered >= u64::from(k.get()))
+            .then(|| super::stats::response_rate(answered, invited))
+            .flatten();
         Self {
             role,
             invited: Count::of(invited, k),

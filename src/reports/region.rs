@@ -156,12 +156,7 @@ pub fn dashboard(
 ) -> anyhow::Result<RegionDashboard> {
     let k = src.min_cell();
     let waves = Wave::opened_newest_first(conn)?;
-    let wave = filters
-        .wave
-        .as_deref()
-        .and_then(|id| waves.iter().find(|w| w.id.as_str() == id))
-        .or_else(|| waves.first())
-        .cloned();
+    let wave = crate::waves::asked_or_newest(&waves, filters.wave.as_deref()).cloned();
     let role = match filters.role.as_deref() {
         Some("manager") => RespondentRole::Manager,
         _ => RespondentRole::PeerWorker,

@@ -270,10 +270,7 @@ pub fn dashboard(
         health_region: detail.health_region.clone(),
     };
     let waves = waves_of(conn, service)?;
-    let selected = match wave {
-        Some(id) => waves.iter().find(|w| &w.id == id).cloned(),
-        None => waves.first().cloned(),
-    };
+    let selected = crate::waves::asked_or_newest(&waves, wave.map(WaveId::as_str)).cloned();
     let mut out = ServiceDashboard {
         service: info,
         waves: waves

@@ -104,11 +104,8 @@ pub async fn results_csv(
             .shows(None)
             .then(|| crate::i18n::fill(lang, "region.national", &[]));
         let waves = crate::models::Wave::opened_newest_first(conn)?;
-        let chosen = match &wave {
-            Some(id) => waves.into_iter().find(|w| w.id.as_str() == id),
-            None => waves.into_iter().next(),
-        }
-        .ok_or(AppError::NotFound)?;
+        let chosen =
+            crate::waves::asked_or_newest(&waves, wave.as_deref()).ok_or(AppError::NotFound)?;
         let results = publications
             .get(conn, &chosen.id)?
             .ok_or(AppError::Pending)?;

@@ -105,11 +105,9 @@ pub async fn results_csv(
     let body = with_conn(&state, move |conn| {
         let service = authorised_service(conn, &access, &code)?;
         let waves = crate::reports::service::waves_of(conn, &service)?;
-        let chosen = match &wave {
-            Some(id) => waves.into_iter().find(|w| &w.id == id),
-            None => waves.into_iter().next(),
-        }
-        .ok_or(AppError::NotFound)?;
+        let chosen =
+            crate::waves::asked_or_newest(&waves, wave.as_ref().map(crate::domain::WaveId::as_str))
+                .ok_or(AppError::NotFound)?;
         let results = publications
             .get(conn, &chosen.id)?
             .ok_or(AppError::Pending)?;

@@ -283,10 +283,11 @@ fn service_rates(
     id: &WaveId,
 ) -> anyhow::Result<Vec<serde_json::Value>> {
     let counts = crate::reports::service::participation_by_code(conn, id)?;
-    let rate = |invited: i64, submitted: i64| -> Option<f64> {
-        #[expect(clippy::cast_precision_loss, reason = "small counts")]
-        let r = (invited > 0).then(|| submitted as f64 / invited as f64);
-        r
+    let rate = |invited: i64, submitted: i64| {
+        crate::analytics::stats::response_rate(
+            u64::try_from(submitted).unwrap_or(0),
+            u64::try_from(invited).unwrap_or(0),
+        )
     };
     let pct = |r: Option<f64>| r.map_or_else(|| "–".to_owned(), |r| format!("{:.0} %", r * 100.0));
     let mut rows: Vec<(f64, serde_json::Value)> = crate::models::WaveService::for_wave(conn, id)?
