@@ -265,6 +265,17 @@ pub fn change(previous: &Moments, current: &Moments) -> Option<Change> {
     })
 }
 
+/// The share of `invited` people who `answered`: none when nobody was invited. The one
+/// response rate: the wave page, the rates per service and the publication (which also
+/// keeps it back below the minimum cell size) all use it.
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "counts of people, far below 2^52"
+)]
+pub fn response_rate(answered: u64, invited: u64) -> Option<f64> {
+    (invited > 0).then(|| answered as f64 / invited as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,15 +356,4 @@ mod tests {
         assert!((percentile_rank(2.0, &[1.0, 2.0, 2.0, 3.0]) - 50.0).abs() < 1e-12);
         assert!((percentile_rank(3.0, &[1.0, 2.0, 2.0, 3.0]) - 87.5).abs() < 1e-12);
     }
-}
-
-/// The share of `invited` people who `answered`: none when nobody was invited. The one
-/// response rate: the wave page, the rates per service and the publication (which also
-/// keeps it back below the minimum cell size) all use it.
-#[expect(
-    clippy::cast_precision_loss,
-    reason = "counts of people, far below 2^52"
-)]
-pub fn response_rate(answered: u64, invited: u64) -> Option<f64> {
-    (invited > 0).then(|| answered as f64 / invited as f64)
 }
