@@ -1001,8 +1001,8 @@ fn export(
     project: &str,
     out: &std::path::Path,
 ) -> anyhow::Result<ExitCode> {
-    if project.trim().is_empty() {
-        anyhow::bail!("--project: give the research project a name");
+    if let Err(e) = crate::export::project_name(project) {
+        anyhow::bail!("--project: {e}");
     }
     let mut conn = open(settings)?;
     store_instruments(&mut conn, &configured_instruments(settings)?)?;
@@ -1064,21 +1064,6 @@ fn export(
     for f in left_out {
         let _ = std::fs::remove_file(out.join(f));
     }
-    crate::audit::record(
-        &mut conn,
-        &crate::audit::Actor {
-            user_id: None,
-            label: "cli".into(),
-            ip: None,
-        },
-        "export.bundle",
-        chosen.first().map(|w| ("wave", w.id.as_str())),
-        Some(serde_json::json!({
-            "waves": chosen.iter().map(|w| w.id.to_string()).collect::<Vec<_>>(),
-            "project": project, "format": format,
-            "responses": summary.responses, "answers": summary.answers,
-        })),
-    )?;
     println!(
         "wrote {} responses ({} answers, {} variables) of {} wave(s) to {} in {:.1} s",
         summary.responses,

@@ -258,6 +258,74 @@ struct ResponseInfo {
     wave_index: usize,
 }
 
+/// The longest research project name; the name keys the pseudonyms.
+pub const MAX_PROJECT_NAME: usize = 100;
+
+/// A research project's name as given, trimmed: 1 to [`MAX_PROJECT_NAME`] characters.
+pub fn project_name(raw: &str) -> Result<&str, String> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > MAX_PROJECT_NAME {
+        Err(format!(
+            "give the research project a name of 1 to {MAX_PROJECT_NAME} characters"
+        ))
+    } else {
+        Ok(name)
+    }
+}
+
+/// How a research export was asked for, for its audit record.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub project: &'a str,
+    /// `bundle`, `csv` or `parquet`.
+    pub format: &'a str,
+    /// `web` or `cli`.
+    pub via: &'a str,
+}
+
+/// A research export: checks the request (a project name, at least one wave, no draft),
+/// writes the bundle of `waves` into `dir` ([`bundle`]) and records `export.bundle`. The
+/// one way researchers' data leaves samskap, for the download and the command line.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the bundle's inputs and who asked"
+)]
+pub fn research_export(
+    conn: &mut DbConn,
+    keys: &DerivedKeys,
+    waves: &[Wave],
+    request: Request<'_>,
+    k: crate::analytics::MinCell,
+    dir: &Path,
+    actor: &crate::audit::Actor,
+    progress: &dyn Fn(usize, usize),
+) -> anyhow::Result<Summary> {
+    let project = project_name(request.project).map_err(anyhow::Error::msg)?;
+    anyhow::ensure!(
+        !waves.is_empty(),
+        "choose at least one opened wave to export"
+    );
+    if let Some(draft) = waves
+        .iter()
+        .find(|w| w.status == crate::domain::WaveStatus::Draft)
+    {
+        anyhow::bail!("\"{}\" is a draft and has no responses", draft.name);
+    }
+    let summary = bundle(conn, keys, waves, project, k, dir, progress)?;
+    crate::audit::record(
+        conn,
+        actor,
+        "export.bundle",
+        waves.first().map(|w| ("wave", w.id.as_str())),
+        Some(json!({
+            "waves": waves.iter().map(|w| w.id.to_string()).collect::<Vec<_>>(),
+            "project": project, "format": request.format, "via": request.via,
+            "responses": summary.responses, "answers": summary.answers,
+        })),
+    )?;
+    Ok(summary)
+}
+
 /// Writes the research bundle of `waves` (pooled when more than one) into `dir`.
 #[expect(
     clippy::too_many_lines,

@@ -376,6 +376,19 @@ async fn researchers_download_granted_waves_and_nobody_else_does() {
         logged, 1,
         "the download is audit-logged, the refusals export nothing"
     );
+    let details: Option<String> = audit_log::table
+        .filter(audit_log::action.eq("export.bundle"))
+        .select(audit_log::details)
+        .first(conn)
+        .expect("audit");
+    let details: serde_json::Value =
+        serde_json::from_str(&details.expect("details")).expect("json");
+    assert_eq!(details["via"], "web");
+    assert_eq!(details["format"], "bundle");
+    assert!(
+        details["responses"].as_u64().is_some_and(|n| n > 0),
+        "{details}"
+    );
 }
 
 /// Two waves pooled: one row per response of each, the same person keeps one panel

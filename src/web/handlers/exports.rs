@@ -55,10 +55,10 @@ pub async fn bundle(
             message: "choose at least one wave".into(),
         });
     }
-    if project.is_empty() || project.len() > 100 {
+    if let Err(message) = crate::export::project_name(&project) {
         return Err(AppError::BadRequest {
             field: Some("project".into()),
-            message: "give the research project a name of at most 100 characters".into(),
+            message,
         });
     }
     let keys = state.keys.clone();
@@ -80,21 +80,24 @@ pub async fn bundle(
             "samskap-export-{}",
             crate::crypto::hex(&crate::crypto::random_bytes::<8>())
         ));
-        let result = crate::export::bundle(conn, &keys, &waves, &project, k, &dir, &|_, _| {})
-            .and_then(|summary| Ok((summary, crate::export::zip_dir(&dir)?)));
-        let _ = std::fs::remove_dir_all(&dir);
-        let (summary, zip) = result?;
-        crate::audit::record(
+        let request = crate::export::Request {
+            project: &project,
+            format: "bundle",
+            via: "web",
+        };
+        let result = crate::export::research_export(
             conn,
+            &keys,
+            &waves,
+            request,
+            k,
+            &dir,
             &actor,
-            "export.bundle",
-            waves.first().map(|w| ("wave", w.id.as_str())),
-            Some(json!({
-                "waves": waves.iter().map(|w| w.id.to_string()).collect::<Vec<_>>(),
-                "project": project, "responses": summary.responses, "via": "web",
-            })),
-        )?;
-        Ok(zip)
+            &|_, _| {},
+        )
+        .and_then(|_| crate::export::zip_dir(&dir));
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(result?)
     })
     .await?;
     Ok(HttpResponse::Ok()
