@@ -44,7 +44,7 @@ use crate::crypto::DerivedKeys;
 use crate::db::DbConn;
 use crate::db::schema::{answers, responses};
 use crate::domain::{RespondentRole, ServiceId, WaveId};
-use crate::instrument::format::{ContextKind, MissingMeaning, SurveyFile, Text};
+use crate::instrument::format::{ContextKind, MissingMeaning, SurveyFile};
 use crate::models::Wave;
 
 /// One exported variable.
@@ -69,12 +69,6 @@ pub struct Variable {
     pub instrument: String,
 }
 
-fn t<'a>(text: &'a Text, lang: &str) -> &'a str {
-    text.get(lang)
-        .or_else(|| text.values().next())
-        .map_or("", String::as_str)
-}
-
 /// The variables of an instrument, scored items first, in survey-file order.
 pub fn variables(survey: &SurveyFile) -> Vec<Variable> {
     let instrument = format!("{}@{}", survey.id, survey.version);
@@ -89,14 +83,25 @@ pub fn variables(survey: &SurveyFile) -> Vec<Variable> {
         out.push(Variable {
             name: item.code.to_lowercase(),
             code: item.code.clone(),
-            label_en: text.map(|x| t(x, "en")).unwrap_or_default().to_owned(),
-            label_nb: text.map(|x| t(x, "nb")).unwrap_or_default().to_owned(),
+            label_en: text
+                .map(|x| crate::instrument::format::in_lang(x, "en"))
+                .unwrap_or_default()
+                .to_owned(),
+            label_nb: text
+                .map(|x| crate::instrument::format::in_lang(x, "nb"))
+                .unwrap_or_default()
+                .to_owned(),
             kind: "scored".into(),
             values: scale
                 .map(|s| {
                     s.points
                         .iter()
-                        .map(|p| (p.value, t(&p.label, "en").to_owned()))
+                        .map(|p| {
+                            (
+                                p.value,
+                                crate::instrument::format::in_lang(&p.label, "en").to_owned(),
+                            )
+                        })
                         .collect()
                 })
                 .unwrap_or_default(),
@@ -113,7 +118,12 @@ pub fn variables(survey: &SurveyFile) -> Vec<Variable> {
                 c.options
                     .iter()
                     .zip(1..)
-                    .map(|(o, i)| (i, t(&o.label, "en").to_owned()))
+                    .map(|(o, i)| {
+                        (
+                            i,
+                            crate::instrument::format::in_lang(&o.label, "en").to_owned(),
+                        )
+                    })
                     .collect(),
                 c.options.iter().map(|o| o.code.clone()).collect(),
             ),
@@ -125,11 +135,17 @@ pub fn variables(survey: &SurveyFile) -> Vec<Variable> {
                 vec![
                     (
                         1,
-                        c.low_label.as_ref().map_or("1", |l| t(l, "en")).to_owned(),
+                        c.low_label
+                            .as_ref()
+                            .map_or("1", |l| crate::instrument::format::in_lang(l, "en"))
+                            .to_owned(),
                     ),
                     (
                         5,
-                        c.high_label.as_ref().map_or("5", |l| t(l, "en")).to_owned(),
+                        c.high_label
+                            .as_ref()
+                            .map_or("5", |l| crate::instrument::format::in_lang(l, "en"))
+                            .to_owned(),
                     ),
                 ],
                 Vec::new(),
@@ -139,8 +155,8 @@ pub fn variables(survey: &SurveyFile) -> Vec<Variable> {
         out.push(Variable {
             name: c.code.to_lowercase(),
             code: c.code.clone(),
-            label_en: t(&c.text, "en").to_owned(),
-            label_nb: t(&c.text, "nb").to_owned(),
+            label_en: crate::instrument::format::in_lang(&c.text, "en").to_owned(),
+            label_nb: crate::instrument::format::in_lang(&c.text, "nb").to_owned(),
             kind: serde_json::to_value(c.kind)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
@@ -150,7 +166,13 @@ pub fn variables(survey: &SurveyFile) -> Vec<Variable> {
                 .extra_codes
                 .iter()
                 .zip((-9..=-4).rev())
-                .map(|(e, v)| (v, e.code.clone(), t(&e.label, "en").to_owned()))
+                .map(|(e, v)| {
+                    (
+                        v,
+                        e.code.clone(),
+                        crate::instrument::format::in_lang(&e.label, "en").to_owned(),
+                    )
+                })
                 .collect(),
             choices,
             phase: None,
@@ -177,7 +199,11 @@ fn missing_codes(all: &[crate::instrument::format::MissingCode]) -> Vec<(i64, St
         } else {
             wanted
         };
-        out.push((v, m.code.clone(), t(&m.label, "en").to_owned()));
+        out.push((
+            v,
+            m.code.clone(),
+            crate::instrument::format::in_lang(&m.label, "en").to_owned(),
+        ));
     }
     out
 }

@@ -237,12 +237,6 @@ impl Stored {
     }
 }
 
-fn t<'a>(text: &'a Text, lang: &str) -> &'a str {
-    text.get(lang)
-        .or_else(|| text.values().next())
-        .map_or("", String::as_str)
-}
-
 /// Messages in the respondent's language.
 fn message(lang: &str, key: &str) -> &'static str {
     let nb = lang == "nb";
@@ -725,14 +719,17 @@ pub fn withdraw(
 /// Localised label of an item's question.
 pub fn question_text<'a>(item: PageItem<'a>, role: &str, lang: &str) -> &'a str {
     match item {
-        PageItem::Scored(i) => i.text.get(role).map_or("", |t| self::t(t, lang)),
-        PageItem::Context(c) => t(&c.text, lang),
+        PageItem::Scored(i) => i
+            .text
+            .get(role)
+            .map_or("", |t| crate::instrument::format::in_lang(t, lang)),
+        PageItem::Context(c) => crate::instrument::format::in_lang(&c.text, lang),
     }
 }
 
 /// Localised text helper for templates and the API.
 pub fn text<'a>(text: &'a Text, lang: &str) -> &'a str {
-    t(text, lang)
+    crate::instrument::format::in_lang(text, lang)
 }
 
 #[cfg(test)]

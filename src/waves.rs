@@ -274,12 +274,6 @@ pub fn link(base_url: &str, token: &str) -> String {
     format!("{}/s/{token}", base_url.trim_end_matches('/'))
 }
 
-fn text_in<'a>(text: &'a crate::instrument::format::Text, lang: &str) -> &'a str {
-    text.get(lang)
-        .or_else(|| text.values().next())
-        .map_or("", String::as_str)
-}
-
 /// Renders and queues an invitation or reminder message for `token`.
 #[expect(clippy::too_many_arguments, reason = "one message needs all of these")]
 pub fn queue_message(
@@ -302,10 +296,10 @@ pub fn queue_message(
     let role = survey
         .roles
         .get(invitation.role.as_str())
-        .map(|r| text_in(&r.label, lang).to_lowercase())
+        .map(|r| crate::instrument::format::in_lang(&r.label, lang).to_lowercase())
         .unwrap_or_default();
     let data = json!({
-        "title": text_in(&survey.title, lang),
+        "title": crate::instrument::format::in_lang(&survey.title, lang),
         "service": service,
         "role": role,
         "link": link(base_url, token),

@@ -11,6 +11,14 @@ use serde::{Deserialize, Serialize};
 /// Text in every language the survey offers: `{ nb = "…", en = "…" }`.
 pub type Text = BTreeMap<String, String>;
 
+/// `text` in `lang`, else in the first language it has (a survey file need not translate
+/// every text), else empty. The one way a survey text is read in a language.
+pub fn in_lang<'a>(text: &'a Text, lang: &str) -> &'a str {
+    text.get(lang)
+        .or_else(|| text.values().next())
+        .map_or("", String::as_str)
+}
+
 /// A whole survey file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]

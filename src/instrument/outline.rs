@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::format::{ContextKind, SurveyFile, Text};
+use super::format::{ContextKind, SurveyFile};
 
 /// Words around the outline, per language (English for languages not listed).
 struct Words {
@@ -34,12 +34,6 @@ const fn words(lang: &str) -> Words {
             valid: "valid answers needed per phase",
         },
     }
-}
-
-fn t<'a>(text: &'a Text, lang: &str) -> &'a str {
-    text.get(lang)
-        .or_else(|| text.values().next())
-        .map_or("", String::as_str)
 }
 
 fn kind_note(kind: ContextKind, lang: &str) -> &'static str {
@@ -102,13 +96,13 @@ pub fn render(file: &SurveyFile, lang: &str, role: Option<&str>) -> String {
         .collect();
     let role_names: Vec<&str> = roles
         .iter()
-        .map(|r| t(&file.roles[*r].label, lang))
+        .map(|r| crate::instrument::format::in_lang(&file.roles[*r].label, lang))
         .collect();
 
     let _ = writeln!(
         out,
         "{} ({} {})",
-        t(&file.title, lang),
+        crate::instrument::format::in_lang(&file.title, lang),
         file.id,
         file.version
     );
@@ -121,7 +115,11 @@ pub fn render(file: &SurveyFile, lang: &str, role: Option<&str>) -> String {
         lang
     );
     if !file.description.is_empty() {
-        let _ = writeln!(out, "\n{}", t(&file.description, lang));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            crate::instrument::format::in_lang(&file.description, lang)
+        );
     }
     for r in &roles {
         let intro = &file.roles[*r].intro;
@@ -129,8 +127,8 @@ pub fn render(file: &SurveyFile, lang: &str, role: Option<&str>) -> String {
             let _ = writeln!(
                 out,
                 "\n{}: {}",
-                t(&file.roles[*r].label, lang),
-                t(intro, lang)
+                crate::instrument::format::in_lang(&file.roles[*r].label, lang),
+                crate::instrument::format::in_lang(intro, lang)
             );
         }
     }
@@ -138,24 +136,47 @@ pub fn render(file: &SurveyFile, lang: &str, role: Option<&str>) -> String {
     for (name, scale) in &file.scales {
         let _ = writeln!(out, "\n{} ({name})", w.scale);
         for p in &scale.points {
-            let _ = writeln!(out, "  {}  {}", p.value, t(&p.label, lang));
+            let _ = writeln!(
+                out,
+                "  {}  {}",
+                p.value,
+                crate::instrument::format::in_lang(&p.label, lang)
+            );
         }
         for m in &scale.missing {
-            let _ = writeln!(out, "  {}  {}", m.code, t(&m.label, lang));
+            let _ = writeln!(
+                out,
+                "  {}  {}",
+                m.code,
+                crate::instrument::format::in_lang(&m.label, lang)
+            );
         }
     }
 
     for phase in &file.phases {
-        let _ = writeln!(out, "\n{}  {}", phase.code, t(&phase.title, lang));
+        let _ = writeln!(
+            out,
+            "\n{}  {}",
+            phase.code,
+            crate::instrument::format::in_lang(&phase.title, lang)
+        );
         for item in file.items.iter().filter(|i| i.phase == phase.code) {
             for r in &roles {
                 if let Some(text) = item.text.get(r.as_str()) {
                     let who = if roles.len() > 1 {
-                        format!("[{}] ", t(&file.roles[*r].label, lang))
+                        format!(
+                            "[{}] ",
+                            crate::instrument::format::in_lang(&file.roles[*r].label, lang)
+                        )
                     } else {
                         String::new()
                     };
-                    let _ = writeln!(out, "  {:<4}{who}{}", item.code, t(text, lang));
+                    let _ = writeln!(
+                        out,
+                        "  {:<4}{who}{}",
+                        item.code,
+                        crate::instrument::format::in_lang(text, lang)
+                    );
                 }
             }
         }
@@ -173,14 +194,23 @@ pub fn render(file: &SurveyFile, lang: &str, role: Option<&str>) -> String {
                 out,
                 "  {}  {} [{}]",
                 c.code,
-                t(&c.text, lang),
+                crate::instrument::format::in_lang(&c.text, lang),
                 kind_note(c.kind, lang)
             );
             for o in c.options.iter().chain(&c.extra_codes) {
-                let _ = writeln!(out, "        - {}", t(&o.label, lang));
+                let _ = writeln!(
+                    out,
+                    "        - {}",
+                    crate::instrument::format::in_lang(&o.label, lang)
+                );
             }
             if let (Some(low), Some(high)) = (&c.low_label, &c.high_label) {
-                let _ = writeln!(out, "        1 = {}, 5 = {}", t(low, lang), t(high, lang));
+                let _ = writeln!(
+                    out,
+                    "        1 = {}, 5 = {}",
+                    crate::instrument::format::in_lang(low, lang),
+                    crate::instrument::format::in_lang(high, lang)
+                );
             }
         }
     }
@@ -197,7 +227,7 @@ pub fn render(file: &SurveyFile, lang: &str, role: Option<&str>) -> String {
             band.level,
             band.from,
             band.to,
-            t(&band.label, lang)
+            crate::instrument::format::in_lang(&band.label, lang)
         );
     }
     out

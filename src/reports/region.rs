@@ -239,13 +239,10 @@ pub fn dashboard(
     out.phases = phase_codes
         .iter()
         .map(|c| {
-            survey
-                .phases
-                .iter()
-                .find(|p| &p.code == c)
-                .and_then(|p| p.title.get(lang).or_else(|| p.title.values().next()))
-                .cloned()
-                .unwrap_or_else(|| c.clone())
+            survey.phases.iter().find(|p| &p.code == c).map_or_else(
+                || c.clone(),
+                |p| crate::instrument::format::in_lang(&p.title, lang).to_owned(),
+            )
         })
         .collect();
     let find = |level: Level, id: &RegionId, role: RespondentRole, measure: &str| {

@@ -158,12 +158,6 @@ pub fn waves_of(conn: &mut DbConn, service: &Service) -> QueryResult<Vec<Wave>> 
     Ok(found)
 }
 
-fn text<'a>(t: &'a crate::instrument::format::Text, lang: &str) -> &'a str {
-    t.get(lang)
-        .or_else(|| t.values().next())
-        .map_or("", String::as_str)
-}
-
 fn level_label(survey: &SurveyFile, level: Option<u64>, lang: &str) -> String {
     level
         .and_then(|l| {
@@ -173,7 +167,7 @@ fn level_label(survey: &SurveyFile, level: Option<u64>, lang: &str) -> String {
                 .iter()
                 .find(|b| u64::from(b.level) == l)
         })
-        .map(|b| text(&b.label, lang).to_owned())
+        .map(|b| crate::instrument::format::in_lang(&b.label, lang).to_owned())
         .unwrap_or_default()
 }
 
@@ -353,11 +347,10 @@ pub fn dashboard(
         .collect::<Vec<_>>()
         .join(&format!(" {} ", fill(lang, "home.and", &[])));
     let phase_title = |code: &str| {
-        survey
-            .phases
-            .iter()
-            .find(|p| p.code == code)
-            .map_or_else(|| code.to_owned(), |p| text(&p.title, lang).to_owned())
+        survey.phases.iter().find(|p| p.code == code).map_or_else(
+            || code.to_owned(),
+            |p| crate::instrument::format::in_lang(&p.title, lang).to_owned(),
+        )
     };
     let roles = [RespondentRole::Manager, RespondentRole::PeerWorker];
     let role_results = |role: RespondentRole| mine.role(role);
@@ -617,7 +610,7 @@ pub fn dashboard(
                 out.next_step = Some(NextStepView {
                     phase: p.title.clone(),
                     level: level_label(&survey, Some(level), lang),
-                    text: text(&step.text, lang).to_owned(),
+                    text: crate::instrument::format::in_lang(&step.text, lang).to_owned(),
                     basis: fill(
                         lang,
                         "dashboard.next_step_basis",
