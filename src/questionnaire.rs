@@ -237,65 +237,42 @@ impl Stored {
     }
 }
 
-/// Messages in the respondent's language.
-fn message(lang: &str, key: &str) -> &'static str {
-    let nb = lang == "nb";
-    match key {
-        "choose" => {
-            if nb {
-                "Velg ett av svarene."
-            } else {
-                "Choose one of the answers."
-            }
-        }
-        "whole" => {
-            if nb {
-                "Skriv et helt tall, for eksempel 2."
-            } else {
-                "Enter a whole number, for example 2."
-            }
-        }
-        "number" => {
-            if nb {
-                "Skriv et tall, for eksempel 1,5."
-            } else {
-                "Enter a number, for example 1.5."
-            }
-        }
-        "year" => {
-            if nb {
-                "Skriv et årstall med fire sifre, for eksempel 2019."
-            } else {
-                "Enter a year with four digits, for example 2019."
-            }
-        }
-        _ => {
-            if nb {
-                "Svaret kan ikke brukes."
-            } else {
-                "This answer cannot be used."
-            }
-        }
-    }
+/// Messages in the respondent's language (`respondent.answer_*` in the i18n catalogue;
+/// English for anything but bokmål).
+fn message(lang: &str, key: &str) -> String {
+    let lang = if lang == "nb" { "nb" } else { "en" };
+    let key = match key {
+        "choose" | "whole" | "number" | "year" => key,
+        _ => "unusable",
+    };
+    crate::i18n::fill(lang, &format!("respondent.answer_{key}"), &[])
 }
 
 fn range_message(lang: &str, min: Option<f64>, max: Option<f64>) -> String {
     let f = |v: f64| {
-        if v.fract() == 0.0 {
+        let text = if v.fract() == 0.0 {
             format!("{v:.0}")
         } else {
             v.to_string()
+        };
+        if lang == "nb" {
+            text.replace('.', ",")
+        } else {
+            text
         }
     };
-    match (lang, min, max) {
-        ("nb", Some(a), Some(b)) => format!("Svaret må være mellom {} og {}.", f(a), f(b)),
-        ("nb", Some(a), None) => format!("Svaret må være minst {}.", f(a)),
-        ("nb", None, Some(b)) => format!("Svaret kan være høyst {}.", f(b)),
-        (_, Some(a), Some(b)) => format!("The answer must be between {} and {}.", f(a), f(b)),
-        (_, Some(a), None) => format!("The answer must be at least {}.", f(a)),
-        (_, None, Some(b)) => format!("The answer can be at most {}.", f(b)),
-        _ => String::new(),
-    }
+    let lang = if lang == "nb" { "nb" } else { "en" };
+    let (key, min, max) = match (min, max) {
+        (Some(a), Some(b)) => ("between", f(a), f(b)),
+        (Some(a), None) => ("at_least", f(a), String::new()),
+        (None, Some(b)) => ("at_most", String::new(), f(b)),
+        (None, None) => return String::new(),
+    };
+    crate::i18n::fill(
+        lang,
+        &format!("respondent.answer_{key}"),
+        &[("min", &min), ("max", &max)],
+    )
 }
 
 /// Checks one raw answer. `Ok(None)` means "no answer" (an empty field).
@@ -319,7 +296,7 @@ pub fn parse_answer(
             let scale = survey
                 .scales
                 .get(&i.scale)
-                .ok_or_else(|| message(lang, "choose").to_owned())?;
+                .ok_or_else(|| message(lang, "choose"))?;
             if scale.missing.iter().any(|m| m.code == raw) {
                 return Ok(Some(missing(raw)));
             }
@@ -340,7 +317,7 @@ pub fn parse_answer(
                         missing: None,
                     })
                 })
-                .ok_or_else(|| message(lang, "choose").to_owned())
+                .ok_or_else(|| message(lang, "choose"))
         }
         PageItem::Context(c) => {
             if c.extra_codes.iter().any(|e| e.code == raw) {
@@ -367,7 +344,7 @@ pub fn parse_answer(
                     } else {
                         "whole"
                     };
-                    let n: i64 = raw.parse().map_err(|_| message(lang, key).to_owned())?;
+                    let n: i64 = raw.parse().map_err(|_| message(lang, key))?;
                     #[expect(clippy::cast_precision_loss, reason = "small whole numbers")]
                     let n = n as f64;
                     let (min, max) = if c.kind == ContextKind::Year {
@@ -383,7 +360,7 @@ pub fn parse_answer(
                         .parse()
                         .ok()
                         .filter(|v: &f64| v.is_finite())
-                        .ok_or_else(|| message(lang, "number").to_owned())?;
+                        .ok_or_else(|| message(lang, "number"))?;
                     let (min, max) = if c.kind == ContextKind::Percentage {
                         (Some(c.min.unwrap_or(0.0)), Some(c.max.unwrap_or(100.0)))
                     } else {
@@ -393,12 +370,12 @@ pub fn parse_answer(
                 }
                 ContextKind::Rating => match raw.parse::<u8>() {
                     Ok(n @ 1..=5) => value(f64::from(n)),
-                    _ => Err(message(lang, "choose").to_owned()),
+                    _ => Err(message(lang, "choose")),
                 },
                 ContextKind::YesNo => match raw {
                     "yes" => value(1.0),
                     "no" => value(0.0),
-                    _ => Err(message(lang, "choose").to_owned()),
+                    _ => Err(message(lang, "choose")),
                 },
                 ContextKind::SingleChoice => {
                     if c.options.iter().any(|o| o.code == raw) {
@@ -408,7 +385,7 @@ pub fn parse_answer(
                             missing: None,
                         }))
                     } else {
-                        Err(message(lang, "choose").to_owned())
+                        Err(message(lang, "choose"))
                     }
                 }
             }

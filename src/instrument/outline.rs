@@ -5,83 +5,49 @@ use std::fmt::Write as _;
 
 use super::format::{ContextKind, SurveyFile};
 
-/// Words around the outline, per language (English for languages not listed).
+/// Words around the outline: `outline.*` in the i18n catalogue (English for languages
+/// it does not have).
 struct Words {
-    form: &'static str,
-    language: &'static str,
-    scale: &'static str,
-    context: &'static str,
-    levels: &'static str,
-    valid: &'static str,
+    form: String,
+    language: String,
+    scale: String,
+    context: String,
+    levels: String,
+    valid: String,
 }
 
-const fn words(lang: &str) -> Words {
-    match lang.as_bytes() {
-        b"nb" => Words {
-            form: "Skjema",
-            language: "Språk",
-            scale: "Svarskala",
-            context: "Bakgrunnsspørsmål",
-            levels: "Modenhetsnivåer",
-            valid: "gyldige svar som kreves per fase",
-        },
-        _ => Words {
-            form: "Form",
-            language: "Language",
-            scale: "Response scale",
-            context: "Context questions",
-            levels: "Maturity levels",
-            valid: "valid answers needed per phase",
-        },
+fn word(lang: &str, key: &str) -> String {
+    let lang = if lang == "nb" { "nb" } else { "en" };
+    crate::i18n::fill(lang, &format!("outline.{key}"), &[])
+}
+
+fn words(lang: &str) -> Words {
+    Words {
+        form: word(lang, "form"),
+        language: word(lang, "language"),
+        scale: word(lang, "scale"),
+        context: word(lang, "context"),
+        levels: word(lang, "levels"),
+        valid: word(lang, "valid"),
     }
 }
 
-fn kind_note(kind: ContextKind, lang: &str) -> &'static str {
-    let nb = lang == "nb";
+fn kind_note(kind: ContextKind, lang: &str) -> String {
     match kind {
-        ContextKind::Integer => {
-            if nb {
-                "heltall"
-            } else {
-                "whole number"
-            }
-        }
-        ContextKind::Number => {
-            if nb {
-                "tall"
-            } else {
-                "number"
-            }
-        }
-        ContextKind::Year => {
-            if nb {
-                "årstall"
-            } else {
-                "year"
-            }
-        }
-        ContextKind::Percentage => {
-            if nb {
-                "prosent"
-            } else {
-                "percent"
-            }
-        }
-        ContextKind::SingleChoice => {
-            if nb {
-                "velg ett"
-            } else {
-                "choose one"
-            }
-        }
-        ContextKind::YesNo => {
-            if nb {
-                "ja/nei"
-            } else {
-                "yes/no"
-            }
-        }
-        ContextKind::Rating => "1-5",
+        ContextKind::Rating => "1-5".to_owned(),
+        other => word(lang, &format!("kind_{}", kind_key(other))),
+    }
+}
+
+fn kind_key(kind: ContextKind) -> &'static str {
+    match kind {
+        ContextKind::Integer => "integer",
+        ContextKind::Number => "number",
+        ContextKind::Year => "year",
+        ContextKind::Percentage => "percentage",
+        ContextKind::SingleChoice => "single_choice",
+        ContextKind::YesNo => "yes_no",
+        ContextKind::Rating => "rating",
     }
 }
 
