@@ -345,6 +345,64 @@ pub fn grant_scope(
     Ok(added)
 }
 
+/// What an admin may change of an account.
+#[derive(Debug, Clone)]
+pub struct AccountChanges {
+    /// Empty: keep the name.
+    pub display_name: String,
+    pub role: UserRole,
+    pub active: bool,
+}
+
+/// Why an account change was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ChangeRefusal {
+    /// Admins cannot disable themselves or give up their own admin role: the last admin
+    /// would lock everyone out.
+    #[error("you cannot disable yourself or remove your own admin role")]
+    NotSelf,
+}
+
+/// Changes an account's name, role and whether it may sign in, with its audit record
+/// (`user.update`), in one transaction. `by` is the admin asking.
+pub fn update_account(
+    conn: &mut DbConn,
+    actor: &crate::audit::Actor,
+    by: &UserId,
+    target: &UserId,
+    changes: &AccountChanges,
+) -> anyhow::Result<Result<(), ChangeRefusal>> {
+    if by == target && (!changes.active || changes.role != UserRole::Admin) {
+        return Ok(Err(ChangeRefusal::NotSelf));
+    }
+    db::write_transaction(conn, |conn| {
+        let before = User::find(conn, target)?;
+        let name = changes.display_name.trim();
+        User::update(
+            conn,
+            target,
+            &UserChanges {
+                display_name: Some(name.to_owned()).filter(|n| !n.is_empty()),
+                role: Some(changes.role),
+                active: Some(changes.active),
+                updated_at: Some(db::now()),
+                ..Default::default()
+            },
+        )?;
+        crate::audit::record(
+            conn,
+            actor,
+            "user.update",
+            Some(("user", target.as_str())),
+            Some(serde_json::json!({
+                "role": {"from": before.role, "to": changes.role},
+                "active": {"from": before.active, "to": changes.active},
+            })),
+        )?;
+        Ok(Ok(()))
+    })
+}
+
 /// Sets a new password (which ends the user's sessions).
 pub fn set_password(conn: &mut DbConn, user: &UserId, password: &str) -> anyhow::Result<()> {
     check_password(password).map_err(|e| anyhow::anyhow!("password: {e}"))?;

@@ -952,3 +952,54 @@ async fn admins_manage_users_and_scopes_and_every_change_is_audited() {
             .contains("from: &quot;yesterday&quot; is not a date")
     );
 }
+
+/// An admin cannot disable themselves or give up their own admin role (the last admin
+/// would lock everyone out); the refusal changes nothing and records nothing.
+#[actix_web::test]
+async fn an_admin_cannot_demote_or_disable_themselves() {
+    let (app, _, _) = scoped_app().await;
+    let admin = signed_in(&app, "admin@test.no").await;
+    let me = samskap::models::User::find_by_email(&mut app.db.connect(), "admin@test.no")
+        .expect("q")
+        .expect("admin");
+    for (role, active) in [("manager", Some("on")), ("admin", None)] {
+        let mut form = vec![("display_name", "Admin"), ("role", role)];
+        if let Some(a) = active {
+            form.push(("active", a));
+        }
+        let res = post_form(&app, &admin, &format!("/admin/users/{}", me.id), &form).await;
+        assert_eq!(res.status(), 400, "{role} {active:?}");
+        assert!(
+            res.text()
+                .await
+                .expect("page")
+                .contains("You cannot disable yourself or remove your own admin role.")
+        );
+    }
+    let conn = &mut app.db.connect();
+    let after = samskap::models::User::find(conn, &me.id).expect("admin");
+    assert_eq!(after.role, UserRole::Admin);
+    assert!(after.active);
+    // Another account's role can change, with its audit record.
+    let other = samskap::models::User::find_by_email(conn, "policy@test.no")
+        .expect("q")
+        .expect("other");
+    let res = post_form(
+        &app,
+        &admin,
+        &format!("/admin/users/{}", other.id),
+        &[
+            ("display_name", ""),
+            ("role", "researcher"),
+            ("active", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let changed = samskap::models::User::find(conn, &other.id).expect("other");
+    assert_eq!(changed.role, UserRole::Researcher);
+    assert_eq!(
+        changed.display_name, other.display_name,
+        "an empty name keeps the name"
+    );
+}

@@ -9,7 +9,7 @@ use crate::accounts::{self, ScopeSpec};
 use crate::audit;
 use crate::domain::{ScopeKind, UserId, UserRole, UserScopeId};
 use crate::i18n::fill;
-use crate::models::{User, UserChanges, UserScope};
+use crate::models::{User, UserScope};
 use crate::validation::Validate;
 use crate::web::errors::{AppError, AppResult};
 use crate::web::security::{CsrfForm, Ctx};
@@ -238,9 +238,22 @@ pub async fn update(
             .await;
         }
     };
-    let active = form.active.is_some();
+    let changes = accounts::AccountChanges {
+        display_name: form.display_name.clone(),
+        role,
+        active: form.active.is_some(),
+    };
     let me = ctx.access()?.user.id.clone();
-    if me == id && (!active || role != UserRole::Admin) {
+    let actor = ctx.actor();
+    let target = id.clone();
+    let outcome = with_conn(&state, move |conn| {
+        User::find(conn, &target)?; // 404 for an unknown account
+        Ok(accounts::update_account(
+            conn, &actor, &me, &target, &changes,
+        )?)
+    })
+    .await?;
+    if let Err(accounts::ChangeRefusal::NotSelf) = outcome {
         return render_user(
             &state,
             &ctx,
@@ -250,31 +263,6 @@ pub async fn update(
         )
         .await;
     }
-    let actor = ctx.actor();
-    let target = id.clone();
-    with_conn(&state, move |conn| {
-        let before = User::find(conn, &target)?;
-        User::update(
-            conn,
-            &target,
-            &UserChanges {
-                display_name: Some(form.display_name.trim().to_owned()).filter(|n| !n.is_empty()),
-                role: Some(role),
-                active: Some(active),
-                updated_at: Some(crate::db::now()),
-                ..Default::default()
-            },
-        )?;
-        audit::record(
-            conn,
-            &actor,
-            "user.update",
-            Some(("user", target.as_str())),
-            Some(json!({"role": {"from": before.role, "to": role}, "active": {"from": before.active, "to": active}})),
-        )?;
-        Ok(())
-    })
-    .await?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, format!("/admin/users/{id}")))
         .finish())
