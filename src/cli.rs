@@ -2,6 +2,8 @@
 //! choices are `ValueEnum`s, so `--help` lists them and a wrong one exits with 2 before
 //! anything runs.
 
+pub mod commands;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -46,7 +48,7 @@ pub enum AccountRole {
     Researcher,
 }
 
-impl From<AccountRole> for crate::domain::UserRole {
+impl From<AccountRole> for crate::core::domain::UserRole {
     fn from(role: AccountRole) -> Self {
         match role {
             AccountRole::Admin => Self::Admin,
@@ -126,10 +128,10 @@ pub enum Command {
     /// Load the demo dataset (Norwegian health regions, counties, municipalities, services).
     Demo {
         /// Number of services to generate.
-        #[arg(long, default_value_t = crate::demo::DEFAULT_SERVICES)]
+        #[arg(long, default_value_t = crate::tools::demo::DEFAULT_SERVICES)]
         services: usize,
         /// Random seed: the same seed gives the same dataset.
-        #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
+        #[arg(long, default_value_t = crate::tools::demo::DEFAULT_SEED)]
         seed: u64,
         /// Store this many simulated responses through the bulk path (benchmarks), instead
         /// of the realistic three waves.

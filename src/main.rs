@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use samskap::cli::{Cli, Command};
-use samskap::telemetry::{self, LogFormat};
+use samskap::infra::telemetry::{self, LogFormat};
 
 /// See Cargo.toml: glibc's allocator was a third of a dashboard's time under load.
 #[global_allocator]
@@ -22,7 +22,7 @@ fn main() -> ExitCode {
         Ok(f) => f,
         Err(e) => {
             eprintln!("invalid configuration:\n  {e}");
-            return ExitCode::from(samskap::commands::EXIT_CONFIG);
+            return ExitCode::from(samskap::cli::commands::EXIT_CONFIG);
         }
     };
     let default_filter = match cli.command {
@@ -30,7 +30,7 @@ fn main() -> ExitCode {
         _ => "warn",
     };
     telemetry::init(format, default_filter);
-    match samskap::commands::run(cli) {
+    match samskap::cli::commands::run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -19,8 +19,8 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 use tracing_actix_web::TracingLogger;
 
-use crate::config::Settings;
-use crate::db::{self, Backend, Pool};
+use crate::infra::config::Settings;
+use crate::infra::db::{self, Backend, Pool};
 
 /// Shared by every request. Holds nothing another instance would need: all state that
 /// matters lives in the database.
@@ -33,12 +33,12 @@ pub struct AppState {
     pub cookie_keys: security::CookieKeys,
     pub limiter: Arc<security::RateLimiter>,
     /// Purpose keys derived from the secret (pseudonyms, anonymous resume).
-    pub keys: crate::crypto::DerivedKeys,
+    pub keys: crate::infra::crypto::DerivedKeys,
     /// Submissions that arrive together share one durable commit (SQLite).
     pub group: Arc<db::GroupCommit>,
     /// Every wave's latest publication, kept fresh in the background on connections of
     /// its own: requests never compute results.
-    pub publications: Arc<crate::analytics::Publisher>,
+    pub publications: Arc<crate::app::analytics::Publisher>,
 }
 
 /// Runs `f` with a pooled connection on the blocking thread pool: the one way handlers
@@ -62,7 +62,7 @@ pub struct Application {
     port: u16,
     base_url: String,
     stop_worker: Arc<std::sync::atomic::AtomicBool>,
-    publications: Arc<crate::analytics::Publisher>,
+    publications: Arc<crate::app::analytics::Publisher>,
 }
 
 impl std::fmt::Debug for Application {
@@ -93,8 +93,8 @@ impl Application {
             }
             // Store the instrument versions in use; a changed file under an old version
             // stops the start-up with a message naming the file.
-            let instruments = crate::instrument::store::configured(&pool_settings.surveys_dir)?;
-            for line in crate::instrument::store::store_all(&mut conn, &instruments)? {
+            let instruments = crate::app::surveys::configured(&pool_settings.surveys_dir)?;
+            for line in crate::app::surveys::store_all(&mut conn, &instruments)? {
                 tracing::info!("instrument {line}");
             }
             Ok(pool)
@@ -123,11 +123,11 @@ impl Application {
             actix_web::rt::task::spawn_blocking(move || analytics_settings.database.pool(2))
                 .await
                 .context("database start-up task failed")??;
-        let publications = crate::analytics::Publisher::new(
+        let publications = crate::app::analytics::Publisher::new(
             analytics_pool,
-            crate::analytics::MinCell::new(settings.min_cell),
+            crate::app::analytics::MinCell::new(settings.min_cell),
             settings.publish_interval,
-            crate::reports::service::prepare,
+            crate::app::reports::service::prepare,
         );
         publications.spawn()?;
         let settings_for_worker = settings.clone();
@@ -135,7 +135,7 @@ impl Application {
             backend: settings.backend(),
             cookie_keys: security::CookieKeys::new(&secret, base_url.starts_with("https://")),
             limiter: Arc::new(security::RateLimiter::default()),
-            keys: crate::crypto::DerivedKeys::new(&secret),
+            keys: crate::infra::crypto::DerivedKeys::new(&secret),
             pool: pool.clone(),
             group: Arc::new(db::GroupCommit::default()),
             publications: publications.clone(),
@@ -158,10 +158,10 @@ impl Application {
 
         // The outbox worker: several instances may run it against one database.
         let stop_worker = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let transport = crate::mail::Transport::from_settings(&settings_for_worker.mail)?;
-        crate::mail::Worker::new(pool, transport, settings_for_worker.mail.from.clone())
+        let transport = crate::infra::mail::Transport::from_settings(&settings_for_worker.mail)?;
+        crate::infra::mail::Worker::new(pool, transport, settings_for_worker.mail.from.clone())
             .with_first_retry(settings_for_worker.mail.first_retry)
-            .with_housekeeping(crate::waves::erase_due_emails)
+            .with_housekeeping(crate::app::waves::erase_due_emails)
             .spawn(settings_for_worker.outbox_interval, stop_worker.clone());
         Ok(Self {
             server,

@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::LazyLock;
 
-use samskap::config::{Secret, Settings};
-use samskap::crypto::DerivedKeys;
-use samskap::domain::ServiceId;
-use samskap::import::RowError;
-use samskap::instrument::format::SurveyFile;
-use samskap::waves::respondents::Roster;
+use samskap::app::import::RowError;
+use samskap::app::waves::respondents::Roster;
+use samskap::core::domain::ServiceId;
+use samskap::core::instrument::format::SurveyFile;
+use samskap::infra::config::{Secret, Settings};
+use samskap::infra::crypto::DerivedKeys;
 
 /// Survey files: `samskap survey check` and the server's loader.
 pub fn survey_file(data: &[u8]) {
@@ -21,7 +21,7 @@ pub fn survey_file(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    match samskap::instrument::parse("fuzz.toml", text) {
+    match samskap::core::instrument::parse("fuzz.toml", text) {
         Ok(instrument) => {
             // The stored form is the canonical JSON, read back by `store::load_stored`.
             let json = instrument.canonical_json();
@@ -35,7 +35,7 @@ pub fn survey_file(data: &[u8]) {
                 "the stored JSON changes the definition"
             );
             assert_eq!(
-                samskap::instrument::content_hash(&stored),
+                samskap::core::instrument::content_hash(&stored),
                 instrument.content_hash,
                 "the content hash changes once stored"
             );
@@ -56,7 +56,7 @@ pub fn survey_file(data: &[u8]) {
 
 /// The service catalogue: `samskap import services FILE.csv`.
 pub fn services_csv(data: &[u8]) {
-    match samskap::import::parse_services_csv(data) {
+    match samskap::app::import::parse_services_csv(data) {
         Ok(records) => {
             assert!(!records.is_empty(), "accepted a catalogue without services");
             assert_rows_ascend(data, records.iter().map(|(line, _)| *line));
@@ -84,7 +84,7 @@ pub fn services_csv(data: &[u8]) {
 /// services and one address already invited.
 static ROSTER: LazyLock<(Roster, DerivedKeys)> = LazyLock::new(|| {
     let keys = DerivedKeys::new(&Secret::new("fuzz-secret-key-fuzz-secret-key-fuzz"));
-    let (built_in, _) = samskap::instrument::built_in();
+    let (built_in, _) = samskap::core::instrument::built_in();
     let survey = &built_in[0].definition;
     let roster = Roster {
         services: ["S1", "HB-DPS-1"]
@@ -106,13 +106,13 @@ static ROSTER: LazyLock<(Roster, DerivedKeys)> = LazyLock::new(|| {
 /// Respondent lists: `samskap wave invite` and the admin's upload form.
 pub fn respondents_csv(data: &[u8]) {
     let (roster, keys) = &*ROSTER;
-    match samskap::waves::respondents::check(roster, keys, data) {
+    match samskap::app::waves::respondents::check(roster, keys, data) {
         Ok(rows) => {
             assert!(!rows.is_empty(), "accepted a list without respondents");
             assert_rows_ascend(data, rows.iter().map(|(line, _)| *line));
             for (line, r) in &rows {
                 assert_eq!(
-                    samskap::accounts::normalise_email(&r.email).as_deref(),
+                    samskap::app::accounts::normalise_email(&r.email).as_deref(),
                     Ok(r.email.as_str()),
                     "line {line}: accepted e-mail {:?}",
                     r.email

@@ -16,7 +16,7 @@ pub async fn serve(req: HttpRequest, path: web::Path<String>) -> AppResult<HttpR
     let file = StaticFiles::get(&path).ok_or(AppError::NotFound)?;
     let etag = format!(
         "\"{}\"",
-        crate::crypto::hex(&file.metadata.sha256_hash()[..12])
+        crate::infra::crypto::hex(&file.metadata.sha256_hash()[..12])
     );
     let fresh = req
         .headers()

@@ -62,9 +62,9 @@ impl From<diesel::r2d2::PoolError> for AppError {
 
 impl AppError {
     /// An internal error whose cause is that the database cannot be reached right now
-    /// (see [`crate::db::is_unavailable`]): answered 503 with `Retry-After`, not 500.
+    /// (see [`crate::infra::db::is_unavailable`]): answered 503 with `Retry-After`, not 500.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, Self::Internal(cause) if crate::db::is_unavailable(cause))
+        matches!(self, Self::Internal(cause) if crate::infra::db::is_unavailable(cause))
     }
 }
 
@@ -90,7 +90,7 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let lang = LANG.get();
-        let t = |key: &str| crate::i18n::fill(lang, key, &[]);
+        let t = |key: &str| crate::infra::i18n::fill(lang, key, &[]);
         let (title, message, reference) = match self {
             Self::NotFound => (t("error.not_found_title"), t("error.not_found"), None),
             Self::BadRequest { field, message } => (
@@ -105,7 +105,7 @@ impl ResponseError for AppError {
             Self::CsrfRejected => (t("error.csrf_title"), t("error.csrf"), None),
             Self::TooManyRequests => (t("error.too_many_title"), t("error.too_many"), None),
             Self::Pending => (t("error.pending_title"), t("error.pending"), None),
-            Self::Internal(cause) if crate::db::is_unavailable(cause) => {
+            Self::Internal(cause) if crate::infra::db::is_unavailable(cause) => {
                 tracing::warn!(error.cause = format!("{cause:#}"), "database unavailable");
                 (t("error.unavailable_title"), t("error.unavailable"), None)
             }
@@ -238,7 +238,7 @@ impl ResponseError for ApiError {
             AppError::CsrfRejected => ("csrf", self.0.to_string(), None),
             AppError::TooManyRequests => ("rate_limited", self.0.to_string(), None),
             AppError::Pending => ("computing", self.0.to_string(), None),
-            AppError::Internal(cause) if crate::db::is_unavailable(cause) => {
+            AppError::Internal(cause) if crate::infra::db::is_unavailable(cause) => {
                 tracing::warn!(
                     error.cause = format!("{cause:#}"),
                     "API request: database unavailable"

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::errors::ErrorBody;
 use super::handlers::{api, respondent_api};
-use crate::catalogue::ServiceDetail;
+use crate::app::catalogue::ServiceDetail;
 
 /// Builds a schema (a `$ref` for a named type) in the document's generator.
 pub type SchemaFn = fn(&mut SchemaGenerator) -> schemars::Schema;

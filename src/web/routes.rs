@@ -5,7 +5,7 @@
 use actix_web::{guard, web};
 
 use super::{assets, handlers};
-use crate::domain::UserRole;
+use crate::core::domain::UserRole;
 
 /// Who may use a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -36,11 +36,11 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::errors::{ApiError, AppError};
 use super::routes::{self, Access};
-use crate::accounts;
-use crate::audit::Actor;
-use crate::config::Secret;
-use crate::domain::UserRole;
-use crate::models::User;
+use crate::app::accounts;
+use crate::app::audit::Actor;
+use crate::core::domain::UserRole;
+use crate::infra::config::Secret;
+use crate::infra::models::User;
 
 pub const SESSION_COOKIE: &str = "samskap_session";
 pub const CSRF_COOKIE: &str = "samskap_csrf";
@@ -121,7 +121,7 @@ impl CookieKeys {
             "samskap/csrf/v1:{}:{}:{}",
             session.uid, session.iat, session.at
         );
-        crate::crypto::hex(&crate::crypto::hmac_sha256(
+        crate::infra::crypto::hex(&crate::infra::crypto::hmac_sha256(
             self.key.signing(),
             data.as_bytes(),
         ))
@@ -216,7 +216,7 @@ pub struct RequestContext {
     pub via_token: bool,
     pub csrf: String,
     pub ip: Option<String>,
-    /// The staff pages' language (see [`crate::i18n`]).
+    /// The staff pages' language (see [`crate::infra::i18n`]).
     pub lang: &'static str,
 }
 
@@ -488,7 +488,7 @@ fn method_not_allowed(api: bool, method: &str, allowed: &[&str]) -> HttpResponse
 pub fn client_address(
     peer: Option<std::net::IpAddr>,
     headers: &header::HeaderMap,
-    trusted: &[crate::config::Cidr],
+    trusted: &[crate::infra::config::Cidr],
 ) -> Option<std::net::IpAddr> {
     let is_trusted = |ip: std::net::IpAddr| trusted.iter().any(|c| c.contains(ip));
     let peer = peer?;
@@ -555,20 +555,20 @@ enum SessionState {
 fn request_lang(req: &ServiceRequest) -> (&'static str, Option<&'static str>) {
     let chosen_lang = web::Query::<LangQuery>::from_query(req.query_string())
         .ok()
-        .and_then(|q| q.lang.as_deref().and_then(crate::i18n::supported));
+        .and_then(|q| q.lang.as_deref().and_then(crate::infra::i18n::supported));
     let lang = chosen_lang
         .or_else(|| {
             req.request()
-                .cookie(crate::i18n::LANG_COOKIE)
-                .and_then(|c| crate::i18n::supported(c.value()))
+                .cookie(crate::infra::i18n::LANG_COOKIE)
+                .and_then(|c| crate::infra::i18n::supported(c.value()))
         })
         .or_else(|| {
             req.headers()
                 .get(header::ACCEPT_LANGUAGE)
                 .and_then(|v| v.to_str().ok())
-                .and_then(crate::i18n::from_accept_language)
+                .and_then(crate::infra::i18n::from_accept_language)
         })
-        .unwrap_or(crate::i18n::LANGUAGES[0]);
+        .unwrap_or(crate::infra::i18n::LANGUAGES[0]);
     (lang, chosen_lang)
 }
 
@@ -639,8 +639,8 @@ async fn checked(
         .read(req.request(), CSRF_COOKIE)
         .filter(|v| v.len() == 64);
     let csrf_is_new = existing_csrf.is_none();
-    let csrf =
-        existing_csrf.unwrap_or_else(|| crate::crypto::hex(&crate::crypto::random_bytes::<32>()));
+    let csrf = existing_csrf
+        .unwrap_or_else(|| crate::infra::crypto::hex(&crate::infra::crypto::random_bytes::<32>()));
 
     let now = unix_now();
     let session = match keys.read(req.request(), SESSION_COOKIE) {
@@ -720,7 +720,7 @@ async fn checked(
     }
     if let Some(lang) = chosen_lang {
         // Not secret and read by nothing but the language choice: a plain cookie.
-        let cookie = Cookie::build(crate::i18n::LANG_COOKIE, lang)
+        let cookie = Cookie::build(crate::infra::i18n::LANG_COOKIE, lang)
             .path("/")
             .same_site(SameSite::Lax)
             .max_age(actix_web::cookie::time::Duration::days(365))
@@ -775,7 +775,7 @@ async fn audit_refusal(state: &AppState, actor: Actor, method: &str, path: &str,
     let details = serde_json::json!({ "reason": reason });
     let recorded = web::block(move || -> anyhow::Result<()> {
         let mut conn = pool.get()?;
-        crate::audit::record(
+        crate::app::audit::record(
             &mut conn,
             &actor,
             "access.denied",
@@ -823,9 +823,9 @@ async fn resolve_user(
                 return Ok((None, true));
             };
             // The user and their scopes in one round trip: every page asks.
-            let found = crate::models::UserScope::user_with_scopes(
+            let found = crate::infra::models::UserScope::user_with_scopes(
                 &mut conn,
-                &crate::domain::UserId::from_string(s.uid.clone()),
+                &crate::core::domain::UserId::from_string(s.uid.clone()),
             )?
             .filter(|(u, _)| {
                 u.active
@@ -957,7 +957,7 @@ mod tests {
 
     #[test]
     fn the_client_address_comes_from_trusted_proxies_only() {
-        let trusted: Vec<crate::config::Cidr> = vec![
+        let trusted: Vec<crate::infra::config::Cidr> = vec![
             "10.0.0.0/8".parse().expect("cidr"),
             "::1".parse().expect("cidr"),
         ];

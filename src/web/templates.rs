@@ -1,7 +1,7 @@
-//! Pages: a template rendered (by [`crate::render`]) with what every page gets from the
+//! Pages: a template rendered (by [`crate::infra::render`]) with what every page gets from the
 //! request (the user, the CSRF token, the language).
 
-pub use crate::render::render;
+pub use crate::infra::render::render;
 
 /// Renders a page: `data` (a JSON object) plus `page` (user and CSRF token) from `ctx`.
 pub fn page(

@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 
-use samskap::demo::{self, DemoOptions};
-use samskap::domain::{ScopeKind, UserRole};
-use samskap::models::{Region, Service};
+use samskap::core::domain::{ScopeKind, UserRole};
+use samskap::infra::models::{Region, Service};
+use samskap::tools::demo::{self, DemoOptions};
 use samskap::web::routes::ROUTES;
 
 use crate::auth_helpers::{browser, create_user, csrf, signed_in};
@@ -192,26 +192,27 @@ async fn setup() -> (TestApp, Fixture) {
     );
     let (spare_scope, admin_token) = {
         let conn = &mut app.db.connect();
-        let scope = samskap::models::UserScope::for_user(conn, &spare.id).expect("scopes")[0]
-            .id
-            .to_string();
-        let admin = samskap::models::User::find_by_email(conn, "admin@test.no")
+        let scope = samskap::infra::models::UserScope::for_user(conn, &spare.id).expect("scopes")
+            [0]
+        .id
+        .to_string();
+        let admin = samskap::infra::models::User::find_by_email(conn, "admin@test.no")
             .expect("q")
             .expect("admin");
         let (token_id, _) =
-            samskap::accounts::create_token(conn, &admin.id, "matrix").expect("token");
+            samskap::app::accounts::create_token(conn, &admin.id, "matrix").expect("token");
         (scope, token_id.to_string())
     };
     let wave_id = {
         let conn = &mut app.db.connect();
-        let instrument = samskap::models::InstrumentRow::all(conn)
+        let instrument = samskap::infra::models::InstrumentRow::all(conn)
             .expect("instruments")
             .remove(0)
             .id;
-        let spec = samskap::waves::WaveSpec {
+        let spec = samskap::app::waves::WaveSpec {
             name: "Matrix".into(),
             instrument,
-            anonymity: samskap::domain::Anonymity::Linked,
+            anonymity: samskap::core::domain::Anonymity::Linked,
             opens_at: None,
             closes_at: None,
             reminder_max: 2,
@@ -219,7 +220,7 @@ async fn setup() -> (TestApp, Fixture) {
             email_retention_days: 90,
             service_types: vec![],
         };
-        samskap::waves::create(conn, &spec, &samskap::audit::Actor::cli())
+        samskap::app::waves::create(conn, &spec, &samskap::app::audit::Actor::cli())
             .expect("wave")
             .id
             .to_string()

@@ -10,12 +10,12 @@
 use std::collections::BTreeMap;
 
 use diesel::prelude::*;
-use samskap::crypto::DerivedKeys;
-use samskap::db::schema::responses;
-use samskap::demo::{self, DemoOptions};
-use samskap::domain::{RespondentRole, UserRole};
-use samskap::models::Service;
-use samskap::waves;
+use samskap::app::waves;
+use samskap::core::domain::{RespondentRole, UserRole};
+use samskap::infra::crypto::DerivedKeys;
+use samskap::infra::db::schema::responses;
+use samskap::infra::models::Service;
+use samskap::tools::demo::{self, DemoOptions};
 use serde_json::{Value, json};
 
 use crate::auth_helpers::{create_user, signed_in};
@@ -466,7 +466,7 @@ async fn service_results_regions_and_psychometrics_match_the_fixture() {
         scope
             .spawn(|| {
                 let conn = &mut app.db.connect();
-                let k = samskap::analytics::MinCell::new(K);
+                let k = samskap::app::analytics::MinCell::new(K);
                 let stored: Vec<(String, Option<Vec<u8>>)> = responses::table
                     .filter(responses::wave_id.eq(&wave.id))
                     .select((responses::id, responses::answer_slots))
@@ -480,8 +480,9 @@ async fn service_results_regions_and_psychometrics_match_the_fixture() {
                         "one slot per scored item"
                     );
                 }
-                let publish = |conn: &mut samskap::db::DbConn| {
-                    let mut p = samskap::analytics::compute(conn, &wave.id, k).expect("compute");
+                let publish = |conn: &mut samskap::infra::db::DbConn| {
+                    let mut p =
+                        samskap::app::analytics::compute(conn, &wave.id, k).expect("compute");
                     p.computed_at = chrono::NaiveDateTime::default();
                     serde_json::to_value(p).expect("json")
                 };

@@ -3,10 +3,10 @@
 //! with a status the document lists for the operation.
 
 use reqwest::Method;
-use samskap::crypto::DerivedKeys;
-use samskap::demo::{self, DemoOptions};
-use samskap::domain::{RespondentRole, UserRole};
-use samskap::models::{Service, Wave};
+use samskap::core::domain::{RespondentRole, UserRole};
+use samskap::infra::crypto::DerivedKeys;
+use samskap::infra::models::{Service, Wave};
+use samskap::tools::demo::{self, DemoOptions};
 use serde_json::{Value, json};
 
 use crate::auth_helpers::{create_user, signed_in};
@@ -26,7 +26,7 @@ fn invitation(app: &TestApp) -> (Wave, String) {
     let wave = crate::fixtures::open_wave(conn, "Contract");
     let service = Service::all(conn).expect("services").remove(0);
     let keys = DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
-    let (_, token) = samskap::waves::create_invitation(
+    let (_, token) = samskap::app::waves::create_invitation(
         conn,
         &keys,
         &wave,
@@ -556,7 +556,7 @@ async fn every_answer_keeps_to_its_schema() {
         let open = Wave::all(conn)
             .expect("waves")
             .into_iter()
-            .find(|w| w.status == samskap::domain::WaveStatus::Open)
+            .find(|w| w.status == samskap::core::domain::WaveStatus::Open)
             .expect("the demo's open wave");
         (Service::all(conn).expect("services"), open)
     };
@@ -677,7 +677,7 @@ async fn every_answer_keeps_to_its_schema() {
     let (_, token) = {
         let conn = &mut app.db.connect();
         let keys = DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
-        samskap::waves::create_invitation(
+        samskap::app::waves::create_invitation(
             conn,
             &keys,
             &open_wave,

@@ -1,6 +1,6 @@
-use samskap::demo::{self, DemoOptions};
-use samskap::domain::{ScopeKind, UserRole};
-use samskap::models::{Region, Service};
+use samskap::core::domain::{ScopeKind, UserRole};
+use samskap::infra::models::{Region, Service};
+use samskap::tools::demo::{self, DemoOptions};
 
 use crate::auth_helpers::{
     PASSWORD, browser, create_user, csrf, csrf_in, post_form, signed_in, try_login,
@@ -9,7 +9,7 @@ use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 fn audit_actions(app: &TestApp) -> Vec<(String, String)> {
     let conn = &mut app.db.connect();
-    samskap::models::AuditEntry::recent(conn, 1000)
+    samskap::infra::models::AuditEntry::recent(conn, 1000)
         .expect("audit")
         .into_iter()
         .rev()
@@ -169,7 +169,7 @@ async fn sign_in_throttling_counts_failures_per_forwarded_client() {
     assert_eq!(res.status(), 303, "the colleagues' address is not");
     {
         let conn = &mut app.db.connect();
-        let entries = samskap::models::AuditEntry::recent(conn, 1000).expect("audit");
+        let entries = samskap::infra::models::AuditEntry::recent(conn, 1000).expect("audit");
         let failure = entries
             .iter()
             .find(|e| e.action == "login.failure")
@@ -183,7 +183,7 @@ async fn sign_in_throttling_counts_failures_per_forwarded_client() {
     let res = try_login(&direct, &spoofer, "nobody@test.no", "wrong guess!").await;
     assert_eq!(res.status(), 401);
     let conn = &mut direct.db.connect();
-    let entries = samskap::models::AuditEntry::recent(conn, 10).expect("audit");
+    let entries = samskap::infra::models::AuditEntry::recent(conn, 10).expect("audit");
     assert_eq!(entries[0].ip.as_deref(), Some("127.0.0.1"));
 }
 
@@ -229,7 +229,7 @@ async fn a_post_without_csrf_token_is_refused() {
 /// The `access.denied` entries of the audit log: route, reason, actor.
 fn refusals(app: &TestApp) -> Vec<(String, String, String)> {
     let conn = &mut app.db.connect();
-    samskap::models::AuditEntry::recent(conn, 1000)
+    samskap::infra::models::AuditEntry::recent(conn, 1000)
         .expect("audit")
         .into_iter()
         .rev()
@@ -357,7 +357,7 @@ async fn wrong_current_passwords_are_audited_and_throttled() {
     let conn = &mut app.db.connect();
     let since = chrono::NaiveDateTime::default();
     let mut count = |action: &str| {
-        samskap::audit::entries_since(conn, action, user.id.as_str(), since).expect("audit")
+        samskap::app::audit::entries_since(conn, action, user.id.as_str(), since).expect("audit")
     };
     assert_eq!(count("user.password_failure"), limit);
     assert_eq!(count("user.password_throttled"), 2);
@@ -675,10 +675,10 @@ async fn api_tokens_work_until_revoked() {
 
     let stored = {
         let conn = &mut app.db.connect();
-        let user = samskap::models::User::find_by_email(conn, "forsker@test.no")
+        let user = samskap::infra::models::User::find_by_email(conn, "forsker@test.no")
             .expect("q")
             .expect("user");
-        samskap::models::ApiToken::for_user(conn, &user.id).expect("tokens")
+        samskap::infra::models::ApiToken::for_user(conn, &user.id).expect("tokens")
     };
     assert_eq!(stored.len(), 1);
     assert_ne!(stored[0].token_hash, token, "only the hash is stored");
@@ -686,7 +686,10 @@ async fn api_tokens_work_until_revoked() {
     // It expires after 90 days, and the account page says when and when it was last used.
     let expires = stored[0].expires_at.expect("an expiry");
     let lifetime = expires - stored[0].created_at;
-    assert_eq!(lifetime.num_days(), samskap::accounts::TOKEN_LIFETIME_DAYS);
+    assert_eq!(
+        lifetime.num_days(),
+        samskap::app::accounts::TOKEN_LIFETIME_DAYS
+    );
     assert_eq!(lifetime.num_days(), 90);
     let page = browser
         .get(format!("{}/me", app.address))
@@ -708,10 +711,12 @@ async fn api_tokens_work_until_revoked() {
     // Past its expiry it no longer works.
     {
         use diesel::prelude::*;
-        use samskap::db::schema::api_tokens;
+        use samskap::infra::db::schema::api_tokens;
         let conn = &mut app.db.connect();
         diesel::update(api_tokens::table.find(&stored[0].id))
-            .set(api_tokens::expires_at.eq(Some(samskap::db::now() - chrono::Duration::minutes(1))))
+            .set(api_tokens::expires_at.eq(Some(
+                samskap::infra::db::now() - chrono::Duration::minutes(1),
+            )))
             .execute(conn)
             .expect("expire");
     }
@@ -724,7 +729,7 @@ async fn api_tokens_work_until_revoked() {
     assert_eq!(me.status(), 401, "an expired token");
     {
         use diesel::prelude::*;
-        use samskap::db::schema::api_tokens;
+        use samskap::infra::db::schema::api_tokens;
         let conn = &mut app.db.connect();
         diesel::update(api_tokens::table.find(&stored[0].id))
             .set(api_tokens::expires_at.eq(Some(expires)))
@@ -769,11 +774,11 @@ async fn api_tokens_work_until_revoked() {
 async fn respondent_routes_are_rate_limited() {
     let app = spawn_app().await;
     let mut statuses = Vec::new();
-    for i in 0..=samskap::config::DEFAULT_RESPONDENT_RATE_LIMIT {
+    for i in 0..=samskap::infra::config::DEFAULT_RESPONDENT_RATE_LIMIT {
         statuses.push(app.get(&format!("/s/guess-{i}")).await.status().as_u16());
     }
     assert!(
-        statuses[..samskap::config::DEFAULT_RESPONDENT_RATE_LIMIT]
+        statuses[..samskap::infra::config::DEFAULT_RESPONDENT_RATE_LIMIT]
             .iter()
             .all(|s| *s != 429)
     );
@@ -805,7 +810,7 @@ async fn admins_manage_users_and_scopes_and_every_change_is_audited() {
     assert!(html.contains("Generated password (shown once)"), "{html}");
     let user = {
         let conn = &mut app.db.connect();
-        samskap::models::User::find_by_email(conn, "ny@test.no")
+        samskap::infra::models::User::find_by_email(conn, "ny@test.no")
             .expect("q")
             .expect("created")
     };
@@ -855,7 +860,7 @@ async fn admins_manage_users_and_scopes_and_every_change_is_audited() {
     }
     assert!(page.contains(r#"value="kari@@example.no""#), "{page}");
     assert!(
-        samskap::models::User::find_by_email(&mut app.db.connect(), "kari@@example.no")
+        samskap::infra::models::User::find_by_email(&mut app.db.connect(), "kari@@example.no")
             .expect("q")
             .is_none()
     );
@@ -893,9 +898,9 @@ async fn admins_manage_users_and_scopes_and_every_change_is_audited() {
         "unticked `active` disables the account"
     );
     let conn = &mut app.db.connect();
-    let user = samskap::models::User::find(conn, &user.id).expect("user");
+    let user = samskap::infra::models::User::find(conn, &user.id).expect("user");
     assert!(!user.active);
-    let scopes = samskap::models::UserScope::for_user(conn, &user.id).expect("scopes");
+    let scopes = samskap::infra::models::UserScope::for_user(conn, &user.id).expect("scopes");
     assert_eq!(scopes.len(), 1);
     let removed = post_form(
         &app,
@@ -959,7 +964,7 @@ async fn admins_manage_users_and_scopes_and_every_change_is_audited() {
 async fn an_admin_cannot_demote_or_disable_themselves() {
     let (app, _, _) = scoped_app().await;
     let admin = signed_in(&app, "admin@test.no").await;
-    let me = samskap::models::User::find_by_email(&mut app.db.connect(), "admin@test.no")
+    let me = samskap::infra::models::User::find_by_email(&mut app.db.connect(), "admin@test.no")
         .expect("q")
         .expect("admin");
     for (role, active) in [("manager", Some("on")), ("admin", None)] {
@@ -977,11 +982,11 @@ async fn an_admin_cannot_demote_or_disable_themselves() {
         );
     }
     let conn = &mut app.db.connect();
-    let after = samskap::models::User::find(conn, &me.id).expect("admin");
+    let after = samskap::infra::models::User::find(conn, &me.id).expect("admin");
     assert_eq!(after.role, UserRole::Admin);
     assert!(after.active);
     // Another account's role can change, with its audit record.
-    let other = samskap::models::User::find_by_email(conn, "policy@test.no")
+    let other = samskap::infra::models::User::find_by_email(conn, "policy@test.no")
         .expect("q")
         .expect("other");
     let res = post_form(
@@ -996,7 +1001,7 @@ async fn an_admin_cannot_demote_or_disable_themselves() {
     )
     .await;
     assert_eq!(res.status(), 303);
-    let changed = samskap::models::User::find(conn, &other.id).expect("other");
+    let changed = samskap::infra::models::User::find(conn, &other.id).expect("other");
     assert_eq!(changed.role, UserRole::Researcher);
     assert_eq!(
         changed.display_name, other.display_name,

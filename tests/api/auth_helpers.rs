@@ -1,8 +1,8 @@
 //! Accounts and signed-in clients for the access-control tests.
 
-use samskap::accounts::{self, ScopeSpec};
-use samskap::domain::{ScopeKind, UserRole};
-use samskap::models::User;
+use samskap::app::accounts::{self, ScopeSpec};
+use samskap::core::domain::{ScopeKind, UserRole};
+use samskap::infra::models::User;
 
 use crate::helpers::TestApp;
 

@@ -96,7 +96,7 @@ fn unreachable_database_is_reported_clearly() {
 #[test]
 fn invitations_need_an_explicit_base_url() {
     use diesel::prelude::*;
-    use samskap::db::schema::outbox;
+    use samskap::infra::db::schema::outbox;
     let db = TestDb::new();
     for args in [
         &["migrate"][..],
@@ -109,7 +109,7 @@ fn invitations_need_an_explicit_base_url() {
     }
     let code: String = {
         let conn = &mut db.connect();
-        samskap::models::Service::all(conn).expect("services")[0]
+        samskap::infra::models::Service::all(conn).expect("services")[0]
             .code
             .clone()
     };
@@ -160,7 +160,7 @@ fn progress_goes_to_stderr_and_the_result_to_stdout() {
     }
     let code: String = {
         let conn = &mut db.connect();
-        samskap::models::Service::all(conn).expect("services")[0]
+        samskap::infra::models::Service::all(conn).expect("services")[0]
             .code
             .clone()
     };

@@ -38,10 +38,10 @@ fn user_add_with_scopes_list_and_passwd() {
     );
 
     let conn = &mut db.connect();
-    let user = samskap::models::User::find_by_email(conn, "leder@example.no")
+    let user = samskap::infra::models::User::find_by_email(conn, "leder@example.no")
         .expect("q")
         .expect("user");
-    assert!(samskap::accounts::verify_password(
+    assert!(samskap::app::accounts::verify_password(
         password,
         &user.password_hash
     ));
@@ -66,15 +66,15 @@ fn user_add_with_scopes_list_and_passwd() {
         .expect("write");
     let out = child.wait_with_output().expect("wait");
     assert!(out.status.success());
-    let user = samskap::models::User::find_by_email(conn, "leder@example.no")
+    let user = samskap::infra::models::User::find_by_email(conn, "leder@example.no")
         .expect("q")
         .expect("user");
-    assert!(samskap::accounts::verify_password(
+    assert!(samskap::app::accounts::verify_password(
         "a much better password",
         &user.password_hash
     ));
 
-    let actions: Vec<String> = samskap::models::AuditEntry::recent(conn, 3)
+    let actions: Vec<String> = samskap::infra::models::AuditEntry::recent(conn, 3)
         .expect("audit")
         .into_iter()
         .map(|e| e.action)
@@ -127,7 +127,7 @@ fn user_add_names_what_is_wrong() {
     );
     let conn = &mut db.connect();
     assert!(
-        samskap::models::User::find_by_email(conn, "a@b.no")
+        samskap::infra::models::User::find_by_email(conn, "a@b.no")
             .expect("q")
             .is_none(),
         "nothing half-created"

@@ -3,12 +3,12 @@
 //! report; `samskap report` writing every service's report and e-mailing managers.
 
 use diesel::prelude::*;
-use samskap::crypto::DerivedKeys;
-use samskap::db::schema::outbox;
-use samskap::demo::{self, DemoOptions};
-use samskap::domain::{RespondentRole, ScopeKind, UserRole};
-use samskap::models::{Service, Wave};
-use samskap::waves;
+use samskap::app::waves;
+use samskap::core::domain::{RespondentRole, ScopeKind, UserRole};
+use samskap::infra::crypto::DerivedKeys;
+use samskap::infra::db::schema::outbox;
+use samskap::infra::models::{Service, Wave};
+use samskap::tools::demo::{self, DemoOptions};
 use serde_json::{Value, json};
 
 use crate::auth_helpers::{create_user, signed_in};
@@ -239,13 +239,14 @@ async fn dashboards_show_what_the_gate_allows_in_both_languages() {
     )
     .await;
     let conn = &mut f.app.db.connect();
-    let downloads: Vec<(String, Option<String>)> = samskap::models::AuditEntry::recent(conn, 100)
-        .expect("audit")
-        .into_iter()
-        .rev()
-        .filter(|e| e.action.starts_with("download."))
-        .map(|e| (e.action, e.target_id))
-        .collect();
+    let downloads: Vec<(String, Option<String>)> =
+        samskap::infra::models::AuditEntry::recent(conn, 100)
+            .expect("audit")
+            .into_iter()
+            .rev()
+            .filter(|e| e.action.starts_with("download."))
+            .map(|e| (e.action, e.target_id))
+            .collect();
     assert_eq!(
         downloads,
         [
@@ -289,7 +290,7 @@ async fn the_report_command_writes_every_report_and_mails_managers() {
     assert!(run.status.success(), "{run:?}");
     let services = {
         let conn = &mut f.app.db.connect();
-        samskap::models::WaveService::for_wave(conn, &f.wave.id)
+        samskap::infra::models::WaveService::for_wave(conn, &f.wave.id)
             .expect("services")
             .len()
     };
@@ -322,11 +323,11 @@ async fn the_report_command_writes_every_report_and_mails_managers() {
         f.wave.id, f.s1.code
     )));
     // The same action as the admin page's button, with its audit record.
-    let audited: Vec<(String, Option<String>)> = samskap::db::schema::audit_log::table
-        .filter(samskap::db::schema::audit_log::action.eq("wave.mail_reports"))
+    let audited: Vec<(String, Option<String>)> = samskap::infra::db::schema::audit_log::table
+        .filter(samskap::infra::db::schema::audit_log::action.eq("wave.mail_reports"))
         .select((
-            samskap::db::schema::audit_log::actor,
-            samskap::db::schema::audit_log::details,
+            samskap::infra::db::schema::audit_log::actor,
+            samskap::infra::db::schema::audit_log::details,
         ))
         .load(conn)
         .expect("audit");
@@ -365,7 +366,7 @@ async fn the_report_command_writes_every_report_and_mails_managers() {
 /// hides it as complementary, and no page or API response shows it.
 #[actix_web::test]
 async fn a_service_beside_a_lone_hidden_one_is_hidden_too() {
-    use samskap::db::schema::services;
+    use samskap::infra::db::schema::services;
     let app = spawn_app_with(|s| s.min_cell = K).await;
     let (wave, big, lone) = {
         let conn = &mut app.db.connect();

@@ -2,18 +2,18 @@
 #![expect(clippy::type_complexity, reason = "row tuples compared as wholes")]
 
 use diesel::prelude::*;
-use samskap::crypto::DerivedKeys;
-use samskap::db::schema::{answers, invitations, responses, waves};
-use samskap::demo::{self, DemoOptions, responses as sim};
-use samskap::domain::ServiceType;
+use samskap::core::domain::ServiceType;
+use samskap::infra::crypto::DerivedKeys;
+use samskap::infra::db::schema::{answers, invitations, responses, waves};
+use samskap::tools::demo::{self, DemoOptions, responses as sim};
 
 use crate::helpers::{TestDb, stdout};
 
 fn prepared(
     db: &TestDb,
 ) -> (
-    samskap::db::DbConn,
-    Vec<(i32, samskap::models::Wave)>,
+    samskap::infra::db::DbConn,
+    Vec<(i32, samskap::infra::models::Wave)>,
     Vec<(String, ServiceType)>,
 ) {
     let mut conn = db.connect();
@@ -25,11 +25,11 @@ fn prepared(
         },
     )
     .expect("catalogue");
-    let (instruments, problems) = samskap::instrument::built_in();
+    let (instruments, problems) = samskap::core::instrument::built_in();
     assert!(problems.is_empty());
-    samskap::commands::store_instruments(&mut conn, &instruments).expect("instrument");
+    samskap::cli::commands::store_instruments(&mut conn, &instruments).expect("instrument");
     let waves = sim::create_waves(&mut conn).expect("waves");
-    let services = samskap::models::Service::all(&mut conn)
+    let services = samskap::infra::models::Service::all(&mut conn)
         .expect("services")
         .into_iter()
         .map(|s| (s.code, s.service_type))
@@ -48,7 +48,7 @@ type Row = (
 );
 
 /// Everything stored about responses, without ids and timestamps, sorted.
-fn snapshot(conn: &mut samskap::db::DbConn) -> (Vec<Row>, Vec<(String, String, String)>) {
+fn snapshot(conn: &mut samskap::infra::db::DbConn) -> (Vec<Row>, Vec<(String, String, String)>) {
     let rs: Vec<(
         String,
         String,
@@ -107,7 +107,7 @@ fn snapshot(conn: &mut samskap::db::DbConn) -> (Vec<Row>, Vec<(String, String, S
 #[test]
 fn the_bulk_path_stores_exactly_what_the_normal_path_stores() {
     let (normal_db, bulk_db) = (TestDb::new(), TestDb::new());
-    let keys = DerivedKeys::new(&samskap::config::Secret::new(
+    let keys = DerivedKeys::new(&samskap::infra::config::Secret::new(
         "the same key for both databases, long enough",
     ));
     let (mut a, waves_a, services) = prepared(&normal_db);
@@ -123,13 +123,14 @@ fn the_bulk_path_stores_exactly_what_the_normal_path_stores() {
     assert_eq!(n, m);
     assert!(n > 30);
     // Service ids differ between the databases; compare by code.
-    let code_of = |conn: &mut samskap::db::DbConn| -> std::collections::HashMap<String, String> {
-        samskap::models::Service::all(conn)
-            .expect("s")
-            .into_iter()
-            .map(|s| (s.id.to_string(), s.code))
-            .collect()
-    };
+    let code_of =
+        |conn: &mut samskap::infra::db::DbConn| -> std::collections::HashMap<String, String> {
+            samskap::infra::models::Service::all(conn)
+                .expect("s")
+                .into_iter()
+                .map(|s| (s.id.to_string(), s.code))
+                .collect()
+        };
     let (codes_a, codes_b) = (code_of(&mut a), code_of(&mut b));
     let (mut rows_a, inv_a) = snapshot(&mut a);
     let (mut rows_b, inv_b) = snapshot(&mut b);
@@ -144,7 +145,7 @@ fn the_bulk_path_stores_exactly_what_the_normal_path_stores() {
     assert_eq!(rows_a.len(), n);
     assert_eq!(rows_a, rows_b, "same responses and answers");
     assert_eq!(inv_a, inv_b, "same invitations");
-    let status = |conn: &mut samskap::db::DbConn| -> Vec<(String, String)> {
+    let status = |conn: &mut samskap::infra::db::DbConn| -> Vec<(String, String)> {
         waves::table
             .select((waves::name, waves::status))
             .order(waves::name)
@@ -179,7 +180,7 @@ fn the_demo_holds_three_waves_of_realistic_responses() {
         ]
     );
     // Co-deliver highest, co-define lowest; growth from the first to the last wave.
-    let mean = |conn: &mut samskap::db::DbConn, pattern: &str, wave: Option<&str>| -> f64 {
+    let mean = |conn: &mut samskap::infra::db::DbConn, pattern: &str, wave: Option<&str>| -> f64 {
         let mut q = answers::table
             .inner_join(waves::table)
             .filter(answers::item_code.like(pattern))

@@ -6,8 +6,8 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
-use samskap::demo::{self, DemoOptions};
-use samskap::domain::{ScopeKind, UserRole};
+use samskap::core::domain::{ScopeKind, UserRole};
+use samskap::tools::demo::{self, DemoOptions};
 use serde_json::Value;
 
 use crate::auth_helpers::{create_user, signed_in};
@@ -177,8 +177,9 @@ async fn no_output_a_manager_or_policymaker_reaches_rests_on_fewer_than_k() {
     let app = spawn_app().await;
     let (manager_service, waves) = {
         let conn = &mut app.db.connect();
-        let keys =
-            samskap::crypto::DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
+        let keys = samskap::infra::crypto::DerivedKeys::new(
+            &app.db.settings().secret_key().expect("secret"),
+        );
         demo::load_full(conn, &keys, DemoOptions::default(), None, |_| {}).expect("demo");
         let accounts = demo::ensure_accounts(conn).expect("accounts");
         let manager = accounts
@@ -186,12 +187,12 @@ async fn no_output_a_manager_or_policymaker_reaches_rests_on_fewer_than_k() {
             .find(|a| a.role == UserRole::Manager)
             .and_then(|a| a.sees.clone())
             .expect("the demo manager's service");
-        let service = samskap::models::Service::all(conn)
+        let service = samskap::infra::models::Service::all(conn)
             .expect("services")
             .into_iter()
             .find(|s| s.name == manager)
             .expect("service");
-        let waves: Vec<String> = samskap::models::Wave::all(conn)
+        let waves: Vec<String> = samskap::infra::models::Wave::all(conn)
             .expect("waves")
             .into_iter()
             .map(|w| w.id.to_string())
@@ -263,7 +264,7 @@ async fn regions_keep_to_scope(
 ) {
     let inside: std::collections::HashSet<String> = {
         let conn = &mut app.db.connect();
-        let all = samskap::models::Region::all(conn).expect("regions");
+        let all = samskap::infra::models::Region::all(conn).expect("regions");
         all.iter()
             .filter(|r| {
                 let mut current = Some(*r);
@@ -331,7 +332,7 @@ async fn regions_keep_to_scope(
     // county of another health region stays closed.
     let (own, other_region, other_county) = {
         let conn = &mut app.db.connect();
-        let all = samskap::models::Region::all(conn).expect("regions");
+        let all = samskap::infra::models::Region::all(conn).expect("regions");
         let own = all.iter().find(|r| r.name == region).expect("own").clone();
         let other = all
             .iter()
@@ -463,15 +464,16 @@ async fn no_combination_of_what_the_api_publishes_determines_a_hidden_cell() {
     let app = spawn_app().await;
     let waves: Vec<(String, Vec<String>)> = {
         let conn = &mut app.db.connect();
-        let keys =
-            samskap::crypto::DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
+        let keys = samskap::infra::crypto::DerivedKeys::new(
+            &app.db.settings().secret_key().expect("secret"),
+        );
         demo::load_full(conn, &keys, DemoOptions::default(), None, |_| {}).expect("demo");
-        samskap::models::Wave::all(conn)
+        samskap::infra::models::Wave::all(conn)
             .expect("waves")
             .into_iter()
-            .filter(|w| w.status != samskap::domain::WaveStatus::Draft)
+            .filter(|w| w.status != samskap::core::domain::WaveStatus::Draft)
             .map(|w| {
-                let codes = samskap::models::WaveService::for_wave(conn, &w.id)
+                let codes = samskap::infra::models::WaveService::for_wave(conn, &w.id)
                     .expect("services")
                     .into_iter()
                     .map(|s| s.service_code)
@@ -702,7 +704,7 @@ async fn no_combination_of_what_the_api_publishes_determines_a_hidden_cell() {
     // under their neighbours' names).
     let regions_by_name: std::collections::HashMap<String, (String, String)> = {
         let conn = &mut app.db.connect();
-        samskap::models::Region::all(conn)
+        samskap::infra::models::Region::all(conn)
             .expect("regions")
             .into_iter()
             .map(|r| (r.name, (r.id.to_string(), r.kind.as_str().to_owned())))

@@ -7,12 +7,12 @@ use std::path::Path;
 use std::process::Command;
 
 use diesel::prelude::*;
-use samskap::crypto::DerivedKeys;
-use samskap::db::schema::audit_log;
-use samskap::demo::{self, DemoOptions};
-use samskap::domain::{RespondentRole, ScopeKind, UserRole};
-use samskap::models::{Service, Wave};
-use samskap::waves;
+use samskap::app::waves;
+use samskap::core::domain::{RespondentRole, ScopeKind, UserRole};
+use samskap::infra::crypto::DerivedKeys;
+use samskap::infra::db::schema::audit_log;
+use samskap::infra::models::{Service, Wave};
+use samskap::tools::demo::{self, DemoOptions};
 use serde_json::{Value, json};
 
 use crate::auth_helpers::{create_user, signed_in};
@@ -221,10 +221,10 @@ async fn the_bundle_opens_with_labels_in_pspp_r_and_duckdb() {
         scope
             .spawn(|| {
                 let conn = &mut app.db.connect();
-                let results = samskap::analytics::compute(
+                let results = samskap::app::analytics::compute(
                     conn,
                     &wave.id,
-                    samskap::analytics::MinCell::new(3),
+                    samskap::app::analytics::MinCell::new(3),
                 )
                 .expect("results");
                 serde_json::to_value(&results).expect("json")
@@ -239,8 +239,11 @@ async fn the_bundle_opens_with_labels_in_pspp_r_and_duckdb() {
         .find(|s| s["code"] == service.code.as_str())
         .expect("the service");
     let keys = DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
-    let pseudonym =
-        samskap::export::Pseudonyms::new(&keys, "study-a").of("s", "service", service.id.as_str());
+    let pseudonym = samskap::app::export::Pseudonyms::new(&keys, "study-a").of(
+        "s",
+        "service",
+        service.id.as_str(),
+    );
     let sql = format!(
         "WITH r AS (SELECT service, {phases} FROM read_parquet('wide.parquet') WHERE role = 'manager') \
          SELECT {means} FROM r WHERE service = '{pseudonym}'",
@@ -470,7 +473,7 @@ async fn pooled_waves_keep_one_panel_pseudonym_per_person() {
 /// numbers.
 #[actix_web::test]
 async fn no_csv_cell_of_the_bundle_runs_as_a_formula() {
-    use samskap::db::schema::waves;
+    use samskap::infra::db::schema::waves;
     let (app, wave, _, _) = fixture().await;
     let evil = "=HYPERLINK(\"https://evil.example\",\"x\")";
     diesel::update(waves::table.filter(waves::id.eq(&wave.id)))

@@ -1,10 +1,10 @@
 //! Small fixtures shared by the black-box tests.
 
-use samskap::audit::Actor;
-use samskap::db::DbConn;
-use samskap::domain::Anonymity;
-use samskap::models::{InstrumentRow, Wave};
-use samskap::waves::{self, WaveSpec};
+use samskap::app::audit::Actor;
+use samskap::app::waves::{self, WaveSpec};
+use samskap::core::domain::Anonymity;
+use samskap::infra::db::DbConn;
+use samskap::infra::models::{InstrumentRow, Wave};
 
 /// Creates and opens a linked wave called `name` on every active service, with the first
 /// stored instrument, no dates and no reminders.
@@ -36,11 +36,11 @@ pub fn open_wave(conn: &mut DbConn, name: &str) -> Wave {
 /// tables.
 pub fn sibling_service(
     conn: &mut DbConn,
-    of: &samskap::models::Service,
-) -> samskap::models::Service {
-    use samskap::domain::ServiceId;
-    use samskap::models::{NewService, Service};
-    let now = samskap::db::now();
+    of: &samskap::infra::models::Service,
+) -> samskap::infra::models::Service {
+    use samskap::core::domain::ServiceId;
+    use samskap::infra::models::{NewService, Service};
+    let now = samskap::infra::db::now();
     let id = ServiceId::generate();
     Service::insert(
         conn,
@@ -83,12 +83,13 @@ pub fn uniform_answers(v: i32) -> serde_json::Value {
 pub async fn invite_and_submit(
     app: &crate::helpers::TestApp,
     wave: &Wave,
-    service: &samskap::models::Service,
-    role: samskap::domain::RespondentRole,
+    service: &samskap::infra::models::Service,
+    role: samskap::core::domain::RespondentRole,
     email: &str,
     answers: serde_json::Value,
 ) {
-    let keys = samskap::crypto::DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
+    let keys =
+        samskap::infra::crypto::DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
     let token = {
         let conn = &mut app.db.connect();
         waves::create_invitation(conn, &keys, wave, &service.id, role, email, "nb")

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use samskap::crypto::DerivedKeys;
-use samskap::db::GroupCommit;
-use samskap::models::Wave;
+use samskap::infra::crypto::DerivedKeys;
+use samskap::infra::db::GroupCommit;
+use samskap::infra::models::Wave;
 
 use crate::helpers::TestDb;
 
@@ -14,12 +14,12 @@ use crate::helpers::TestDb;
 fn concurrent_units_keep_their_own_outcome() {
     let db = TestDb::new();
     let mut conn = db.connect();
-    let keys = DerivedKeys::new(&samskap::config::Secret::new(
+    let keys = DerivedKeys::new(&samskap::infra::config::Secret::new(
         "group-commit-test-secret-0123456789",
     ));
-    samskap::commands::store_instruments(&mut conn, &samskap::instrument::built_in().0)
+    samskap::cli::commands::store_instruments(&mut conn, &samskap::core::instrument::built_in().0)
         .expect("instrument");
-    let (wave, _) = samskap::bench::prepare(&mut conn, &keys, 1, None).expect("prepare");
+    let (wave, _) = samskap::tools::bench::prepare(&mut conn, &keys, 1, None).expect("prepare");
     let before = Wave::data_version(&mut conn, &wave).expect("version");
     let pool = db.settings().database.pool(8).expect("pool");
     let group = Arc::new(GroupCommit::default());

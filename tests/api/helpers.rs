@@ -3,8 +3,8 @@ use std::process::{Command, Output};
 use std::sync::Once;
 
 use diesel::{Connection as _, RunQueryDsl as _};
-use samskap::config::Settings;
-use samskap::db::{DatabaseUrl, DbConn};
+use samskap::infra::config::Settings;
+use samskap::infra::db::{DatabaseUrl, DbConn};
 use samskap::web::Application;
 
 /// A fresh database for one test, removed when dropped.
@@ -60,7 +60,7 @@ impl TestDb {
     /// A connection with migrations applied.
     pub fn connect(&self) -> DbConn {
         let mut conn = self.database_url().connect().expect("connect");
-        samskap::db::run_migrations(&mut conn).expect("migrations");
+        samskap::infra::db::run_migrations(&mut conn).expect("migrations");
         conn
     }
 
@@ -147,7 +147,7 @@ fn init_test_logging() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         if std::env::var_os("TEST_LOG").is_some() {
-            samskap::telemetry::init(samskap::telemetry::LogFormat::Text, "debug");
+            samskap::infra::telemetry::init(samskap::infra::telemetry::LogFormat::Text, "debug");
         }
     });
 }

@@ -1,6 +1,6 @@
 use diesel::prelude::*;
-use samskap::db::schema::{organisations, regions, services};
-use samskap::models::Service;
+use samskap::infra::db::schema::{organisations, regions, services};
+use samskap::infra::models::Service;
 
 use crate::helpers::{TestDb, stderr, stdout};
 
@@ -50,7 +50,7 @@ fn a_good_file_is_imported() {
     assert_eq!(dps.name, "DPS Bjørgvin");
     assert_eq!(dps.size_band.as_str(), "100+");
     // On record: who (the command line), which file, what changed.
-    let entries = samskap::models::AuditEntry::recent(conn, 10).expect("audit");
+    let entries = samskap::infra::models::AuditEntry::recent(conn, 10).expect("audit");
     let import = entries
         .iter()
         .find(|e| e.action == "catalogue.import")
@@ -193,7 +193,7 @@ fn conflicts_with_stored_data_are_located_and_roll_back() {
         "the good row on line 2 was rolled back too"
     );
     let conn = &mut db.connect();
-    let imports = samskap::models::AuditEntry::recent(conn, 10)
+    let imports = samskap::infra::models::AuditEntry::recent(conn, 10)
         .expect("audit")
         .into_iter()
         .filter(|e| e.action == "catalogue.import")

@@ -1,9 +1,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use samskap::db::schema::TABLES;
-use samskap::db::{self, DbConn};
-use samskap::domain::*;
-use samskap::models::*;
+use samskap::core::domain::*;
+use samskap::infra::db::schema::TABLES;
+use samskap::infra::db::{self, DbConn};
+use samskap::infra::models::*;
 
 use crate::helpers::{TestDb, stdout};
 

@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use samskap::mail::{Outgoing, Transport, Worker};
+use samskap::infra::mail::{Outgoing, Transport, Worker};
 
 use crate::helpers::TestDb;
 
@@ -12,7 +12,7 @@ fn two_workers_on_one_database_send_each_message_exactly_once() {
     {
         let conn = &mut db.connect();
         for i in 0..60 {
-            let queued = samskap::mail::enqueue(
+            let queued = samskap::infra::mail::enqueue(
                 conn,
                 &Outgoing {
                     kind: "invitation",
@@ -25,13 +25,13 @@ fn two_workers_on_one_database_send_each_message_exactly_once() {
                     wave_id: None,
                     invitation_id: None,
                 },
-                samskap::db::now(),
+                samskap::infra::db::now(),
             )
             .expect("enqueue");
             assert!(queued);
         }
         // Queueing the same logical message again queues nothing.
-        let again = samskap::mail::enqueue(
+        let again = samskap::infra::mail::enqueue(
             conn,
             &Outgoing {
                 kind: "invitation",
@@ -44,7 +44,7 @@ fn two_workers_on_one_database_send_each_message_exactly_once() {
                 wave_id: None,
                 invitation_id: None,
             },
-            samskap::db::now(),
+            samskap::infra::db::now(),
         )
         .expect("enqueue");
         assert!(!again);
@@ -84,5 +84,10 @@ fn two_workers_on_one_database_send_each_message_exactly_once() {
     subjects.dedup();
     assert_eq!(subjects.len(), 60, "every message sent");
     let conn = &mut db.connect();
-    assert_eq!(samskap::mail::counts(conn, None).expect("counts").sent, 60);
+    assert_eq!(
+        samskap::infra::mail::counts(conn, None)
+            .expect("counts")
+            .sent,
+        60
+    );
 }

@@ -1,4 +1,4 @@
-use samskap::demo::{self, DemoOptions};
+use samskap::tools::demo::{self, DemoOptions};
 
 use crate::helpers::spawn_app;
 

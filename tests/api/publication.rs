@@ -4,9 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use samskap::demo::{self, DemoOptions};
-use samskap::domain::{RespondentRole, UserRole};
-use samskap::models::{Service, Wave};
+use samskap::core::domain::{RespondentRole, UserRole};
+use samskap::infra::models::{Service, Wave};
+use samskap::tools::demo::{self, DemoOptions};
 use serde_json::Value;
 
 use crate::auth_helpers::{create_user, signed_in};
@@ -163,8 +163,8 @@ async fn two_instances_on_one_postgresql_compute_a_version_once() {
     let stored: i64 = {
         use diesel::prelude::*;
         let conn = &mut first.db.connect();
-        samskap::db::schema::analytics_cache::table
-            .filter(samskap::db::schema::analytics_cache::wave_id.eq(&wave.id))
+        samskap::infra::db::schema::analytics_cache::table
+            .filter(samskap::infra::db::schema::analytics_cache::wave_id.eq(&wave.id))
             .count()
             .get_result(conn)
             .expect("count")
@@ -182,12 +182,13 @@ async fn reading_only_new_responses_gives_what_reading_all_gives() {
     for i in 0..6 {
         submit(&app, &wave, &service, i).await;
     }
-    let k = samskap::analytics::MinCell::new(5);
-    let same = |conn: &mut samskap::db::DbConn,
+    let k = samskap::app::analytics::MinCell::new(5);
+    let same = |conn: &mut samskap::infra::db::DbConn,
                 rows: &mut std::collections::HashMap<_, _>,
                 what: &str| {
-        let mut since = samskap::analytics::compute_since(conn, &wave.id, k, rows).expect("since");
-        let mut all = samskap::analytics::compute(conn, &wave.id, k).expect("all");
+        let mut since =
+            samskap::app::analytics::compute_since(conn, &wave.id, k, rows).expect("since");
+        let mut all = samskap::app::analytics::compute(conn, &wave.id, k).expect("all");
         since.computed_at = chrono::NaiveDateTime::default();
         all.computed_at = chrono::NaiveDateTime::default();
         assert!(
@@ -214,7 +215,7 @@ async fn reading_only_new_responses_gives_what_reading_all_gives() {
     assert_eq!(step(&mut rows, "after three more"), Some(9));
     {
         use diesel::prelude::*;
-        use samskap::db::schema::responses;
+        use samskap::infra::db::schema::responses;
         let conn = &mut app.db.connect();
         let first: String = responses::table
             .filter(responses::wave_id.eq(&wave.id))

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use samskap::config::{MailTransport, SmtpSettings, SmtpTls};
-use samskap::demo::{self, DemoOptions};
-use samskap::domain::{UserRole, WaveId};
-use samskap::models::{Answer, InstrumentRow, OutboxMessage, Response, WaveService};
+use samskap::core::domain::{UserRole, WaveId};
+use samskap::infra::config::{MailTransport, SmtpSettings, SmtpTls};
+use samskap::infra::models::{Answer, InstrumentRow, OutboxMessage, Response, WaveService};
+use samskap::tools::demo::{self, DemoOptions};
 
 use crate::auth_helpers::{browser, create_user, csrf_in, post_form, signed_in};
 use crate::helpers::{TestApp, spawn_app_with};
@@ -40,7 +40,7 @@ async fn open_wave(app: &TestApp, anonymous: bool) -> (reqwest::Client, WaveId, 
             },
         )
         .expect("demo");
-        let codes = samskap::models::Service::all(conn)
+        let codes = samskap::infra::models::Service::all(conn)
             .expect("services")
             .into_iter()
             .map(|s| s.code)
@@ -257,7 +257,7 @@ async fn answer_all(
 
 fn stored_answers(app: &TestApp, wave: &WaveId) -> Vec<(String, Vec<Answer>)> {
     use diesel::prelude::*;
-    use samskap::db::schema::responses;
+    use samskap::infra::db::schema::responses;
     let conn = &mut app.db.connect();
     let rs: Vec<Response> = responses::table
         .filter(responses::wave_id.eq(wave))
@@ -331,7 +331,7 @@ async fn invite_answer_submit_and_remind_through_real_smtp() {
         let conn = &mut app.db.connect();
         let response = Response::find(
             conn,
-            &samskap::domain::ResponseId::from_string(stored[0].0.clone()),
+            &samskap::core::domain::ResponseId::from_string(stored[0].0.clone()),
         )
         .expect("response");
         assert!(response.submitted_at.is_some() && response.panel_pseudonym.is_some());
@@ -404,11 +404,9 @@ async fn smtp_down_then_back_delivers_each_message_exactly_once() {
                 .collect()
         };
         if failed.len() == 3 {
-            assert!(
-                failed
-                    .iter()
-                    .all(|m| m.status == samskap::domain::OutboxStatus::Pending && m.attempts >= 1)
-            );
+            assert!(failed.iter().all(|m| m.status
+                == samskap::core::domain::OutboxStatus::Pending
+                && m.attempts >= 1));
             assert!(
                 failed[0]
                     .last_error
@@ -432,8 +430,8 @@ async fn smtp_down_then_back_delivers_each_message_exactly_once() {
     {
         use diesel::prelude::*;
         let conn = &mut app.db.connect();
-        diesel::update(samskap::db::schema::outbox::table)
-            .set(samskap::db::schema::outbox::next_attempt_at.eq(samskap::db::now()))
+        diesel::update(samskap::infra::db::schema::outbox::table)
+            .set(samskap::infra::db::schema::outbox::next_attempt_at.eq(samskap::infra::db::now()))
             .execute(conn)
             .expect("time passes");
     }
@@ -448,10 +446,10 @@ async fn smtp_down_then_back_delivers_each_message_exactly_once() {
     let conn = &mut app.db.connect();
     for id in 1..=3 {
         let m = OutboxMessage::find(conn, id).expect("message");
-        assert_eq!(m.status, samskap::domain::OutboxStatus::Sent);
+        assert_eq!(m.status, samskap::core::domain::OutboxStatus::Sent);
         assert_eq!(
             m.body_text,
-            samskap::mail::SCRUBBED,
+            samskap::infra::mail::SCRUBBED,
             "the personal link is not kept after sending"
         );
     }
@@ -595,7 +593,7 @@ async fn submitting_twice_stores_once_and_withdraw_deletes() {
         let conn = &mut app.db.connect();
         let r = Response::find(
             conn,
-            &samskap::domain::ResponseId::from_string(stored[0].0.clone()),
+            &samskap::core::domain::ResponseId::from_string(stored[0].0.clone()),
         )
         .expect("response");
         assert!(
@@ -778,7 +776,7 @@ async fn unknown_and_closed_links_get_clear_pages() {
     );
     {
         let conn = &mut app.db.connect();
-        samskap::waves::close(conn, &wave, &samskap::audit::Actor::cli()).expect("close");
+        samskap::app::waves::close(conn, &wave, &samskap::app::audit::Actor::cli()).expect("close");
     }
     let closed = browser()
         .get(format!("{}{path}", app.address))
@@ -830,7 +828,7 @@ async fn bad_respondent_lists_are_reported_by_line_and_nothing_is_written() {
     }
     let conn = &mut app.db.connect();
     assert!(
-        samskap::models::Invitation::for_wave(conn, &wave)
+        samskap::infra::models::Invitation::for_wave(conn, &wave)
             .expect("inv")
             .is_empty()
     );
@@ -934,36 +932,43 @@ async fn email_addresses_are_erased_after_retention_and_pseudonyms_stay() {
     use diesel::prelude::*;
     let (app, wave, _path) = one_invitation(false).await;
     let conn = &mut app.db.connect();
-    let before = samskap::models::Invitation::for_wave(conn, &wave)
+    let before = samskap::infra::models::Invitation::for_wave(conn, &wave)
         .expect("inv")
         .remove(0);
     assert!(before.email.is_some());
     // Not yet: the wave is open.
-    assert_eq!(samskap::waves::erase_due_emails(conn).expect("round"), 0);
-    let refused = samskap::waves::erase_emails(conn, &wave, false, &samskap::audit::Actor::cli());
+    assert_eq!(
+        samskap::app::waves::erase_due_emails(conn).expect("round"),
+        0
+    );
+    let refused =
+        samskap::app::waves::erase_emails(conn, &wave, false, &samskap::app::audit::Actor::cli());
     assert!(
         format!("{:#}", refused.expect_err("open wave"))
             .contains("status: e-mail addresses are erased only after the wave has closed")
     );
 
-    samskap::waves::close(conn, &wave, &samskap::audit::Actor::cli()).expect("close");
+    samskap::app::waves::close(conn, &wave, &samskap::app::audit::Actor::cli()).expect("close");
     assert_eq!(
-        samskap::waves::erase_due_emails(conn).expect("round"),
+        samskap::app::waves::erase_due_emails(conn).expect("round"),
         0,
         "90 days of retention first"
     );
-    diesel::update(samskap::db::schema::waves::table.find(&wave))
-        .set(samskap::db::schema::waves::email_retention_days.eq(0))
+    diesel::update(samskap::infra::db::schema::waves::table.find(&wave))
+        .set(samskap::infra::db::schema::waves::email_retention_days.eq(0))
         .execute(conn)
         .expect("shorter retention");
-    assert_eq!(samskap::waves::erase_due_emails(conn).expect("round"), 1);
     assert_eq!(
-        samskap::waves::erase_due_emails(conn).expect("round"),
+        samskap::app::waves::erase_due_emails(conn).expect("round"),
+        1
+    );
+    assert_eq!(
+        samskap::app::waves::erase_due_emails(conn).expect("round"),
         0,
         "nothing left to erase"
     );
 
-    let after = samskap::models::Invitation::for_wave(conn, &wave)
+    let after = samskap::infra::models::Invitation::for_wave(conn, &wave)
         .expect("inv")
         .remove(0);
     assert_eq!(after.email, None);
@@ -972,9 +977,9 @@ async fn email_addresses_are_erased_after_retention_and_pseudonyms_stay() {
         after.panel_pseudonym, before.panel_pseudonym,
         "the panel can still be followed"
     );
-    let outbox = samskap::models::OutboxMessage::find(conn, 1).expect("message");
+    let outbox = samskap::infra::models::OutboxMessage::find(conn, 1).expect("message");
     assert_eq!(outbox.to_address, "[erased]");
-    let actions: Vec<String> = samskap::models::AuditEntry::recent(conn, 5)
+    let actions: Vec<String> = samskap::infra::models::AuditEntry::recent(conn, 5)
         .expect("audit")
         .into_iter()
         .map(|e| e.action)
@@ -1034,7 +1039,11 @@ async fn a_wave_form_with_mistakes_lists_them_all_and_keeps_what_was_typed() {
     );
     assert!(!page.contains("Retention"), "a right field has no problem");
     let conn = &mut app.db.connect();
-    assert!(samskap::models::Wave::all(conn).expect("waves").is_empty());
+    assert!(
+        samskap::infra::models::Wave::all(conn)
+            .expect("waves")
+            .is_empty()
+    );
 
     let res = post_form(&app, &admin, "/admin/waves?lang=nb", &form).await;
     let page = res.text().await.expect("page");

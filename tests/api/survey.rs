@@ -1,4 +1,4 @@
-use samskap::instrument;
+use samskap::core::instrument;
 
 use crate::helpers::{TestDb, spawn_app_with, stderr, stdout};
 
@@ -222,7 +222,7 @@ fn a_changed_file_under_a_stored_version_is_refused() {
     let bumped = db.samskap(&["survey", "load", path]);
     assert!(bumped.status.success(), "{}", stderr(&bumped));
     let conn = &mut db.connect();
-    let rows = samskap::models::InstrumentRow::all(conn).expect("rows");
+    let rows = samskap::infra::models::InstrumentRow::all(conn).expect("rows");
     assert_eq!(rows.len(), 2);
     let v1 = rows.iter().find(|r| r.version == "1.0.0").expect("1.0.0");
     assert_eq!(
@@ -237,7 +237,7 @@ async fn the_server_stores_its_instruments_and_refuses_a_changed_version() {
     let app = spawn_app_with(|_| {}).await;
     {
         let conn = &mut app.db.connect();
-        let rows = samskap::models::InstrumentRow::all(conn).expect("rows");
+        let rows = samskap::infra::models::InstrumentRow::all(conn).expect("rows");
         assert_eq!(rows.len(), 1, "the built-in instrument is stored at start");
         assert_eq!(rows[0].survey_id, "peer-involvement");
     }

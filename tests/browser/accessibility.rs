@@ -1,7 +1,7 @@
 //! axe-core on the staff pages, signed in as the role that has each. The questionnaire's
 //! pages are checked as they are answered (`respondent.rs`).
 
-use samskap::domain::UserRole;
+use samskap::core::domain::UserRole;
 
 use crate::axe;
 use crate::demo_app::DemoApp;

@@ -1,11 +1,11 @@
 //! A freshly started app with the demo dataset and demo accounts, loaded as
 //! `samskap serve --demo` loads them.
 
-use samskap::accounts::Access;
-use samskap::crypto::DerivedKeys;
-use samskap::demo::{self, DemoAccount, DemoOptions};
-use samskap::domain::{UserRole, WaveStatus};
-use samskap::models::{Service, User, Wave};
+use samskap::app::accounts::Access;
+use samskap::core::domain::{UserRole, WaveStatus};
+use samskap::infra::crypto::DerivedKeys;
+use samskap::infra::models::{Service, User, Wave};
+use samskap::tools::demo::{self, DemoAccount, DemoOptions};
 
 use crate::helpers::{TestApp, spawn_app_with};
 
@@ -40,7 +40,7 @@ impl DemoApp {
             .expect("the demo dataset loads");
         let accounts = demo::ensure_accounts(conn).expect("demo accounts");
 
-        let access = |conn: &mut samskap::db::DbConn, role: UserRole| {
+        let access = |conn: &mut samskap::infra::db::DbConn, role: UserRole| {
             let account = accounts
                 .iter()
                 .find(|a| a.role == role)

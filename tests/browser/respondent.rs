@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use samskap::domain::RespondentRole;
-use samskap::models::{Answer, Response, WaveService};
-use samskap::waves;
+use samskap::app::waves;
+use samskap::core::domain::RespondentRole;
+use samskap::infra::models::{Answer, Response, WaveService};
 
 use crate::axe;
 use crate::demo_app::DemoApp;

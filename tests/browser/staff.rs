@@ -1,7 +1,7 @@
 //! Each demo role signs in through the real form and opens the pages it has.
 
-use samskap::demo::DemoAccount;
-use samskap::domain::UserRole;
+use samskap::core::domain::UserRole;
+use samskap::tools::demo::DemoAccount;
 
 use crate::axe;
 use crate::demo_app::DemoApp;

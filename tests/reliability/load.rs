@@ -226,8 +226,8 @@ pub struct Stored {
 
 /// Reads what the database holds for `wave`: each submitted response must carry its
 /// compact answers and exactly `answers_each` answer rows.
-pub fn stored(conn: &mut samskap::db::DbConn, wave: &str, answers_each: usize) -> Stored {
-    use samskap::db::schema::{answers as a, invitations as i, responses as r};
+pub fn stored(conn: &mut samskap::infra::db::DbConn, wave: &str, answers_each: usize) -> Stored {
+    use samskap::infra::db::schema::{answers as a, invitations as i, responses as r};
     let invitations: Vec<(String, String, String)> = i::table
         .filter(i::wave_id.eq(wave))
         .select((i::id, i::token_hash, i::status))
@@ -290,7 +290,7 @@ pub fn stored(conn: &mut samskap::db::DbConn, wave: &str, answers_each: usize) -
 /// acknowledged: nothing acknowledged missing, nothing stored that was never sent, nothing
 /// stored twice, no half-stored response, invitations agreeing with responses.
 pub fn check(record: &Record, stored: &Stored) {
-    let hash = |t: &String| samskap::accounts::token_hash(t);
+    let hash = |t: &String| samskap::app::accounts::token_hash(t);
     let acked: HashSet<String> = record.acked.iter().map(hash).collect();
     let sent: HashSet<String> = record
         .acked
@@ -374,7 +374,7 @@ pub async fn check_then_resend(
     base: &str,
     body: &str,
     record: &Record,
-    conn: &mut samskap::db::DbConn,
+    conn: &mut samskap::infra::db::DbConn,
     wave: &str,
     answers_each: usize,
 ) {

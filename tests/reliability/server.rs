@@ -146,8 +146,8 @@ impl Site {
         move || site.command()
     }
 
-    pub fn connect(&self) -> samskap::db::DbConn {
-        samskap::db::DatabaseUrl::parse(&self.url)
+    pub fn connect(&self) -> samskap::infra::db::DbConn {
+        samskap::infra::db::DatabaseUrl::parse(&self.url)
             .expect("database URL")
             .connect()
             .expect("connect")

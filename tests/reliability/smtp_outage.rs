@@ -73,9 +73,9 @@ async fn smtp_down_during_a_reminder_run_delays_but_loses_and_repeats_nothing() 
     run(&["wave", "open", "Outage"]);
     let codes: Vec<String> = {
         let conn = &mut db.connect();
-        samskap::db::schema::services::table
-            .select(samskap::db::schema::services::code)
-            .order(samskap::db::schema::services::code)
+        samskap::infra::db::schema::services::table
+            .select(samskap::infra::db::schema::services::code)
+            .order(samskap::infra::db::schema::services::code)
             .load(conn)
             .expect("service codes")
     };

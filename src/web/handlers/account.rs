@@ -5,11 +5,11 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::accounts;
-use crate::audit;
-use crate::domain::ApiTokenId;
-use crate::i18n::fill;
-use crate::models::{ApiToken, ApiTokenChanges, User};
+use crate::app::accounts;
+use crate::app::audit;
+use crate::core::domain::ApiTokenId;
+use crate::infra::i18n::fill;
+use crate::infra::models::{ApiToken, ApiTokenChanges, User};
 use crate::web::errors::{AppError, AppResult};
 use crate::web::security::{CsrfForm, Ctx, SessionData};
 use crate::web::{AppState, templates, with_conn};
@@ -42,7 +42,7 @@ async fn render(
                 "last_used": t.last_used_at.map(|d| d.format("%Y-%m-%d %H:%M").to_string()),
                 "revoked": t.revoked_at.map(|d| d.format("%Y-%m-%d %H:%M").to_string()),
                 "expires": t.expires_at.map(|d| d.format("%Y-%m-%d").to_string()),
-                "expired": t.expires_at.is_some_and(|d| d <= crate::db::now()),
+                "expired": t.expires_at.is_some_and(|d| d <= crate::infra::db::now()),
             })
         })
         .collect();
@@ -105,7 +105,7 @@ pub async fn change_password(
             conn,
             "user.password_failure",
             user.id.as_str(),
-            crate::db::now() - window,
+            crate::infra::db::now() - window,
         )?;
         if failures >= super::auth::MAX_FAILED_LOGINS {
             audit::record(conn, &actor, "user.password_throttled", target, None)?;
@@ -208,7 +208,7 @@ pub async fn revoke_token(
             conn,
             &id,
             &ApiTokenChanges {
-                revoked_at: Some(Some(crate::db::now())),
+                revoked_at: Some(Some(crate::infra::db::now())),
                 ..Default::default()
             },
         )?;

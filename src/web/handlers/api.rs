@@ -13,8 +13,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::services::authorised_service;
-use crate::accounts;
-use crate::catalogue::ServiceDetail;
+use crate::app::accounts;
+use crate::app::catalogue::ServiceDetail;
 use crate::web::errors::{ApiError, ApiResult, AppError, ErrorBody};
 use crate::web::security::Ctx;
 use crate::web::{AppState, with_conn};
@@ -25,7 +25,7 @@ use crate::web::{AppState, with_conn};
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
-impl<T: DeserializeOwned + crate::validation::Validate + 'static> FromRequest for ApiJson<T> {
+impl<T: DeserializeOwned + crate::app::validation::Validate + 'static> FromRequest for ApiJson<T> {
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
 
@@ -49,7 +49,7 @@ impl<T: DeserializeOwned + crate::validation::Validate + 'static> FromRequest fo
                 )
             })?;
             // Every problem the body's rules find, each by field (422).
-            crate::validation::check(&body, &[]).map_err(|problems| {
+            crate::app::validation::check(&body, &[]).map_err(|problems| {
                 let res = HttpResponse::UnprocessableEntity().json(ErrorBody {
                     error: crate::web::errors::ErrorDetail {
                         fields: problems
@@ -81,7 +81,7 @@ impl<T: DeserializeOwned + crate::validation::Validate + 'static> FromRequest fo
 #[derive(Debug)]
 pub struct OptionalApiJson<T>(pub Option<T>);
 
-impl<T: DeserializeOwned + crate::validation::Validate + 'static> FromRequest
+impl<T: DeserializeOwned + crate::app::validation::Validate + 'static> FromRequest
     for OptionalApiJson<T>
 {
     type Error = actix_web::Error;
@@ -194,7 +194,7 @@ pub async fn me(state: web::Data<AppState>, ctx: Ctx) -> ApiResult<HttpResponse>
 pub struct Me {
     pub email: String,
     pub display_name: String,
-    pub role: crate::domain::UserRole,
+    pub role: crate::core::domain::UserRole,
     /// How the request proved who it is from.
     pub via: Via,
     /// What the account may see: services, organisations or regions.
@@ -210,7 +210,7 @@ pub enum Via {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Scope {
-    pub kind: crate::domain::ScopeKind,
+    pub kind: crate::core::domain::ScopeKind,
     pub id: String,
     /// The service, organisation or region by name.
     pub description: String,
@@ -235,13 +235,13 @@ pub async fn service(
 /// A wave's latest publication for pages and the API: not found for drafts and unknown
 /// waves, [`AppError::Pending`] while its first one is being computed.
 pub(crate) fn wave_results(
-    conn: &mut crate::db::DbConn,
+    conn: &mut crate::infra::db::DbConn,
     wave: &str,
-    publications: &dyn crate::analytics::Publications,
-) -> crate::web::errors::AppResult<std::sync::Arc<crate::analytics::Publication>> {
-    use crate::domain::{WaveId, WaveStatus};
+    publications: &dyn crate::app::analytics::Publications,
+) -> crate::web::errors::AppResult<std::sync::Arc<crate::app::analytics::Publication>> {
+    use crate::core::domain::{WaveId, WaveStatus};
     let id = WaveId::from_string(wave);
-    let found = crate::models::Wave::find(conn, &id)?;
+    let found = crate::infra::models::Wave::find(conn, &id)?;
     if found.status == WaveStatus::Draft {
         return Err(crate::web::errors::AppError::NotFound);
     }
@@ -251,9 +251,9 @@ pub(crate) fn wave_results(
 /// `GET /api/v1/waves`: waves that have results (opened or closed), newest first.
 pub async fn waves(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let waves = with_conn(&state, |conn| {
-        Ok(crate::models::Wave::all(conn)?
+        Ok(crate::infra::models::Wave::all(conn)?
             .into_iter()
-            .filter(|w| w.status != crate::domain::WaveStatus::Draft)
+            .filter(|w| w.status != crate::core::domain::WaveStatus::Draft)
             .map(|w| WaveSummary {
                 id: w.id,
                 name: w.name,
@@ -276,9 +276,9 @@ pub struct WaveList {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct WaveSummary {
-    pub id: crate::domain::WaveId,
+    pub id: crate::core::domain::WaveId,
     pub name: String,
-    pub status: crate::domain::WaveStatus,
+    pub status: crate::core::domain::WaveStatus,
     /// When the wave opened (UTC).
     pub opens_at: Option<chrono::NaiveDateTime>,
     /// When it closes or closed (UTC).
@@ -289,7 +289,7 @@ pub struct WaveSummary {
 /// (`GET /api/v1/waves/{wave}/services/{code}/results`).
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ServiceResults {
-    pub wave_id: crate::domain::WaveId,
+    pub wave_id: crate::core::domain::WaveId,
     pub wave_name: String,
     /// The minimum number of respondents behind any number shown.
     pub min_cell: u32,
@@ -298,38 +298,38 @@ pub struct ServiceResults {
     /// When the publication was computed (UTC).
     pub computed_at: chrono::NaiveDateTime,
     /// The wave trends compare with.
-    pub previous_wave: Option<crate::domain::WaveId>,
-    pub service: crate::analytics::results::ServiceResult,
+    pub previous_wave: Option<crate::core::domain::WaveId>,
+    pub service: crate::app::analytics::results::ServiceResult,
 }
 
 /// A service's place in its peer groups
 /// (`GET /api/v1/waves/{wave}/services/{code}/benchmarks`).
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ServiceBenchmarks {
-    pub wave_id: crate::domain::WaveId,
+    pub wave_id: crate::core::domain::WaveId,
     pub min_cell: u32,
-    pub service_id: crate::domain::ServiceId,
-    pub benchmarks: Vec<crate::analytics::results::Benchmark>,
+    pub service_id: crate::core::domain::ServiceId,
+    pub benchmarks: Vec<crate::app::analytics::results::Benchmark>,
 }
 
 /// Region aggregates (`GET /api/v1/waves/{wave}/regions`).
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Regions {
-    pub wave_id: crate::domain::WaveId,
+    pub wave_id: crate::core::domain::WaveId,
     pub min_cell: u32,
     pub computed_at: chrono::NaiveDateTime,
-    pub regions: Vec<crate::analytics::results::RegionCell>,
+    pub regions: Vec<crate::app::analytics::results::RegionCell>,
 }
 
 /// Reliability and item statistics (`GET /api/v1/waves/{wave}/psychometrics`).
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Psychometrics {
-    pub wave_id: crate::domain::WaveId,
+    pub wave_id: crate::core::domain::WaveId,
     pub min_cell: u32,
     pub computed_at: chrono::NaiveDateTime,
     /// Submitted responses per role over the whole wave.
-    pub respondents: Vec<crate::analytics::results::RoleCount>,
-    pub psychometrics: Vec<crate::analytics::results::PhasePsychometrics>,
+    pub respondents: Vec<crate::app::analytics::results::RoleCount>,
+    pub psychometrics: Vec<crate::app::analytics::results::PhasePsychometrics>,
 }
 
 /// One service's part of a wave's publication, scope-checked.
@@ -400,12 +400,12 @@ pub struct RegionQuery {
 }
 
 /// 403 unless the caller may read `wave`'s psychometrics
-/// ([`crate::accounts::Access::can_read_psychometrics`]).
+/// ([`crate::app::accounts::Access::can_read_psychometrics`]).
 pub fn may_read_psychometrics(
-    access: &crate::accounts::Access,
+    access: &crate::app::accounts::Access,
     wave: &str,
 ) -> Result<(), AppError> {
-    let wave = crate::domain::WaveId::from_string(wave.to_owned());
+    let wave = crate::core::domain::WaveId::from_string(wave.to_owned());
     if access.can_read_psychometrics(&wave) {
         Ok(())
     } else {
@@ -415,7 +415,7 @@ pub fn may_read_psychometrics(
 
 /// `GET /api/v1/waves/{wave}/regions?level=&role=&service_type=&measure=`: region ×
 /// role × service type × phase aggregates, with complementary suppression.
-/// Keeps to the caller's [`crate::accounts::RegionView`].
+/// Keeps to the caller's [`crate::app::accounts::RegionView`].
 pub async fn regions(
     state: web::Data<AppState>,
     ctx: Ctx,
@@ -440,8 +440,9 @@ pub async fn regions(
         // The caller's scope, as on the region pages (one rule: `Access::region_view`):
         // an admin sees every region; a policymaker their regions and the regions inside
         // them, plus the national cells and the other regions at their own level.
-        let view = access.region_view(&crate::models::Region::all(conn)?);
-        let in_scope = |c: &crate::analytics::results::RegionCell| view.shows(c.region_id.as_ref());
+        let view = access.region_view(&crate::infra::models::Region::all(conn)?);
+        let in_scope =
+            |c: &crate::app::analytics::results::RegionCell| view.shows(c.region_id.as_ref());
         let cells: Vec<_> = results
             .regions
             .iter()

@@ -7,13 +7,14 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::audit::{self, Actor};
-use crate::i18n::fill;
-use crate::models::{User, UserChanges};
+use crate::app::accounts;
+use crate::app::audit::{self, Actor};
+use crate::infra::db;
+use crate::infra::i18n::fill;
+use crate::infra::models::{User, UserChanges};
 use crate::web::errors::AppResult;
 use crate::web::security::{self, CSRF_COOKIE, CsrfForm, Ctx, SESSION_COOKIE, SessionData};
 use crate::web::{AppState, templates, with_conn};
-use crate::{accounts, db};
 
 /// Failed sign-ins per account within [`THROTTLE_WINDOW`] before further attempts get 429.
 pub const MAX_FAILED_LOGINS: i64 = 5;
@@ -147,7 +148,7 @@ pub async fn login(
             let target =
                 security::safe_next(form.next.as_deref()).unwrap_or_else(|| "/".to_owned());
             // A new session, and a new CSRF token: nothing from before sign-in carries over.
-            let fresh_csrf = crate::crypto::hex(&crate::crypto::random_bytes::<32>());
+            let fresh_csrf = crate::infra::crypto::hex(&crate::infra::crypto::random_bytes::<32>());
             Ok(HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, target))
                 .cookie(SessionData::new(&user).cookie(keys))
@@ -190,7 +191,7 @@ pub async fn logout(
         .cookie(keys.removal(SESSION_COOKIE))
         .cookie(keys.make(
             CSRF_COOKIE,
-            crate::crypto::hex(&crate::crypto::random_bytes::<32>()),
+            crate::infra::crypto::hex(&crate::infra::crypto::random_bytes::<32>()),
             None,
         ))
         .finish())

@@ -7,8 +7,8 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use crate::domain::{WaveId, WaveStatus};
-use crate::models::Wave;
+use crate::core::domain::{WaveId, WaveStatus};
+use crate::infra::models::Wave;
 use crate::web::errors::{AppError, AppResult};
 use crate::web::security::Ctx;
 use crate::web::{AppState, templates, with_conn};
@@ -27,7 +27,7 @@ pub async fn list(state: web::Data<AppState>, ctx: Ctx) -> AppResult<HttpRespons
     templates::page(
         "exports",
         &ctx,
-        json!({"page_title": format!("{} · samskap", crate::i18n::fill(ctx.lang(), "exports.title", &[])), "waves": waves}),
+        json!({"page_title": format!("{} · samskap", crate::infra::i18n::fill(ctx.lang(), "exports.title", &[])), "waves": waves}),
     )
 }
 
@@ -55,14 +55,14 @@ pub async fn bundle(
             message: "choose at least one wave".into(),
         });
     }
-    if let Err(message) = crate::export::project_name(&project) {
+    if let Err(message) = crate::app::export::project_name(&project) {
         return Err(AppError::BadRequest {
             field: Some("project".into()),
             message,
         });
     }
     let keys = state.keys.clone();
-    let k = crate::analytics::MinCell::new(state.settings.min_cell);
+    let k = crate::app::analytics::MinCell::new(state.settings.min_cell);
     let zip = with_conn(&state, move |conn| {
         let mut waves = Vec::new();
         for id in &ids {
@@ -78,14 +78,14 @@ pub async fn bundle(
         }
         let dir = std::env::temp_dir().join(format!(
             "samskap-export-{}",
-            crate::crypto::hex(&crate::crypto::random_bytes::<8>())
+            crate::infra::crypto::hex(&crate::infra::crypto::random_bytes::<8>())
         ));
-        let request = crate::export::Request {
+        let request = crate::app::export::Request {
             project: &project,
             format: "bundle",
             via: "web",
         };
-        let result = crate::export::research_export(
+        let result = crate::app::export::research_export(
             conn,
             &keys,
             &waves,
@@ -95,7 +95,7 @@ pub async fn bundle(
             &actor,
             &|_, _| {},
         )
-        .and_then(|_| crate::export::zip_dir(&dir));
+        .and_then(|_| crate::app::export::zip_dir(&dir));
         let _ = std::fs::remove_dir_all(&dir);
         Ok(result?)
     })
@@ -124,7 +124,7 @@ pub async fn psychometrics(
     })
     .await?;
     let mut csv = Vec::new();
-    crate::export::psychometrics_csv(&results.wave_name, &results.psychometrics, &mut csv)?;
+    crate::app::export::psychometrics_csv(&results.wave_name, &results.psychometrics, &mut csv)?;
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut reader = ::csv::Reader::from_reader(csv.as_slice());
     for record in reader.records() {
@@ -137,7 +137,7 @@ pub async fn psychometrics(
         json!({
             "page_title": format!(
                 "{} · {}",
-                crate::i18n::fill(ctx.lang(), "psychometrics.title", &[]),
+                crate::infra::i18n::fill(ctx.lang(), "psychometrics.title", &[]),
                 results.wave_name
             ),
             "wave_name": results.wave_name, "wave_id": results.wave_id, "min_cell": results.min_cell,
@@ -158,7 +158,7 @@ pub async fn psychometrics_csv(
     let actor = ctx.actor();
     let results = with_conn(&state, move |conn| {
         let results = super::api::wave_results(conn, &wave, &*publications)?;
-        crate::audit::record(
+        crate::app::audit::record(
             conn,
             &actor,
             "download.psychometrics_csv",
@@ -169,7 +169,7 @@ pub async fn psychometrics_csv(
     })
     .await?;
     let mut csv = Vec::new();
-    crate::export::psychometrics_csv(&results.wave_name, &results.psychometrics, &mut csv)?;
+    crate::app::export::psychometrics_csv(&results.wave_name, &results.psychometrics, &mut csv)?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((

@@ -21,7 +21,7 @@ pub async fn check(state: web::Data<AppState>) -> HttpResponse {
         Ok(Ok(())) => HttpResponse::Ok().json(json!({ "status": "ok", "database": backend })),
         Ok(Err(e)) => {
             // Returned connections are checked for a while (see `db::Manager::has_broken`).
-            crate::db::note_trouble();
+            crate::infra::db::note_trouble();
             tracing::warn!(
                 error = format!("{e:#}"),
                 "health check: database unavailable"

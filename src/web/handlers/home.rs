@@ -1,9 +1,9 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use crate::catalogue::Overview;
-use crate::domain::UserRole;
-use crate::i18n;
+use crate::app::catalogue::Overview;
+use crate::core::domain::UserRole;
+use crate::infra::i18n;
 use crate::web::errors::AppResult;
 use crate::web::security::Ctx;
 use crate::web::{AppState, templates, with_conn};

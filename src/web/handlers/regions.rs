@@ -1,12 +1,12 @@
 //! A region's page (policymakers of the region or a region above it, admins).
 
-use crate::analytics::Publications as _;
+use crate::app::analytics::Publications as _;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use crate::catalogue::Overview;
-use crate::domain::{RegionId, UserRole};
-use crate::models::{Organisation, Region, Service};
+use crate::app::catalogue::Overview;
+use crate::core::domain::{RegionId, UserRole};
+use crate::infra::models::{Organisation, Region, Service};
 use crate::web::errors::{AppError, AppResult};
 use crate::web::security::Ctx;
 use crate::web::{AppState, templates, with_conn};
@@ -17,7 +17,7 @@ pub async fn show(
     state: web::Data<AppState>,
     ctx: Ctx,
     path: web::Path<String>,
-    filters: web::Query<crate::reports::region::Filters>,
+    filters: web::Query<crate::app::reports::region::Filters>,
 ) -> AppResult<HttpResponse> {
     let access = ctx.access()?.clone();
     let id = RegionId::from_string(path.into_inner());
@@ -38,7 +38,7 @@ pub async fn show(
                 [&s.health_region_id, &s.county_id, &s.municipality_id].contains(&&region.id)
             })
             .collect();
-        let dashboard = crate::reports::region::dashboard(
+        let dashboard = crate::app::reports::region::dashboard(
             conn,
             &region,
             &all,
@@ -67,7 +67,7 @@ pub async fn results_csv(
     state: web::Data<AppState>,
     ctx: Ctx,
     path: web::Path<String>,
-    filters: web::Query<crate::reports::region::Filters>,
+    filters: web::Query<crate::app::reports::region::Filters>,
 ) -> AppResult<HttpResponse> {
     let access = ctx.access()?.clone();
     let id = RegionId::from_string(path.into_inner());
@@ -102,16 +102,16 @@ pub async fn results_csv(
         }
         let national = view
             .shows(None)
-            .then(|| crate::i18n::fill(lang, "region.national", &[]));
-        let waves = crate::models::Wave::opened_newest_first(conn)?;
-        let chosen =
-            crate::waves::asked_or_newest(&waves, wave.as_deref()).ok_or(AppError::NotFound)?;
+            .then(|| crate::infra::i18n::fill(lang, "region.national", &[]));
+        let waves = crate::infra::models::Wave::opened_newest_first(conn)?;
+        let chosen = crate::app::waves::asked_or_newest(&waves, wave.as_deref())
+            .ok_or(AppError::NotFound)?;
         let results = publications
             .get(conn, &chosen.id)?
             .ok_or(AppError::Pending)?;
         let mut out = Vec::new();
-        crate::export::regions_csv(&results, &names, national.as_deref(), &mut out)?;
-        crate::audit::record(
+        crate::app::export::regions_csv(&results, &names, national.as_deref(), &mut out)?;
+        crate::app::audit::record(
             conn,
             &actor,
             "download.results_csv",

@@ -10,8 +10,8 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::instrument::format::ContextKind;
-use crate::questionnaire::{self as q, Link, LinkState, PageItem, Stored};
+use crate::app::questionnaire::{self as q, Link, LinkState, PageItem, Stored};
+use crate::core::instrument::format::ContextKind;
 use crate::web::errors::{AppError, AppResult};
 use crate::web::security::{CsrfForm, Ctx};
 use crate::web::{AppState, templates, with_conn};

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::api::{ApiJson, ApiQuery, OptionalApiJson};
-use crate::questionnaire::{self as q, Link, LinkState, PageItem, Stored};
+use crate::app::questionnaire::{self as q, Link, LinkState, PageItem, Stored};
 use crate::web::errors::{ApiError, ApiResult, AppError, ErrorBody, ErrorDetail, FieldError};
 use crate::web::{AppState, with_conn};
 
@@ -106,7 +106,7 @@ fn stored_json(s: &Stored) -> Option<StoredAnswer> {
 pub struct Questionnaire {
     pub survey: SurveyHead,
     pub wave: WaveHead,
-    pub role: crate::domain::RespondentRole,
+    pub role: crate::core::domain::RespondentRole,
     /// The language of the texts below.
     pub language: String,
     /// The languages the questionnaire is offered in (`?lang=`).
@@ -181,7 +181,7 @@ pub struct Choice {
 pub struct ContextItem {
     pub code: String,
     #[serde(rename = "type")]
-    pub kind: crate::instrument::format::ContextKind,
+    pub kind: crate::core::instrument::format::ContextKind,
     pub text: String,
     pub min: Option<f64>,
     pub max: Option<f64>,
@@ -298,7 +298,7 @@ pub struct LangQuery {
     lang: Option<String>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema, crate::validation::Validate)]
+#[derive(Debug, Deserialize, JsonSchema, crate::app::validation::Validate)]
 pub struct ConsentBody {
     /// The language to answer in (one the questionnaire is offered in).
     #[serde(default)]
@@ -338,7 +338,7 @@ pub async fn consent(
     Ok(HttpResponse::Ok().json(Consented { consented: true }))
 }
 
-#[derive(Debug, Deserialize, JsonSchema, crate::validation::Validate)]
+#[derive(Debug, Deserialize, JsonSchema, crate::app::validation::Validate)]
 pub struct AnswersBody {
     /// Answers by item code.
     #[schemars(with = "std::collections::BTreeMap<String, Option<AnswerInput>>")]
@@ -392,7 +392,7 @@ pub async fn save(
     Ok(HttpResponse::Ok().json(Saved { saved: n }))
 }
 
-#[derive(Debug, Default, Deserialize, JsonSchema, crate::validation::Validate)]
+#[derive(Debug, Default, Deserialize, JsonSchema, crate::app::validation::Validate)]
 pub struct SubmitBody {
     /// Consent given with this request (needed when not given before).
     #[serde(default)]
@@ -526,7 +526,7 @@ pub async fn submit(
                     conn, &group, &keys, &link, &token, &lang, &good,
                 )?));
             }
-            Ok(Ok(crate::db::write_transaction(
+            Ok(Ok(crate::infra::db::write_transaction(
                 conn,
                 |conn| -> anyhow::Result<q::Submitted> {
                     let response = match &link.response {

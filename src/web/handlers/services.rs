@@ -1,11 +1,11 @@
 //! A service's page (managers of the service, policymakers of its region, admins).
 
-use crate::analytics::Publications as _;
+use crate::app::analytics::Publications as _;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use crate::domain::UserRole;
-use crate::models::Service;
+use crate::core::domain::UserRole;
+use crate::infra::models::Service;
 use crate::web::errors::{AppError, AppResult};
 use crate::web::security::Ctx;
 use crate::web::{AppState, templates, with_conn};
@@ -14,8 +14,8 @@ use crate::web::{AppState, templates, with_conn};
 /// code that does not exist, non-admins get 403 alike: the answer never reveals whether a
 /// service exists.
 pub fn authorised_service(
-    conn: &mut crate::db::DbConn,
-    access: &crate::accounts::Access,
+    conn: &mut crate::infra::db::DbConn,
+    access: &crate::app::accounts::Access,
     code: &str,
 ) -> AppResult<Service> {
     match Service::find_by_code(conn, code)? {
@@ -42,12 +42,12 @@ pub async fn show(
     let wave = query
         .into_inner()
         .wave
-        .map(crate::domain::WaveId::from_string);
+        .map(crate::core::domain::WaveId::from_string);
     let publications = state.publications.clone();
     let lang = ctx.lang();
     let dashboard = with_conn(&state, move |conn| {
         let service = authorised_service(conn, &access, &code)?;
-        Ok(crate::reports::service::dashboard(
+        Ok(crate::app::reports::service::dashboard(
             conn,
             &service,
             wave.as_ref(),
@@ -71,12 +71,12 @@ pub async fn report(
 ) -> AppResult<HttpResponse> {
     let access = ctx.access()?.clone();
     let (wave, code) = path.into_inner();
-    let wave = crate::domain::WaveId::from_string(wave);
+    let wave = crate::core::domain::WaveId::from_string(wave);
     let publications = state.publications.clone();
     let lang = ctx.lang();
     let html = with_conn(&state, move |conn| {
         let service = authorised_service(conn, &access, &code)?;
-        crate::reports::service_report(conn, &service, Some(&wave), &*publications, lang)?
+        crate::app::reports::service_report(conn, &service, Some(&wave), &*publications, lang)?
             .map(|(_, html)| html)
             .ok_or(AppError::NotFound)
     })
@@ -99,21 +99,23 @@ pub async fn results_csv(
     let wave = query
         .into_inner()
         .wave
-        .map(crate::domain::WaveId::from_string);
+        .map(crate::core::domain::WaveId::from_string);
     let publications = state.publications.clone();
     let actor = ctx.actor();
     let body = with_conn(&state, move |conn| {
         let service = authorised_service(conn, &access, &code)?;
-        let waves = crate::reports::service::waves_of(conn, &service)?;
-        let chosen =
-            crate::waves::asked_or_newest(&waves, wave.as_ref().map(crate::domain::WaveId::as_str))
-                .ok_or(AppError::NotFound)?;
+        let waves = crate::app::reports::service::waves_of(conn, &service)?;
+        let chosen = crate::app::waves::asked_or_newest(
+            &waves,
+            wave.as_ref().map(crate::core::domain::WaveId::as_str),
+        )
+        .ok_or(AppError::NotFound)?;
         let results = publications
             .get(conn, &chosen.id)?
             .ok_or(AppError::Pending)?;
         let mut out = Vec::new();
-        crate::export::service_csv(&results, &service.code, &mut out)?;
-        crate::audit::record(
+        crate::app::export::service_csv(&results, &service.code, &mut out)?;
+        crate::app::audit::record(
             conn,
             &actor,
             "download.results_csv",

@@ -5,8 +5,8 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::audit::{self, Filter};
-use crate::i18n::fill;
+use crate::app::audit::{self, Filter};
+use crate::infra::i18n::fill;
 use crate::web::errors::{AppError, AppResult};
 use crate::web::security::Ctx;
 use crate::web::{AppState, templates, with_conn};

@@ -5,12 +5,12 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::accounts::{self, ScopeSpec};
-use crate::audit;
-use crate::domain::{ScopeKind, UserId, UserRole, UserScopeId};
-use crate::i18n::fill;
-use crate::models::{User, UserScope};
-use crate::validation::Validate;
+use crate::app::accounts::{self, ScopeSpec};
+use crate::app::audit;
+use crate::app::validation::Validate;
+use crate::core::domain::{ScopeKind, UserId, UserRole, UserScopeId};
+use crate::infra::i18n::fill;
+use crate::infra::models::{User, UserScope};
 use crate::web::errors::{AppError, AppResult};
 use crate::web::security::{CsrfForm, Ctx};
 use crate::web::{AppState, templates, with_conn};
@@ -66,7 +66,7 @@ pub async fn list(state: web::Data<AppState>, ctx: Ctx) -> AppResult<HttpRespons
 
 #[derive(Debug, Deserialize, Validate)]
 pub struct NewUserForm {
-    #[validate(custom(function = "crate::validation::email"))]
+    #[validate(custom(function = "crate::app::validation::email"))]
     email: String,
     #[serde(default)]
     #[validate(length(max = 200))]
@@ -75,13 +75,13 @@ pub struct NewUserForm {
     role: String,
     /// Empty: generate one and show it once.
     #[serde(default)]
-    #[validate(custom(function = "crate::validation::new_password_or_empty"))]
+    #[validate(custom(function = "crate::app::validation::new_password_or_empty"))]
     password: String,
 }
 
-fn user_role(value: &str) -> Result<(), crate::validation::ValidationError> {
+fn user_role(value: &str) -> Result<(), crate::app::validation::ValidationError> {
     UserRole::parse(value).map(|_| ()).map_err(|_| {
-        let mut e = crate::validation::ValidationError::new("choice");
+        let mut e = crate::app::validation::ValidationError::new("choice");
         e.add_param("value".into(), &value);
         e
     })
@@ -96,7 +96,7 @@ pub async fn create(
     let lang = ctx.lang();
     let typed = json!({"email": form.email, "display_name": form.display_name, "role": form.role});
     if let Err(problems) =
-        crate::validation::check(&form, &["email", "display_name", "role", "password"])
+        crate::app::validation::check(&form, &["email", "display_name", "role", "password"])
     {
         return render_list(
             &state,
@@ -123,7 +123,7 @@ pub async fn create(
         let normalised = accounts::normalise_email(&email).unwrap_or_default();
         if User::find_by_email(conn, &normalised)?.is_some() {
             let taken =
-                crate::validation::Problem::new("email", "taken").with("value", email.trim());
+                crate::app::validation::Problem::new("email", "taken").with("value", email.trim());
             return Ok(Err(taken.message(lang)));
         }
         let new = accounts::NewAccount {

@@ -6,12 +6,12 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::domain::{Anonymity, InstrumentId, RespondentRole, WaveId};
-use crate::i18n::fill;
-use crate::import::ImportErrors;
-use crate::models::{InstrumentRow, Wave};
-use crate::validation::{Problems, Validate};
-use crate::waves::{self, WaveSpec, respondents};
+use crate::app::import::ImportErrors;
+use crate::app::validation::{Problems, Validate};
+use crate::app::waves::{self, WaveSpec, respondents};
+use crate::core::domain::{Anonymity, InstrumentId, RespondentRole, WaveId};
+use crate::infra::i18n::fill;
+use crate::infra::models::{InstrumentRow, Wave};
 use crate::web::errors::{AppError, AppResult};
 use crate::web::security::{CsrfForm, Ctx};
 use crate::web::{AppState, templates, with_conn};
@@ -94,19 +94,19 @@ pub struct CreateForm {
     #[validate(custom(function = "anonymity"))]
     anonymity: String,
     #[serde(default)]
-    #[validate(custom(function = "crate::validation::date"))]
+    #[validate(custom(function = "crate::app::validation::date"))]
     closes: String,
-    #[validate(custom(function = "crate::validation::whole_number"))]
+    #[validate(custom(function = "crate::app::validation::whole_number"))]
     reminders: String,
-    #[validate(custom(function = "crate::validation::whole_number"))]
+    #[validate(custom(function = "crate::app::validation::whole_number"))]
     reminder_days: String,
-    #[validate(custom(function = "crate::validation::whole_number"))]
+    #[validate(custom(function = "crate::app::validation::whole_number"))]
     retention_days: String,
 }
 
-fn anonymity(value: &str) -> Result<(), crate::validation::ValidationError> {
+fn anonymity(value: &str) -> Result<(), crate::app::validation::ValidationError> {
     Anonymity::parse(value).map(|_| ()).map_err(|_| {
-        let mut e = crate::validation::ValidationError::new("choice");
+        let mut e = crate::app::validation::ValidationError::new("choice");
         e.add_param("value".into(), &value);
         e
     })
@@ -127,7 +127,7 @@ impl CreateForm {
     /// The spec, or every problem of the form and of the spec it would be.
     fn parse(&self) -> Result<WaveSpec, Problems> {
         let fields: Vec<&str> = FORM_FIELDS.iter().map(|(f, _)| *f).collect();
-        let mut problems = crate::validation::check(self, &fields)
+        let mut problems = crate::app::validation::check(self, &fields)
             .err()
             .map_or_else(Vec::new, |p| p.0);
         let closes_at = chrono::NaiveDate::parse_from_str(self.closes.trim(), "%Y-%m-%d")
@@ -147,7 +147,7 @@ impl CreateForm {
             email_retention_days: number(&self.retention_days),
             service_types: Vec::new(),
         };
-        if let Err(found) = crate::validation::check(&spec, waves::SPEC_FIELDS) {
+        if let Err(found) = crate::app::validation::check(&spec, waves::SPEC_FIELDS) {
             for mut p in found.0 {
                 // Named as on the form, once per field.
                 if let Some((form_field, _)) = FORM_FIELDS
@@ -233,7 +233,7 @@ async fn render_wave(
                  "anonymity": label(lang, "anonymity", report.wave.anonymity.as_str()),
                  "closes": report.wave.closes_at.map(|c| c.format("%Y-%m-%d").to_string()),
                  "reminders": report.wave.reminder_max, "reminder_days": report.wave.reminder_interval_days,
-                 "is_draft": report.wave.status == crate::domain::WaveStatus::Draft, "is_open": report.wave.status == crate::domain::WaveStatus::Open},
+                 "is_draft": report.wave.status == crate::core::domain::WaveStatus::Draft, "is_open": report.wave.status == crate::core::domain::WaveStatus::Open},
         "services": report.services, "invitations": report.invitations,
         "by_status": report.by_status.iter().map(|(s, n)| json!({"status": label(lang, "invitation_status", s.as_str()), "count": n})).collect::<Vec<_>>(),
         "submitted": report.submitted_by_role.iter().map(|(r, n)| json!({"role": label(lang, "role", r.as_str()), "count": n})).collect::<Vec<_>>(),
@@ -241,7 +241,7 @@ async fn render_wave(
         "outbox": report.outbox, "errors": [], "message": null, "csv": "",
         "roles": RespondentRole::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
         "per_service": per_service,
-        "is_opened": report.wave.status != crate::domain::WaveStatus::Draft,
+        "is_opened": report.wave.status != crate::core::domain::WaveStatus::Draft,
     });
     if let (Some(d), Some(e)) = (data.as_object_mut(), extra.as_object()) {
         d.extend(e.clone());
@@ -279,40 +279,41 @@ async fn render_outcome(
 /// Response rates per service and role, lowest overall rate first (where reminders or a
 /// phone call help most). Counts of people only.
 fn service_rates(
-    conn: &mut crate::db::DbConn,
+    conn: &mut crate::infra::db::DbConn,
     id: &WaveId,
 ) -> anyhow::Result<Vec<serde_json::Value>> {
-    let counts = crate::reports::service::participation_by_code(conn, id)?;
+    let counts = crate::app::reports::service::participation_by_code(conn, id)?;
     let rate = |invited: i64, submitted: i64| {
-        crate::analytics::stats::response_rate(
+        crate::app::analytics::stats::response_rate(
             u64::try_from(submitted).unwrap_or(0),
             u64::try_from(invited).unwrap_or(0),
         )
     };
     let pct = |r: Option<f64>| r.map_or_else(|| "–".to_owned(), |r| format!("{:.0} %", r * 100.0));
-    let mut rows: Vec<(f64, serde_json::Value)> = crate::models::WaveService::for_wave(conn, id)?
-        .into_iter()
-        .map(|ws| {
-            let get = |role| {
-                counts
-                    .get(&(ws.service_code.clone(), role))
-                    .copied()
-                    .unwrap_or((0, 0))
-            };
-            let (mi, ms) = get(RespondentRole::Manager);
-            let (pi, ps) = get(RespondentRole::PeerWorker);
-            let total = rate(mi + pi, ms + ps);
-            (
-                total.unwrap_or(-1.0),
-                json!({
-                    "code": ws.service_code, "name": ws.service_name,
-                    "manager": {"invited": mi, "submitted": ms, "rate": pct(rate(mi, ms))},
-                    "peer_worker": {"invited": pi, "submitted": ps, "rate": pct(rate(pi, ps))},
-                    "rate": pct(total),
-                }),
-            )
-        })
-        .collect();
+    let mut rows: Vec<(f64, serde_json::Value)> =
+        crate::infra::models::WaveService::for_wave(conn, id)?
+            .into_iter()
+            .map(|ws| {
+                let get = |role| {
+                    counts
+                        .get(&(ws.service_code.clone(), role))
+                        .copied()
+                        .unwrap_or((0, 0))
+                };
+                let (mi, ms) = get(RespondentRole::Manager);
+                let (pi, ps) = get(RespondentRole::PeerWorker);
+                let total = rate(mi + pi, ms + ps);
+                (
+                    total.unwrap_or(-1.0),
+                    json!({
+                        "code": ws.service_code, "name": ws.service_name,
+                        "manager": {"invited": mi, "submitted": ms, "rate": pct(rate(mi, ms))},
+                        "peer_worker": {"invited": pi, "submitted": ps, "rate": pct(rate(pi, ps))},
+                        "rate": pct(total),
+                    }),
+                )
+            })
+            .collect();
     rows.sort_by(|a, b| a.0.total_cmp(&b.0));
     Ok(rows.into_iter().map(|(_, v)| v).collect())
 }
@@ -335,7 +336,7 @@ pub async fn mail_reports(
         .0
         .lang
         .as_deref()
-        .and_then(crate::i18n::supported)
+        .and_then(crate::infra::i18n::supported)
         .unwrap_or("nb");
     let publications = state.publications.clone();
     let base = state.base_url.clone();
@@ -343,7 +344,7 @@ pub async fn mail_reports(
     let target = id.clone();
     let page_lang = ctx.lang();
     let queued = with_conn(&state, move |conn| {
-        Ok(crate::reports::mail_reports(
+        Ok(crate::app::reports::mail_reports(
             conn,
             &target,
             &*publications,
@@ -353,8 +354,8 @@ pub async fn mail_reports(
         )?
         .map_err(|refusal| {
             let key = match refusal {
-                crate::reports::MailRefusal::Draft => "admin.wave.reports_need_open",
-                crate::reports::MailRefusal::Pending => "admin.wave.reports_pending",
+                crate::app::reports::MailRefusal::Draft => "admin.wave.reports_need_open",
+                crate::app::reports::MailRefusal::Pending => "admin.wave.reports_pending",
             };
             fill(page_lang, key, &[])
         }))

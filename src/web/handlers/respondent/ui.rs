@@ -60,7 +60,7 @@ pub fn words(lang: &str) -> Value {
         WORDS
             .iter()
             .map(|k| {
-                let text = crate::i18n::fill(lang, &format!("respondent.{k}"), &[]);
+                let text = crate::infra::i18n::fill(lang, &format!("respondent.{k}"), &[]);
                 ((*k).to_owned(), Value::String(text))
             })
             .collect::<Map<_, _>>(),

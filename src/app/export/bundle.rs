@@ -1,0 +1,514 @@
+//! Writing a bundle: one pass over the answers in response order into the CSV tables,
+//! then Parquet, psychometrics, codebook, scripts and README; the research export that
+//! checks a request and records it; the zip for downloads.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use anyhow::Context as _;
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::core::domain::{RespondentRole, ServiceId, WaveId};
+use crate::infra::crypto::DerivedKeys;
+use crate::infra::db::DbConn;
+use crate::infra::db::schema::{answers, responses};
+use crate::infra::models::Wave;
+
+use super::{
+    Pseudonyms, Variable, psychometrics_csv, safe_csv, variables, write_codebook,
+    write_datapackage, write_r, write_readme, write_spss, write_stata,
+};
+
+/// What an export wrote.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Summary {
+    pub waves: usize,
+    pub responses: usize,
+    pub answers: usize,
+    pub variables: usize,
+    pub files: Vec<String>,
+}
+
+pub(super) struct ResponseInfo {
+    wave: String,
+    service: String,
+    panel: String,
+    response: String,
+    role: RespondentRole,
+    language: String,
+    wave_index: usize,
+}
+
+/// The longest research project name; the name keys the pseudonyms.
+pub const MAX_PROJECT_NAME: usize = 100;
+
+/// A research project's name as given, trimmed: 1 to [`MAX_PROJECT_NAME`] characters.
+pub fn project_name(raw: &str) -> Result<&str, String> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > MAX_PROJECT_NAME {
+        Err(format!(
+            "give the research project a name of 1 to {MAX_PROJECT_NAME} characters"
+        ))
+    } else {
+        Ok(name)
+    }
+}
+
+/// How a research export was asked for, for its audit record.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub project: &'a str,
+    /// `bundle`, `csv` or `parquet`.
+    pub format: &'a str,
+    /// `web` or `cli`.
+    pub via: &'a str,
+}
+
+/// A research export: checks the request (a project name, at least one wave, no draft),
+/// writes the bundle of `waves` into `dir` ([`bundle`]) and records `export.bundle`. The
+/// one way researchers' data leaves samskap, for the download and the command line.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the bundle's inputs and who asked"
+)]
+pub fn research_export(
+    conn: &mut DbConn,
+    keys: &DerivedKeys,
+    waves: &[Wave],
+    request: Request<'_>,
+    k: crate::app::analytics::MinCell,
+    dir: &Path,
+    actor: &crate::app::audit::Actor,
+    progress: &dyn Fn(usize, usize),
+) -> anyhow::Result<Summary> {
+    let project = project_name(request.project).map_err(anyhow::Error::msg)?;
+    anyhow::ensure!(
+        !waves.is_empty(),
+        "choose at least one opened wave to export"
+    );
+    if let Some(draft) = waves
+        .iter()
+        .find(|w| w.status == crate::core::domain::WaveStatus::Draft)
+    {
+        anyhow::bail!("\"{}\" is a draft and has no responses", draft.name);
+    }
+    let summary = bundle(conn, keys, waves, project, k, dir, progress)?;
+    crate::app::audit::record(
+        conn,
+        actor,
+        "export.bundle",
+        waves.first().map(|w| ("wave", w.id.as_str())),
+        Some(json!({
+            "waves": waves.iter().map(|w| w.id.to_string()).collect::<Vec<_>>(),
+            "project": project, "format": request.format, "via": request.via,
+            "responses": summary.responses, "answers": summary.answers,
+        })),
+    )?;
+    Ok(summary)
+}
+
+/// Writes the research bundle of `waves` (pooled when more than one) into `dir`.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass writing the bundle's files in order"
+)]
+pub fn bundle(
+    conn: &mut DbConn,
+    keys: &DerivedKeys,
+    waves: &[Wave],
+    project: &str,
+    k: crate::app::analytics::MinCell,
+    dir: &Path,
+    progress: &dyn Fn(usize, usize),
+) -> anyhow::Result<Summary> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let pseudonyms = Pseudonyms::new(keys, project);
+    // Variables: the union over the waves' instrument versions, by name, first seen first.
+    let mut surveys = Vec::new();
+    let mut vars: Vec<Variable> = Vec::new();
+    for w in waves {
+        let survey = crate::app::waves::instrument_of(conn, w)?;
+        for v in variables(&survey) {
+            if !vars.iter().any(|x| x.name == v.name) {
+                vars.push(v);
+            }
+        }
+        surveys.push(survey);
+    }
+    let by_code: HashMap<&str, usize> = vars
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.code.as_str(), i))
+        .collect();
+
+    // Responses: consented and submitted only.
+    let wave_ids: Vec<WaveId> = waves.iter().map(|w| w.id.clone()).collect();
+    let rows: Vec<(
+        String,
+        WaveId,
+        ServiceId,
+        RespondentRole,
+        Option<String>,
+        String,
+    )> = responses::table
+        .filter(responses::wave_id.eq_any(&wave_ids))
+        .filter(responses::submitted_at.is_not_null())
+        .filter(responses::consent_at.is_not_null())
+        .select((
+            responses::id,
+            responses::wave_id,
+            responses::service_id,
+            responses::role,
+            responses::panel_pseudonym,
+            responses::language,
+        ))
+        .load(conn)?;
+    let mut info: HashMap<String, ResponseInfo> = HashMap::with_capacity(rows.len());
+    for (id, wave, service, role, panel, language) in rows {
+        let wave_index = waves.iter().position(|w| w.id == wave).unwrap_or(0);
+        info.insert(
+            id.clone(),
+            ResponseInfo {
+                wave: waves[wave_index].name.clone(),
+                service: pseudonyms.of("s", "service", service.as_str()),
+                panel: panel
+                    .map(|p| pseudonyms.of("p", "panel", &p))
+                    .unwrap_or_default(),
+                response: pseudonyms.of("r", "response", &id),
+                role,
+                language,
+                wave_index,
+            },
+        );
+    }
+
+    let create = |name: &str| -> anyhow::Result<std::io::BufWriter<std::fs::File>> {
+        let path = dir.join(name);
+        Ok(std::io::BufWriter::new(
+            std::fs::File::create(&path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
+        ))
+    };
+    let mut long = safe_csv::Writer::from_writer(create("long.csv")?);
+    long.write_record([
+        "wave",
+        "service",
+        "panel",
+        "response",
+        "role",
+        "variable",
+        "value",
+        "missing_code",
+    ])?;
+    let mut wide = safe_csv::Writer::from_writer(create("wide.csv")?);
+    let mut header = vec!["wave", "service", "panel", "response", "role", "language"];
+    header.extend(vars.iter().map(|v| v.name.as_str()));
+    wide.write_record(&header)?;
+    let mut scores = safe_csv::Writer::from_writer(create("scores.csv")?);
+    let phase_codes: Vec<String> = surveys
+        .first()
+        .map(|s| s.phases.iter().map(|p| p.code.clone()).collect())
+        .unwrap_or_default();
+    let mut score_header = vec![
+        "wave".to_owned(),
+        "service".into(),
+        "response".into(),
+        "role".into(),
+    ];
+    for p in &phase_codes {
+        score_header.push(format!("score_{}", p.to_lowercase()));
+    }
+    for p in &phase_codes {
+        score_header.push(format!("level_{}", p.to_lowercase()));
+    }
+    score_header.push("index".into());
+    scores.write_record(&score_header)?;
+
+    let rules: Vec<std::sync::Arc<crate::core::scoring::ScoringRules>> = waves
+        .iter()
+        .zip(&surveys)
+        .map(|(w, s)| crate::app::waves::rules_of(w, s))
+        .collect();
+    let mut summary = Summary {
+        waves: waves.len(),
+        variables: vars.len(),
+        ..Summary::default()
+    };
+    // Answers in response order, a slice of responses at a time: one ORDER BY over a
+    // whole wave would make the database sort every answer at once (in memory).
+    let mut ordered: Vec<&String> = info.keys().collect();
+    ordered.sort();
+    let ordered: Vec<String> = ordered.into_iter().cloned().collect();
+    let mut current: Option<String> = None;
+    let mut cells: Vec<String> = vec![String::new(); vars.len()];
+    let mut phase_answers: Vec<(String, Option<f64>, Option<String>)> = Vec::new();
+    let flush = |id: &str,
+                 cells: &mut Vec<String>,
+                 scored: &mut Vec<(String, Option<f64>, Option<String>)>,
+                 wide: &mut safe_csv::Writer<_>,
+                 scores: &mut safe_csv::Writer<_>|
+     -> anyhow::Result<()> {
+        let Some(r) = info.get(id) else {
+            return Ok(());
+        };
+        let mut record = vec![
+            r.wave.clone(),
+            r.service.clone(),
+            r.panel.clone(),
+            r.response.clone(),
+            r.role.as_str().to_owned(),
+            r.language.clone(),
+        ];
+        record.append(cells);
+        wide.write_record(&record)?;
+        *cells = vec![String::new(); record.len() - 6];
+        let answers = scored.iter().map(|(code, value, missing)| {
+            (
+                code.as_str(),
+                match (value, missing) {
+                    (Some(v), _) => crate::core::scoring::AnswerValue::Value(*v),
+                    (None, Some(m)) => crate::core::scoring::AnswerValue::Code(m),
+                    (None, None) => crate::core::scoring::AnswerValue::Code(""),
+                },
+            )
+        });
+        let score = rules[r.wave_index].score(answers);
+        let mut row = vec![
+            r.wave.clone(),
+            r.service.clone(),
+            r.response.clone(),
+            r.role.as_str().to_owned(),
+        ];
+        for p in &score.phases {
+            row.push(p.score.map(|s| format!("{s:.6}")).unwrap_or_default());
+        }
+        for p in &score.phases {
+            row.push(p.level.map(|l| l.to_string()).unwrap_or_default());
+        }
+        row.push(score.index.map(|s| format!("{s:.6}")).unwrap_or_default());
+        scores.write_record(&row)?;
+        scored.clear();
+        Ok(())
+    };
+    for (i, slice) in ordered.chunks(2_000).enumerate() {
+        progress(i * 2_000, ordered.len());
+        let stream = answers::table
+            .filter(answers::response_id.eq_any(slice))
+            .order((answers::response_id, answers::item_code))
+            .select((
+                answers::response_id,
+                answers::item_code,
+                answers::value,
+                answers::text_value,
+                answers::missing_code,
+            ))
+            .load_iter::<(String, String, Option<f64>, Option<String>, Option<String>), diesel::connection::DefaultLoadingMode>(conn)?;
+        for row in stream {
+            let (response, code, value, text, missing) = row?;
+            if !info.contains_key(&response) {
+                continue;
+            }
+            if current.as_deref() != Some(response.as_str()) {
+                if let Some(previous) = current.take() {
+                    flush(
+                        &previous,
+                        &mut cells,
+                        &mut phase_answers,
+                        &mut wide,
+                        &mut scores,
+                    )?;
+                    summary.responses += 1;
+                }
+                current = Some(response.clone());
+            }
+            let Some(&vi) = by_code.get(code.as_str()) else {
+                continue;
+            };
+            let var = &vars[vi];
+            let encoded = var
+                .encode(value, text.as_deref(), missing.as_deref())
+                .unwrap_or_default();
+            if let Some(r) = info.get(&response) {
+                long.write_record([
+                    r.wave.as_str(),
+                    r.service.as_str(),
+                    r.panel.as_str(),
+                    r.response.as_str(),
+                    r.role.as_str(),
+                    var.name.as_str(),
+                    encoded.as_str(),
+                    missing.as_deref().unwrap_or(""),
+                ])?;
+            }
+            cells[vi] = encoded;
+            if var.phase.is_some() {
+                phase_answers.push((code, value, missing));
+            }
+            summary.answers += 1;
+        }
+    }
+    if let Some(previous) = current.take() {
+        flush(
+            &previous,
+            &mut cells,
+            &mut phase_answers,
+            &mut wide,
+            &mut scores,
+        )?;
+        summary.responses += 1;
+    }
+    progress(ordered.len(), ordered.len());
+    long.flush()?;
+    wide.flush()?;
+    scores.flush()?;
+
+    csv_to_parquet(&dir.join("long.csv"), &dir.join("long.parquet"), |c| {
+        c == "value"
+    })?;
+    csv_to_parquet(&dir.join("wide.csv"), &dir.join("wide.parquet"), |c| {
+        vars.iter().any(|v| v.name == c)
+    })?;
+    for (i, w) in waves.iter().enumerate() {
+        // Only the psychometrics are needed: computed, not taken from the results cache,
+        // so the wave's whole results (large at thousands of services) are never held as
+        // JSON here.
+        let computed = crate::app::analytics::compute(conn, &w.id, k)?;
+        let name = if waves.len() == 1 {
+            "psychometrics.csv".to_owned()
+        } else {
+            format!("psychometrics-{}.csv", i + 1)
+        };
+        psychometrics_csv(&computed.wave_name, &computed.psychometrics, create(&name)?)?;
+    }
+    write_codebook(&vars, create("codebook.csv")?)?;
+    write_datapackage(&vars, &phase_codes, create("datapackage.json")?)?;
+    write_spss(&vars, create("samskap.sps")?)?;
+    write_stata(&vars, create("samskap.do")?)?;
+    write_r(&vars, create("samskap.R")?)?;
+    let mut instruments = BTreeMap::new();
+    for (w, s) in waves.iter().zip(&surveys) {
+        let row = crate::infra::models::InstrumentRow::find(conn, &w.instrument_id)?;
+        instruments.insert(format!("survey-{}-{}.toml", s.id, s.version), row);
+    }
+    for (name, row) in &instruments {
+        // The survey file as it was loaded (its text is stored with the version).
+        std::fs::write(dir.join(name), &row.source)
+            .with_context(|| format!("cannot write {name}"))?;
+    }
+    write_readme(
+        waves,
+        project,
+        &summary,
+        instruments.keys(),
+        create("README.md")?,
+    )?;
+    summary.files = [
+        "long.csv",
+        "wide.csv",
+        "scores.csv",
+        "codebook.csv",
+        "datapackage.json",
+        "samskap.sps",
+        "samskap.do",
+        "samskap.R",
+        "README.md",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .chain(instruments.keys().cloned())
+    .collect();
+    Ok(summary)
+}
+
+/// Rewrites a CSV file of the bundle as Parquet, 100,000 rows at a time (bounded
+/// memory): columns for which `numeric` holds become nullable doubles, the rest strings.
+pub(super) fn csv_to_parquet(
+    from: &Path,
+    to: &Path,
+    numeric: impl Fn(&str) -> bool,
+) -> anyhow::Result<()> {
+    use polars::prelude::{Column as FrameColumn, DataFrame};
+    use polars_io::parquet::write::{BatchedWriter, ParquetWriter};
+    const BATCH: usize = 100_000;
+    let mut reader =
+        csv::Reader::from_path(from).with_context(|| format!("cannot read {}", from.display()))?;
+    let headers: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
+    let is_number: Vec<bool> = headers.iter().map(|h| numeric(h)).collect();
+    let mut strings: Vec<Vec<String>> = vec![Vec::new(); headers.len()];
+    let mut numbers: Vec<Vec<Option<f64>>> = vec![Vec::new(); headers.len()];
+    let mut writer: Option<BatchedWriter<std::fs::File>> = None;
+    let mut rows = 0;
+    let write = |strings: &mut Vec<Vec<String>>,
+                 numbers: &mut Vec<Vec<Option<f64>>>,
+                 rows: usize,
+                 writer: &mut Option<BatchedWriter<std::fs::File>>|
+     -> anyhow::Result<()> {
+        let columns: Vec<FrameColumn> = headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                if is_number[i] {
+                    FrameColumn::new(h.as_str().into(), std::mem::take(&mut numbers[i]))
+                } else {
+                    FrameColumn::new(h.as_str().into(), std::mem::take(&mut strings[i]))
+                }
+            })
+            .collect();
+        let df = DataFrame::new(rows, columns)?;
+        if writer.is_none() {
+            let file = std::fs::File::create(to)
+                .with_context(|| format!("cannot write {}", to.display()))?;
+            *writer = Some(ParquetWriter::new(file).batched(df.schema())?);
+        }
+        if let Some(w) = writer.as_mut() {
+            w.write_batch(&df)?;
+        }
+        Ok(())
+    };
+    for record in reader.records() {
+        let record = record?;
+        for (i, field) in record.iter().enumerate().take(headers.len()) {
+            if is_number[i] {
+                numbers[i].push(field.parse::<f64>().ok());
+            } else {
+                strings[i].push(field.to_owned());
+            }
+        }
+        rows += 1;
+        if rows == BATCH {
+            write(&mut strings, &mut numbers, rows, &mut writer)?;
+            rows = 0;
+        }
+    }
+    if rows > 0 || writer.is_none() {
+        write(&mut strings, &mut numbers, rows, &mut writer)?;
+    }
+    if let Some(w) = writer {
+        w.finish()?;
+    }
+    Ok(())
+}
+
+/// Packs the files of a bundle directory into one zip (deflate), for downloads.
+pub fn zip_dir(dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    names.sort();
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for path in names {
+        let name = path
+            .file_name()
+            .map(|n| format!("samskap-bundle/{}", n.to_string_lossy()))
+            .unwrap_or_default();
+        zip.start_file(name, options)?;
+        let mut file = std::fs::File::open(&path)?;
+        std::io::copy(&mut file, &mut zip)?;
+    }
+    Ok(zip.finish()?.into_inner())
+}

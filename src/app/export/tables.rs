@@ -1,0 +1,231 @@
+//! The aggregate tables people download from pages: a service's results, a region's
+//! table and the psychometrics, every number as published.
+
+use std::collections::HashMap;
+
+use crate::app::analytics::Publication;
+use crate::app::analytics::results::PhasePsychometrics;
+use crate::app::analytics::stats::Estimate;
+use crate::app::analytics::suppress::Cell;
+
+use super::safe_csv;
+
+/// A wave's psychometrics (per phase: Cronbach's α, ICC(1), ICC(2); per item: n, mean,
+/// SD, the count of every scale point, don't know and not applicable) as a tidy CSV:
+/// `wave, phase, item, statistic, value, n`. The numbers are the publication's, after the
+/// suppression gate: a withheld statistic has the value `suppressed`.
+pub fn psychometrics_csv(
+    wave: &str,
+    psychometrics: &[PhasePsychometrics],
+    out: impl std::io::Write,
+) -> anyhow::Result<()> {
+    let mut w = safe_csv::Writer::from_writer(out);
+    w.write_record(["wave", "phase", "item", "statistic", "value", "n"])?;
+    for phase in psychometrics {
+        let code = phase.phase.as_str();
+        let mut row = |item: &str,
+                       stat: &str,
+                       shown: Option<u64>,
+                       suppressed: bool,
+                       value: Option<String>|
+         -> anyhow::Result<()> {
+            let (value, n) = match shown {
+                Some(n) => (value.unwrap_or_default(), n.to_string()),
+                None if suppressed => ("suppressed".to_owned(), String::new()),
+                None => (String::new(), "0".to_owned()),
+            };
+            w.write_record([wave, code, item, stat, value.as_str(), n.as_str()])?;
+            Ok(())
+        };
+        let num = |x: f64| x.to_string();
+        let (alpha, icc) = (&phase.alpha, &phase.icc);
+        row(
+            "",
+            "alpha",
+            alpha.n(),
+            alpha.is_suppressed(),
+            alpha.shown().map(|a| num(*a)),
+        )?;
+        for (stat, value) in [
+            ("icc1", icc.shown().map(|v| num(v.icc1))),
+            ("icc2", icc.shown().map(|v| num(v.icc2))),
+            ("groups", icc.shown().map(|v| v.groups.to_string())),
+        ] {
+            row("", stat, icc.n(), icc.is_suppressed(), value)?;
+        }
+        for item in &phase.items {
+            let name = item.item.to_lowercase();
+            let stats = &item.stats;
+            let v = stats.shown();
+            let (n, hidden) = (stats.n(), stats.is_suppressed());
+            row(&name, "mean", n, hidden, v.and_then(|v| v.mean).map(num))?;
+            row(&name, "sd", n, hidden, v.and_then(|v| v.sd).map(num))?;
+            if let Some(v) = v {
+                for (level, count) in v.distribution.iter().enumerate() {
+                    row(
+                        &name,
+                        &format!("count_{level}"),
+                        n,
+                        hidden,
+                        Some(count.to_string()),
+                    )?;
+                }
+            }
+            row(
+                &name,
+                "dont_know",
+                n,
+                hidden,
+                v.map(|v| v.dont_know.to_string()),
+            )?;
+            row(
+                &name,
+                "not_applicable",
+                n,
+                hidden,
+                v.map(|v| v.not_applicable.to_string()),
+            )?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// `status, n, mean, sd, ci_low, ci_high` of a published estimate.
+pub(super) fn stat_cells(cell: &Cell<Estimate>) -> [String; 6] {
+    let num = |x: Option<f64>| x.map(|f| format!("{f:.6}")).unwrap_or_default();
+    match (cell.shown(), cell.n()) {
+        (Some(v), Some(n)) => [
+            "shown".into(),
+            n.to_string(),
+            num(Some(v.mean)),
+            num(v.sd),
+            num(v.ci_low),
+            num(v.ci_high),
+        ],
+        _ if cell.is_suppressed() => [
+            "suppressed".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ],
+        _ => [
+            "empty".into(),
+            "0".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ],
+    }
+}
+
+/// One service's published results of a wave as CSV, for its managers: every phase and
+/// the index per role, as the gate left them (`status` shown, suppressed or empty; no
+/// number for a hidden cell).
+pub fn service_csv(
+    publication: &Publication,
+    code: &str,
+    out: impl std::io::Write,
+) -> anyhow::Result<()> {
+    let mut w = safe_csv::Writer::from_writer(out);
+    w.write_record([
+        "wave", "service", "role", "measure", "status", "n", "mean", "sd", "ci_low", "ci_high",
+        "level",
+    ])?;
+    let wave = publication.wave_name.as_str();
+    for role in publication
+        .service(code)
+        .map(|s| s.roles.as_slice())
+        .unwrap_or_default()
+    {
+        let rows = role
+            .phases
+            .iter()
+            .map(|p| {
+                (
+                    p.phase.as_str(),
+                    p.stats.clone().map(|v| v.estimate),
+                    p.stats.shown().and_then(|v| v.level),
+                )
+            })
+            .chain(std::iter::once((
+                "index",
+                role.index.clone().map(|v| v.estimate),
+                None,
+            )));
+        for (measure, cell, level) in rows {
+            let [status, n, mean, sd, lo, hi] = stat_cells(&cell);
+            let level = level.map(|l| l.to_string()).unwrap_or_default();
+            w.write_record([
+                wave,
+                code,
+                role.role.as_str(),
+                measure,
+                &status,
+                &n,
+                &mean,
+                &sd,
+                &lo,
+                &hi,
+                &level,
+            ])?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Region cells of a wave as CSV, for policymakers: the given regions (and the national
+/// cells, named `national`, when given), every role, service type (empty: all types) and
+/// measure, as the gate left them.
+pub fn regions_csv<S: std::hash::BuildHasher>(
+    publication: &Publication,
+    regions: &HashMap<String, String, S>,
+    national: Option<&str>,
+    out: impl std::io::Write,
+) -> anyhow::Result<()> {
+    let mut w = safe_csv::Writer::from_writer(out);
+    w.write_record([
+        "wave",
+        "level",
+        "region",
+        "role",
+        "service_type",
+        "measure",
+        "status",
+        "n",
+        "mean",
+        "sd",
+        "ci_low",
+        "ci_high",
+    ])?;
+    let wave = publication.wave_name.as_str();
+    for cell in &publication.regions {
+        let Some(name) = (match &cell.region_id {
+            Some(id) => regions.get(id.as_str()).map(String::as_str),
+            None => national,
+        }) else {
+            continue;
+        };
+        let [status, n, mean, sd, lo, hi] = stat_cells(&cell.stats);
+        w.write_record([
+            wave,
+            cell.level.as_str(),
+            name,
+            cell.role.as_str(),
+            cell.service_type.map_or("", |t| t.as_str()),
+            &cell.measure,
+            &status,
+            &n,
+            &mean,
+            &sd,
+            &lo,
+            &hi,
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}

@@ -1,0 +1,486 @@
+//! A region's dashboard for policymakers: the region and the regions inside it compared
+//! phase by phase (a heatmap), the spread of service scores in each, and the breakdown by
+//! service type and role, filtered by wave, role and service type. Every number is a
+//! region cell or a service cell from the analytics results, after the suppression gate;
+//! drill-down links are offered only where the next level has numbers to show.
+
+use serde::Serialize;
+
+use super::charts::{self, Chart, DataTable};
+use super::{fmt, role_label};
+use crate::app::analytics::Publications;
+use crate::app::analytics::results::Level;
+use crate::app::analytics::stats::Estimate;
+use crate::app::analytics::suppress::Cell as Published;
+use crate::core::domain::{RegionId, RegionKind, RespondentRole, ServiceType};
+use crate::infra::db::DbConn;
+use crate::infra::i18n::fill;
+use crate::infra::models::{Region, Wave};
+
+/// The filters a policymaker chose (all optional in the query).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct Filters {
+    pub wave: Option<String>,
+    pub role: Option<String>,
+    #[serde(rename = "type")]
+    pub service_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RegionDashboard {
+    pub region: RegionInfo,
+    pub waves: Vec<Choice>,
+    pub roles: Vec<Choice>,
+    pub types: Vec<Choice>,
+    pub wave: Option<String>,
+    pub wave_id: Option<String>,
+    pub role: String,
+    pub type_label: String,
+    pub min_cell: u32,
+    /// When the numbers were computed (UTC, `YYYY-MM-DD HH:MM`).
+    pub computed_at: String,
+    /// Phase titles, the heatmap's columns.
+    pub phases: Vec<String>,
+    /// The region itself first, then the regions inside it.
+    pub rows: Vec<HeatRow>,
+    /// For comparison: the whole country, then the region beside the other regions of
+    /// its level that share its parent (all health regions, a health region's counties,
+    /// a county's municipalities), as far as the reader's scope shows them.
+    pub context: Vec<HeatRow>,
+    pub child_level: String,
+    pub heatmap: Option<Chart>,
+    pub distribution: Option<Chart>,
+    pub breakdown: Vec<BreakdownRow>,
+    pub has_hidden: bool,
+    /// The wave's first publication is still being computed.
+    pub pending: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RegionInfo {
+    pub id: String,
+    pub name: String,
+    pub level: String,
+    pub parent: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HeatRow {
+    pub name: String,
+    /// A link to this region's own dashboard, when it has numbers to show.
+    pub href: Option<String>,
+    pub is_total: bool,
+    pub cells: Vec<HeatCell>,
+    pub index: HeatCell,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HeatCell {
+    pub shown: bool,
+    pub text: String,
+    pub n: Option<u64>,
+    #[serde(skip)]
+    pub value: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BreakdownRow {
+    pub service_type: String,
+    pub manager: HeatCell,
+    pub peer_worker: HeatCell,
+}
+
+fn child_level(kind: RegionKind) -> Option<Level> {
+    match kind {
+        RegionKind::HealthRegion => Some(Level::County),
+        RegionKind::County => Some(Level::Municipality),
+        RegionKind::Municipality => None,
+    }
+}
+
+fn heat(cell: Option<&Published<Estimate>>, lang: &str, digits: usize) -> HeatCell {
+    match cell.map(|c| (c.shown(), c)) {
+        Some((Some(v), c)) => HeatCell {
+            shown: true,
+            text: fmt(lang, v.mean, digits),
+            n: c.n(),
+            value: Some(v.mean),
+        },
+        Some((None, c)) if c.is_suppressed() => HeatCell {
+            shown: false,
+            text: fill(lang, "dashboard.too_few", &[]),
+            n: None,
+            value: None,
+        },
+        _ => HeatCell {
+            shown: false,
+            text: fill(lang, "dashboard.no_answers", &[]),
+            n: None,
+            value: None,
+        },
+    }
+}
+
+/// The five-number summary of each row's shown service values: `None` for a row whose
+/// own cell is hidden (`values` is `None`) or that has no shown service, so no box is
+/// drawn for a region the gate hid.
+fn box_plots<R>(rows: &[(R, Option<Vec<f64>>)]) -> Vec<Option<[f64; 5]>> {
+    rows.iter()
+        .map(|(_, values)| {
+            let mut values = values.clone()?;
+            charts::five_numbers(&mut values)
+        })
+        .collect()
+}
+
+/// Builds the dashboard of `region` (which the caller has checked the user may see).
+#[expect(
+    clippy::too_many_lines,
+    reason = "the dashboard's sections, in page order"
+)]
+pub fn dashboard(
+    conn: &mut DbConn,
+    region: &Region,
+    all_regions: &[Region],
+    view: &crate::app::accounts::RegionView,
+    filters: &Filters,
+    src: &dyn Publications,
+    lang: &str,
+) -> anyhow::Result<RegionDashboard> {
+    let k = src.min_cell();
+    let waves = Wave::opened_newest_first(conn)?;
+    let wave = crate::app::waves::asked_or_newest(&waves, filters.wave.as_deref()).cloned();
+    let role = match filters.role.as_deref() {
+        Some("manager") => RespondentRole::Manager,
+        _ => RespondentRole::PeerWorker,
+    };
+    let service_type = filters
+        .service_type
+        .as_deref()
+        .and_then(|t| t.parse::<ServiceType>().ok());
+    let parent = region.parent_id.as_ref().and_then(|p| {
+        all_regions
+            .iter()
+            .find(|r| &r.id == p)
+            .map(|r| (r.id.to_string(), r.name.clone()))
+    });
+    let mut out = RegionDashboard {
+        region: RegionInfo {
+            id: region.id.to_string(),
+            name: region.name.clone(),
+            level: fill(lang, &format!("region.level_{}", region.kind.as_str()), &[]),
+            parent,
+        },
+        waves: waves
+            .iter()
+            .map(|w| Choice {
+                value: w.id.to_string(),
+                label: w.name.clone(),
+                selected: wave.as_ref().is_some_and(|s| s.id == w.id),
+            })
+            .collect(),
+        roles: [RespondentRole::PeerWorker, RespondentRole::Manager]
+            .iter()
+            .map(|r| Choice {
+                value: r.as_str().to_owned(),
+                label: role_label(lang, *r),
+                selected: *r == role,
+            })
+            .collect(),
+        types: std::iter::once(Choice {
+            value: String::new(),
+            label: fill(lang, "region.all_types", &[]),
+            selected: service_type.is_none(),
+        })
+        .chain(ServiceType::ALL.iter().map(|t| Choice {
+            value: t.as_str().to_owned(),
+            label: fill(lang, &format!("service_type.{}", t.as_str()), &[]),
+            selected: service_type == Some(*t),
+        }))
+        .collect(),
+        wave: wave.as_ref().map(|w| w.name.clone()),
+        wave_id: wave.as_ref().map(|w| w.id.to_string()),
+        role: role_label(lang, role),
+        type_label: service_type.map_or_else(
+            || fill(lang, "region.all_types", &[]),
+            |t| fill(lang, &format!("service_type.{}", t.as_str()), &[]),
+        ),
+        min_cell: k.get(),
+        computed_at: String::new(),
+        phases: Vec::new(),
+        rows: Vec::new(),
+        context: Vec::new(),
+        child_level: child_level(region.kind)
+            .map(|l| fill(lang, &format!("region.children_{}", l.as_str()), &[]))
+            .unwrap_or_default(),
+        heatmap: None,
+        distribution: None,
+        breakdown: Vec::new(),
+        has_hidden: false,
+        pending: false,
+    };
+    let Some(wave) = wave else {
+        return Ok(out);
+    };
+    let survey = crate::app::waves::instrument_of(conn, &wave)?;
+    let Some(results) = src.get(conn, &wave.id)? else {
+        out.pending = true;
+        return Ok(out);
+    };
+    out.computed_at = results.computed_at.format("%Y-%m-%d %H:%M").to_string();
+    let phase_codes = results.phases.clone();
+    out.phases = phase_codes
+        .iter()
+        .map(|c| {
+            survey.phases.iter().find(|p| &p.code == c).map_or_else(
+                || c.clone(),
+                |p| crate::core::instrument::format::in_lang(&p.title, lang).to_owned(),
+            )
+        })
+        .collect();
+    let find = |level: Level, id: &RegionId, role: RespondentRole, measure: &str| {
+        results
+            .region_cell(level, Some(id), role, service_type, measure)
+            .map(|c| &c.stats)
+    };
+    let role_str = role.as_str();
+    let row = |level: Level, r: &Region, is_total: bool| -> HeatRow {
+        let cells: Vec<HeatCell> = phase_codes
+            .iter()
+            .map(|m| heat(find(level, &r.id, role, m), lang, 2))
+            .collect();
+        let index = heat(find(level, &r.id, role, "index"), lang, 1);
+        let any = cells.iter().any(|c| c.shown) || index.shown;
+        HeatRow {
+            name: r.name.clone(),
+            href: (!is_total && any && view.in_detail(&r.id)).then(|| {
+                let mut q = format!("/regions/{}?wave={}&role={}", r.id, wave.id, role_str);
+                if let Some(t) = service_type {
+                    q.push_str("&type=");
+                    q.push_str(t.as_str());
+                }
+                q
+            }),
+            is_total,
+            cells,
+            index,
+        }
+    };
+    out.rows.push(row(Level::of(region.kind), region, true));
+    let mut children: Vec<&Region> = all_regions
+        .iter()
+        .filter(|r| r.parent_id.as_ref() == Some(&region.id))
+        .collect();
+    children.sort_by(|a, b| a.name.cmp(&b.name));
+    if let Some(level) = child_level(region.kind) {
+        for c in &children {
+            out.rows.push(row(level, c, false));
+        }
+    }
+    // The context: the country, and the region among its peers at its own level.
+    let national = |m: &str| {
+        results
+            .region_cell(Level::National, None, role, service_type, m)
+            .map(|c| &c.stats)
+    };
+    if view.shows(None) {
+        out.context.push(HeatRow {
+            name: fill(lang, "region.national", &[]),
+            href: None,
+            is_total: false,
+            cells: phase_codes
+                .iter()
+                .map(|m| heat(national(m), lang, 2))
+                .collect(),
+            index: heat(national("index"), lang, 1),
+        });
+    }
+    let mut peers: Vec<&Region> = all_regions
+        .iter()
+        .filter(|r| r.kind == region.kind && r.parent_id == region.parent_id)
+        .filter(|r| view.shows(Some(&r.id)))
+        .collect();
+    peers.sort_by(|a, b| a.name.cmp(&b.name));
+    for p in peers {
+        let mut r = row(Level::of(p.kind), p, p.id == region.id);
+        if r.is_total {
+            r.name = fill(lang, "region.this_region", &[("name", &r.name)]);
+        }
+        out.context.push(r);
+    }
+    out.has_hidden = out
+        .rows
+        .iter()
+        .any(|r| r.cells.iter().any(|c| !c.shown) || !r.index.shown);
+
+    // Heatmap of the rows × phases.
+    if out.rows.iter().any(|r| r.cells.iter().any(|c| c.shown)) {
+        let names: Vec<String> = out.rows.iter().map(|r| r.name.clone()).collect();
+        let values: Vec<Vec<Option<f64>>> = out
+            .rows
+            .iter()
+            .map(|r| r.cells.iter().map(|c| c.value).collect())
+            .collect();
+        let mut table = DataTable {
+            headers: std::iter::once(fill(lang, "region.region", &[]))
+                .chain(out.phases.iter().cloned())
+                .collect(),
+            rows: Vec::new(),
+        };
+        for r in &out.rows {
+            table.rows.push(
+                std::iter::once(r.name.clone())
+                    .chain(r.cells.iter().map(|c| {
+                        if c.shown {
+                            format!("{} (n = {})", c.text, c.n.unwrap_or(0))
+                        } else {
+                            c.text.clone()
+                        }
+                    }))
+                    .collect(),
+            );
+        }
+        out.heatmap = Some(charts::heatmap(
+            "heatmap",
+            &fill(lang, "region.heatmap_title", &[("role", &out.role)]),
+            &fill(
+                lang,
+                "region.heatmap_description",
+                &[("region", &region.name), ("type", &out.type_label)],
+            ),
+            &out.phases,
+            &names,
+            &values,
+            4.0,
+            table,
+        )?);
+    }
+
+    // Spread of service index values in each row's region: drawn only for rows whose
+    // own index cell is shown, from the service cells shown in it.
+    let mut categories = Vec::new();
+    let mut boxes = Vec::new();
+    let mut dist_table = DataTable {
+        headers: vec![
+            fill(lang, "region.region", &[]),
+            fill(lang, "region.services_shown", &[]),
+            fill(lang, "region.median", &[]),
+            fill(lang, "region.quartiles", &[]),
+        ],
+        rows: Vec::new(),
+    };
+    let mut rows_for_boxes: Vec<(Level, &Region)> = vec![(Level::of(region.kind), region)];
+    if let Some(level) = child_level(region.kind) {
+        rows_for_boxes.extend(children.iter().map(|c| (level, *c)));
+    }
+    let spreads: Vec<(&Region, Option<Vec<f64>>)> = rows_for_boxes
+        .into_iter()
+        .map(|(level, r)| {
+            let shown = find(level, &r.id, role, "index").is_some_and(|c| c.shown().is_some());
+            let values = shown.then(|| {
+                results
+                    .services
+                    .iter()
+                    .filter(|s| match level {
+                        Level::HealthRegion => s.health_region_id == r.id,
+                        Level::County => s.county_id == r.id,
+                        Level::Municipality => s.municipality_id == r.id,
+                        Level::National => true,
+                    })
+                    .filter(|s| service_type.is_none_or(|t| s.service_type == t))
+                    .filter_map(|s| s.role(role)?.index.shown().map(|v| v.estimate.mean))
+                    .collect()
+            });
+            (r, values)
+        })
+        .collect();
+    for (r, five) in spreads.iter().zip(box_plots(&spreads)) {
+        let (r, values) = r;
+        dist_table.rows.push(vec![
+            r.name.clone(),
+            values.as_ref().map_or(0, Vec::len).to_string(),
+            five.map_or_else(|| "–".into(), |f| fmt(lang, f[2], 1)),
+            five.map_or_else(
+                || "–".into(),
+                |f| format!("{} – {}", fmt(lang, f[1], 1), fmt(lang, f[3], 1)),
+            ),
+        ]);
+        // The chart leaves out rows with nothing to draw, so each box sits under its
+        // own region's name.
+        if let Some(five) = five {
+            categories.push(r.name.clone());
+            boxes.push(Some(five));
+        }
+    }
+    if !boxes.is_empty() {
+        out.distribution = Some(charts::boxes(
+            "distribution",
+            &fill(lang, "region.distribution_title", &[("role", &out.role)]),
+            &fill(
+                lang,
+                "region.distribution_description",
+                &[("k", &k.get().to_string())],
+            ),
+            &categories,
+            &fill(lang, "dashboard.index", &[]),
+            &boxes,
+            100.0,
+            dist_table,
+        )?);
+    }
+
+    // Breakdown of the region by service type and role (the index).
+    let level = Level::of(region.kind);
+    for t in ServiceType::ALL {
+        let cell = |role: RespondentRole| {
+            heat(
+                results
+                    .region_cell(level, Some(&region.id), role, Some(*t), "index")
+                    .map(|c| &c.stats),
+                lang,
+                1,
+            )
+        };
+        let manager = cell(RespondentRole::Manager);
+        let peer_worker = cell(RespondentRole::PeerWorker);
+        if manager.text == fill(lang, "dashboard.no_answers", &[])
+            && peer_worker.text == manager.text
+        {
+            continue;
+        }
+        out.breakdown.push(BreakdownRow {
+            service_type: fill(lang, &format!("service_type.{}", t.as_str()), &[]),
+            manager,
+            peer_worker,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_box_for_a_hidden_region_and_each_box_in_its_row() {
+        let rows = vec![
+            ("shown", Some(vec![40.0, 50.0, 60.0])),
+            ("hidden", None),
+            ("none shown", Some(Vec::new())),
+            ("one", Some(vec![70.0])),
+        ];
+        let boxes = box_plots(&rows);
+        assert_eq!(boxes.len(), 4);
+        assert_eq!(boxes[0], Some([40.0, 45.0, 50.0, 55.0, 60.0]));
+        assert_eq!(boxes[1], None);
+        assert_eq!(boxes[2], None);
+        assert_eq!(boxes[3], Some([70.0; 5]));
+    }
+}

@@ -1,0 +1,851 @@
+//! A service's dashboard and benchmark report: where the service stands per phase in the
+//! eyes of its managers and of its peer workers, the gap between them, the index and
+//! weakest link, the trend across waves, its place among peer services, the response
+//! rate, and the recommended next step for its weakest phase. Every number comes from
+//! the analytics results, which have passed the suppression gate; a hidden cell becomes
+//! a notice here, never a number.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::charts::{self, Chart, DataTable, Series};
+use super::{Cell, fmt, role_label};
+use crate::app::analytics::results::{Benchmark, PeerGroup, ServiceResult};
+use crate::app::analytics::{Publication, Publications};
+use crate::core::domain::{RespondentRole, WaveId};
+use crate::core::instrument::format::SurveyFile;
+use crate::infra::db::DbConn;
+use crate::infra::db::schema::wave_services;
+use crate::infra::i18n::fill;
+use crate::infra::models::{Service, Wave};
+
+/// Everything a service's dashboard and report show.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceDashboard {
+    pub service: ServiceInfo,
+    /// Waves this service took part in (opened ones), newest first.
+    pub waves: Vec<WaveChoice>,
+    pub wave: Option<WaveInfo>,
+    pub min_cell: u32,
+    /// When the numbers were computed (UTC, `YYYY-MM-DD HH:MM`).
+    pub computed_at: String,
+    /// Who answered, for the methods note: "6 managers and fewer than 5 peer workers".
+    pub respondents: String,
+    pub participation: Vec<Participation>,
+    pub phases: Vec<PhaseRow>,
+    pub index: Vec<IndexRow>,
+    pub profile_chart: Option<Chart>,
+    pub gaps: Vec<GapRow>,
+    pub trend_chart: Option<Chart>,
+    pub changes: Vec<ChangeRow>,
+    pub benchmarks: Vec<BenchmarkRow>,
+    pub funnel_charts: Vec<Chart>,
+    pub next_step: Option<NextStepView>,
+    /// Some number on the page was withheld by the gate.
+    pub has_hidden: bool,
+    /// The wave's first publication is still being computed.
+    pub pending: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceInfo {
+    pub code: String,
+    pub name: String,
+    pub type_label: String,
+    pub municipality: String,
+    pub county: String,
+    pub health_region: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WaveChoice {
+    pub id: String,
+    pub name: String,
+    pub selected: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WaveInfo {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub previous: Option<String>,
+    /// Survey id and version, e.g. `peer-involvement@1.0.0`.
+    pub instrument: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Participation {
+    pub role: String,
+    /// A count, or "fewer than k".
+    pub invited: String,
+    pub submitted: String,
+    pub rate: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseRow {
+    pub code: String,
+    pub title: String,
+    pub manager: Cell,
+    pub peer_worker: Cell,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IndexRow {
+    pub role: String,
+    pub cell: Cell,
+    pub weakest_level: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GapRow {
+    pub phase: String,
+    pub shown: bool,
+    pub gap: String,
+    pub flagged: bool,
+    /// A sentence: who rates the phase higher, and by how much; or why it is not shown.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeRow {
+    pub role: String,
+    pub measure: String,
+    pub shown: bool,
+    pub previous: String,
+    pub current: String,
+    pub change: String,
+    pub ci: String,
+    pub notice: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchmarkRow {
+    pub role: String,
+    pub group: String,
+    pub group_size: usize,
+    pub shown: bool,
+    pub score: String,
+    pub percentile_rank: String,
+    pub funnel: String,
+    pub notice: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NextStepView {
+    pub phase: String,
+    pub level: String,
+    pub text: String,
+    /// Whose answers point at this phase.
+    pub basis: String,
+}
+
+/// The waves `service` took part in that have been opened, newest first.
+pub fn waves_of(conn: &mut DbConn, service: &Service) -> QueryResult<Vec<Wave>> {
+    use crate::infra::db::schema::waves;
+    // One round trip (every service page asks): the service's waves, drafts left out.
+    let mut found: Vec<Wave> = wave_services::table
+        .inner_join(waves::table)
+        .filter(wave_services::service_id.eq(&service.id))
+        .filter(waves::status.ne(crate::core::domain::WaveStatus::Draft))
+        .select(Wave::as_select())
+        .load(conn)?;
+    found.sort_by_key(|w| std::cmp::Reverse(w.opens_at.unwrap_or(w.created_at)));
+    Ok(found)
+}
+
+fn level_label(survey: &SurveyFile, level: Option<u64>, lang: &str) -> String {
+    level
+        .and_then(|l| {
+            survey
+                .scoring
+                .bands
+                .iter()
+                .find(|b| u64::from(b.level) == l)
+        })
+        .map(|b| crate::core::instrument::format::in_lang(&b.label, lang).to_owned())
+        .unwrap_or_default()
+}
+
+/// Lookups over one wave's publication that every dashboard needs, built once per
+/// publication instead of scanning thousands of services on every request: each
+/// service's place in it, and the shown units of every service-type peer group (the
+/// funnel plot's points).
+struct WaveIndex {
+    by_code: HashMap<String, usize>,
+    /// (group key, role) → (service code, n, index) of the units shown.
+    funnel: HashMap<(String, RespondentRole), Vec<FunnelUnit>>,
+}
+
+/// A service shown in a funnel plot: its code, number of respondents and index.
+type FunnelUnit = (String, f64, f64);
+
+type IndexKey = (WaveId, u32, i64, chrono::NaiveDateTime);
+static INDEXES: LazyLock<Mutex<HashMap<IndexKey, Arc<WaveIndex>>>> =
+    LazyLock::new(Default::default);
+
+/// Builds the lookups the dashboards of `p` use, so that no request has to (the server's
+/// publisher calls this before serving a new publication).
+pub fn prepare(p: &Publication) {
+    index_of(p);
+}
+
+fn index_of(p: &Publication) -> Arc<WaveIndex> {
+    let key = (p.wave_id.clone(), p.min_cell, p.data_version, p.computed_at);
+    if let Some(found) = INDEXES.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return found;
+    }
+    let mut by_code = HashMap::new();
+    let mut funnel: HashMap<(String, RespondentRole), Vec<FunnelUnit>> = HashMap::new();
+    for (i, s) in p.services.iter().enumerate() {
+        for b in &s.benchmarks {
+            if b.group == PeerGroup::ServiceType
+                && let (Some(pos), Some(n)) = (b.position.shown(), b.position.n())
+            {
+                #[expect(clippy::cast_precision_loss, reason = "respondents per service")]
+                let n = n as f64;
+                funnel
+                    .entry((b.group_key.clone(), b.role))
+                    .or_default()
+                    .push((s.code.clone(), n, pos.score));
+            }
+        }
+        by_code.insert(s.code.clone(), i);
+    }
+    for units in funnel.values_mut() {
+        units.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.2.total_cmp(&b.2)));
+    }
+    let index = Arc::new(WaveIndex { by_code, funnel });
+    if let Ok(mut m) = INDEXES.lock() {
+        // A handful of waves and versions at a time; older versions are never asked again.
+        if m.len() >= 16 {
+            m.clear();
+        }
+        m.insert(key, index.clone());
+    }
+    index
+}
+
+/// The service's entry in a wave's publication.
+fn entry<'a>(p: &'a Publication, code: &str) -> Option<&'a ServiceResult> {
+    let i = *index_of(p).by_code.get(code)?;
+    p.services.get(i)
+}
+
+fn role_index(role: RespondentRole) -> usize {
+    usize::from(role == RespondentRole::PeerWorker)
+}
+
+/// Builds the dashboard of `service` for `wave` (the newest it took part in when
+/// `None`), in `lang`.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the dashboard's sections, in page order"
+)]
+pub fn dashboard(
+    conn: &mut DbConn,
+    service: &Service,
+    wave: Option<&WaveId>,
+    src: &dyn Publications,
+    lang: &str,
+) -> anyhow::Result<ServiceDashboard> {
+    let k = src.min_cell();
+    let detail = crate::app::catalogue::ServiceDetail::load(conn, service)?;
+    let info = ServiceInfo {
+        code: detail.code.clone(),
+        name: detail.name.clone(),
+        type_label: fill(lang, &format!("service_type.{}", detail.service_type), &[]),
+        municipality: detail.municipality.clone(),
+        county: detail.county.clone(),
+        health_region: detail.health_region.clone(),
+    };
+    let waves = waves_of(conn, service)?;
+    let selected = crate::app::waves::asked_or_newest(&waves, wave.map(WaveId::as_str)).cloned();
+    let mut out = ServiceDashboard {
+        service: info,
+        waves: waves
+            .iter()
+            .map(|w| WaveChoice {
+                id: w.id.to_string(),
+                name: w.name.clone(),
+                selected: selected.as_ref().is_some_and(|s| s.id == w.id),
+            })
+            .collect(),
+        wave: None,
+        min_cell: k.get(),
+        computed_at: String::new(),
+        respondents: String::new(),
+        participation: Vec::new(),
+        phases: Vec::new(),
+        index: Vec::new(),
+        profile_chart: None,
+        gaps: Vec::new(),
+        trend_chart: None,
+        changes: Vec::new(),
+        benchmarks: Vec::new(),
+        funnel_charts: Vec::new(),
+        next_step: None,
+        has_hidden: false,
+        pending: false,
+    };
+    let Some(wave) = selected else {
+        return Ok(out);
+    };
+    let survey = crate::app::waves::instrument_of(conn, &wave)?;
+    let Some(results) = src.get(conn, &wave.id)? else {
+        out.pending = true;
+        out.wave = Some(WaveInfo {
+            id: wave.id.to_string(),
+            name: wave.name.clone(),
+            status: fill(lang, &format!("wave_status.{}", wave.status.as_str()), &[]),
+            previous: None,
+            instrument: format!("{}@{}", survey.id, survey.version),
+        });
+        return Ok(out);
+    };
+    let previous_name = results
+        .previous_wave
+        .as_ref()
+        .and_then(|p| waves.iter().find(|w| &w.id == p).map(|w| w.name.clone()));
+    out.computed_at = results.computed_at.format("%Y-%m-%d %H:%M").to_string();
+    out.wave = Some(WaveInfo {
+        id: wave.id.to_string(),
+        name: wave.name.clone(),
+        status: fill(lang, &format!("wave_status.{}", wave.status.as_str()), &[]),
+        previous: previous_name,
+        instrument: format!("{}@{}", survey.id, survey.version),
+    });
+
+    let Some(mine) = entry(&results, &service.code) else {
+        return Ok(out);
+    };
+    for p in &mine.participation {
+        out.participation.push(Participation {
+            role: role_label(lang, p.role),
+            invited: super::count(p.invited, lang),
+            submitted: super::count(p.answered, lang),
+            rate: p.response_rate.map_or_else(
+                || "–".to_owned(),
+                |r| format!("{} %", fmt(lang, 100.0 * r, 0)),
+            ),
+        });
+    }
+    out.respondents = mine
+        .participation
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {}",
+                super::count(p.answered, lang),
+                role_label(lang, p.role).to_lowercase()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(&format!(" {} ", fill(lang, "home.and", &[])));
+    let phase_title = |code: &str| {
+        survey.phases.iter().find(|p| p.code == code).map_or_else(
+            || code.to_owned(),
+            |p| crate::core::instrument::format::in_lang(&p.title, lang).to_owned(),
+        )
+    };
+    let roles = [RespondentRole::Manager, RespondentRole::PeerWorker];
+    let role_results = |role: RespondentRole| mine.role(role);
+
+    // Phase profile.
+    let phase_codes = results.phases.clone();
+    for (p, code) in phase_codes.iter().enumerate() {
+        let cell = |role| {
+            role_results(role)
+                .and_then(|r| r.phases.get(p))
+                .map(|c| Cell::phase(&c.stats, lang, |l| level_label(&survey, l, lang)))
+                .unwrap_or_default()
+        };
+        out.phases.push(PhaseRow {
+            code: code.clone(),
+            title: phase_title(code),
+            manager: cell(RespondentRole::Manager),
+            peer_worker: cell(RespondentRole::PeerWorker),
+        });
+    }
+    let titles: Vec<String> = out.phases.iter().map(|p| p.title.clone()).collect();
+    let series: Vec<Series> = roles
+        .iter()
+        .map(|role| Series {
+            name: role_label(lang, *role),
+            values: out.phases.iter().map(|p| pick(p, *role).value).collect(),
+            bounds: Some(out.phases.iter().map(|p| pick(p, *role).bounds).collect()),
+        })
+        .collect();
+    let mut table = DataTable {
+        headers: vec![
+            fill(lang, "dashboard.phase", &[]),
+            fill(lang, "dashboard.role", &[]),
+            "n".into(),
+            fill(lang, "dashboard.mean", &[]),
+            fill(lang, "dashboard.ci", &[]),
+            fill(lang, "dashboard.level", &[]),
+        ],
+        rows: Vec::new(),
+    };
+    for p in &out.phases {
+        for role in roles {
+            let c = pick(p, role);
+            table.rows.push(vec![
+                p.title.clone(),
+                role_label(lang, role),
+                c.n.map_or_else(|| "–".into(), |n| n.to_string()),
+                if c.shown {
+                    c.mean.clone()
+                } else {
+                    c.notice.clone()
+                },
+                c.ci.clone(),
+                c.level.clone(),
+            ]);
+        }
+    }
+    let shown_any = out
+        .phases
+        .iter()
+        .any(|p| p.manager.shown || p.peer_worker.shown);
+    if shown_any {
+        out.profile_chart = Some(charts::bars(
+            "profile",
+            &fill(lang, "dashboard.profile_title", &[]),
+            &profile_description(&out.phases, lang),
+            &titles,
+            &series,
+            4.0,
+            table,
+        )?);
+    }
+
+    // Index and weakest link.
+    for role in roles {
+        let Some(r) = role_results(role) else {
+            continue;
+        };
+        let weakest = r.index.shown().and_then(|v| v.weakest_level).map(u64::from);
+        out.index.push(IndexRow {
+            role: role_label(lang, role),
+            cell: Cell::index(&r.index, lang),
+            weakest_level: level_label(&survey, weakest, lang),
+        });
+    }
+
+    // Perception gaps.
+    for (code, g) in phase_codes.iter().zip(&mine.gaps) {
+        let title = phase_title(code);
+        let row = if let Some(g) = g.gap.shown() {
+            let size = fmt(lang, g.gap.abs(), 2);
+            let key = if g.gap > 0.0 {
+                "dashboard.gap_managers_higher"
+            } else if g.gap < 0.0 {
+                "dashboard.gap_peers_higher"
+            } else {
+                "dashboard.gap_none"
+            };
+            GapRow {
+                phase: title,
+                shown: true,
+                gap: fmt(lang, g.gap, 2),
+                flagged: g.flagged,
+                text: fill(lang, key, &[("size", &size)]),
+            }
+        } else {
+            GapRow {
+                phase: title,
+                shown: false,
+                gap: String::new(),
+                flagged: false,
+                text: fill(lang, "dashboard.gap_hidden", &[]),
+            }
+        };
+        out.gaps.push(row);
+    }
+
+    // Trend across waves: the index per role, oldest wave first, each wave's own
+    // publication.
+    let mut wave_names = Vec::new();
+    let mut trend: [Vec<Option<f64>>; 2] = [Vec::new(), Vec::new()];
+    for w in waves.iter().rev() {
+        let r = if w.id == wave.id {
+            results.clone()
+        } else {
+            match src.get(conn, &w.id)? {
+                Some(r) => r,
+                None => continue,
+            }
+        };
+        let Some(e) = entry(&r, &service.code) else {
+            continue;
+        };
+        wave_names.push(w.name.clone());
+        for role in roles {
+            trend[role_index(role)].push(
+                e.role(role)
+                    .and_then(|x| x.index.shown())
+                    .map(|v| v.estimate.mean),
+            );
+        }
+    }
+    if wave_names.len() > 1 && trend.iter().flatten().any(Option::is_some) {
+        let mut table = DataTable {
+            headers: vec![fill(lang, "dashboard.wave", &[])],
+            rows: Vec::new(),
+        };
+        table
+            .headers
+            .extend(roles.iter().map(|r| role_label(lang, *r)));
+        for (i, name) in wave_names.iter().enumerate() {
+            let mut row = vec![name.clone()];
+            for values in &trend {
+                row.push(values[i].map_or_else(
+                    || fill(lang, "dashboard.hidden_short", &[]),
+                    |v| fmt(lang, v, 1),
+                ));
+            }
+            table.rows.push(row);
+        }
+        out.trend_chart = Some(charts::lines(
+            "trend",
+            &fill(lang, "dashboard.trend_title", &[]),
+            &fill(
+                lang,
+                "dashboard.trend_description",
+                &[("waves", &wave_names.len().to_string())],
+            ),
+            &wave_names,
+            &roles
+                .iter()
+                .map(|r| Series {
+                    name: role_label(lang, *r),
+                    values: trend[role_index(*r)].clone(),
+                    bounds: None,
+                })
+                .collect::<Vec<_>>(),
+            100.0,
+            table,
+        )?);
+    }
+    for t in &mine.trends {
+        let measure = t.measure.as_str();
+        let digits = if measure == "index" { 1 } else { 2 };
+        let v = t.change.shown();
+        let num = |x: Option<f64>| x.map(|x| fmt(lang, x, digits)).unwrap_or_default();
+        out.changes.push(ChangeRow {
+            role: role_label(lang, t.role),
+            measure: if measure == "index" {
+                fill(lang, "dashboard.index", &[])
+            } else {
+                phase_title(measure)
+            },
+            shown: v.is_some(),
+            previous: num(v.map(|v| v.previous)),
+            current: num(v.map(|v| v.current)),
+            change: v
+                .map(|v| signed(lang, v.change, digits))
+                .unwrap_or_default(),
+            ci: match v.and_then(|v| v.ci_low.zip(v.ci_high)) {
+                Some((l, h)) => {
+                    format!("{} – {}", signed(lang, l, digits), signed(lang, h, digits))
+                }
+                None => String::new(),
+            },
+            notice: super::notice(&t.change, lang),
+        });
+    }
+
+    // Peer benchmarks and the funnel plot of similar services.
+    for b in &mine.benchmarks {
+        let v = b.position.shown();
+        out.benchmarks.push(BenchmarkRow {
+            role: role_label(lang, b.role),
+            group: fill(
+                lang,
+                &format!("dashboard.group_{}", b.group.as_str()),
+                &[("type", &out.service.type_label)],
+            ),
+            group_size: b.group_size,
+            shown: v.is_some(),
+            score: v.map(|v| fmt(lang, v.score, 1)).unwrap_or_default(),
+            percentile_rank: v.and_then(|v| v.percentile_rank).map_or_else(
+                || fill(lang, "dashboard.rank_small_group", &[]),
+                |x| fmt(lang, x, 0),
+            ),
+            funnel: v
+                .and_then(|v| v.funnel)
+                .map(|f| fill(lang, &format!("dashboard.funnel_{}", f.band.key()), &[]))
+                .unwrap_or_default(),
+            notice: super::notice(&b.position, lang),
+        });
+        if b.group == PeerGroup::ServiceType
+            && let Some(chart) = funnel_chart(&results, b, &out.service, lang)?
+        {
+            out.funnel_charts.push(chart);
+        }
+    }
+
+    // Next step for the weakest phase: peer workers' view when shown (managers may
+    // describe intentions more than practice), the managers' otherwise.
+    for role in [RespondentRole::PeerWorker, RespondentRole::Manager] {
+        let weakest = out
+            .phases
+            .iter()
+            .filter_map(|p| {
+                let c = pick(p, role);
+                c.value.map(|v| (v, p, c.level_number))
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((_, p, Some(level))) = weakest {
+            let step = survey
+                .next_steps
+                .iter()
+                .find(|s| s.phase == p.code && u64::from(s.level) == level);
+            if let Some(step) = step {
+                out.next_step = Some(NextStepView {
+                    phase: p.title.clone(),
+                    level: level_label(&survey, Some(level), lang),
+                    text: crate::core::instrument::format::in_lang(&step.text, lang).to_owned(),
+                    basis: fill(
+                        lang,
+                        "dashboard.next_step_basis",
+                        &[("role", &role_label(lang, role).to_lowercase())],
+                    ),
+                });
+                break;
+            }
+        }
+    }
+
+    out.has_hidden = out
+        .phases
+        .iter()
+        .any(|p| !p.manager.shown || !p.peer_worker.shown)
+        || out.index.iter().any(|i| !i.cell.shown);
+    Ok(out)
+}
+
+fn pick(p: &PhaseRow, role: RespondentRole) -> &Cell {
+    if role == RespondentRole::PeerWorker {
+        &p.peer_worker
+    } else {
+        &p.manager
+    }
+}
+
+fn signed(lang: &str, x: f64, digits: usize) -> String {
+    let s = fmt(lang, x.abs(), digits);
+    if x > 0.0 {
+        format!("+{s}")
+    } else if x < 0.0 {
+        format!("−{s}")
+    } else {
+        s
+    }
+}
+
+/// A sentence describing the profile for screen readers and print.
+fn profile_description(phases: &[PhaseRow], lang: &str) -> String {
+    let mut parts = Vec::new();
+    for p in phases {
+        let say = |c: &Cell| {
+            if c.shown {
+                c.mean.clone()
+            } else {
+                fill(lang, "dashboard.hidden_short", &[])
+            }
+        };
+        parts.push(fill(
+            lang,
+            "dashboard.profile_part",
+            &[
+                ("phase", &p.title),
+                ("managers", &say(&p.manager)),
+                ("peers", &say(&p.peer_worker)),
+            ],
+        ));
+    }
+    format!(
+        "{} {}",
+        fill(lang, "dashboard.profile_description", &[]),
+        parts.join("; ")
+    )
+}
+
+/// At most this many peer services are drawn on a funnel plot.
+const MAX_POINTS: usize = 200;
+
+/// The funnel plot of the service's peer group of the same service type, for one role:
+/// drawn only when the service's position and the group's own cell are both shown.
+fn funnel_chart(
+    results: &Publication,
+    benchmark: &Benchmark,
+    service: &ServiceInfo,
+    lang: &str,
+) -> anyhow::Result<Option<Chart>> {
+    let role = benchmark.role;
+    let (Some(pos), Some(own_n), Some(group)) = (
+        benchmark.position.shown(),
+        benchmark.position.n(),
+        benchmark.group_stats.shown(),
+    ) else {
+        return Ok(None);
+    };
+    let (Some(sd), Some(_)) = (group.sd, pos.funnel) else {
+        return Ok(None);
+    };
+    #[expect(clippy::cast_precision_loss, reason = "respondents per service")]
+    let own_n = own_n as f64;
+    let (own_score, mean) = (pos.score, group.mean);
+    let index = index_of(results);
+    let group: &[FunnelUnit] = index
+        .funnel
+        .get(&(benchmark.group_key.clone(), role))
+        .map_or(&[], Vec::as_slice);
+    // Drawn: the other services, at most MAX_POINTS of them, evenly through the group
+    // (sorted by size and score once per results version), so a national group of
+    // thousands stays a readable and light picture.
+    let step = group.len().div_ceil(MAX_POINTS).max(1);
+    let peers: Vec<(f64, f64)> = group
+        .iter()
+        .step_by(step)
+        .filter(|(code, _, _)| code != &service.code)
+        .map(|(_, n, score)| (*n, *score))
+        .collect();
+    let others = group.len().saturating_sub(1);
+    let max_n = peers
+        .iter()
+        .map(|p| p.0)
+        .chain(std::iter::once(own_n))
+        .fold(0.0_f64, f64::max);
+    let min_n = peers
+        .iter()
+        .map(|p| p.0)
+        .chain(std::iter::once(own_n))
+        .fold(f64::INFINITY, f64::min);
+    let steps = 12;
+    let limit = |z: f64, sign: f64| -> Vec<(f64, f64)> {
+        (0..=steps)
+            .map(|i| {
+                let n = min_n + (max_n - min_n) * f64::from(i) / f64::from(steps);
+                (
+                    n,
+                    (mean + sign * z * sd / n.max(1.0).sqrt()).clamp(0.0, 100.0),
+                )
+            })
+            .collect()
+    };
+    let limits = vec![
+        (
+            fill(lang, "dashboard.limit95_low", &[]),
+            limit(crate::app::analytics::stats::Z95, -1.0),
+        ),
+        (
+            fill(lang, "dashboard.limit95_high", &[]),
+            limit(crate::app::analytics::stats::Z95, 1.0),
+        ),
+        (
+            fill(lang, "dashboard.limit998_low", &[]),
+            limit(crate::app::analytics::stats::Z998, -1.0),
+        ),
+        (
+            fill(lang, "dashboard.limit998_high", &[]),
+            limit(crate::app::analytics::stats::Z998, 1.0),
+        ),
+    ];
+    let role_text = role_label(lang, role);
+    let title = fill(lang, "dashboard.funnel_title", &[("role", &role_text)]);
+    let description = fill(
+        lang,
+        "dashboard.funnel_description",
+        &[
+            ("services", &group.len().to_string()),
+            ("type", &service.type_label),
+            ("score", &fmt(lang, own_score, 1)),
+            ("n", &fmt(lang, own_n, 0)),
+            ("mean", &fmt(lang, mean, 1)),
+        ],
+    );
+    // The table: where the group's services fall against the limits, and this service.
+    let band = |n: f64, score: f64| {
+        let z = (score - mean) / (sd / n.max(1.0).sqrt());
+        if z > crate::app::analytics::stats::Z998 {
+            "above99_8"
+        } else if z > crate::app::analytics::stats::Z95 {
+            "above95"
+        } else if z < -crate::app::analytics::stats::Z998 {
+            "below99_8"
+        } else if z < -crate::app::analytics::stats::Z95 {
+            "below95"
+        } else {
+            "within"
+        }
+    };
+    let mut table = DataTable {
+        headers: vec![
+            fill(lang, "dashboard.funnel", &[]),
+            fill(lang, "dashboard.group_size", &[]),
+        ],
+        rows: Vec::new(),
+    };
+    // The group holds this service too. One pass over a group of thousands.
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for (_, n, s) in group {
+        *counts.entry(band(*n, *s)).or_default() += 1;
+    }
+    for b in ["above99_8", "above95", "within", "below95", "below99_8"] {
+        let count = counts.get(b).copied().unwrap_or(0);
+        let mut label = fill(lang, &format!("dashboard.funnel_{b}"), &[]);
+        if band(own_n, own_score) == b {
+            label = format!("{label} ({})", service.name);
+        }
+        table.rows.push(vec![label, count.to_string()]);
+    }
+    let description = if peers.len() < others {
+        format!(
+            "{description} {}",
+            fill(
+                lang,
+                "dashboard.funnel_sampled",
+                &[("shown", &peers.len().to_string())]
+            )
+        )
+    } else {
+        description
+    };
+    Ok(Some(charts::funnel(
+        &format!("funnel-{}", role.as_str()),
+        &title,
+        &description,
+        &peers,
+        (own_n, own_score),
+        &limits,
+        (
+            &fill(lang, "dashboard.peer_services", &[]),
+            &service.name,
+            &fill(lang, "dashboard.respondents_axis", &[]),
+        ),
+        100.0,
+        table,
+    )?))
+}
+
+/// Per-role counts of a wave's invitations for the admin overview, by service code.
+pub fn participation_by_code(
+    conn: &mut DbConn,
+    wave: &WaveId,
+) -> anyhow::Result<HashMap<(String, RespondentRole), (i64, i64)>> {
+    let codes: HashMap<_, _> = crate::infra::models::WaveService::for_wave(conn, wave)?
+        .into_iter()
+        .map(|s| (s.service_id, s.service_code))
+        .collect();
+    Ok(crate::app::waves::participation(conn, wave, None)?
+        .into_iter()
+        .filter_map(|((s, r), v)| codes.get(&s).map(|c| ((c.clone(), r), v)))
+        .collect())
+}
