@@ -90,6 +90,28 @@ fn unreachable_database_is_reported_clearly() {
     );
 }
 
+/// A database with the demo catalogue and an open wave `name`, made with the command line;
+/// returns it with the code of one of the wave's services.
+fn open_wave_by_cli(name: &str) -> (TestDb, String) {
+    let db = TestDb::new();
+    for args in [
+        &["migrate"][..],
+        &["demo", "--services", "4", "--seed", "3"],
+        &["wave", "create", "--name", name],
+        &["wave", "open", name],
+    ] {
+        let out = db.samskap(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    let code = {
+        let conn = &mut db.connect();
+        samskap::infra::models::Service::all(conn).expect("services")[0]
+            .code
+            .clone()
+    };
+    (db, code)
+}
+
 /// `wave invite` and `wave remind` e-mail links that leave the machine: without an
 /// explicit `SAMSKAP_BASE_URL` they refuse, naming it, and nothing reaches the outbox;
 /// with it, the links carry it.
@@ -97,22 +119,7 @@ fn unreachable_database_is_reported_clearly() {
 fn invitations_need_an_explicit_base_url() {
     use diesel::prelude::*;
     use samskap::infra::db::schema::outbox;
-    let db = TestDb::new();
-    for args in [
-        &["migrate"][..],
-        &["demo", "--services", "4", "--seed", "3"],
-        &["wave", "create", "--name", "Links"],
-        &["wave", "open", "Links"],
-    ] {
-        let out = db.samskap(args);
-        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-    }
-    let code: String = {
-        let conn = &mut db.connect();
-        samskap::infra::models::Service::all(conn).expect("services")[0]
-            .code
-            .clone()
-    };
+    let (db, code) = open_wave_by_cli("Links");
     let file = db.write(
         "people.csv",
         &format!("service_code,role,email,language\n{code},manager,kari@example.no,nb\n"),
@@ -148,22 +155,7 @@ fn invitations_need_an_explicit_base_url() {
 /// and stdout keeps only the result, so a script can read it.
 #[test]
 fn progress_goes_to_stderr_and_the_result_to_stdout() {
-    let db = TestDb::new();
-    for args in [
-        &["migrate"][..],
-        &["demo", "--services", "4", "--seed", "3"],
-        &["wave", "create", "--name", "Many"],
-        &["wave", "open", "Many"],
-    ] {
-        let out = db.samskap(args);
-        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-    }
-    let code: String = {
-        let conn = &mut db.connect();
-        samskap::infra::models::Service::all(conn).expect("services")[0]
-            .code
-            .clone()
-    };
+    let (db, code) = open_wave_by_cli("Many");
     let csv: String = std::iter::once("service_code,role,email,language\n".to_owned())
         .chain((0..250).map(|i| format!("{code},peer_worker,person{i}@example.no,nb\n")))
         .collect();
