@@ -182,7 +182,17 @@ async fn dashboards_show_what_the_gate_allows_in_both_languages() {
     assert_no_small_cells(&report, "report");
 
     // Aggregate CSV for the manager: hidden cells say so and carry no number.
-    let csv = page(&admin, format!("{base}/services/{}/results.csv", f.s2.code)).await;
+    let res = admin
+        .get(format!("{base}/services/{}/results.csv", f.s2.code))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(
+        res.headers()["content-disposition"],
+        "attachment; filename=\"service-results.csv\""
+    );
+    let csv = res.text().await.expect("body");
     assert!(
         csv.starts_with("wave,service,role,measure,status,n,mean"),
         "{csv}"

@@ -170,11 +170,5 @@ pub async fn psychometrics_csv(
     .await?;
     let mut csv = Vec::new();
     crate::app::export::psychometrics_csv(&results.wave_name, &results.psychometrics, &mut csv)?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            "attachment; filename=\"psychometrics.csv\"",
-        ))
-        .body(csv))
+    Ok(super::csv_attachment("psychometrics.csv", csv))
 }

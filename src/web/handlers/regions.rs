@@ -121,11 +121,5 @@ pub async fn results_csv(
         Ok(out)
     })
     .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            actix_web::http::header::CONTENT_DISPOSITION,
-            "attachment; filename=\"region-results.csv\"",
-        ))
-        .body(body))
+    Ok(super::csv_attachment("region-results.csv", body))
 }

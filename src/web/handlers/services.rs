@@ -125,11 +125,5 @@ pub async fn results_csv(
         Ok(out)
     })
     .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            actix_web::http::header::CONTENT_DISPOSITION,
-            "attachment; filename=\"service-results.csv\"",
-        ))
-        .body(body))
+    Ok(super::csv_attachment("service-results.csv", body))
 }
