@@ -298,11 +298,73 @@ pub fn parse_services_csv(data: &[u8]) -> Result<Vec<(u64, ServiceRecord)>, Vec<
     }
 }
 
+/// The columns of a row in the order its problems are reported.
+const ROW_FIELDS: &[&str] = &[
+    "health_region",
+    "county",
+    "municipality",
+    "organisation",
+    "service_code",
+    "service_name",
+    "service_type",
+    "size_band",
+    "county_number",
+    "municipality_number",
+    "org_number",
+];
+
+/// A row as written; `validator` checks each cell ([`crate::app::validation`]), and every
+/// problem of the row is reported at once.
+#[derive(Debug, crate::app::validation::Validate)]
+struct Row<'a> {
+    #[validate(custom(function = "crate::app::validation::not_blank"))]
+    health_region: &'a str,
+    #[validate(custom(function = "crate::app::validation::not_blank"))]
+    county: &'a str,
+    #[validate(custom(function = "crate::app::validation::not_blank"))]
+    municipality: &'a str,
+    #[validate(custom(function = "crate::app::validation::not_blank"))]
+    organisation: &'a str,
+    #[validate(custom(function = "crate::app::validation::code"))]
+    service_code: &'a str,
+    #[validate(custom(function = "crate::app::validation::not_blank"))]
+    service_name: &'a str,
+    #[validate(custom(function = "service_type"))]
+    service_type: &'a str,
+    #[validate(custom(function = "size_band"))]
+    size_band: &'a str,
+    #[validate(custom(function = "county_number"))]
+    county_number: &'a str,
+    #[validate(custom(function = "municipality_number"))]
+    municipality_number: &'a str,
+    #[validate(custom(function = "org_number"))]
+    org_number: &'a str,
+}
+
+fn service_type(value: &str) -> Result<(), crate::app::validation::ValidationError> {
+    crate::app::validation::choice(value, ServiceType::CODES)
+}
+
+fn size_band(value: &str) -> Result<(), crate::app::validation::ValidationError> {
+    crate::app::validation::choice(value, SizeBand::CODES)
+}
+
+fn county_number(value: &str) -> Result<(), crate::app::validation::ValidationError> {
+    crate::app::validation::digits(value, 2)
+}
+
+fn municipality_number(value: &str) -> Result<(), crate::app::validation::ValidationError> {
+    crate::app::validation::digits(value, 4)
+}
+
+fn org_number(value: &str) -> Result<(), crate::app::validation::ValidationError> {
+    crate::app::validation::digits(value, 9)
+}
+
 fn parse_row(
     record: &csv::StringRecord,
     index: &HashMap<&str, usize>,
 ) -> Result<ServiceRecord, Vec<String>> {
-    let mut problems = Vec::new();
     let get = |name: &str| {
         index
             .get(name)
@@ -311,82 +373,43 @@ fn parse_row(
             .map(crate::app::export::safe_csv::restore)
             .unwrap_or_default()
     };
-    let mut required = |name: &str| {
-        let v = get(name);
-        if v.is_empty() {
-            problems.push(format!("`{name}` is empty"));
-        }
-        v.to_owned()
+    let row = Row {
+        health_region: get("health_region"),
+        county: get("county"),
+        municipality: get("municipality"),
+        organisation: get("organisation"),
+        service_code: get("service_code"),
+        service_name: get("service_name"),
+        service_type: get("service_type"),
+        size_band: get("size_band"),
+        county_number: get("county_number"),
+        municipality_number: get("municipality_number"),
+        org_number: get("org_number"),
     };
-    let health_region = required("health_region");
-    let county = required("county");
-    let municipality = required("municipality");
-    let organisation = required("organisation");
-    let service_code = required("service_code");
-    let service_name = required("service_name");
-    let service_type_raw = required("service_type");
-    let size_band_raw = required("size_band");
-
-    let code_ok = service_code.len() <= 64
-        && service_code
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if !code_ok {
-        problems.push(format!(
-            "`service_code` {service_code:?} may only hold letters A-Z, digits, '-', '_' and '.' (at most 64)"
-        ));
-    }
-    let service_type = if service_type_raw.is_empty() {
-        None
-    } else {
-        ServiceType::parse(&service_type_raw)
-            .map_err(|e| problems.push(format!("`service_type`: {e}")))
-            .ok()
-    };
-    let size_band = if size_band_raw.is_empty() {
-        None
-    } else {
-        SizeBand::parse(&size_band_raw)
-            .map_err(|e| problems.push(format!("`size_band`: {e}")))
-            .ok()
-    };
-    let optional_digits = |name: &str, len: &[usize], problems: &mut Vec<String>| {
-        let v = get(name);
-        if v.is_empty() {
-            None
-        } else if v.chars().all(|c| c.is_ascii_digit()) && len.contains(&v.len()) {
-            Some(v.to_owned())
-        } else {
-            problems.push(format!(
-                "`{name}` {v:?} must be {} digits",
-                len.iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            ));
-            None
-        }
-    };
-    let county_number = optional_digits("county_number", &[2], &mut problems);
-    let municipality_number = optional_digits("municipality_number", &[4], &mut problems);
-    let org_number = optional_digits("org_number", &[9], &mut problems);
-
-    match (service_type, size_band) {
-        (Some(service_type), Some(size_band)) if problems.is_empty() => Ok(ServiceRecord {
-            health_region,
-            county,
-            municipality,
-            organisation,
-            service_code,
-            service_name,
-            service_type,
-            size_band,
-            county_number,
-            municipality_number,
-            org_number,
-        }),
-        _ => Err(problems),
-    }
+    crate::app::validation::check(&row, ROW_FIELDS).map_err(|problems| {
+        problems
+            .0
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    })?;
+    // Both parse: `validator` checked them against the same codes.
+    let service_type = ServiceType::parse(row.service_type).map_err(|e| vec![e])?;
+    let size_band = SizeBand::parse(row.size_band).map_err(|e| vec![e])?;
+    let optional = |v: &str| (!v.is_empty()).then(|| v.to_owned());
+    Ok(ServiceRecord {
+        health_region: row.health_region.to_owned(),
+        county: row.county.to_owned(),
+        municipality: row.municipality.to_owned(),
+        organisation: row.organisation.to_owned(),
+        service_code: row.service_code.to_owned(),
+        service_name: row.service_name.to_owned(),
+        service_type,
+        size_band,
+        county_number: optional(row.county_number),
+        municipality_number: optional(row.municipality_number),
+        org_number: optional(row.org_number),
+    })
 }
 
 /// Writes checked records in one transaction. Conflicts with what is already stored
@@ -665,11 +688,33 @@ mod tests {
         assert!(
             errors[0]
                 .message
-                .contains("\"clinic\" is not a valid service type")
+                .contains("Service type: \"clinic\" is not one of the choices (dps,"),
+            "{errors:?}"
         );
         assert!(errors[1].message.contains("already appears on line 2"));
         assert!(errors[2].message.contains("county \"Vestland\""));
         assert!(errors[3].message.contains("expected 8 fields, found 7"));
+    }
+
+    /// Every problem of a row at once, in the columns' order, the optional numbers too.
+    #[test]
+    fn every_problem_of_a_row_at_once() {
+        let csv = "health_region,county,municipality,organisation,service_code,service_name,\
+                   service_type,size_band,county_number,municipality_number,org_number\n\
+                   Helse Vest,,Bergen,Helse Bergen HF,S 1,  ,dps,huge,046,4601,97475\n\
+                   Helse Vest,Vestland,Bergen,Helse Bergen HF,S2,X,dps,1-9,46,4601,974557746\n";
+        let errors = parse_services_csv(csv.as_bytes()).expect_err("bad row");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].line, 2);
+        assert_eq!(
+            errors[0].message,
+            "County: required; \
+             Service code: \"S 1\" may only hold letters A-Z, digits, '-', '_' and '.' (at most 64); \
+             Service name: required; \
+             Size band: \"huge\" is not one of the choices (1-9, 10-29, 30-99, 100+); \
+             County number: \"046\" must be 2 digits; \
+             Organisation number: \"97475\" must be 9 digits"
+        );
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! (`validation.*` for the problem, `field.*` for the field's name), so a page shows them
 //! in the reader's language and the command line in English.
 //!
-//! The rules shared by several inputs are here: [`email`], [`not_blank`],
-//! [`new_password`], [`whole_number`], [`date`].
+//! The rules shared by several inputs are here: [`email`], [`not_blank`], [`choice`],
+//! [`code`], [`digits`], [`new_password`], [`whole_number`], [`date`].
 
 use std::borrow::Cow;
 use std::fmt;
@@ -144,6 +144,47 @@ pub fn email(value: &str) -> Result<(), ValidationError> {
         .parse::<lettre::Address>()
         .map(|_| ())
         .map_err(|_| error("email", value.trim()))
+}
+
+/// One of `codes` (a text enum's `CODES`); the message lists them. Blank is "required".
+pub fn choice(value: &str, codes: &[&str]) -> Result<(), ValidationError> {
+    if codes.contains(&value) {
+        Ok(())
+    } else if value.trim().is_empty() {
+        Err(ValidationError::new("required"))
+    } else {
+        let mut e = error("choice", value);
+        e.add_param(Cow::Borrowed("choices"), &codes.join(", "));
+        Err(e)
+    }
+}
+
+/// Empty, or exactly `len` digits (an official number: county 2, municipality 4,
+/// organisation 9).
+pub fn digits(value: &str, len: usize) -> Result<(), ValidationError> {
+    if value.is_empty() || (value.len() == len && value.bytes().all(|b| b.is_ascii_digit())) {
+        Ok(())
+    } else {
+        let mut e = error("digits", value);
+        e.add_param(Cow::Borrowed("len"), &len);
+        Err(e)
+    }
+}
+
+/// A code that goes into file names and URLs: letters A-Z, digits, '-', '_' and '.',
+/// at most 64 characters. Blank is "required".
+pub fn code(value: &str) -> Result<(), ValidationError> {
+    if value.trim().is_empty() {
+        Err(ValidationError::new("required"))
+    } else if value.len() <= 64
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        Ok(())
+    } else {
+        Err(error("code", value))
+    }
 }
 
 /// Something other than spaces.

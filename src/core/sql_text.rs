@@ -93,6 +93,9 @@ macro_rules! text_enum {
             /// Every value, in declaration order.
             pub const ALL: &'static [Self] = &[$(Self::$variant),+];
 
+            /// Every stored code, in declaration order.
+            pub const CODES: &'static [&'static str] = &[$($code),+];
+
             /// The stored code.
             pub const fn as_str(self) -> &'static str {
                 match self {

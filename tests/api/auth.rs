@@ -850,7 +850,7 @@ async fn admins_manage_users_and_scopes_and_every_change_is_audited() {
     let page = mistakes.text().await.expect("body");
     for problem in [
         "E-mail: &quot;kari@@example.no&quot; is not an e-mail address",
-        "Role: &quot;superuser&quot; is not one of the choices",
+        "Role: &quot;superuser&quot; is not one of the choices (admin, manager, policymaker, researcher)",
         "Password: a run of consecutive characters (like 123456789012)",
     ] {
         assert!(

@@ -91,17 +91,17 @@ fn three_bad_rows_are_all_reported_and_nothing_is_written() {
     assert_eq!(located.len(), 3, "{err}");
     assert!(
         located[0].starts_with(&format!(
-            "{name}:3: `service_type`: \"clinic\" is not a valid service type"
+            "{name}:3: Service type: \"clinic\" is not one of the choices (dps, hospital_ward, bup, tsb, municipal, act, low_threshold)"
         )),
         "{err}"
     );
     assert!(
-        located[1].starts_with(&format!("{name}:4: `service_name` is empty")),
+        located[1].starts_with(&format!("{name}:4: Service name: required")),
         "{err}"
     );
     assert!(
         located[2].starts_with(&format!(
-            "{name}:5: `size_band`: \"huge\" is not a valid size band"
+            "{name}:5: Size band: \"huge\" is not one of the choices (1-9, 10-29, 30-99, 100+)"
         )),
         "{err}"
     );

@@ -822,7 +822,7 @@ async fn bad_respondent_lists_are_reported_by_line_and_nothing_is_written() {
         "csv:6: &#x60;language&#x60;",
         "already appears on line 2",
         // Every problem of a row at once.
-        "csv:7: &#x60;service_code&#x60; &quot;NOPE&quot; does not take part in this wave; Role: &quot;boss&quot; is not one of the choices; E-mail: &quot;a@@b.no&quot; is not an e-mail address; Language: between 2 and 16 characters",
+        "csv:7: &#x60;service_code&#x60; &quot;NOPE&quot; does not take part in this wave; Role: &quot;boss&quot; is not one of the choices (manager, peer_worker); E-mail: &quot;a@@b.no&quot; is not an e-mail address; Language: between 2 and 16 characters",
     ] {
         assert!(html.contains(needle), "{needle} missing from {html}");
     }

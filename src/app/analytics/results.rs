@@ -321,7 +321,7 @@ pub struct Funnel {
 }
 
 /// Where a unit falls against a funnel plot's limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum FunnelBand {
     #[serde(rename = "below99.8")]
     Below998,

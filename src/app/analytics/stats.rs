@@ -219,7 +219,12 @@ pub const Z998: f64 = 3.090_232_306_167_813;
 
 #[expect(clippy::cast_precision_loss, reason = "counts of respondents")]
 pub fn funnel_limits(target: f64, sd: f64, n: u64) -> FunnelLimits {
-    let se = sd / (n.max(1) as f64).sqrt();
+    funnel_limits_at(target, sd, n as f64)
+}
+
+/// [`funnel_limits`] at any unit size, for drawing the limit lines between sizes.
+pub fn funnel_limits_at(target: f64, sd: f64, n: f64) -> FunnelLimits {
+    let se = sd / n.max(1.0).sqrt();
     FunnelLimits {
         lower95: target - Z95 * se,
         upper95: target + Z95 * se,

@@ -13,7 +13,8 @@ use serde::Serialize;
 
 use super::charts::{self, Chart, DataTable, Series};
 use super::{Cell, fmt, role_label};
-use crate::app::analytics::results::{Benchmark, PeerGroup, ServiceResult};
+use crate::app::analytics::results::{Benchmark, FunnelBand, PeerGroup, ServiceResult};
+use crate::app::analytics::stats::{FunnelLimits, funnel_limits_at};
 use crate::app::analytics::{Publication, Publications};
 use crate::core::domain::{RespondentRole, WaveId};
 use crate::core::instrument::format::SurveyFile;
@@ -240,12 +241,37 @@ fn role_index(role: RespondentRole) -> usize {
     usize::from(role == RespondentRole::PeerWorker)
 }
 
+/// The two roles the dashboard compares, in the order of its tables and charts.
+const ROLES: [RespondentRole; 2] = [RespondentRole::Manager, RespondentRole::PeerWorker];
+
+/// What the sections of one dashboard share: the wave's survey (for phase titles, level
+/// labels and next steps), its phases in order, and the language.
+struct Page<'a> {
+    survey: &'a SurveyFile,
+    phases: &'a [String],
+    lang: &'a str,
+}
+
+impl Page<'_> {
+    fn phase_title(&self, code: &str) -> String {
+        self.survey
+            .phases
+            .iter()
+            .find(|p| p.code == code)
+            .map_or_else(
+                || code.to_owned(),
+                |p| crate::core::instrument::format::in_lang(&p.title, self.lang).to_owned(),
+            )
+    }
+
+    fn level(&self, level: Option<u64>) -> String {
+        level_label(self.survey, level, self.lang)
+    }
+}
+
 /// Builds the dashboard of `service` for `wave` (the newest it took part in when
-/// `None`), in `lang`.
-#[expect(
-    clippy::too_many_lines,
-    reason = "the dashboard's sections, in page order"
-)]
+/// `None`), in `lang`: the wave and the service's entry in its publication, then one
+/// function per section, in page order.
 pub fn dashboard(
     conn: &mut DbConn,
     service: &Service,
@@ -296,35 +322,61 @@ pub fn dashboard(
         return Ok(out);
     };
     let survey = crate::app::waves::instrument_of(conn, &wave)?;
-    let Some(results) = src.get(conn, &wave.id)? else {
-        out.pending = true;
-        out.wave = Some(WaveInfo {
-            id: wave.id.to_string(),
-            name: wave.name.clone(),
-            status: fill(lang, &format!("wave_status.{}", wave.status.as_str()), &[]),
-            previous: None,
-            instrument: format!("{}@{}", survey.id, survey.version),
-        });
-        return Ok(out);
-    };
-    let previous_name = results
-        .previous_wave
+    let results = src.get(conn, &wave.id)?;
+    let previous = results
         .as_ref()
+        .and_then(|r| r.previous_wave.as_ref())
         .and_then(|p| waves.iter().find(|w| &w.id == p).map(|w| w.name.clone()));
-    out.computed_at = results.computed_at.format("%Y-%m-%d %H:%M").to_string();
     out.wave = Some(WaveInfo {
         id: wave.id.to_string(),
         name: wave.name.clone(),
         status: fill(lang, &format!("wave_status.{}", wave.status.as_str()), &[]),
-        previous: previous_name,
+        previous,
         instrument: format!("{}@{}", survey.id, survey.version),
     });
-
+    let Some(results) = results else {
+        out.pending = true;
+        return Ok(out);
+    };
+    out.computed_at = results.computed_at.format("%Y-%m-%d %H:%M").to_string();
     let Some(mine) = entry(&results, &service.code) else {
         return Ok(out);
     };
-    for p in &mine.participation {
-        out.participation.push(Participation {
+    let page = Page {
+        survey: &survey,
+        phases: &results.phases,
+        lang,
+    };
+    out.participation = participation_rows(mine, lang);
+    out.respondents = respondents_line(mine, lang);
+    out.phases = phase_rows(mine, &page);
+    out.profile_chart = profile_chart(&out.phases, lang)?;
+    out.index = index_rows(mine, &page);
+    out.gaps = gap_rows(mine, &page);
+    out.trend_chart = trend_chart(conn, src, &waves, &results, &service.code, lang)?;
+    out.changes = change_rows(mine, &page);
+    out.benchmarks = benchmark_rows(mine, &out.service.type_label, lang);
+    for b in &mine.benchmarks {
+        if b.group == PeerGroup::ServiceType
+            && let Some(chart) = funnel_chart(&results, b, &out.service, lang)?
+        {
+            out.funnel_charts.push(chart);
+        }
+    }
+    out.next_step = next_step(&out.phases, &page);
+    out.has_hidden = out
+        .phases
+        .iter()
+        .any(|p| !p.manager.shown || !p.peer_worker.shown)
+        || out.index.iter().any(|i| !i.cell.shown);
+    Ok(out)
+}
+
+/// Invited, answered and the response rate per role.
+fn participation_rows(mine: &ServiceResult, lang: &str) -> Vec<Participation> {
+    mine.participation
+        .iter()
+        .map(|p| Participation {
             role: role_label(lang, p.role),
             invited: super::count(p.invited, lang),
             submitted: super::count(p.answered, lang),
@@ -332,10 +384,13 @@ pub fn dashboard(
                 || "–".to_owned(),
                 |r| format!("{} %", fmt(lang, 100.0 * r, 0)),
             ),
-        });
-    }
-    out.respondents = mine
-        .participation
+        })
+        .collect()
+}
+
+/// Who answered, for the methods note: "6 managers and fewer than 5 peer workers".
+fn respondents_line(mine: &ServiceResult, lang: &str) -> String {
+    mine.participation
         .iter()
         .map(|p| {
             format!(
@@ -345,39 +400,46 @@ pub fn dashboard(
             )
         })
         .collect::<Vec<_>>()
-        .join(&format!(" {} ", fill(lang, "home.and", &[])));
-    let phase_title = |code: &str| {
-        survey.phases.iter().find(|p| p.code == code).map_or_else(
-            || code.to_owned(),
-            |p| crate::core::instrument::format::in_lang(&p.title, lang).to_owned(),
-        )
-    };
-    let roles = [RespondentRole::Manager, RespondentRole::PeerWorker];
-    let role_results = |role: RespondentRole| mine.role(role);
+        .join(&format!(" {} ", fill(lang, "home.and", &[])))
+}
 
-    // Phase profile.
-    let phase_codes = results.phases.clone();
-    for (p, code) in phase_codes.iter().enumerate() {
-        let cell = |role| {
-            role_results(role)
-                .and_then(|r| r.phases.get(p))
-                .map(|c| Cell::phase(&c.stats, lang, |l| level_label(&survey, l, lang)))
-                .unwrap_or_default()
-        };
-        out.phases.push(PhaseRow {
-            code: code.clone(),
-            title: phase_title(code),
-            manager: cell(RespondentRole::Manager),
-            peer_worker: cell(RespondentRole::PeerWorker),
-        });
+/// The phase profile: each phase's cell per role.
+fn phase_rows(mine: &ServiceResult, page: &Page) -> Vec<PhaseRow> {
+    page.phases
+        .iter()
+        .enumerate()
+        .map(|(p, code)| {
+            let cell = |role| {
+                mine.role(role)
+                    .and_then(|r| r.phases.get(p))
+                    .map(|c| Cell::phase(&c.stats, page.lang, |l| page.level(l)))
+                    .unwrap_or_default()
+            };
+            PhaseRow {
+                code: code.clone(),
+                title: page.phase_title(code),
+                manager: cell(RespondentRole::Manager),
+                peer_worker: cell(RespondentRole::PeerWorker),
+            }
+        })
+        .collect()
+}
+
+/// The profile's bar chart with its table, when any cell is shown.
+fn profile_chart(phases: &[PhaseRow], lang: &str) -> anyhow::Result<Option<Chart>> {
+    if !phases
+        .iter()
+        .any(|p| p.manager.shown || p.peer_worker.shown)
+    {
+        return Ok(None);
     }
-    let titles: Vec<String> = out.phases.iter().map(|p| p.title.clone()).collect();
-    let series: Vec<Series> = roles
+    let titles: Vec<String> = phases.iter().map(|p| p.title.clone()).collect();
+    let series: Vec<Series> = ROLES
         .iter()
         .map(|role| Series {
             name: role_label(lang, *role),
-            values: out.phases.iter().map(|p| pick(p, *role).value).collect(),
-            bounds: Some(out.phases.iter().map(|p| pick(p, *role).bounds).collect()),
+            values: phases.iter().map(|p| pick(p, *role).value).collect(),
+            bounds: Some(phases.iter().map(|p| pick(p, *role).bounds).collect()),
         })
         .collect();
     let mut table = DataTable {
@@ -391,8 +453,8 @@ pub fn dashboard(
         ],
         rows: Vec::new(),
     };
-    for p in &out.phases {
-        for role in roles {
+    for p in phases {
+        for role in ROLES {
             let c = pick(p, role);
             table.rows.push(vec![
                 p.title.clone(),
@@ -408,40 +470,50 @@ pub fn dashboard(
             ]);
         }
     }
-    let shown_any = out
-        .phases
+    Ok(Some(charts::bars(
+        "profile",
+        &fill(lang, "dashboard.profile_title", &[]),
+        &profile_description(phases, lang),
+        &titles,
+        &series,
+        4.0,
+        table,
+    )?))
+}
+
+/// The index and weakest link per role.
+fn index_rows(mine: &ServiceResult, page: &Page) -> Vec<IndexRow> {
+    ROLES
         .iter()
-        .any(|p| p.manager.shown || p.peer_worker.shown);
-    if shown_any {
-        out.profile_chart = Some(charts::bars(
-            "profile",
-            &fill(lang, "dashboard.profile_title", &[]),
-            &profile_description(&out.phases, lang),
-            &titles,
-            &series,
-            4.0,
-            table,
-        )?);
-    }
+        .filter_map(|role| {
+            let r = mine.role(*role)?;
+            let weakest = r.index.shown().and_then(|v| v.weakest_level).map(u64::from);
+            Some(IndexRow {
+                role: role_label(page.lang, *role),
+                cell: Cell::index(&r.index, page.lang),
+                weakest_level: page.level(weakest),
+            })
+        })
+        .collect()
+}
 
-    // Index and weakest link.
-    for role in roles {
-        let Some(r) = role_results(role) else {
-            continue;
-        };
-        let weakest = r.index.shown().and_then(|v| v.weakest_level).map(u64::from);
-        out.index.push(IndexRow {
-            role: role_label(lang, role),
-            cell: Cell::index(&r.index, lang),
-            weakest_level: level_label(&survey, weakest, lang),
-        });
-    }
-
-    // Perception gaps.
-    for (code, g) in phase_codes.iter().zip(&mine.gaps) {
-        let title = phase_title(code);
-        let row = if let Some(g) = g.gap.shown() {
-            let size = fmt(lang, g.gap.abs(), 2);
+/// The perception gap per phase, as a sentence: who rates it higher and by how much.
+fn gap_rows(mine: &ServiceResult, page: &Page) -> Vec<GapRow> {
+    let lang = page.lang;
+    page.phases
+        .iter()
+        .zip(&mine.gaps)
+        .map(|(code, g)| {
+            let phase = page.phase_title(code);
+            let Some(g) = g.gap.shown() else {
+                return GapRow {
+                    phase,
+                    shown: false,
+                    gap: String::new(),
+                    flagged: false,
+                    text: fill(lang, "dashboard.gap_hidden", &[]),
+                };
+            };
             let key = if g.gap > 0.0 {
                 "dashboard.gap_managers_higher"
             } else if g.gap < 0.0 {
@@ -450,42 +522,42 @@ pub fn dashboard(
                 "dashboard.gap_none"
             };
             GapRow {
-                phase: title,
+                phase,
                 shown: true,
                 gap: fmt(lang, g.gap, 2),
                 flagged: g.flagged,
-                text: fill(lang, key, &[("size", &size)]),
+                text: fill(lang, key, &[("size", &fmt(lang, g.gap.abs(), 2))]),
             }
-        } else {
-            GapRow {
-                phase: title,
-                shown: false,
-                gap: String::new(),
-                flagged: false,
-                text: fill(lang, "dashboard.gap_hidden", &[]),
-            }
-        };
-        out.gaps.push(row);
-    }
+        })
+        .collect()
+}
 
-    // Trend across waves: the index per role, oldest wave first, each wave's own
-    // publication.
+/// The index per role across the service's waves, oldest first, each wave read from its
+/// own publication; drawn when there are two waves or more with a shown value.
+fn trend_chart(
+    conn: &mut DbConn,
+    src: &dyn Publications,
+    waves: &[Wave],
+    current: &Arc<Publication>,
+    code: &str,
+    lang: &str,
+) -> anyhow::Result<Option<Chart>> {
     let mut wave_names = Vec::new();
     let mut trend: [Vec<Option<f64>>; 2] = [Vec::new(), Vec::new()];
     for w in waves.iter().rev() {
-        let r = if w.id == wave.id {
-            results.clone()
+        let r = if w.id == current.wave_id {
+            current.clone()
         } else {
             match src.get(conn, &w.id)? {
                 Some(r) => r,
                 None => continue,
             }
         };
-        let Some(e) = entry(&r, &service.code) else {
+        let Some(e) = entry(&r, code) else {
             continue;
         };
         wave_names.push(w.name.clone());
-        for role in roles {
+        for role in ROLES {
             trend[role_index(role)].push(
                 e.role(role)
                     .and_then(|x| x.index.shown())
@@ -493,141 +565,150 @@ pub fn dashboard(
             );
         }
     }
-    if wave_names.len() > 1 && trend.iter().flatten().any(Option::is_some) {
-        let mut table = DataTable {
-            headers: vec![fill(lang, "dashboard.wave", &[])],
-            rows: Vec::new(),
-        };
-        table
-            .headers
-            .extend(roles.iter().map(|r| role_label(lang, *r)));
-        for (i, name) in wave_names.iter().enumerate() {
-            let mut row = vec![name.clone()];
-            for values in &trend {
-                row.push(values[i].map_or_else(
-                    || fill(lang, "dashboard.hidden_short", &[]),
-                    |v| fmt(lang, v, 1),
-                ));
+    if wave_names.len() < 2 || !trend.iter().flatten().any(Option::is_some) {
+        return Ok(None);
+    }
+    let mut table = DataTable {
+        headers: vec![fill(lang, "dashboard.wave", &[])],
+        rows: Vec::new(),
+    };
+    table
+        .headers
+        .extend(ROLES.iter().map(|r| role_label(lang, *r)));
+    for (i, name) in wave_names.iter().enumerate() {
+        let mut row = vec![name.clone()];
+        for values in &trend {
+            row.push(values[i].map_or_else(
+                || fill(lang, "dashboard.hidden_short", &[]),
+                |v| fmt(lang, v, 1),
+            ));
+        }
+        table.rows.push(row);
+    }
+    Ok(Some(charts::lines(
+        "trend",
+        &fill(lang, "dashboard.trend_title", &[]),
+        &fill(
+            lang,
+            "dashboard.trend_description",
+            &[("waves", &wave_names.len().to_string())],
+        ),
+        &wave_names,
+        &ROLES
+            .iter()
+            .map(|r| Series {
+                name: role_label(lang, *r),
+                values: trend[role_index(*r)].clone(),
+                bounds: None,
+            })
+            .collect::<Vec<_>>(),
+        100.0,
+        table,
+    )?))
+}
+
+/// The change since the previous wave per role and measure, with its CI.
+fn change_rows(mine: &ServiceResult, page: &Page) -> Vec<ChangeRow> {
+    let lang = page.lang;
+    mine.trends
+        .iter()
+        .map(|t| {
+            let measure = t.measure.as_str();
+            let digits = if measure == "index" { 1 } else { 2 };
+            let v = t.change.shown();
+            let num = |x: Option<f64>| x.map(|x| fmt(lang, x, digits)).unwrap_or_default();
+            ChangeRow {
+                role: role_label(lang, t.role),
+                measure: if measure == "index" {
+                    fill(lang, "dashboard.index", &[])
+                } else {
+                    page.phase_title(measure)
+                },
+                shown: v.is_some(),
+                previous: num(v.map(|v| v.previous)),
+                current: num(v.map(|v| v.current)),
+                change: v
+                    .map(|v| signed(lang, v.change, digits))
+                    .unwrap_or_default(),
+                ci: match v.and_then(|v| v.ci_low.zip(v.ci_high)) {
+                    Some((l, h)) => {
+                        format!("{} – {}", signed(lang, l, digits), signed(lang, h, digits))
+                    }
+                    None => String::new(),
+                },
+                notice: super::notice(&t.change, lang),
             }
-            table.rows.push(row);
-        }
-        out.trend_chart = Some(charts::lines(
-            "trend",
-            &fill(lang, "dashboard.trend_title", &[]),
-            &fill(
-                lang,
-                "dashboard.trend_description",
-                &[("waves", &wave_names.len().to_string())],
-            ),
-            &wave_names,
-            &roles
-                .iter()
-                .map(|r| Series {
-                    name: role_label(lang, *r),
-                    values: trend[role_index(*r)].clone(),
-                    bounds: None,
-                })
-                .collect::<Vec<_>>(),
-            100.0,
-            table,
-        )?);
-    }
-    for t in &mine.trends {
-        let measure = t.measure.as_str();
-        let digits = if measure == "index" { 1 } else { 2 };
-        let v = t.change.shown();
-        let num = |x: Option<f64>| x.map(|x| fmt(lang, x, digits)).unwrap_or_default();
-        out.changes.push(ChangeRow {
-            role: role_label(lang, t.role),
-            measure: if measure == "index" {
-                fill(lang, "dashboard.index", &[])
-            } else {
-                phase_title(measure)
-            },
-            shown: v.is_some(),
-            previous: num(v.map(|v| v.previous)),
-            current: num(v.map(|v| v.current)),
-            change: v
-                .map(|v| signed(lang, v.change, digits))
-                .unwrap_or_default(),
-            ci: match v.and_then(|v| v.ci_low.zip(v.ci_high)) {
-                Some((l, h)) => {
-                    format!("{} – {}", signed(lang, l, digits), signed(lang, h, digits))
-                }
-                None => String::new(),
-            },
-            notice: super::notice(&t.change, lang),
-        });
-    }
+        })
+        .collect()
+}
 
-    // Peer benchmarks and the funnel plot of similar services.
-    for b in &mine.benchmarks {
-        let v = b.position.shown();
-        out.benchmarks.push(BenchmarkRow {
-            role: role_label(lang, b.role),
-            group: fill(
-                lang,
-                &format!("dashboard.group_{}", b.group.as_str()),
-                &[("type", &out.service.type_label)],
-            ),
-            group_size: b.group_size,
-            shown: v.is_some(),
-            score: v.map(|v| fmt(lang, v.score, 1)).unwrap_or_default(),
-            percentile_rank: v.and_then(|v| v.percentile_rank).map_or_else(
-                || fill(lang, "dashboard.rank_small_group", &[]),
-                |x| fmt(lang, x, 0),
-            ),
-            funnel: v
-                .and_then(|v| v.funnel)
-                .map(|f| fill(lang, &format!("dashboard.funnel_{}", f.band.key()), &[]))
-                .unwrap_or_default(),
-            notice: super::notice(&b.position, lang),
-        });
-        if b.group == PeerGroup::ServiceType
-            && let Some(chart) = funnel_chart(&results, b, &out.service, lang)?
-        {
-            out.funnel_charts.push(chart);
-        }
-    }
+/// The service's place in each peer group: score, percentile rank and funnel band.
+fn benchmark_rows(mine: &ServiceResult, type_label: &str, lang: &str) -> Vec<BenchmarkRow> {
+    mine.benchmarks
+        .iter()
+        .map(|b| {
+            let v = b.position.shown();
+            BenchmarkRow {
+                role: role_label(lang, b.role),
+                group: fill(
+                    lang,
+                    &format!("dashboard.group_{}", b.group.as_str()),
+                    &[("type", type_label)],
+                ),
+                group_size: b.group_size,
+                shown: v.is_some(),
+                score: v.map(|v| fmt(lang, v.score, 1)).unwrap_or_default(),
+                percentile_rank: v.and_then(|v| v.percentile_rank).map_or_else(
+                    || fill(lang, "dashboard.rank_small_group", &[]),
+                    |x| fmt(lang, x, 0),
+                ),
+                funnel: v
+                    .and_then(|v| v.funnel)
+                    .map(|f| band_label(lang, f.band))
+                    .unwrap_or_default(),
+                notice: super::notice(&b.position, lang),
+            }
+        })
+        .collect()
+}
 
-    // Next step for the weakest phase: peer workers' view when shown (managers may
-    // describe intentions more than practice), the managers' otherwise.
+fn band_label(lang: &str, band: FunnelBand) -> String {
+    fill(lang, &format!("dashboard.funnel_{}", band.key()), &[])
+}
+
+/// The next step for the weakest phase: peer workers' view when shown (managers may
+/// describe intentions more than practice), the managers' otherwise.
+fn next_step(phases: &[PhaseRow], page: &Page) -> Option<NextStepView> {
     for role in [RespondentRole::PeerWorker, RespondentRole::Manager] {
-        let weakest = out
-            .phases
+        let weakest = phases
             .iter()
             .filter_map(|p| {
                 let c = pick(p, role);
                 c.value.map(|v| (v, p, c.level_number))
             })
             .min_by(|a, b| a.0.total_cmp(&b.0));
-        if let Some((_, p, Some(level))) = weakest {
-            let step = survey
-                .next_steps
-                .iter()
-                .find(|s| s.phase == p.code && u64::from(s.level) == level);
-            if let Some(step) = step {
-                out.next_step = Some(NextStepView {
-                    phase: p.title.clone(),
-                    level: level_label(&survey, Some(level), lang),
-                    text: crate::core::instrument::format::in_lang(&step.text, lang).to_owned(),
-                    basis: fill(
-                        lang,
-                        "dashboard.next_step_basis",
-                        &[("role", &role_label(lang, role).to_lowercase())],
-                    ),
-                });
-                break;
-            }
+        let Some((_, p, Some(level))) = weakest else {
+            continue;
+        };
+        let step = page
+            .survey
+            .next_steps
+            .iter()
+            .find(|s| s.phase == p.code && u64::from(s.level) == level);
+        if let Some(step) = step {
+            return Some(NextStepView {
+                phase: p.title.clone(),
+                level: page.level(Some(level)),
+                text: crate::core::instrument::format::in_lang(&step.text, page.lang).to_owned(),
+                basis: fill(
+                    page.lang,
+                    "dashboard.next_step_basis",
+                    &[("role", &role_label(page.lang, role).to_lowercase())],
+                ),
+            });
         }
     }
-
-    out.has_hidden = out
-        .phases
-        .iter()
-        .any(|p| !p.manager.shown || !p.peer_worker.shown)
-        || out.index.iter().any(|i| !i.cell.shown);
-    Ok(out)
+    None
 }
 
 fn pick(p: &PhaseRow, role: RespondentRole) -> &Cell {
@@ -729,33 +810,30 @@ fn funnel_chart(
         .chain(std::iter::once(own_n))
         .fold(f64::INFINITY, f64::min);
     let steps = 12;
-    let limit = |z: f64, sign: f64| -> Vec<(f64, f64)> {
+    let line = |limit: fn(&FunnelLimits) -> f64| -> Vec<(f64, f64)> {
         (0..=steps)
             .map(|i| {
                 let n = min_n + (max_n - min_n) * f64::from(i) / f64::from(steps);
-                (
-                    n,
-                    (mean + sign * z * sd / n.max(1.0).sqrt()).clamp(0.0, 100.0),
-                )
+                (n, limit(&funnel_limits_at(mean, sd, n)).clamp(0.0, 100.0))
             })
             .collect()
     };
     let limits = vec![
         (
             fill(lang, "dashboard.limit95_low", &[]),
-            limit(crate::app::analytics::stats::Z95, -1.0),
+            line(|l| l.lower95),
         ),
         (
             fill(lang, "dashboard.limit95_high", &[]),
-            limit(crate::app::analytics::stats::Z95, 1.0),
+            line(|l| l.upper95),
         ),
         (
             fill(lang, "dashboard.limit998_low", &[]),
-            limit(crate::app::analytics::stats::Z998, -1.0),
+            line(|l| l.lower998),
         ),
         (
             fill(lang, "dashboard.limit998_high", &[]),
-            limit(crate::app::analytics::stats::Z998, 1.0),
+            line(|l| l.upper998),
         ),
     ];
     let role_text = role_label(lang, role);
@@ -771,21 +849,9 @@ fn funnel_chart(
             ("mean", &fmt(lang, mean, 1)),
         ],
     );
-    // The table: where the group's services fall against the limits, and this service.
-    let band = |n: f64, score: f64| {
-        let z = (score - mean) / (sd / n.max(1.0).sqrt());
-        if z > crate::app::analytics::stats::Z998 {
-            "above99_8"
-        } else if z > crate::app::analytics::stats::Z95 {
-            "above95"
-        } else if z < -crate::app::analytics::stats::Z998 {
-            "below99_8"
-        } else if z < -crate::app::analytics::stats::Z95 {
-            "below95"
-        } else {
-            "within"
-        }
-    };
+    // The table: where the group's services fall against the limits (the same rule the
+    // publication's own band follows), and this service.
+    let band = |n: f64, score: f64| FunnelBand::of(score, &funnel_limits_at(mean, sd, n));
     let mut table = DataTable {
         headers: vec![
             fill(lang, "dashboard.funnel", &[]),
@@ -794,14 +860,15 @@ fn funnel_chart(
         rows: Vec::new(),
     };
     // The group holds this service too. One pass over a group of thousands.
-    let mut counts: HashMap<&str, usize> = HashMap::new();
+    let mut counts: HashMap<FunnelBand, usize> = HashMap::new();
     for (_, n, s) in group {
         *counts.entry(band(*n, *s)).or_default() += 1;
     }
-    for b in ["above99_8", "above95", "within", "below95", "below99_8"] {
-        let count = counts.get(b).copied().unwrap_or(0);
-        let mut label = fill(lang, &format!("dashboard.funnel_{b}"), &[]);
-        if band(own_n, own_score) == b {
+    let own_band = band(own_n, own_score);
+    for b in FunnelBand::ALL {
+        let count = counts.get(&b).copied().unwrap_or(0);
+        let mut label = band_label(lang, b);
+        if b == own_band {
             label = format!("{label} ({})", service.name);
         }
         table.rows.push(vec![label, count.to_string()]);

@@ -41,11 +41,7 @@ struct Row<'a> {
 }
 
 fn respondent_role(value: &str) -> Result<(), crate::app::validation::ValidationError> {
-    RespondentRole::parse(value).map(|_| ()).map_err(|_| {
-        let mut e = crate::app::validation::ValidationError::new("choice");
-        e.add_param("value".into(), &value);
-        e
-    })
+    crate::app::validation::choice(value, RespondentRole::CODES)
 }
 
 /// Checked rows with their lines, or every problem.

@@ -80,11 +80,7 @@ pub struct NewUserForm {
 }
 
 fn user_role(value: &str) -> Result<(), crate::app::validation::ValidationError> {
-    UserRole::parse(value).map(|_| ()).map_err(|_| {
-        let mut e = crate::app::validation::ValidationError::new("choice");
-        e.add_param("value".into(), &value);
-        e
-    })
+    crate::app::validation::choice(value, UserRole::CODES)
 }
 
 /// `POST /admin/users`

@@ -105,11 +105,7 @@ pub struct CreateForm {
 }
 
 fn anonymity(value: &str) -> Result<(), crate::app::validation::ValidationError> {
-    Anonymity::parse(value).map(|_| ()).map_err(|_| {
-        let mut e = crate::app::validation::ValidationError::new("choice");
-        e.add_param("value".into(), &value);
-        e
-    })
+    crate::app::validation::choice(value, Anonymity::CODES)
 }
 
 /// The form's fields in the page's order, and the [`WaveSpec`] field each becomes.
