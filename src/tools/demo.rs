@@ -413,7 +413,13 @@ pub fn ensure_accounts(conn: &mut DbConn) -> anyhow::Result<Vec<DemoAccount>> {
         let password = accounts::generate_password();
         let user = match User::find_by_email(conn, email)? {
             Some(u) => {
-                accounts::set_password(conn, &u.id, &password)?;
+                accounts::replace_password(
+                    conn,
+                    &crate::app::audit::Actor::cli(),
+                    &u.id,
+                    &password,
+                    accounts::SetBy::Cli,
+                )?;
                 u
             }
             None => accounts::create_user(conn, email, &format!("Demo {role}"), *role, &password)?,

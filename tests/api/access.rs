@@ -199,8 +199,13 @@ async fn setup() -> (TestApp, Fixture) {
         let admin = samskap::infra::models::User::find_by_email(conn, "admin@test.no")
             .expect("q")
             .expect("admin");
-        let (token_id, _) =
-            samskap::app::accounts::create_token(conn, &admin.id, "matrix").expect("token");
+        let (token_id, _) = samskap::app::accounts::create_token(
+            conn,
+            &samskap::app::audit::Actor::cli(),
+            &admin.id,
+            "matrix",
+        )
+        .expect("token");
         (scope, token_id.to_string())
     };
     let wave_id = {

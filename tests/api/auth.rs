@@ -340,7 +340,7 @@ async fn wrong_current_passwords_are_audited_and_throttled() {
     let app = spawn_app().await;
     let user = create_user(&app, "guess@test.no", UserRole::Policymaker, &[]);
     let client = signed_in(&app, "guess@test.no").await;
-    let limit = samskap::web::handlers::auth::MAX_FAILED_LOGINS;
+    let limit = samskap::app::accounts::MAX_FAILED_LOGINS;
     let wrong = [
         ("current", "not my password at all"),
         ("new", "a brand new password"),

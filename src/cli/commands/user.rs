@@ -11,7 +11,7 @@ use super::open;
 
 pub(super) fn user(settings: &Settings, action: UserCommand) -> anyhow::Result<ExitCode> {
     use crate::app::accounts::{self, ScopeSpec};
-    use crate::app::audit::{self, Actor};
+    use crate::app::audit::Actor;
     use crate::core::domain::UserRole;
     use crate::infra::models::{User, UserScope};
 
@@ -65,14 +65,12 @@ pub(super) fn user(settings: &Settings, action: UserCommand) -> anyhow::Result<E
             let mut conn = open(settings)?;
             let user = User::find_by_email(&mut conn, &email)?
                 .with_context(|| format!("--email: no account for {email}"))?;
-            accounts::set_password(&mut conn, &user.id, &password)?;
-            let details = serde_json::json!({"by": "cli"});
-            audit::record(
+            accounts::replace_password(
                 &mut conn,
                 &Actor::cli(),
-                "user.password",
-                Some(("user", user.id.as_str())),
-                Some(details),
+                &user.id,
+                &password,
+                accounts::SetBy::Cli,
             )?;
             println!("New password set for {email}; their sessions have ended.");
             if generated {

@@ -6,10 +6,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::app::accounts;
-use crate::app::audit;
 use crate::core::domain::ApiTokenId;
 use crate::infra::i18n::fill;
-use crate::infra::models::{ApiToken, ApiTokenChanges, User};
+use crate::infra::models::ApiToken;
 use crate::web::errors::{AppError, AppResult};
 use crate::web::security::{CsrfForm, Ctx, SessionData};
 use crate::web::{AppState, templates, with_conn};
@@ -97,43 +96,21 @@ pub async fn change_password(
     }
     let actor = ctx.actor();
     let changed = with_conn(&state, move |conn| {
-        // The current-password check is a password guess like a sign-in: audited, and
-        // throttled per account as sign-ins are.
-        let target = Some(("user", user.id.as_str()));
-        let window = chrono::Duration::from_std(super::auth::THROTTLE_WINDOW).unwrap_or_default();
-        let failures = audit::entries_since(
-            conn,
-            "user.password_failure",
-            user.id.as_str(),
-            crate::infra::db::now() - window,
-        )?;
-        if failures >= super::auth::MAX_FAILED_LOGINS {
-            audit::record(conn, &actor, "user.password_throttled", target, None)?;
-            return Ok(Err(()));
-        }
-        if !accounts::verify_password(&form.current, &user.password_hash) {
-            audit::record(conn, &actor, "user.password_failure", target, None)?;
-            return Ok(Ok(None));
-        }
-        accounts::set_password(conn, &user.id, &form.new)?;
-        audit::record(
+        Ok(accounts::change_own_password(
             conn,
             &actor,
-            "user.password",
-            Some(("user", user.id.as_str())),
-            Some(json!({"by": "self"})),
-        )?;
-        Ok(Ok(Some(User::find(conn, &user.id)?)))
+            &user,
+            &form.current,
+            &form.new,
+        )?)
     })
     .await?;
-    let Ok(changed) = changed else {
-        return Ok(crate::web::security::too_many_requests(
-            false,
-            super::auth::THROTTLE_WINDOW,
-        ));
-    };
     match changed {
-        None => {
+        accounts::OwnChange::Throttled => Ok(crate::web::security::too_many_requests(
+            false,
+            accounts::THROTTLE_WINDOW,
+        )),
+        accounts::OwnChange::WrongCurrent => {
             render(
                 &state,
                 &ctx,
@@ -142,7 +119,7 @@ pub async fn change_password(
             )
             .await
         }
-        Some(updated) => Ok(HttpResponse::SeeOther()
+        accounts::OwnChange::Changed(updated) => Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, "/me"))
             .cookie(SessionData::new(&updated).cookie(&state.cookie_keys))
             .finish()),
@@ -163,17 +140,8 @@ pub async fn create_token(
     let user = ctx.access()?.user.clone();
     let actor = ctx.actor();
     let created = with_conn(&state, move |conn| {
-        match accounts::create_token(conn, &user.id, &form.name) {
-            Ok((id, token)) => {
-                audit::record(
-                    conn,
-                    &actor,
-                    "token.create",
-                    Some(("api_token", id.as_str())),
-                    Some(json!({"name": form.name.trim()})),
-                )?;
-                Ok(Ok(token))
-            }
+        match accounts::create_token(conn, &actor, &user.id, &form.name) {
+            Ok((_, token)) => Ok(Ok(token)),
             Err(e) => Ok(Err(e.to_string())),
         }
     })
@@ -198,28 +166,11 @@ pub async fn revoke_token(
     let actor = ctx.actor();
     let id = ApiTokenId::from_string(path.into_inner());
     with_conn(&state, move |conn| {
-        let mine = ApiToken::for_user(conn, &user.id)?
-            .into_iter()
-            .any(|t| t.id == id);
-        if !mine {
-            return Err(AppError::Forbidden);
+        if accounts::revoke_token(conn, &actor, &user.id, &id)? {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
         }
-        ApiToken::update(
-            conn,
-            &id,
-            &ApiTokenChanges {
-                revoked_at: Some(Some(crate::infra::db::now())),
-                ..Default::default()
-            },
-        )?;
-        audit::record(
-            conn,
-            &actor,
-            "token.revoke",
-            Some(("api_token", id.as_str())),
-            None,
-        )?;
-        Ok(())
     })
     .await?;
     Ok(HttpResponse::SeeOther()

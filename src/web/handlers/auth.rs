@@ -1,28 +1,22 @@
 //! Sign-in and sign-out.
 
-use std::time::Duration;
-
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::accounts;
-use crate::app::audit::{self, Actor};
-use crate::infra::db;
+use crate::app::accounts::{self, SignIn, THROTTLE_WINDOW};
+use crate::app::audit::{self};
 use crate::infra::i18n::fill;
 use crate::infra::models::{User, UserChanges};
 use crate::web::errors::AppResult;
 use crate::web::security::{self, CSRF_COOKIE, CsrfForm, Ctx, SESSION_COOKIE, SessionData};
 use crate::web::{AppState, templates, with_conn};
 
-/// Failed sign-ins per account within [`THROTTLE_WINDOW`] before further attempts get 429.
-pub const MAX_FAILED_LOGINS: i64 = 5;
 /// Failed sign-ins per client address within [`THROTTLE_WINDOW`] before further
 /// attempts from it get 429. Successful sign-ins do not count: the staff of a hospital
 /// behind one address sign in every morning.
 pub const MAX_FAILED_LOGINS_PER_ADDRESS: usize = 20;
-pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 #[derive(Debug, Deserialize)]
 pub struct NextQuery {
@@ -49,12 +43,6 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-enum Outcome {
-    Success(Box<User>),
-    Failure,
-    Throttled,
-}
-
 /// `POST /login`: failures are throttled per client address (in memory) and per account
 /// (in the shared audit log); successes count against neither. An unknown e-mail costs
 /// the same time as a wrong password.
@@ -76,63 +64,21 @@ pub async fn login(
     let anonymous = ctx.actor();
     let email_for_db = email.clone();
     let outcome = with_conn(&state, move |conn| {
-        let email = email_for_db;
-        let window = chrono::Duration::from_std(THROTTLE_WINDOW).unwrap_or_default();
-        let target = Some(("user", email.as_str()));
-        if audit::failed_logins_since(conn, &email, db::now() - window)? >= MAX_FAILED_LOGINS {
-            audit::record(conn, &anonymous, "login.throttled", target, None)?;
-            return Ok(Outcome::Throttled);
-        }
-        let user = User::find_by_email(conn, &email)?;
-        let verified = if let Some(u) = &user {
-            accounts::verify_password(&password, &u.password_hash)
-        } else {
-            accounts::verify_dummy(&password);
-            false
-        };
-        match user {
-            Some(u) if verified && u.active => {
-                User::update(
-                    conn,
-                    &u.id,
-                    &UserChanges {
-                        last_login_at: Some(Some(db::now())),
-                        ..Default::default()
-                    },
-                )?;
-                let actor = Actor {
-                    user_id: Some(u.id.clone()),
-                    label: u.email.clone(),
-                    ip: anonymous.ip.clone(),
-                };
-                audit::record(conn, &actor, "login.success", target, None)?;
-                Ok(Outcome::Success(Box::new(u)))
-            }
-            other => {
-                let reason = match other {
-                    None => "unknown account",
-                    Some(u) if !u.active => "account disabled",
-                    Some(_) => "wrong password",
-                };
-                audit::record(
-                    conn,
-                    &anonymous,
-                    "login.failure",
-                    target,
-                    Some(json!({"reason": reason})),
-                )?;
-                Ok(Outcome::Failure)
-            }
-        }
+        Ok(accounts::sign_in(
+            conn,
+            &anonymous,
+            &email_for_db,
+            &password,
+        )?)
     })
     .await?;
 
-    if matches!(outcome, Outcome::Failure) {
+    if matches!(outcome, SignIn::Failure) {
         state.limiter.hit(&address_key, THROTTLE_WINDOW);
     }
     match outcome {
-        Outcome::Throttled => Ok(security::too_many_requests(false, THROTTLE_WINDOW)),
-        Outcome::Failure => templates::page_with_status(
+        SignIn::Throttled => Ok(security::too_many_requests(false, THROTTLE_WINDOW)),
+        SignIn::Failure => templates::page_with_status(
             StatusCode::UNAUTHORIZED,
             "login",
             &ctx,
@@ -143,7 +89,7 @@ pub async fn login(
                 "email": email,
             }),
         ),
-        Outcome::Success(user) => {
+        SignIn::Success(user) => {
             let keys = &state.cookie_keys;
             let target =
                 security::safe_next(form.next.as_deref()).unwrap_or_else(|| "/".to_owned());

@@ -6,7 +6,6 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::app::accounts::{self, ScopeSpec};
-use crate::app::audit;
 use crate::app::validation::Validate;
 use crate::core::domain::{ScopeKind, UserId, UserRole, UserScopeId};
 use crate::infra::i18n::fill;
@@ -280,15 +279,13 @@ pub async fn reset_password(
     let (target, pw) = (id.clone(), password.clone());
     with_conn(&state, move |conn| {
         User::find(conn, &target)?;
-        accounts::set_password(conn, &target, &pw)?;
-        audit::record(
+        Ok(accounts::replace_password(
             conn,
             &actor,
-            "user.password",
-            Some(("user", target.as_str())),
-            Some(json!({"by": "admin"})),
-        )?;
-        Ok(())
+            &target,
+            &pw,
+            accounts::SetBy::Admin,
+        )?)
     })
     .await?;
     render_user(
@@ -380,20 +377,11 @@ pub async fn remove_scope(
     let actor = ctx.actor();
     let target = user.clone();
     with_conn(&state, move |conn| {
-        let owned = UserScope::for_user(conn, &target)?
-            .into_iter()
-            .find(|s| s.id == scope)
-            .ok_or(AppError::NotFound)?;
-        let description = accounts::describe_scope(conn, &owned)?;
-        UserScope::delete(conn, &scope)?;
-        audit::record(
-            conn,
-            &actor,
-            "scope.remove",
-            Some(("user", target.as_str())),
-            Some(json!({"scope": description})),
-        )?;
-        Ok(())
+        if accounts::revoke_scope(conn, &actor, &target, &scope)? {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
     })
     .await?;
     Ok(HttpResponse::SeeOther()
