@@ -20,7 +20,7 @@ pub use scopes::{
     ScopeSpec, add_scope, describe_scope, describe_scope_in, grant_scope, revoke_scope,
     scope_kinds_for,
 };
-pub use sign_in::{MAX_FAILED_LOGINS, SignIn, THROTTLE_WINDOW, sign_in};
+pub use sign_in::{MAX_FAILED_LOGINS, SignIn, THROTTLE_WINDOW, sign_in, sign_out};
 pub use tokens::{
     TOKEN_LIFETIME_DAYS, TOKEN_PREFIX, create_token, generate_token, revoke_token, token_hash,
     user_for_token,

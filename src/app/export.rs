@@ -40,5 +40,5 @@ pub use bundle::{
 };
 use codebook::{write_codebook, write_datapackage, write_readme};
 use syntax::{write_r, write_spss, write_stata};
-pub use tables::{psychometrics_csv, regions_csv, service_csv};
+pub use tables::{Table, download, psychometrics_csv, regions_csv, service_csv};
 pub use variables::{Pseudonyms, Variable, variables};

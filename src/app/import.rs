@@ -412,10 +412,13 @@ fn parse_row(
     })
 }
 
-/// Writes checked records in one transaction. Conflicts with what is already stored
-/// (a county known under another health region) fail the whole import, reported per line.
+/// Writes checked records in one transaction, with its audit record
+/// (`catalogue.import`, naming `source`). Conflicts with what is already stored (a county
+/// known under another health region) fail the whole import, reported per line.
 pub fn apply(
     conn: &mut DbConn,
+    actor: &crate::app::audit::Actor,
+    source: &str,
     records: &[(u64, ServiceRecord)],
     progress: &dyn Fn(usize, usize),
 ) -> Result<ImportSummary, ApplyError> {
@@ -436,6 +439,16 @@ pub fn apply(
         }
         progress(records.len(), records.len());
         if conflicts.is_empty() {
+            crate::app::audit::record(
+                conn,
+                actor,
+                "catalogue.import",
+                Some(("file", source)),
+                Some(serde_json::json!({
+                    "rows": records.len(),
+                    "summary": importer.summary.to_string(),
+                })),
+            )?;
             Ok(importer.summary)
         } else {
             // Returning an error rolls the transaction back: nothing is written.

@@ -50,6 +50,26 @@ pub fn store_all(conn: &mut DbConn, instruments: &[Instrument]) -> anyhow::Resul
     Ok(lines)
 }
 
+/// `samskap survey load`: stores `instruments` as [`store_all`] does, with one audit
+/// record (`survey.load`) listing what was stored, in one transaction.
+pub fn load(
+    conn: &mut DbConn,
+    actor: &crate::app::audit::Actor,
+    instruments: &[Instrument],
+) -> anyhow::Result<Vec<String>> {
+    crate::infra::db::write_transaction(conn, |conn| {
+        let lines = store_all(conn, instruments)?;
+        crate::app::audit::record(
+            conn,
+            actor,
+            "survey.load",
+            None,
+            Some(serde_json::json!({ "stored": lines })),
+        )?;
+        Ok(lines)
+    })
+}
+
 /// What [`store`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stored {

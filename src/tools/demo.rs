@@ -276,7 +276,8 @@ pub fn load(conn: &mut DbConn, options: DemoOptions) -> anyhow::Result<ImportSum
         .enumerate()
         .map(|(i, r)| (i as u64 + 2, r))
         .collect();
-    import::apply(conn, &records, &|_, _| {}).map_err(|e| match e {
+    let actor = crate::app::audit::Actor::cli();
+    import::apply(conn, &actor, "demo catalogue", &records, &|_, _| {}).map_err(|e| match e {
         import::ApplyError::Conflicts(rows) => anyhow::anyhow!(
             "the demo catalogue conflicts with stored data: {}",
             rows.iter()

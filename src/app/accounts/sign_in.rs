@@ -29,6 +29,31 @@ pub fn window_start() -> chrono::NaiveDateTime {
     db::now() - chrono::Duration::from_std(THROTTLE_WINDOW).unwrap_or_default()
 }
 
+/// Signs `user` out everywhere: every session of the account that began before `now_ms`
+/// (Unix milliseconds, the sessions' own clock) stops working on every instance, so a
+/// copied cookie dies with the one signed out. Records `logout`.
+pub fn sign_out(
+    conn: &mut DbConn,
+    actor: &Actor,
+    user: Option<&crate::core::domain::UserId>,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    db::write_transaction(conn, |conn| {
+        if let Some(id) = user {
+            User::update(
+                conn,
+                id,
+                &UserChanges {
+                    sessions_ended_at: Some(Some(now_ms)),
+                    ..Default::default()
+                },
+            )?;
+        }
+        audit::record(conn, actor, "logout", None, None)?;
+        Ok(())
+    })
+}
+
 /// Checks `password` for `email`, records the outcome (`login.success`, `login.failure`
 /// with its reason, `login.throttled`) and the time of a successful sign-in. An unknown
 /// e-mail costs the same time as a wrong password.

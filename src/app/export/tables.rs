@@ -9,6 +9,58 @@ use crate::app::analytics::stats::Estimate;
 use crate::app::analytics::suppress::Cell;
 
 use super::safe_csv;
+use crate::app::audit::{self, Actor};
+use crate::infra::db::DbConn;
+
+/// A table a reader downloads from a page.
+#[derive(Debug, Clone, Copy)]
+pub enum Table<'a> {
+    /// One service's results ([`service_csv`]).
+    Service { code: &'a str },
+    /// The region table behind `region`'s page ([`regions_csv`]): the regions to list by
+    /// id with their names, and the national cells' label when the reader may see them.
+    Regions {
+        region: &'a str,
+        names: &'a HashMap<String, String>,
+        national: Option<&'a str>,
+    },
+    /// The wave's psychometrics ([`psychometrics_csv`]).
+    Psychometrics,
+}
+
+/// `table` of `publication` as CSV, with its audit record (`download.results_csv` or
+/// `download.psychometrics_csv`): the one way a page's numbers leave as a file.
+pub fn download(
+    conn: &mut DbConn,
+    actor: &Actor,
+    publication: &Publication,
+    table: Table<'_>,
+) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let wave = serde_json::json!({ "wave": publication.wave_id });
+    match table {
+        Table::Service { code } => {
+            service_csv(publication, code, &mut out)?;
+            let target = Some(("service", code));
+            audit::record(conn, actor, "download.results_csv", target, Some(wave))?;
+        }
+        Table::Regions {
+            region,
+            names,
+            national,
+        } => {
+            regions_csv(publication, names, national, &mut out)?;
+            let target = Some(("region", region));
+            audit::record(conn, actor, "download.results_csv", target, Some(wave))?;
+        }
+        Table::Psychometrics => {
+            psychometrics_csv(&publication.wave_name, &publication.psychometrics, &mut out)?;
+            let target = Some(("wave", publication.wave_id.as_str()));
+            audit::record(conn, actor, "download.psychometrics_csv", target, None)?;
+        }
+    }
+    Ok(out)
+}
 
 /// A wave's psychometrics (per phase: Cronbach's α, ICC(1), ICC(2); per item: n, mean,
 /// SD, the count of every scale point, don't know and not applicable) as a tidy CSV:

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use crate::app::audit::{self, Actor};
+use crate::app::audit::Actor;
 use crate::app::import;
 use crate::infra::config::Settings;
 use crate::tools::demo::{self, DemoOptions};
@@ -69,18 +69,18 @@ pub(super) fn import_services(
     };
     let mut conn = open(settings)?;
     let progress = Progress::new("rows");
-    match import::apply(&mut conn, &records, &|done, total| {
-        progress.set(done, total);
-    }) {
+    let source = file.display().to_string();
+    match import::apply(
+        &mut conn,
+        &Actor::cli(),
+        &source,
+        &records,
+        &|done, total| {
+            progress.set(done, total);
+        },
+    ) {
         Ok(summary) => {
-            println!("Imported {}: {summary}.", file.display());
-            audit::record(
-                &mut conn,
-                &Actor::cli(),
-                "catalogue.import",
-                Some(("file", &file.display().to_string())),
-                Some(serde_json::json!({"rows": records.len(), "summary": summary.to_string()})),
-            )?;
+            println!("Imported {source}: {summary}.");
             Ok(ExitCode::SUCCESS)
         }
         Err(import::ApplyError::Conflicts(errors)) => {

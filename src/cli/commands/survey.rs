@@ -2,12 +2,12 @@
 
 use std::process::ExitCode;
 
-use crate::app::audit::{self, Actor};
+use crate::app::audit::Actor;
 use crate::cli::SurveyCommand;
 use crate::core::instrument::{self};
 use crate::infra::config::Settings;
 
-use super::{configured_instruments, open, store_instruments};
+use super::{configured_instruments, open};
 
 pub(super) fn survey(settings: &Settings, action: SurveyCommand) -> anyhow::Result<ExitCode> {
     match action {
@@ -116,17 +116,10 @@ pub(super) fn survey(settings: &Settings, action: SurveyCommand) -> anyhow::Resu
                 loaded
             };
             let mut conn = open(settings)?;
-            let lines = store_instruments(&mut conn, &instruments)?;
+            let lines = crate::app::surveys::load(&mut conn, &Actor::cli(), &instruments)?;
             for line in &lines {
                 println!("{line}");
             }
-            audit::record(
-                &mut conn,
-                &Actor::cli(),
-                "survey.load",
-                None,
-                Some(serde_json::json!({"stored": lines})),
-            )?;
             Ok(ExitCode::SUCCESS)
         }
         SurveyCommand::Schema => {

@@ -6,9 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::app::accounts::{self, SignIn, THROTTLE_WINDOW};
-use crate::app::audit::{self};
 use crate::infra::i18n::fill;
-use crate::infra::models::{User, UserChanges};
 use crate::web::errors::AppResult;
 use crate::web::security::{self, CSRF_COOKIE, CsrfForm, Ctx, SESSION_COOKIE, SessionData};
 use crate::web::{AppState, templates, with_conn};
@@ -116,19 +114,9 @@ pub async fn logout(
     let actor = ctx.actor();
     let user = ctx.user().map(|u| u.id.clone());
     with_conn(&state, move |conn| {
-        // The cookie alone is not enough: a copy of it must stop working too. Every
-        // session of the account signed in until now ends (on every instance).
-        if let Some(id) = &user {
-            User::update(
-                conn,
-                id,
-                &UserChanges {
-                    sessions_ended_at: Some(Some(security::unix_millis())),
-                    ..Default::default()
-                },
-            )?;
-        }
-        Ok(audit::record(conn, &actor, "logout", None, None)?)
+        // The cookie alone is not enough: a copy of it must stop working too.
+        let now = security::unix_millis();
+        Ok(accounts::sign_out(conn, &actor, user.as_ref(), now)?)
     })
     .await?;
     let keys = &state.cookie_keys;

@@ -156,19 +156,11 @@ pub async fn psychometrics_csv(
     super::api::may_read_psychometrics(ctx.access()?, &wave)?;
     let publications = state.publications.clone();
     let actor = ctx.actor();
-    let results = with_conn(&state, move |conn| {
+    let csv = with_conn(&state, move |conn| {
         let results = super::api::wave_results(conn, &wave, &*publications)?;
-        crate::app::audit::record(
-            conn,
-            &actor,
-            "download.psychometrics_csv",
-            Some(("wave", wave.as_str())),
-            None,
-        )?;
-        Ok(results)
+        let table = crate::app::export::Table::Psychometrics;
+        Ok(crate::app::export::download(conn, &actor, &results, table)?)
     })
     .await?;
-    let mut csv = Vec::new();
-    crate::app::export::psychometrics_csv(&results.wave_name, &results.psychometrics, &mut csv)?;
     Ok(super::csv_attachment("psychometrics.csv", csv))
 }

@@ -109,16 +109,12 @@ pub async fn results_csv(
         let results = publications
             .get(conn, &chosen.id)?
             .ok_or(AppError::Pending)?;
-        let mut out = Vec::new();
-        crate::app::export::regions_csv(&results, &names, national.as_deref(), &mut out)?;
-        crate::app::audit::record(
-            conn,
-            &actor,
-            "download.results_csv",
-            Some(("region", region.id.as_str())),
-            Some(serde_json::json!({"wave": chosen.id})),
-        )?;
-        Ok(out)
+        let table = crate::app::export::Table::Regions {
+            region: region.id.as_str(),
+            names: &names,
+            national: national.as_deref(),
+        };
+        Ok(crate::app::export::download(conn, &actor, &results, table)?)
     })
     .await?;
     Ok(super::csv_attachment("region-results.csv", body))

@@ -113,16 +113,10 @@ pub async fn results_csv(
         let results = publications
             .get(conn, &chosen.id)?
             .ok_or(AppError::Pending)?;
-        let mut out = Vec::new();
-        crate::app::export::service_csv(&results, &service.code, &mut out)?;
-        crate::app::audit::record(
-            conn,
-            &actor,
-            "download.results_csv",
-            Some(("service", service.code.as_str())),
-            Some(serde_json::json!({"wave": chosen.id})),
-        )?;
-        Ok(out)
+        let table = crate::app::export::Table::Service {
+            code: &service.code,
+        };
+        Ok(crate::app::export::download(conn, &actor, &results, table)?)
     })
     .await?;
     Ok(super::csv_attachment("service-results.csv", body))
