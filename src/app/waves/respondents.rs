@@ -7,13 +7,14 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use diesel::prelude::*;
 use serde_json::json;
 
-use super::{create_invitation, instrument_of, queue_message};
 use crate::app::audit::{self, Actor};
 use crate::app::import::{Lines, RowError};
 use crate::core::domain::{RespondentRole, ServiceId, WaveId, WaveStatus};
 use crate::infra::crypto::DerivedKeys;
 use crate::infra::db::DbConn;
 use crate::infra::models::{Wave, WaveService};
+
+use super::{create_invitation, instrument_of, queue_message};
 
 pub const COLUMNS: &[&str] = &["service_code", "role", "email", "language"];
 

@@ -1,0 +1,118 @@
+//! Where a wave stands: invitations and answers per service and role.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use crate::core::domain::{InvitationStatus, RespondentRole, WaveId};
+use crate::infra::db::{DbConn, schema};
+use crate::infra::models::{Wave, WaveService};
+
+/// Counts for a wave's status page.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StatusReport {
+    pub wave: Wave,
+    pub services: usize,
+    pub invitations: i64,
+    pub by_status: Vec<(InvitationStatus, i64)>,
+    pub submitted_by_role: Vec<(RespondentRole, i64)>,
+    pub response_rate: Option<f64>,
+    pub outbox: crate::infra::mail::OutboxCounts,
+}
+
+pub fn status(conn: &mut DbConn, wave_id: &WaveId) -> anyhow::Result<StatusReport> {
+    use schema::{invitations as inv, responses as r};
+    let wave = Wave::find(conn, wave_id)?;
+    let services = WaveService::for_wave(conn, wave_id)?.len();
+    let mut by_status = Vec::new();
+    let mut total = 0;
+    for s in InvitationStatus::ALL {
+        let n: i64 = inv::table
+            .filter(inv::wave_id.eq(wave_id))
+            .filter(inv::status.eq(*s))
+            .count()
+            .get_result(conn)?;
+        total += n;
+        by_status.push((*s, n));
+    }
+    let mut submitted_by_role = Vec::new();
+    let mut submitted = 0;
+    for role in RespondentRole::ALL {
+        let n: i64 = r::table
+            .filter(r::wave_id.eq(wave_id))
+            .filter(r::role.eq(*role))
+            .filter(r::submitted_at.is_not_null())
+            .count()
+            .get_result(conn)?;
+        submitted += n;
+        submitted_by_role.push((*role, n));
+    }
+    let response_rate = crate::app::analytics::stats::response_rate(
+        u64::try_from(submitted).unwrap_or(0),
+        u64::try_from(total).unwrap_or(0),
+    );
+    Ok(StatusReport {
+        wave,
+        services,
+        invitations: total,
+        by_status,
+        submitted_by_role,
+        response_rate,
+        outbox: crate::infra::mail::counts(conn, Some(wave_id))?,
+    })
+}
+
+/// Invitations per service and role of a wave (withdrawn ones do not count), for one
+/// service or all. Counts of people, never answers.
+pub fn invited(
+    conn: &mut DbConn,
+    wave_id: &WaveId,
+    service: Option<&crate::core::domain::ServiceId>,
+) -> QueryResult<HashMap<(crate::core::domain::ServiceId, RespondentRole), i64>> {
+    use diesel::dsl::count_star;
+    use schema::invitations as inv;
+    let mut invited = inv::table
+        .filter(inv::wave_id.eq(wave_id))
+        .filter(inv::status.ne(InvitationStatus::Withdrawn))
+        .group_by((inv::service_id, inv::role))
+        .select((inv::service_id, inv::role, count_star()))
+        .into_boxed();
+    if let Some(s) = service {
+        invited = invited.filter(inv::service_id.eq(s));
+    }
+    Ok(invited
+        .load::<(crate::core::domain::ServiceId, RespondentRole, i64)>(conn)?
+        .into_iter()
+        .map(|(s, role, n)| ((s, role), n))
+        .collect())
+}
+
+/// Invited and submitted counts per service and role of a wave (withdrawn invitations
+/// do not count as invited), for one service or all. Counts of people, never answers.
+pub fn participation(
+    conn: &mut DbConn,
+    wave_id: &WaveId,
+    service: Option<&crate::core::domain::ServiceId>,
+) -> QueryResult<HashMap<(crate::core::domain::ServiceId, RespondentRole), (i64, i64)>> {
+    use diesel::dsl::count_star;
+    use schema::responses as r;
+    let mut submitted = r::table
+        .filter(r::wave_id.eq(wave_id))
+        .filter(r::submitted_at.is_not_null())
+        .group_by((r::service_id, r::role))
+        .select((r::service_id, r::role, count_star()))
+        .into_boxed();
+    if let Some(s) = service {
+        submitted = submitted.filter(r::service_id.eq(s));
+    }
+    let mut out: HashMap<_, (i64, i64)> = HashMap::new();
+    for (key, n) in invited(conn, wave_id, service)? {
+        out.entry(key).or_default().0 = n;
+    }
+    for (s, role, n) in
+        submitted.load::<(crate::core::domain::ServiceId, RespondentRole, i64)>(conn)?
+    {
+        out.entry((s, role)).or_default().1 = n;
+    }
+    Ok(out)
+}
