@@ -28,7 +28,12 @@ pub fn normalise_email(email: &str) -> Result<String, String> {
     }
 }
 
-/// Creates a user. The e-mail must be new.
+/// Refused: an account with this (normalised) e-mail already exists.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("email: an account for {0} already exists")]
+pub struct EmailTaken(pub String);
+
+/// Creates a user. The e-mail must be new ([`EmailTaken`] otherwise).
 pub fn create_user(
     conn: &mut DbConn,
     email: &str,
@@ -38,10 +43,9 @@ pub fn create_user(
 ) -> anyhow::Result<User> {
     let email = normalise_email(email).map_err(|e| anyhow::anyhow!("email: {e}"))?;
     check_password(password).map_err(|e| anyhow::anyhow!("password: {e}"))?;
-    anyhow::ensure!(
-        User::find_by_email(conn, &email)?.is_none(),
-        "email: an account for {email} already exists"
-    );
+    if User::find_by_email(conn, &email)?.is_some() {
+        return Err(EmailTaken(email).into());
+    }
     let now = db::now();
     let id = UserId::generate();
     User::insert(

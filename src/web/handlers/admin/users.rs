@@ -115,12 +115,6 @@ pub async fn create(
     let actor = ctx.actor();
     let (email, name) = (form.email.clone(), form.display_name.clone());
     let result = with_conn(&state, move |conn| {
-        let normalised = accounts::normalise_email(&email).unwrap_or_default();
-        if User::find_by_email(conn, &normalised)?.is_some() {
-            let taken =
-                crate::app::validation::Problem::new("email", "taken").with("value", email.trim());
-            return Ok(Err(taken.message(lang)));
-        }
         let new = accounts::NewAccount {
             email: &email,
             display_name: &name,
@@ -130,7 +124,12 @@ pub async fn create(
         };
         match accounts::add_account(conn, &actor, &new) {
             Ok(user) => Ok(Ok((user, password))),
-            Err(e) => Ok(Err(e.to_string())),
+            Err(e) => Ok(Err(match e.downcast_ref::<accounts::EmailTaken>() {
+                Some(taken) => crate::app::validation::Problem::new("email", "taken")
+                    .with("value", &taken.0)
+                    .message(lang),
+                None => e.to_string(),
+            })),
         }
     })
     .await?;
