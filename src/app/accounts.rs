@@ -26,6 +26,6 @@ pub use tokens::{
     user_for_token,
 };
 pub use users::{
-    AccountChanges, ChangeRefusal, EmailTaken, NewAccount, add_account, create_user, normalise_email,
-    update_account,
+    AccountChanges, ChangeRefusal, EmailTaken, NewAccount, add_account, create_user,
+    normalise_email, update_account,
 };

@@ -87,6 +87,19 @@ pub fn store_instruments(
     crate::app::surveys::store_all(conn, instruments)
 }
 
+/// Refuses an input: prints its problems (`listing`, one per line) on stderr, then how
+/// many there were and what was therefore not done ("nothing was imported").
+fn refuse(listing: &dyn std::fmt::Display, count: usize, consequence: &str) -> ExitCode {
+    eprintln!("{listing}");
+    let noun = if count == 1 { "problem" } else { "problems" };
+    if consequence.is_empty() {
+        eprintln!("{count} {noun} found.");
+    } else {
+        eprintln!("{count} {noun} found; {consequence}.");
+    }
+    ExitCode::FAILURE
+}
+
 /// Progress of a long command, on stderr so that stdout keeps only the result: a bar on
 /// a terminal; when stderr is not a terminal (a log, a pipe), a plain line per 10 %.
 /// Nothing is shown until the work reports its first step, nor for fewer than

@@ -105,7 +105,7 @@ fn every_planted_error_is_reported_with_line_and_column() {
     ]
     .map(|e| format!("{name}:{e}"));
     assert_eq!(lines, expected, "{err}");
-    assert!(err.contains("8 problem(s) found."), "{err}");
+    assert!(err.contains("8 problems found."), "{err}");
 }
 
 #[test]

@@ -9,7 +9,7 @@ use crate::app::import;
 use crate::infra::config::Settings;
 use crate::tools::demo::{self, DemoOptions};
 
-use super::{Progress, configured_instruments, open, store_instruments};
+use super::{Progress, configured_instruments, open, refuse, store_instruments};
 
 pub(super) fn demo_command(
     settings: &Settings,
@@ -59,12 +59,8 @@ pub(super) fn import_services(
     let records = match import::read_services_csv(file) {
         Ok(r) => r,
         Err(errors) => {
-            eprintln!("{errors}");
-            eprintln!(
-                "{} problem(s) found; nothing was imported.",
-                errors.errors.len()
-            );
-            return Ok(ExitCode::FAILURE);
+            let count = errors.errors.len();
+            return Ok(refuse(&errors, count, "nothing was imported"));
         }
     };
     let mut conn = open(settings)?;
@@ -88,12 +84,8 @@ pub(super) fn import_services(
                 file: file.display().to_string(),
                 errors,
             };
-            eprintln!("{errors}");
-            eprintln!(
-                "{} problem(s) found; nothing was imported.",
-                errors.errors.len()
-            );
-            Ok(ExitCode::FAILURE)
+            let count = errors.errors.len();
+            Ok(refuse(&errors, count, "nothing was imported"))
         }
         Err(import::ApplyError::Database(e)) => {
             Err(anyhow::Error::new(e).context("import failed; nothing was written"))

@@ -7,7 +7,7 @@ use crate::cli::SurveyCommand;
 use crate::core::instrument::{self};
 use crate::infra::config::Settings;
 
-use super::{configured_instruments, open};
+use super::{configured_instruments, open, refuse};
 
 pub(super) fn survey(settings: &Settings, action: SurveyCommand) -> anyhow::Result<ExitCode> {
     match action {
@@ -36,9 +36,6 @@ pub(super) fn survey(settings: &Settings, action: SurveyCommand) -> anyhow::Resu
                 return Ok(ExitCode::FAILURE);
             }
             let (loaded, problems) = instrument::load_all(&files);
-            for p in &problems {
-                eprintln!("{p}");
-            }
             for inst in &loaded {
                 println!(
                     "{}: {} {} ok ({})",
@@ -51,8 +48,7 @@ pub(super) fn survey(settings: &Settings, action: SurveyCommand) -> anyhow::Resu
             if problems.is_empty() {
                 Ok(ExitCode::SUCCESS)
             } else {
-                eprintln!("{} problem(s) found.", problems.len());
-                Ok(ExitCode::FAILURE)
+                Ok(refuse(&lines(&problems), problems.len(), ""))
             }
         }
         SurveyCommand::Show {
@@ -107,11 +103,8 @@ pub(super) fn survey(settings: &Settings, action: SurveyCommand) -> anyhow::Resu
                 let files = instrument::survey_files(&paths).map_err(|d| anyhow::anyhow!("{d}"))?;
                 let (loaded, problems) = instrument::load_all(&files);
                 if !problems.is_empty() {
-                    for p in &problems {
-                        eprintln!("{p}");
-                    }
-                    eprintln!("{} problem(s) found; nothing was stored.", problems.len());
-                    return Ok(ExitCode::FAILURE);
+                    let count = problems.len();
+                    return Ok(refuse(&lines(&problems), count, "nothing was stored"));
                 }
                 loaded
             };
@@ -140,4 +133,13 @@ pub(super) fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
             .collect::<Vec<_>>()
     };
     parts(a).cmp(&parts(b))
+}
+
+/// One problem per line.
+fn lines(problems: &[impl std::fmt::Display]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
 }

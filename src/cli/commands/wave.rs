@@ -9,7 +9,7 @@ use crate::cli::WaveCommand;
 use crate::infra::config::Settings;
 
 use super::survey::compare_versions;
-use super::{Progress, configured_instruments, open, store_instruments};
+use super::{Progress, configured_instruments, open, refuse, store_instruments};
 
 /// The address respondents' links start with: only an explicit `SAMSKAP_BASE_URL`. The
 /// listen address is no substitute for e-mails that leave the machine (in a container it
@@ -130,12 +130,8 @@ pub(super) fn wave(settings: &Settings, action: WaveCommand) -> anyhow::Result<E
                         file: file.display().to_string(),
                         errors,
                     };
-                    eprintln!("{errors}");
-                    eprintln!(
-                        "{} problem(s) found; nobody was invited.",
-                        errors.errors.len()
-                    );
-                    Ok(ExitCode::FAILURE)
+                    let count = errors.errors.len();
+                    Ok(refuse(&errors, count, "nobody was invited"))
                 }
                 Ok(list) => {
                     let progress = Progress::new("invitations");
