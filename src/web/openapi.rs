@@ -164,7 +164,7 @@ pub static OPERATIONS: &[Operation] = &[
         path_params: &["wave"],
         query: Some(schema::<api::RegionQuery>),
         body: None,
-        ok: ("The region cells", schema::<api::Regions>),
+        ok: ("The region cells", schema::<api::Regions<'static>>),
         errors: &[400, 401, 403, 404, 503],
     },
     Operation {

@@ -314,11 +314,12 @@ pub struct ServiceBenchmarks {
 
 /// Region aggregates (`GET /api/v1/waves/{wave}/regions`).
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct Regions {
-    pub wave_id: crate::core::domain::WaveId,
+pub struct Regions<'a> {
+    pub wave_id: &'a crate::core::domain::WaveId,
     pub min_cell: u32,
     pub computed_at: chrono::NaiveDateTime,
-    pub regions: Vec<crate::app::analytics::results::RegionCell>,
+    /// Borrowed from the publication: a national table is not copied per request.
+    pub regions: Vec<&'a crate::app::analytics::results::RegionCell>,
 }
 
 /// Reliability and item statistics (`GET /api/v1/waves/{wave}/psychometrics`).
@@ -434,7 +435,7 @@ pub async fn regions(
         .into());
     }
     let publications = state.publications.clone();
-    let body = with_conn(&state, move |conn| {
+    let (results, shown) = with_conn(&state, move |conn| {
         let results = wave_results(conn, &wave, &*publications)?;
         let matches = |have: &str, want: Option<&String>| want.is_none_or(|w| w == have);
         // The caller's scope, as on the region pages (one rule: `Access::region_view`):
@@ -443,10 +444,11 @@ pub async fn regions(
         let view = access.region_view(&crate::infra::models::Region::all(conn)?);
         let in_scope =
             |c: &crate::app::analytics::results::RegionCell| view.shows(c.region_id.as_ref());
-        let cells: Vec<_> = results
+        let shown: Vec<usize> = results
             .regions
             .iter()
-            .filter(|c| {
+            .enumerate()
+            .filter(|(_, c)| {
                 in_scope(c)
                     && matches(c.level.as_str(), q.level.as_ref())
                     && matches(c.role.as_str(), q.role.as_ref())
@@ -456,17 +458,17 @@ pub async fn regions(
                     )
                     && matches(&c.measure, q.measure.as_ref())
             })
-            .cloned()
+            .map(|(i, _)| i)
             .collect();
-        Ok(Regions {
-            wave_id: results.wave_id.clone(),
-            min_cell: results.min_cell,
-            computed_at: results.computed_at,
-            regions: cells,
-        })
+        Ok((results, shown))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(body))
+    Ok(HttpResponse::Ok().json(Regions {
+        wave_id: &results.wave_id,
+        min_cell: results.min_cell,
+        computed_at: results.computed_at,
+        regions: shown.iter().map(|&i| &results.regions[i]).collect(),
+    }))
 }
 
 /// `GET /api/v1/waves/{wave}/psychometrics`: ICC(1), ICC(2), α and item descriptives.
