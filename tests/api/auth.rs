@@ -851,7 +851,7 @@ async fn admins_manage_users_and_scopes_and_every_change_is_audited() {
     for problem in [
         "E-mail: &quot;kari@@example.no&quot; is not an e-mail address",
         "Role: &quot;superuser&quot; is not one of the choices (admin, manager, policymaker, researcher)",
-        "Password: a run of consecutive characters (like 123456789012)",
+        "Password: must not be a run of consecutive characters (like 123456789012)",
     ] {
         assert!(
             page.contains(&format!("<li>{problem}</li>")),
@@ -859,6 +859,13 @@ async fn admins_manage_users_and_scopes_and_every_change_is_audited() {
         );
     }
     assert!(page.contains(r#"value="kari@@example.no""#), "{page}");
+    // An unknown role comes back as the form's default, never as the first choice
+    // (admin), so pressing the button again cannot make an admin by accident.
+    assert!(
+        page.contains(r#"<option value="manager" selected>"#)
+            && !page.contains(r#"<option value="admin" selected>"#),
+        "{page}"
+    );
     assert!(
         samskap::infra::models::User::find_by_email(&mut app.db.connect(), "kari@@example.no")
             .expect("q")

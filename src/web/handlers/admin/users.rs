@@ -98,7 +98,7 @@ pub async fn create(
             &ctx,
             StatusCode::BAD_REQUEST,
             json!({"errors": problems.messages(lang), "form": typed,
-                   "roles": role_options(lang, UserRole::parse(&form.role).ok())}),
+                   "roles": role_options(lang, UserRole::parse(&form.role).ok().or(Some(UserRole::Manager)))}),
         )
         .await;
     }
