@@ -1,13 +1,20 @@
 # Sourced by perf/dashboard.sh and perf/live.sh: the one-million-response wave that
 # perf/analytics.sh generates and keeps in target/perf/ (generated first when missing),
-# a release build, and DATABASE_URL, WAVE, BIN and $DIR/codes.txt (the wave's service
+# a release build (or SAMSKAP_BIN), and DATABASE_URL, WAVE, BIN and $DIR/codes.txt (the wave's service
 # codes) set for BACKEND, RESPONSES and SERVICES.
 DIR=$PWD/target/perf/analytics-$BACKEND-$RESPONSES-$SERVICES
 if [ ! -s "$DIR/wave" ]; then
   REPEATS=1 perf/analytics.sh "$BACKEND" "$RESPONSES"
 fi
-cargo build --release --locked --quiet --features bench
-BIN=$PWD/target/release/samskap
+# SAMSKAP_BIN runs another build on the same data (an A/B comparison of two commits:
+# build the other commit with `cargo build --release --features bench`, copy its binary
+# out of target/, and pass it here).
+if [ -n "${SAMSKAP_BIN:-}" ]; then
+  BIN=$SAMSKAP_BIN
+else
+  cargo build --release --locked --quiet --features bench
+  BIN=$PWD/target/release/samskap
+fi
 WAVE=$(cat "$DIR/wave")
 if [ "$BACKEND" = postgres ]; then
   export DATABASE_URL=${PG_ADMIN_URL%/*}/samskap_perf_${RESPONSES}_$SERVICES

@@ -160,6 +160,73 @@ pub struct ServiceDetail {
 }
 
 impl ServiceDetail {
+    /// The service with `code` and its place in the hierarchy, in one query (every
+    /// service page asks, so it is one round trip instead of three).
+    pub fn find_by_code(
+        conn: &mut DbConn,
+        code: &str,
+    ) -> diesel::QueryResult<Option<(Service, Self)>> {
+        use crate::infra::db::schema::{organisations, regions, services};
+        use diesel::prelude::*;
+        let (municipality, county, health_region) = diesel::alias!(
+            regions as municipality,
+            regions as county,
+            regions as health_region
+        );
+        let found: Option<(Service, String, String, String, String)> = services::table
+            .inner_join(organisations::table)
+            .inner_join(
+                municipality.on(municipality
+                    .field(regions::id)
+                    .eq(services::municipality_id)),
+            )
+            .inner_join(county.on(county.field(regions::id).eq(services::county_id)))
+            .inner_join(
+                health_region.on(health_region
+                    .field(regions::id)
+                    .eq(services::health_region_id)),
+            )
+            .filter(services::code.eq(code))
+            .select((
+                Service::as_select(),
+                organisations::name,
+                municipality.field(regions::name),
+                county.field(regions::name),
+                health_region.field(regions::name),
+            ))
+            .first(conn)
+            .optional()?;
+        Ok(
+            found.map(|(s, organisation, municipality, county, health_region)| {
+                let detail = Self::of(&s, organisation, municipality, county, health_region);
+                (s, detail)
+            }),
+        )
+    }
+
+    fn of(
+        s: &Service,
+        organisation: String,
+        municipality: String,
+        county: String,
+        health_region: String,
+    ) -> Self {
+        Self {
+            code: s.code.clone(),
+            name: s.name.clone(),
+            service_type: s.service_type.as_str(),
+            service_type_label: s.service_type.label_en(),
+            size_band: s.size_band.as_str(),
+            organisation,
+            municipality,
+            county,
+            health_region,
+            health_region_id: s.health_region_id.clone(),
+            county_id: s.county_id.clone(),
+        }
+    }
+
+    /// `s`'s place in the hierarchy (two queries).
     pub fn load(conn: &mut DbConn, s: &Service) -> diesel::QueryResult<Self> {
         use crate::infra::db::schema::regions;
         use diesel::prelude::*;
@@ -175,18 +242,12 @@ impl ServiceDetail {
             .into_iter()
             .collect();
         let name = |id: &RegionId| names.get(id).cloned().ok_or(NotFound);
-        Ok(Self {
-            code: s.code.clone(),
-            name: s.name.clone(),
-            service_type: s.service_type.as_str(),
-            service_type_label: s.service_type.label_en(),
-            size_band: s.size_band.as_str(),
+        Ok(Self::of(
+            s,
             organisation,
-            municipality: name(&s.municipality_id)?,
-            county: name(&s.county_id)?,
-            health_region: name(&s.health_region_id)?,
-            health_region_id: s.health_region_id.clone(),
-            county_id: s.county_id.clone(),
-        })
+            name(&s.municipality_id)?,
+            name(&s.county_id)?,
+            name(&s.health_region_id)?,
+        ))
     }
 }

@@ -270,8 +270,7 @@ impl Page<'_> {
 }
 
 /// Builds the dashboard of `service` for `wave` (the newest it took part in when
-/// `None`), in `lang`: the wave and the service's entry in its publication, then one
-/// function per section, in page order.
+/// `None`), in `lang`.
 pub fn dashboard(
     conn: &mut DbConn,
     service: &Service,
@@ -279,8 +278,21 @@ pub fn dashboard(
     src: &dyn Publications,
     lang: &str,
 ) -> anyhow::Result<ServiceDashboard> {
-    let k = src.min_cell();
     let detail = crate::app::catalogue::ServiceDetail::load(conn, service)?;
+    dashboard_of(conn, service, &detail, wave, src, lang)
+}
+
+/// [`dashboard`] of a service whose place in the hierarchy is already read: the wave and
+/// the service's entry in its publication, then one function per section, in page order.
+pub fn dashboard_of(
+    conn: &mut DbConn,
+    service: &Service,
+    detail: &crate::app::catalogue::ServiceDetail,
+    wave: Option<&WaveId>,
+    src: &dyn Publications,
+    lang: &str,
+) -> anyhow::Result<ServiceDashboard> {
+    let k = src.min_cell();
     let info = ServiceInfo {
         code: detail.code.clone(),
         name: detail.name.clone(),

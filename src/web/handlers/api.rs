@@ -14,7 +14,6 @@ use serde::de::DeserializeOwned;
 
 use super::services::authorised_service;
 use crate::app::accounts;
-use crate::app::catalogue::ServiceDetail;
 use crate::web::errors::{ApiError, ApiResult, AppError, ErrorBody};
 use crate::web::security::Ctx;
 use crate::web::{AppState, with_conn};
@@ -225,8 +224,7 @@ pub async fn service(
     let access = ctx.access()?.clone();
     let code = path.into_inner();
     let detail = with_conn(&state, move |conn| {
-        let service = authorised_service(conn, &access, &code)?;
-        Ok(ServiceDetail::load(conn, &service)?)
+        Ok(super::services::authorised_detail(conn, &access, &code)?.1)
     })
     .await?;
     Ok(HttpResponse::Ok().json(detail))

@@ -4,6 +4,7 @@ use crate::app::analytics::Publications as _;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
+use crate::app::catalogue::ServiceDetail;
 use crate::core::domain::UserRole;
 use crate::infra::models::Service;
 use crate::web::errors::{AppError, AppResult};
@@ -18,8 +19,26 @@ pub fn authorised_service(
     access: &crate::app::accounts::Access,
     code: &str,
 ) -> AppResult<Service> {
-    match Service::find_by_code(conn, code)? {
-        Some(s) if access.can_see_service(&s) => Ok(s),
+    authorise(access, Service::find_by_code(conn, code)?.map(|s| (s, ()))).map(|(s, ())| s)
+}
+
+/// [`authorised_service`] with the service's place in the hierarchy, in one query.
+pub fn authorised_detail(
+    conn: &mut crate::infra::db::DbConn,
+    access: &crate::app::accounts::Access,
+    code: &str,
+) -> AppResult<(Service, ServiceDetail)> {
+    authorise(access, ServiceDetail::find_by_code(conn, code)?)
+}
+
+/// The one rule of [`authorised_service`]: a found service the user may see, else 403
+/// (404 for an admin and a code that does not exist).
+fn authorise<T>(
+    access: &crate::app::accounts::Access,
+    found: Option<(Service, T)>,
+) -> AppResult<(Service, T)> {
+    match found {
+        Some((s, t)) if access.can_see_service(&s) => Ok((s, t)),
         None if access.user.role == UserRole::Admin => Err(AppError::NotFound),
         _ => Err(AppError::Forbidden),
     }
@@ -46,10 +65,11 @@ pub async fn show(
     let publications = state.publications.clone();
     let lang = ctx.lang();
     let dashboard = with_conn(&state, move |conn| {
-        let service = authorised_service(conn, &access, &code)?;
-        Ok(crate::app::reports::service::dashboard(
+        let (service, detail) = authorised_detail(conn, &access, &code)?;
+        Ok(crate::app::reports::service::dashboard_of(
             conn,
             &service,
+            &detail,
             wave.as_ref(),
             &*publications,
             lang,
