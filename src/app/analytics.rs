@@ -154,6 +154,24 @@ fn cached(
         .context("a cached publication cannot be read")
 }
 
+/// The newest publication stored for the wave's previous-wave version `versions.1` at a
+/// data version above `above` (what this instance serves), with the versions it rests
+/// on: another instance's newer result, though not yet at the wave's current version.
+fn cached_newer(
+    conn: &mut DbConn,
+    wave: &WaveId,
+    k: MinCell,
+    versions: Versions,
+    above: i64,
+) -> anyhow::Result<Option<(Versions, Publication)>> {
+    let Some(entry) = AnalyticsCacheEntry::newer(conn, wave, &cache_key(k, versions), above)?
+    else {
+        return Ok(None);
+    };
+    let publication = decode(&entry.payload).context("a cached publication cannot be read")?;
+    Ok(Some(((entry.data_version, versions.1), publication)))
+}
+
 /// A publication as stored for other instances: MessagePack with field names (serde's
 /// tagged and flattened layout needs a self-describing format), compressed with zstd.
 /// For a national wave about 16 MB, written in 0.3 s and read in 0.6 s, where JSON took

@@ -172,6 +172,75 @@ async fn two_instances_on_one_postgresql_compute_a_version_once() {
     assert_eq!(stored, 1, "one stored publication for the version");
 }
 
+/// While another instance holds a wave's lease (computing it), an instance serves that
+/// instance's newest stored result instead of its own older one, and the current one once
+/// the lease is free: two instances stay as fresh as the one that computes.
+#[actix_web::test]
+async fn while_another_instance_computes_its_newer_result_is_served() {
+    if expected_backend() != "postgres" {
+        // One SQLite file has one server: no other instance stores results.
+        return;
+    }
+    let app = spawn_app_with(|_| {}).await;
+    let (wave, service) = wave_with_service(&app);
+    for i in 0..5 {
+        submit(&app, &wave, &service, i).await;
+    }
+    create_user(&app, "admin@test.no", UserRole::Admin, &[]);
+    let admin = signed_in(&app, "admin@test.no").await;
+    assert_eq!(
+        published(&admin, &app.address, &wave, &service).await.0,
+        Some(5)
+    );
+
+    // "Another instance": the test holds the wave's lease, and stores a result at seven
+    // answers; an eighth arrives after it, so nothing is stored at the current version.
+    let mut lease = app.db.connect();
+    let lease_taken = samskap::app::analytics::publisher::Lease::take(&mut lease, &wave.id);
+    assert!(lease_taken.expect("lease"));
+    for i in 5..7 {
+        submit(&app, &wave, &service, i).await;
+    }
+    let (db_url, wave_id) = (app.db.database_url(), wave.id.clone());
+    // Computing blocks: on a thread of its own, not the test's async runtime.
+    let stored = std::thread::spawn(move || {
+        let conn = &mut db_url.connect().expect("connect");
+        let k = samskap::app::analytics::MinCell::new(5);
+        samskap::app::analytics::publication(conn, &wave_id, k).map(|p| p.data_version)
+    });
+    stored.join().expect("thread").expect("stored at seven");
+    submit(&app, &wave, &service, 7).await;
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (n, _) = published(&admin, &app.address, &wave, &service).await;
+        assert_ne!(
+            n,
+            Some(8),
+            "computed here although another instance held the lease"
+        );
+        if n == Some(7) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the other instance's newer result was not served (n = {n:?})"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // The lease is free again: the current version is computed here.
+    samskap::app::analytics::publisher::Lease::release(&mut lease, &wave.id).expect("release");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while published(&admin, &app.address, &wave, &service).await.0 != Some(8) {
+        assert!(
+            Instant::now() < deadline,
+            "the eighth answer was not published"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// The publisher reads only what was submitted since its last computation: after new
 /// submissions, and after a withdrawal (which it must notice and read everything again),
 /// its publication equals one computed from scratch.

@@ -68,10 +68,24 @@ const POLL: Duration = Duration::from_secs(1);
 /// A wave nobody asked for in this long is no longer kept fresh (its publication stays).
 const INTEREST: Duration = Duration::from_secs(15 * 60);
 
+/// What [`Publisher::refresh`] brought.
+enum Refreshed {
+    /// The publication at the versions asked for.
+    Current(Arc<Publication>),
+    /// Another instance is computing; its last stored result, newer than the one served
+    /// here, rests on these versions.
+    Newer(Versions, Arc<Publication>),
+    /// Another instance is computing, and nothing newer is stored yet.
+    Elsewhere,
+}
+
 /// One wave's state in this instance.
 #[derive(Default)]
 struct Slot {
     latest: Option<(Versions, Arc<Publication>)>,
+    /// `latest` is another instance's result from before the current versions, served
+    /// while that instance computes the next.
+    interim: bool,
     asked_at: Option<Instant>,
     last_started: Option<Instant>,
     last_duration: Option<Duration>,
@@ -243,15 +257,25 @@ impl Publisher {
             let mut state = self.lock();
             let slot = state.waves.entry(wave.clone()).or_default();
             match result {
-                Ok(Some(publication)) => {
+                Ok(Refreshed::Current(publication)) => {
                     if slot.last_duration.is_none() {
                         slot.last_duration = Some(started.elapsed());
                     }
                     if slot.latest.as_ref().is_none_or(|(v, _)| *v <= versions) {
                         slot.latest = Some((versions, publication));
+                        slot.interim = false;
                     }
                 }
-                Ok(None) => {
+                Ok(Refreshed::Newer(at, publication)) => {
+                    // Another instance's newer result while it computes the next: served
+                    // now, and looked at again next round (it is not at `versions`).
+                    if slot.latest.as_ref().is_none_or(|(v, _)| v.0 < at.0) {
+                        slot.latest = Some((at, publication));
+                        slot.interim = true;
+                    }
+                    slot.last_started = None;
+                }
+                Ok(Refreshed::Elsewhere) => {
                     // Another instance holds the wave's lock: its result will be in the
                     // cache for a later round.
                     slot.last_started = None;
@@ -267,27 +291,40 @@ impl Publisher {
     }
 
     /// The publication at `versions`: from the shared cache, or computed here under the
-    /// wave's lock. `None` when another instance is computing it.
+    /// wave's lock. While another instance computes it, that instance's last stored
+    /// result when it is newer than the one served here.
     fn refresh(
         &self,
         conn: &mut DbConn,
         wave: &WaveId,
         versions: Versions,
-    ) -> anyhow::Result<Option<Arc<Publication>>> {
+    ) -> anyhow::Result<Refreshed> {
         if let Some(p) = super::cached(conn, wave, self.k, versions)? {
             (self.prepare)(&p);
             self.warm(conn, wave);
-            return Ok(Some(Arc::new(p)));
+            return Ok(Refreshed::Current(Arc::new(p)));
         }
         if !Lease::take(conn, wave)? {
             self.warm(conn, wave);
-            return Ok(None);
+            let served = {
+                let state = self.lock();
+                state
+                    .waves
+                    .get(wave)
+                    .and_then(|s| s.latest.as_ref())
+                    .map_or(-1, |(v, _)| v.0)
+            };
+            if let Some((at, p)) = super::cached_newer(conn, wave, self.k, versions, served)? {
+                (self.prepare)(&p);
+                return Ok(Refreshed::Newer(at, Arc::new(p)));
+            }
+            return Ok(Refreshed::Elsewhere);
         }
         let result = self.compute_and_store(conn, wave, versions);
         let released = Lease::release(conn, wave);
         let publication = result?;
         released?;
-        Ok(Some(publication))
+        Ok(Refreshed::Current(publication))
     }
 
     /// Computes the publication under the wave's lease and stores it in the shared cache,
@@ -355,6 +392,7 @@ impl Publisher {
         slot.last_duration = Some(took);
         if slot.latest.as_ref().is_none_or(|(v, _)| *v <= versions) {
             slot.latest = Some((versions, Arc::clone(publication)));
+            slot.interim = false;
         }
         drop(state);
         self.changed.notify_all();
@@ -401,14 +439,17 @@ impl Publications for Publisher {
             (t + self.gap(slot)).saturating_duration_since(Instant::now())
         });
         let small = small && due < SMALL_WAVE_COMPUTE;
+        let before = slot.latest.as_ref().map(|(v, _)| v.0);
         state.wake = true;
         self.changed.notify_all();
         if small {
             let deadline = Instant::now() + SMALL_WAVE_WAIT;
             loop {
                 let slot = state.waves.entry(wave.clone()).or_default();
+                // The publication at the versions asked for; or, while another instance
+                // computes it, that instance's newer interim result.
                 if let Some((v, p)) = &slot.latest
-                    && *v >= versions
+                    && (*v >= versions || (slot.interim && before.is_none_or(|b| v.0 > b)))
                 {
                     return Ok(Some(Arc::clone(p)));
                 }
@@ -450,8 +491,10 @@ fn lower_priority() {
 /// The right to compute one wave's publication among several instances: a PostgreSQL
 /// session advisory lock on the publisher's connection, taken without waiting. On SQLite
 /// the database belongs to one server process and its one publisher, so there is nothing
-/// to share.
-struct Lease;
+/// to share. Public so that a test (or an operator's tool) can hold a wave's lease the way
+/// another instance would.
+#[derive(Debug)]
+pub struct Lease;
 
 /// The advisory lock key of a wave: a stable 64-bit hash of its id.
 fn lock_key(wave: &WaveId) -> i64 {
@@ -474,7 +517,11 @@ struct Locked {
 }
 
 impl Lease {
-    fn take(conn: &mut DbConn, wave: &WaveId) -> anyhow::Result<bool> {
+    /// Takes `wave`'s lease on this connection if nobody holds it; `false` otherwise.
+    ///
+    /// # Errors
+    /// When the database cannot be asked.
+    pub fn take(conn: &mut DbConn, wave: &WaveId) -> anyhow::Result<bool> {
         use diesel::RunQueryDsl as _;
         match conn {
             DbConn::Sqlite(_) => Ok(true),
@@ -488,7 +535,11 @@ impl Lease {
         }
     }
 
-    fn release(conn: &mut DbConn, wave: &WaveId) -> anyhow::Result<()> {
+    /// Gives `wave`'s lease back (taken on this connection).
+    ///
+    /// # Errors
+    /// When the database cannot be asked.
+    pub fn release(conn: &mut DbConn, wave: &WaveId) -> anyhow::Result<()> {
         use diesel::RunQueryDsl as _;
         if let DbConn::Pg(c) = conn {
             diesel::sql_query("SELECT pg_advisory_unlock($1)")

@@ -43,6 +43,23 @@ impl AnalyticsCacheEntry {
             .optional()
     }
 
+    /// The payload cached under `key` at a data version above `above`, if any (the newest).
+    pub fn newer(
+        conn: &mut DbConn,
+        wave: &WaveId,
+        key: &str,
+        above: i64,
+    ) -> QueryResult<Option<Self>> {
+        analytics_cache::table
+            .filter(analytics_cache::wave_id.eq(wave))
+            .filter(analytics_cache::cache_key.eq(key))
+            .filter(analytics_cache::data_version.gt(above))
+            .order(analytics_cache::data_version.desc())
+            .select(Self::as_select())
+            .first(conn)
+            .optional()
+    }
+
     /// Replaces whatever was cached under this key, and under every key of the wave that
     /// starts with `replaces` (entries for other versions of what the key names).
     pub fn put(
