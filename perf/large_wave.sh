@@ -1,16 +1,16 @@
 # Sourced by perf/dashboard.sh and perf/live.sh: the one-million-response wave that
 # perf/analytics.sh generates and keeps in target/perf/ (generated first when missing),
-# a release build (or SAMSKAP_BIN), and DATABASE_URL, WAVE, BIN and $DIR/codes.txt (the wave's service
+# a release build (or BIN_UNDER_TEST), and DATABASE_URL, WAVE, BIN and $DIR/codes.txt (the wave's service
 # codes) set for BACKEND, RESPONSES and SERVICES.
 DIR=$PWD/target/perf/analytics-$BACKEND-$RESPONSES-$SERVICES
 if [ ! -s "$DIR/wave" ]; then
   REPEATS=1 perf/analytics.sh "$BACKEND" "$RESPONSES"
 fi
-# SAMSKAP_BIN runs another build on the same data (an A/B comparison of two commits:
+# BIN_UNDER_TEST runs another build on the same data (an A/B comparison of two commits:
 # build the other commit with `cargo build --release --features bench`, copy its binary
 # out of target/, and pass it here).
-if [ -n "${SAMSKAP_BIN:-}" ]; then
-  BIN=$SAMSKAP_BIN
+if [ -n "${BIN_UNDER_TEST:-}" ]; then
+  BIN=$BIN_UNDER_TEST
 else
   cargo build --release --locked --quiet --features bench
   BIN=$PWD/target/release/samskap

@@ -25,7 +25,7 @@ export SAMSKAP_MIN_CELL=${SAMSKAP_MIN_CELL:-5}
 export SAMSKAP_SECRET_KEY=benchmark-secret-key-0123456789abcdef
 export SAMSKAP_SURVEYS_DIR=$PWD/surveys
 export SAMSKAP_RESPONDENT_RATE_LIMIT=0
-export RUST_LOG=${RUST_LOG:-warn,samskap::analytics::publisher=info}
+export RUST_LOG=${RUST_LOG:-warn,samskap::app::analytics::publisher=info,samskap::analytics::publisher=info}
 export LOG_FORMAT=json
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }

@@ -770,8 +770,12 @@ fn profile_description(phases: &[PhaseRow], lang: &str) -> String {
     )
 }
 
-/// At most this many peer services are drawn on a funnel plot.
-const MAX_POINTS: usize = 200;
+/// At most this many peer services are drawn on a funnel plot, evenly through the group
+/// sorted by size: enough to show its shape, while the table beside the plot counts
+/// every service. Drawing is most of a dashboard's cost under load (measured with
+/// `perf record` during `perf/live.sh`: the two funnel plots took a third of the server's
+/// CPU at 200 points each), so more points would cost every page without telling more.
+const MAX_POINTS: usize = 100;
 
 /// The funnel plot of the service's peer group of the same service type, for one role:
 /// drawn only when the service's position and the group's own cell are both shown.
