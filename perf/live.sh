@@ -25,7 +25,7 @@ export SAMSKAP_MIN_CELL=${SAMSKAP_MIN_CELL:-5}
 export SAMSKAP_SECRET_KEY=benchmark-secret-key-0123456789abcdef
 export SAMSKAP_SURVEYS_DIR=$PWD/surveys
 export SAMSKAP_RESPONDENT_RATE_LIMIT=0
-export RUST_LOG=${RUST_LOG:-warn,samskap::app::analytics::publisher=info,samskap::analytics::publisher=info}
+export RUST_LOG=${RUST_LOG:-warn,samskap::app::analytics=debug,samskap::analytics::publisher=info}
 export LOG_FORMAT=json
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
@@ -39,6 +39,8 @@ SERVERS=()
 cleanup() {
   for pid in "${SERVERS[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  # The servers' logs (the publisher's computations, warnings) stay for a look after.
+  cp "$WORK"/server*.log "$DIR"/ 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT

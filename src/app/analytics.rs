@@ -60,13 +60,24 @@ pub fn compute_since<S: std::hash::BuildHasher>(
     k: MinCell,
     rows: &mut HashMap<WaveId, sums::Rows, S>,
 ) -> anyhow::Result<Publication> {
+    let started = std::time::Instant::now();
     let version = Wave::data_version(conn, wave)?;
     let data = sums::load_since(conn, wave, rows.entry(wave.clone()).or_default())?;
     let previous = previous_wave(conn, &data.wave)?
         .map(|p| sums::load_since(conn, &p.id, rows.entry(p.id.clone()).or_default()))
         .transpose()?;
+    let read = started.elapsed();
     let invited = crate::app::waves::invited(conn, wave, None)?;
+    let counted = started.elapsed();
     let publication = results::compute(&data, previous.as_ref(), &invited, version, k);
+    // Where a computation's time goes (perf/live.sh turns this on).
+    tracing::debug!(
+        wave.id = %wave,
+        read_seconds = read.as_secs_f64(),
+        invited_seconds = counted.saturating_sub(read).as_secs_f64(),
+        aggregate_seconds = started.elapsed().saturating_sub(counted).as_secs_f64(),
+        "computed"
+    );
     for d in std::iter::once(data).chain(previous) {
         rows.entry(d.wave.id.clone()).or_default().keep(d);
     }

@@ -241,6 +241,39 @@ async fn while_another_instance_computes_its_newer_result_is_served() {
     }
 }
 
+/// Instances store their publications in any order; an older one never replaces a newer
+/// one (whose readers would otherwise go back in time).
+#[actix_web::test]
+async fn a_stored_publication_is_never_replaced_by_an_older_one() {
+    use samskap::infra::models::{AnalyticsCacheEntry, NewAnalyticsCacheEntry};
+    let app = spawn_app_with(|_| {}).await;
+    let (wave, _) = wave_with_service(&app);
+    let conn = &mut app.db.connect();
+    let entry = |version: i64, payload: &[u8]| NewAnalyticsCacheEntry {
+        wave_id: wave.id.clone(),
+        cache_key: "publication:k=5:previous=-1".into(),
+        data_version: version,
+        payload: payload.to_vec(),
+        computed_at: samskap::infra::db::now(),
+    };
+    let put = |conn: &mut _, e: &NewAnalyticsCacheEntry| {
+        AnalyticsCacheEntry::put(conn, e, "publication:k=5:").expect("put");
+    };
+    put(conn, &entry(10, b"ten"));
+    put(conn, &entry(7, b"seven"));
+    let key = "publication:k=5:previous=-1";
+    assert!(
+        AnalyticsCacheEntry::get(conn, &wave.id, key, 7)
+            .expect("get")
+            .is_none()
+    );
+    let kept = AnalyticsCacheEntry::get(conn, &wave.id, key, 10).expect("get");
+    assert_eq!(kept.map(|e| e.payload), Some(b"ten".to_vec()));
+    put(conn, &entry(12, b"twelve"));
+    let newest = AnalyticsCacheEntry::newer(conn, &wave.id, key, 0).expect("newer");
+    assert_eq!(newest.map(|e| e.data_version), Some(12));
+}
+
 /// The publisher reads only what was submitted since its last computation: after new
 /// submissions, and after a withdrawal (which it must notice and read everything again),
 /// its publication equals one computed from scratch.

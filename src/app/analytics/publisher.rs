@@ -268,7 +268,12 @@ impl Publisher {
                 }
                 Ok(Refreshed::Newer(at, publication)) => {
                     // Another instance's newer result while it computes the next: served
-                    // now, and looked at again next round (it is not at `versions`).
+                    // now, and looked at again next round (it is not at `versions`). Its
+                    // reading time still tells a large wave (whose requests never wait)
+                    // from a small one.
+                    if slot.last_duration.is_none() {
+                        slot.last_duration = Some(started.elapsed());
+                    }
                     if slot.latest.as_ref().is_none_or(|(v, _)| v.0 < at.0) {
                         slot.latest = Some((at, publication));
                         slot.interim = true;
@@ -320,24 +325,35 @@ impl Publisher {
             }
             return Ok(Refreshed::Elsewhere);
         }
-        let result = self.compute_and_store(conn, wave, versions);
+        // The lease covers storing the copy too: released before, another instance would
+        // find nothing stored at these versions and compute them again (measured with
+        // perf/live.sh: it did, and freshness was no better on a saturated machine).
+        let started = Instant::now();
+        let result = self
+            .compute(conn, wave, versions)
+            .and_then(|(publication, here)| {
+                if here {
+                    self.share(conn, wave, versions, &publication, started)?;
+                }
+                Ok(publication)
+            });
         let released = Lease::release(conn, wave);
         let publication = result?;
         released?;
         Ok(Refreshed::Current(publication))
     }
 
-    /// Computes the publication under the wave's lease and stores it in the shared cache,
-    /// unless another instance stored it between the first look and the lease.
-    fn compute_and_store(
+    /// Computes the publication under the wave's lease and serves it here (`true`), unless
+    /// another instance stored it between the first look and the lease (`false`).
+    fn compute(
         &self,
         conn: &mut DbConn,
         wave: &WaveId,
         versions: Versions,
-    ) -> anyhow::Result<Arc<Publication>> {
+    ) -> anyhow::Result<(Arc<Publication>, bool)> {
         if let Some(p) = super::cached(conn, wave, self.k, versions)? {
             (self.prepare)(&p);
-            return Ok(Arc::new(p));
+            return Ok((Arc::new(p), false));
         }
         let started = Instant::now();
         let computed = {
@@ -350,26 +366,41 @@ impl Publisher {
         (self.prepare)(&computed);
         // Served here at once; the copy for other instances is stored after.
         self.serve(wave, versions, &computed, started.elapsed());
+        Ok((computed, true))
+    }
+
+    /// Stores the publication computed here (started at `started`) for other instances.
+    fn share(
+        &self,
+        conn: &mut DbConn,
+        wave: &WaveId,
+        versions: Versions,
+        computed: &Publication,
+        started: Instant,
+    ) -> anyhow::Result<()> {
+        let served = started.elapsed();
         // One SQLite file has one server: nobody else would read the stored copy, and
         // writing a national wave's publication (over 100 MB) into the database on every
         // recomputation would compete with respondents' commits.
         let shared = !matches!(conn, DbConn::Sqlite(_));
         if shared {
-            super::store(conn, wave, self.k, versions, &computed)?;
+            super::store(conn, wave, self.k, versions, computed)?;
         }
         tracing::info!(
             wave.id = %wave,
             data_version = computed.data_version,
             seconds = started.elapsed().as_secs_f64(),
+            served_after = served.as_secs_f64(),
             stored = shared,
             "published"
         );
-        Ok(computed)
+        Ok(())
     }
 
     /// Reads what was submitted since into this instance's sums while another instance
     /// computes: when the lease comes here, only new responses are read.
     fn warm(&self, conn: &mut DbConn, wave: &WaveId) {
+        let started = Instant::now();
         let mut rows = self
             .rows
             .lock()
@@ -377,6 +408,7 @@ impl Publisher {
         if let Err(e) = super::warm(conn, wave, &mut rows) {
             tracing::warn!(wave.id = %wave, error = format!("{e:#}"), "publisher: could not read new responses");
         }
+        tracing::debug!(wave.id = %wave, seconds = started.elapsed().as_secs_f64(), "warmed");
     }
 
     /// Makes `publication` (computed at `versions` in `took`) the one requests get.

@@ -61,13 +61,24 @@ impl AnalyticsCacheEntry {
     }
 
     /// Replaces whatever was cached under this key, and under every key of the wave that
-    /// starts with `replaces` (entries for other versions of what the key names).
+    /// starts with `replaces` (entries for other versions of what the key names), unless
+    /// one of those is newer (a higher data version): several instances store in any order,
+    /// and the newest stays.
     pub fn put(
         conn: &mut DbConn,
         entry: &NewAnalyticsCacheEntry,
         replaces: &str,
     ) -> QueryResult<()> {
         crate::infra::db::write_transaction(conn, |conn| {
+            let newer: i64 = analytics_cache::table
+                .filter(analytics_cache::wave_id.eq(&entry.wave_id))
+                .filter(analytics_cache::cache_key.like(format!("{replaces}%")))
+                .filter(analytics_cache::data_version.gt(entry.data_version))
+                .count()
+                .get_result(conn)?;
+            if newer > 0 {
+                return Ok(());
+            }
             diesel::delete(analytics_cache::table.find((&entry.wave_id, &entry.cache_key)))
                 .execute(conn)?;
             diesel::delete(
