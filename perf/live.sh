@@ -98,7 +98,8 @@ done
 for i in "${!SERVERS[@]}"; do
   echo "server $((i + 1)) computations: $(python3 -c "
 import re, statistics, sys
-s = [float(x) for x in re.findall(r'\"seconds\":([0-9.]+)', open(sys.argv[1]).read())]
+s = [float(m) for line in open(sys.argv[1]) if '\"published\"' in line
+     for m in re.findall(r'\"seconds\":([0-9.]+)', line)]
 print(f'{len(s)}, median {statistics.median(s):.2f} s, max {max(s):.2f} s' if s else 'none')
 " "$WORK/server$i.log")"
   echo "server $((i + 1)) peak RSS: $(awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/${SERVERS[$i]}/status")"
