@@ -198,56 +198,28 @@ impl ServiceDetail {
             .optional()?;
         Ok(
             found.map(|(s, organisation, municipality, county, health_region)| {
-                let detail = Self::of(&s, organisation, municipality, county, health_region);
+                let detail = Self {
+                    code: s.code.clone(),
+                    name: s.name.clone(),
+                    service_type: s.service_type.as_str(),
+                    service_type_label: s.service_type.label_en(),
+                    size_band: s.size_band.as_str(),
+                    organisation,
+                    municipality,
+                    county,
+                    health_region,
+                    health_region_id: s.health_region_id.clone(),
+                    county_id: s.county_id.clone(),
+                };
                 (s, detail)
             }),
         )
     }
 
-    fn of(
-        s: &Service,
-        organisation: String,
-        municipality: String,
-        county: String,
-        health_region: String,
-    ) -> Self {
-        Self {
-            code: s.code.clone(),
-            name: s.name.clone(),
-            service_type: s.service_type.as_str(),
-            service_type_label: s.service_type.label_en(),
-            size_band: s.size_band.as_str(),
-            organisation,
-            municipality,
-            county,
-            health_region,
-            health_region_id: s.health_region_id.clone(),
-            county_id: s.county_id.clone(),
-        }
-    }
-
-    /// `s`'s place in the hierarchy (two queries).
+    /// `s`'s place in the hierarchy, read as [`Self::find_by_code`] reads it.
     pub fn load(conn: &mut DbConn, s: &Service) -> diesel::QueryResult<Self> {
-        use crate::infra::db::schema::regions;
-        use diesel::prelude::*;
-        use diesel::result::Error::NotFound;
-        let organisation = Organisation::find(conn, &s.organisation_id)?
-            .map_or_else(|| "?".to_owned(), |o| o.name);
-        // The three regions in one query: every service page asks.
-        let ids = [&s.municipality_id, &s.county_id, &s.health_region_id];
-        let names: std::collections::HashMap<RegionId, String> = regions::table
-            .filter(regions::id.eq_any(ids))
-            .select((regions::id, regions::name))
-            .load(conn)?
-            .into_iter()
-            .collect();
-        let name = |id: &RegionId| names.get(id).cloned().ok_or(NotFound);
-        Ok(Self::of(
-            s,
-            organisation,
-            name(&s.municipality_id)?,
-            name(&s.county_id)?,
-            name(&s.health_region_id)?,
-        ))
+        Self::find_by_code(conn, &s.code)?
+            .map(|(_, detail)| detail)
+            .ok_or(diesel::result::Error::NotFound)
     }
 }
