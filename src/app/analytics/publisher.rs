@@ -328,32 +328,24 @@ impl Publisher {
         // The lease covers storing the copy too: released before, another instance would
         // find nothing stored at these versions and compute them again (measured with
         // perf/live.sh: it did, and freshness was no better on a saturated machine).
-        let started = Instant::now();
-        let result = self
-            .compute(conn, wave, versions)
-            .and_then(|(publication, here)| {
-                if here {
-                    self.share(conn, wave, versions, &publication, started)?;
-                }
-                Ok(publication)
-            });
+        let result = self.compute_and_store(conn, wave, versions);
         let released = Lease::release(conn, wave);
         let publication = result?;
         released?;
         Ok(Refreshed::Current(publication))
     }
 
-    /// Computes the publication under the wave's lease and serves it here (`true`), unless
-    /// another instance stored it between the first look and the lease (`false`).
-    fn compute(
+    /// Computes the publication under the wave's lease, serves it here and stores it in the
+    /// shared cache, unless another instance stored it between the first look and the lease.
+    fn compute_and_store(
         &self,
         conn: &mut DbConn,
         wave: &WaveId,
         versions: Versions,
-    ) -> anyhow::Result<(Arc<Publication>, bool)> {
+    ) -> anyhow::Result<Arc<Publication>> {
         if let Some(p) = super::cached(conn, wave, self.k, versions)? {
             (self.prepare)(&p);
-            return Ok((Arc::new(p), false));
+            return Ok(Arc::new(p));
         }
         let started = Instant::now();
         let computed = {
@@ -366,25 +358,13 @@ impl Publisher {
         (self.prepare)(&computed);
         // Served here at once; the copy for other instances is stored after.
         self.serve(wave, versions, &computed, started.elapsed());
-        Ok((computed, true))
-    }
-
-    /// Stores the publication computed here (started at `started`) for other instances.
-    fn share(
-        &self,
-        conn: &mut DbConn,
-        wave: &WaveId,
-        versions: Versions,
-        computed: &Publication,
-        started: Instant,
-    ) -> anyhow::Result<()> {
         let served = started.elapsed();
         // One SQLite file has one server: nobody else would read the stored copy, and
         // writing a national wave's publication (over 100 MB) into the database on every
         // recomputation would compete with respondents' commits.
         let shared = !matches!(conn, DbConn::Sqlite(_));
         if shared {
-            super::store(conn, wave, self.k, versions, computed)?;
+            super::store(conn, wave, self.k, versions, &computed)?;
         }
         tracing::info!(
             wave.id = %wave,
@@ -394,7 +374,7 @@ impl Publisher {
             stored = shared,
             "published"
         );
-        Ok(())
+        Ok(computed)
     }
 
     /// Reads what was submitted since into this instance's sums while another instance
