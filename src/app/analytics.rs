@@ -159,10 +159,20 @@ fn cached(
     k: MinCell,
     versions: Versions,
 ) -> anyhow::Result<Option<Publication>> {
-    AnalyticsCacheEntry::get(conn, wave, &cache_key(k, versions), versions.0)?
-        .map(|entry| decode(&entry.payload))
-        .transpose()
-        .context("a cached publication cannot be read")
+    Ok(
+        AnalyticsCacheEntry::get(conn, wave, &cache_key(k, versions), versions.0)?
+            .and_then(|entry| readable(wave, &entry.payload)),
+    )
+}
+
+/// The stored publication, unless it cannot be read (written in an older format by an
+/// earlier version): then it is computed again, and the new copy replaces it.
+fn readable(wave: &WaveId, stored: &[u8]) -> Option<Publication> {
+    decode(stored)
+        .inspect_err(|e| {
+            tracing::warn!(wave.id = %wave, error = format!("{e:#}"), "a stored publication cannot be read; computing it again");
+        })
+        .ok()
 }
 
 /// The newest publication stored for the wave's previous-wave version `versions.1` at a
@@ -179,22 +189,46 @@ fn cached_newer(
     else {
         return Ok(None);
     };
-    let publication = decode(&entry.payload).context("a cached publication cannot be read")?;
-    Ok(Some(((entry.data_version, versions.1), publication)))
+    Ok(readable(wave, &entry.payload).map(|p| ((entry.data_version, versions.1), p)))
 }
 
-/// A publication as stored for other instances: MessagePack with field names (serde's
-/// tagged and flattened layout needs a self-describing format), compressed with zstd.
-/// For a national wave about 16 MB, written in 0.3 s and read in 0.6 s, where JSON took
-/// 160 MB, 0.3 s and 0.7 s before the database even stored or sent it.
+/// The layout of [`encode`]'s bytes, stored as their first byte: a copy in another
+/// layout (written by an older version) is not read but computed again.
+const STORED_FORMAT: u8 = 2;
+
+/// A publication as stored for other instances: compact MessagePack (structs as arrays,
+/// cells as externally tagged enums: see `suppress::Cell`'s serde), compressed with zstd
+/// as it is written, behind a format byte.
+///
+/// Format 1 was MessagePack with field names and the JSON's tagged cells: about 108 MB
+/// before compression, built whole in memory, and read through serde's buffering of
+/// tagged and flattened values. See docs/performance.md for both, measured.
 pub fn encode(publication: &Publication) -> anyhow::Result<Vec<u8>> {
-    let packed = rmp_serde::to_vec_named(publication)?;
-    Ok(zstd::bulk::compress(&packed, 1)?)
+    use std::io::Write as _;
+    let mut out = vec![STORED_FORMAT];
+    let mut compressor = zstd::stream::Encoder::new(&mut out, 1)?;
+    {
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut compressor);
+        rmp_serde::encode::write(&mut buffered, publication)?;
+        buffered.flush()?;
+    }
+    compressor.finish()?;
+    Ok(out)
 }
 
 /// The publication [`encode`] stored.
+///
+/// # Errors
+/// When `stored` is not a publication in [`STORED_FORMAT`].
 pub fn decode(stored: &[u8]) -> anyhow::Result<Publication> {
-    let packed = zstd::stream::decode_all(stored)?;
+    let Some((&format, compressed)) = stored.split_first() else {
+        anyhow::bail!("the stored publication is empty");
+    };
+    anyhow::ensure!(
+        format == STORED_FORMAT,
+        "the stored publication is in format {format}, not {STORED_FORMAT}"
+    );
+    let packed = zstd::stream::decode_all(compressed)?;
     Ok(rmp_serde::from_slice(&packed)?)
 }
 

@@ -292,6 +292,26 @@ async fn reading_only_new_responses_gives_what_reading_all_gives() {
     for i in 0..6 {
         submit(&app, &wave, &service, i).await;
     }
+    // One answered ten minutes ago, before the window of recent responses counted on
+    // each read: only the wave's removal count tells when it is withdrawn.
+    let old: String = {
+        use diesel::prelude::*;
+        use samskap::infra::db::schema::responses;
+        let conn = &mut app.db.connect();
+        let id: String = responses::table
+            .filter(responses::wave_id.eq(&wave.id))
+            .select(responses::id)
+            .first(conn)
+            .expect("a response");
+        diesel::update(responses::table.find(&id))
+            .set(
+                responses::submitted_at
+                    .eq(chrono::Utc::now().naive_utc() - chrono::TimeDelta::minutes(10)),
+            )
+            .execute(conn)
+            .expect("back-date it");
+        id
+    };
     let k = samskap::app::analytics::MinCell::new(5);
     let same = |conn: &mut samskap::infra::db::DbConn,
                 rows: &mut std::collections::HashMap<_, _>,
@@ -327,14 +347,79 @@ async fn reading_only_new_responses_gives_what_reading_all_gives() {
         use diesel::prelude::*;
         use samskap::infra::db::schema::responses;
         let conn = &mut app.db.connect();
-        let first: String = responses::table
-            .filter(responses::wave_id.eq(&wave.id))
-            .select(responses::id)
-            .first(conn)
-            .expect("a response");
-        diesel::delete(responses::table.filter(responses::id.eq(first)))
+        // As a withdrawal does: the response goes, and the wave counts a removal.
+        diesel::delete(responses::table.filter(responses::id.eq(&old)))
             .execute(conn)
             .expect("withdraw");
+        samskap::infra::models::Wave::bump_removals(conn, &wave.id).expect("count it");
     }
     assert_eq!(step(&mut rows, "after a withdrawal"), Some(8));
+
+    // A submission whose transaction commits after a later one was read: its time lies
+    // before the latest time read, so reading only later ones would miss it. The count
+    // of the last minute's responses catches it.
+    submit(&app, &wave, &service, 9).await;
+    {
+        use diesel::prelude::*;
+        use samskap::infra::db::schema::responses;
+        let conn = &mut app.db.connect();
+        let times: Vec<chrono::NaiveDateTime> = responses::table
+            .filter(responses::wave_id.eq(&wave.id))
+            .filter(responses::submitted_at.is_not_null())
+            .order(responses::submitted_at.desc())
+            .select(responses::submitted_at.assume_not_null())
+            .limit(2)
+            .load(conn)
+            .expect("times");
+        diesel::update(
+            responses::table
+                .filter(responses::wave_id.eq(&wave.id))
+                .filter(responses::submitted_at.eq(times[0])),
+        )
+        .set(responses::submitted_at.eq(times[1] - chrono::TimeDelta::milliseconds(1)))
+        .execute(conn)
+        .expect("back-date the newest");
+    }
+    assert_eq!(step(&mut rows, "after a late commit"), Some(9));
+}
+
+/// The copy other instances read is the publication, bit for bit: every shown,
+/// suppressed and empty cell comes back as it was; a copy in an unknown format is refused
+/// (and then computed again) rather than misread.
+#[actix_web::test]
+async fn the_stored_copy_reads_back_as_the_publication() {
+    let app = spawn_app_with(|_| {}).await;
+    let (wave, service) = wave_with_service(&app);
+    for i in 0..6 {
+        submit(&app, &wave, &service, i).await;
+    }
+    let (db_url, wave_id) = (app.db.database_url(), wave.id.clone());
+    std::thread::spawn(move || {
+        let conn = &mut db_url.connect().expect("connect");
+        let k = samskap::app::analytics::MinCell::new(5);
+        let publication = samskap::app::analytics::compute(conn, &wave_id, k).expect("computed");
+        let cells: Vec<_> = publication.services[0]
+            .roles
+            .iter()
+            .flat_map(|r| r.phases.iter().map(|p| (p.stats.n(), p.stats.is_empty())))
+            .collect();
+        assert!(
+            cells.iter().any(|(n, _)| n.is_some()) && cells.iter().any(|(_, empty)| *empty),
+            "the fixture has shown and empty cells: {cells:?}"
+        );
+        let stored = samskap::app::analytics::encode(&publication).expect("encoded");
+        let read = samskap::app::analytics::decode(&stored).expect("decoded");
+        assert_eq!(
+            serde_json::to_value(&read).expect("json"),
+            serde_json::to_value(&publication).expect("json"),
+            "the stored copy reads back as another publication"
+        );
+        let mut other_format = stored;
+        other_format[0] = 1;
+        let refused = samskap::app::analytics::decode(&other_format)
+            .expect_err("a copy in another format is not read");
+        assert!(refused.to_string().contains("format 1"), "{refused}");
+    })
+    .join()
+    .expect("the check panicked");
 }

@@ -181,9 +181,11 @@ pub struct PhaseCell {
     pub stats: Cell<PhaseStats>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+/// In JSON the estimate's fields stand beside the others (`{"mean":…,"level":…}`); in the
+/// binary copy for other instances it is a tuple (see [`packed_in_binary`]).
+#[derive(Debug, Clone, Copy, PartialEq, schemars::JsonSchema)]
 pub struct PhaseStats {
-    #[serde(flatten)]
+    #[schemars(flatten)]
     pub estimate: Estimate,
     /// Maturity level of the mean.
     pub level: Option<u32>,
@@ -195,13 +197,61 @@ pub struct PhaseStats {
     pub rwg: Option<f64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+/// Serialised like [`PhaseStats`].
+#[derive(Debug, Clone, Copy, PartialEq, schemars::JsonSchema)]
 pub struct IndexStats {
-    #[serde(flatten)]
+    #[schemars(flatten)]
     pub estimate: Estimate,
     /// Weakest link: the lowest maturity level among the phase means.
     pub weakest_level: Option<u32>,
 }
+
+/// Serde for a statistics struct whose estimate is flattened in JSON: through `$json`
+/// (the same fields with `#[serde(flatten)]`) for human-readable formats, and as a tuple
+/// of its fields in binary ones. A flattened struct makes every reader buffer its fields
+/// first, which with the cells' tags took most of the time of reading a national wave's
+/// stored copy (`samskap bench analyse`: see docs/performance.md).
+macro_rules! packed_in_binary {
+    ($ty:ident, $json:ident { $($field:ident: $ft:ty),* }) => {
+        #[derive(Serialize, Deserialize)]
+        struct $json {
+            #[serde(flatten)]
+            estimate: Estimate,
+            $($field: $ft),*
+        }
+
+        impl Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let Self { estimate, $($field),* } = *self;
+                if s.is_human_readable() {
+                    $json { estimate, $($field),* }.serialize(s)
+                } else {
+                    (estimate, $($field),*).serialize(s)
+                }
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                if d.is_human_readable() {
+                    let $json { estimate, $($field),* } = $json::deserialize(d)?;
+                    Ok(Self { estimate, $($field),* })
+                } else {
+                    let (estimate, $($field),*) = <(Estimate, $($ft),*)>::deserialize(d)?;
+                    Ok(Self { estimate, $($field),* })
+                }
+            }
+        }
+    };
+}
+
+packed_in_binary!(PhaseStats, PhaseStatsJson {
+    level: Option<u32>,
+    not_applicable_share: f64,
+    dont_know_share: f64,
+    rwg: Option<f64>
+});
+packed_in_binary!(IndexStats, IndexStatsJson { weakest_level: Option<u32> });
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GapResult {

@@ -83,14 +83,48 @@ pub fn estimate(m: &Moments) -> Option<Estimate> {
 /// Below 1,000 degrees of freedom statrs inverts the distribution function. Above it
 /// statrs loses precision (off by 1e-4 at a million) while the Cornish–Fisher expansion
 /// around the normal quantile, to the fourth term, is exact to about 1e-12 there.
+/// Below this many degrees of freedom [`t975`] inverts the distribution function.
+const T_EXACT_BELOW: f64 = 1000.0;
+
+/// [`t975`] below [`T_EXACT_BELOW`], remembered for whole degrees of freedom (every CI of
+/// a mean has n − 1 of them): inverting the distribution function for each of a national
+/// wave's 200,000 cells was a third of the time of its aggregates.
+fn t975_small(df: f64) -> f64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    /// The bits of each whole df's quantile; 0 (the bits of 0.0, never a quantile here)
+    /// until computed. Any thread may compute one: they all get the same value.
+    static KNOWN: [AtomicU64; 1000] = [const { AtomicU64::new(0) }; 1000];
+    let exact = || {
+        statrs::distribution::StudentsT::new(0.0, 1.0, df).map_or(f64::NAN, |t| {
+            statrs::distribution::ContinuousCDF::inverse_cdf(&t, 0.975)
+        })
+    };
+    if df.fract() != 0.0 {
+        return exact();
+    }
+    // A whole number in 1..1000 (t975 checked the range).
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a whole number between 1 and 999"
+    )]
+    let slot = &KNOWN[df as usize];
+    match slot.load(Ordering::Relaxed) {
+        0 => {
+            let t = exact();
+            slot.store(t.to_bits(), Ordering::Relaxed);
+            t
+        }
+        bits => f64::from_bits(bits),
+    }
+}
+
 pub fn t975(df: f64) -> f64 {
     if df.is_nan() || df <= 0.0 {
         return f64::NAN;
     }
-    if df < 1000.0 {
-        return statrs::distribution::StudentsT::new(0.0, 1.0, df).map_or(f64::NAN, |t| {
-            statrs::distribution::ContinuousCDF::inverse_cdf(&t, 0.975)
-        });
+    if df < T_EXACT_BELOW {
+        return t975_small(df);
     }
     let (z, v) = (Z95, df);
     let (z3, z5, z7, z9) = (z.powi(3), z.powi(5), z.powi(7), z.powi(9));
@@ -317,11 +351,14 @@ mod tests {
             (1e5, 1.959_987_707_534_609),
             (1e6, 1.959_966_356_814_107),
         ] {
-            assert!(
-                (t975(df) - r).abs() < 1e-9,
-                "df {df}: {} against R's {r}",
-                t975(df)
-            );
+            // Twice: the second time a whole df's quantile is the remembered one.
+            for _ in 0..2 {
+                assert!(
+                    (t975(df) - r).abs() < 1e-9,
+                    "df {df}: {} against R's {r}",
+                    t975(df)
+                );
+            }
         }
         assert!(t975(0.0).is_nan());
         assert!((t975(1e12) - Z95).abs() < 1e-9);

@@ -92,9 +92,35 @@ impl<T> Cell<T> {
     }
 }
 
+/// A cell in the publication's binary copy for other instances (see
+/// `analytics::encode`): an externally tagged enum, which a binary format reads straight
+/// into the value. The JSON shape's `status` tag makes every reader buffer each cell
+/// first, which took most of the time of reading a national wave's copy.
+#[derive(Serialize, Deserialize)]
+enum Packed<T> {
+    Shown(u64, T),
+    Suppressed(Reason),
+    Empty,
+}
+
+#[derive(Serialize)]
+enum PackedRef<'a, T> {
+    Shown(u64, &'a T),
+    Suppressed(Reason),
+    Empty,
+}
+
 impl<T: Serialize> Serialize for Cell<T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
+        if serializer.is_human_readable() {
+            return self.0.serialize(serializer);
+        }
+        match &self.0 {
+            Inner::Shown { n, value } => PackedRef::Shown(*n, value),
+            Inner::Suppressed { reason } => PackedRef::Suppressed(*reason),
+            Inner::Empty => PackedRef::Empty,
+        }
+        .serialize(serializer)
     }
 }
 
@@ -123,7 +149,14 @@ impl<T: schemars::JsonSchema> schemars::JsonSchema for Cell<T> {
 /// hidden cell stored without its number comes back without it.
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Cell<T> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Inner::deserialize(deserializer).map(Cell)
+        if deserializer.is_human_readable() {
+            return Inner::deserialize(deserializer).map(Cell);
+        }
+        Ok(Cell(match Packed::deserialize(deserializer)? {
+            Packed::Shown(n, value) => Inner::Shown { n, value },
+            Packed::Suppressed(reason) => Inner::Suppressed { reason },
+            Packed::Empty => Inner::Empty,
+        }))
     }
 }
 

@@ -155,6 +155,8 @@ pub fn withdraw(
         let had = response.is_some();
         if let Some(r) = response {
             Response::delete(conn, &r.id)?;
+            // Sums kept of the wave's responses must be read again without it.
+            Wave::bump_removals(conn, &link.wave.id)?;
         }
         // Answers or at least the invited count change: both are published.
         Wave::bump_data_version(conn, &link.wave.id)?;

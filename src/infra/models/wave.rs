@@ -7,6 +7,10 @@ use crate::infra::db::schema::waves;
 
 /// How many counters make up a wave's data version.
 pub const VERSION_SHARDS: i32 = 16;
+/// The data-version counter that counts removed responses (withdrawals) only: a reader
+/// that adds new responses to sums it keeps learns from it that it must read all again.
+/// Part of the data version like the others.
+const REMOVALS_SHARD: i32 = -1;
 
 /// A round of data collection with one pinned instrument version.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize)]
@@ -130,6 +134,35 @@ impl Wave {
             *out.entry(id).or_insert(0) += version;
         }
         Ok(out)
+    }
+
+    /// Counts a removed response (and changes the data version): see [`Self::removals`].
+    pub fn bump_removals(conn: &mut DbConn, id: &WaveId) -> QueryResult<()> {
+        use crate::infra::db::schema::wave_data_versions as v;
+        crate::infra::db::on_backend!(conn, |c| diesel::insert_into(v::table)
+            .values((
+                v::wave_id.eq(id),
+                v::shard.eq(REMOVALS_SHARD),
+                v::version.eq(1_i64)
+            ))
+            .on_conflict((v::wave_id, v::shard))
+            .do_update()
+            .set(v::version.eq(v::version + 1_i64))
+            .execute(c))
+        .map(drop)
+    }
+
+    /// How many of the wave's responses were ever removed: while it stays the same, sums
+    /// of the responses read so far need only the new ones added.
+    pub fn removals(conn: &mut DbConn, id: &WaveId) -> QueryResult<i64> {
+        use crate::infra::db::schema::wave_data_versions as v;
+        Ok(v::table
+            .filter(v::wave_id.eq(id))
+            .filter(v::shard.eq(REMOVALS_SHARD))
+            .select(v::version)
+            .first::<i64>(conn)
+            .optional()?
+            .unwrap_or(0))
     }
 
     /// The wave's data version: it grows with every change to its answers.
