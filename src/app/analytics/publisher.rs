@@ -516,7 +516,7 @@ impl Publications for Publisher {
 
 /// How much nicer than requests the publisher's computations are: on a busy machine
 /// pages and submissions get the cores first, and a computation takes longer.
-const NICENESS: i32 = 10;
+const NICENESS: i32 = 5;
 
 /// The processor time the calling thread has used, where the system tells it.
 #[cfg_attr(
