@@ -42,3 +42,29 @@ use codebook::{write_codebook, write_datapackage, write_readme};
 use syntax::{write_r, write_spss, write_stata};
 pub use tables::{Table, download, psychometrics_csv, regions_csv, service_csv};
 pub use variables::{Pseudonyms, Variable, variables};
+
+/// The waves `access` may export, newest first, each with its number of submitted
+/// responses: the exports page offers them and ticks the newest with answers, so that a
+/// wave just opened does not stand in for the one with data.
+///
+/// # Errors
+/// When the database cannot be read.
+pub fn exportable_waves(
+    conn: &mut crate::infra::db::DbConn,
+    access: &crate::app::accounts::Access,
+) -> anyhow::Result<Vec<(crate::infra::models::Wave, i64)>> {
+    let waves: Vec<crate::infra::models::Wave> =
+        crate::infra::models::Wave::opened_newest_first(conn)?
+            .into_iter()
+            .filter(|w| access.can_export_wave(&w.id))
+            .collect();
+    let ids: Vec<&crate::core::domain::WaveId> = waves.iter().map(|w| &w.id).collect();
+    let counts = crate::app::waves::submitted_per_wave(conn, &ids)?;
+    Ok(waves
+        .into_iter()
+        .map(|w| {
+            let n = counts.get(&w.id).copied().unwrap_or(0);
+            (w, n)
+        })
+        .collect())
+}

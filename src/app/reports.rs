@@ -21,6 +21,59 @@ use crate::app::analytics::suppress::Cell as Published;
 use crate::core::domain::RespondentRole;
 use crate::infra::i18n::fill;
 
+/// The wave a dashboard shows, and the newer one it passed over for having too few
+/// answers yet (the page says so).
+#[derive(Debug, Clone, Copy)]
+pub struct ShownWave<'a> {
+    pub wave: &'a crate::infra::models::Wave,
+    pub passed_over: Option<&'a crate::infra::models::Wave>,
+}
+
+/// The one rule for which wave a dashboard, region page or their downloads show: the one
+/// asked for (`None` when it is not among `waves`); else the newest of `waves` (given
+/// newest first) whose publication has results for this page (`has_results`), so that
+/// opening a new wave does not blank every dashboard until its first answers arrive.
+/// A wave whose first publication is still being computed is shown (as pending); when
+/// no wave has results, the newest.
+///
+/// # Errors
+/// When the database cannot be read.
+pub fn shown_wave<'a>(
+    conn: &mut crate::infra::db::DbConn,
+    waves: &'a [crate::infra::models::Wave],
+    asked: Option<&str>,
+    src: &dyn crate::app::analytics::Publications,
+    has_results: impl Fn(&crate::app::analytics::Publication) -> bool,
+) -> anyhow::Result<Option<ShownWave<'a>>> {
+    if asked.is_some() {
+        return Ok(
+            crate::app::waves::asked_or_newest(waves, asked).map(|wave| ShownWave {
+                wave,
+                passed_over: None,
+            }),
+        );
+    }
+    let Some(newest) = waves.first() else {
+        return Ok(None);
+    };
+    for wave in waves {
+        let with_results = match src.get(conn, &wave.id)? {
+            None => true,
+            Some(p) => has_results(&p),
+        };
+        if with_results {
+            return Ok(Some(ShownWave {
+                wave,
+                passed_over: (wave.id != newest.id).then_some(newest),
+            }));
+        }
+    }
+    Ok(Some(ShownWave {
+        wave: newest,
+        passed_over: None,
+    }))
+}
+
 /// A number as the page's language writes it: decimal comma in bokmål.
 pub fn fmt(lang: &str, x: f64, digits: usize) -> String {
     let s = format!("{x:.digits$}");

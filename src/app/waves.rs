@@ -15,7 +15,7 @@ pub use invitations::{add_token, create_invitation, invitation_for_token, link, 
 pub use lifecycle::{SPEC_FIELDS, WaveSpec, close, create, open};
 pub use reminders::remind;
 pub use retention::{erase_due_emails, erase_emails};
-pub use status::{StatusReport, invited, participation, status};
+pub use status::{StatusReport, invited, participation, status, submitted_per_wave};
 
 use diesel::prelude::*;
 

@@ -482,3 +482,95 @@ async fn a_service_beside_a_lone_hidden_one_is_hidden_too() {
     assert!(!profile.contains("2.40"));
     assert!(profile.contains("Too few responses to show"));
 }
+
+/// Opening a new wave does not blank the dashboards: until it has numbers to show, the
+/// service and region pages show the newest wave with results and say why; the new wave
+/// is still there to pick.
+#[actix_web::test]
+async fn a_new_wave_without_answers_leaves_the_dashboards_on_the_previous_one() {
+    let f = fixture().await;
+    let newer = crate::fixtures::open_wave(&mut f.app.db.connect(), "Vår 2027");
+    create_user(&f.app, "admin@test.no", UserRole::Admin, &[]);
+    let admin = signed_in(&f.app, "admin@test.no").await;
+    let base = &f.app.address;
+    let chosen = |html: &str| {
+        html.split("<option")
+            .find(|o| o.contains(" selected"))
+            .map(|o| {
+                o.split('>')
+                    .nth(1)
+                    .unwrap_or_default()
+                    .split('<')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+    };
+
+    let html = page(&admin, format!("{base}/services/{}?lang=en", f.s1.code)).await;
+    assert_eq!(
+        chosen(&html).as_deref(),
+        Some(f.wave.name.as_str()),
+        "the wave with results"
+    );
+    assert!(
+        html.contains(&format!(
+            "“{}” is open but has too few answers to show yet. Showing “{}”",
+            newer.name, f.wave.name
+        )),
+        "the page says why"
+    );
+    assert!(
+        html.contains("3.00"),
+        "the managers' mean of the wave shown"
+    );
+    let asked = page(
+        &admin,
+        format!("{base}/services/{}?lang=en&wave={}", f.s1.code, newer.id),
+    )
+    .await;
+    assert_eq!(
+        chosen(&asked).as_deref(),
+        Some(newer.name.as_str()),
+        "the wave asked for"
+    );
+    assert!(
+        !asked.contains("data-passed-over"),
+        "no notice for the wave asked for"
+    );
+
+    let region = f.s1.health_region_id.to_string();
+    let html = page(&admin, format!("{base}/regions/{region}?lang=nb")).await;
+    assert_eq!(
+        chosen(&html).as_deref(),
+        Some(f.wave.name.as_str()),
+        "the region page too"
+    );
+    assert!(
+        html.contains(&format!("«{}» er åpen, men har for få svar", newer.name)),
+        "in bokmål"
+    );
+
+    // The exports page ticks the newest wave with answers, and says how many each has.
+    let html = page(&admin, format!("{base}/exports?lang=en")).await;
+    let ticked: Vec<&str> = html
+        .split("<input type=\"checkbox\"")
+        .skip(1)
+        .filter(|i| {
+            i.split('>')
+                .next()
+                .is_some_and(|tag| tag.contains(" checked"))
+        })
+        .collect();
+    assert_eq!(ticked.len(), 1, "one wave ticked");
+    assert!(
+        ticked[0].contains(&format!("value=\"{}\"", f.wave.id)),
+        "the wave with answers is ticked: {}",
+        ticked[0]
+    );
+    assert!(
+        html.contains(&format!("{} (open, 0 answered)", newer.name))
+            && html.contains(&format!("{} (open, 13 answered)", f.wave.name)),
+        "answers per wave"
+    );
+}

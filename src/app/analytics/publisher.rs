@@ -201,7 +201,11 @@ impl Publisher {
         let large = slot.last_duration.is_some_and(|d| d >= SMALL_WAVE_COMPUTE);
         self.min_interval
             .max(slot.work().unwrap_or_default() * 3 / 2)
-            .max(if large { LARGE_WAVE_GAP } else { Duration::ZERO })
+            .max(if large {
+                LARGE_WAVE_GAP
+            } else {
+                Duration::ZERO
+            })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

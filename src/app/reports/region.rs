@@ -54,6 +54,8 @@ pub struct RegionDashboard {
     pub has_hidden: bool,
     /// The wave's first publication is still being computed.
     pub pending: bool,
+    /// The newer wave not shown because it has too few answers yet.
+    pub passed_over: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -156,7 +158,18 @@ pub fn dashboard(
 ) -> anyhow::Result<RegionDashboard> {
     let k = src.min_cell();
     let waves = Wave::opened_newest_first(conn)?;
-    let wave = crate::app::waves::asked_or_newest(&waves, filters.wave.as_deref()).cloned();
+    let level = Level::of(region.kind);
+    let shown = super::shown_wave(conn, &waves, filters.wave.as_deref(), src, |p| {
+        // Any number for the region itself, for either role.
+        [RespondentRole::Manager, RespondentRole::PeerWorker]
+            .iter()
+            .any(|r| {
+                p.region_cell(level, Some(&region.id), *r, None, "index")
+                    .is_some_and(|c| c.stats.shown().is_some())
+            })
+    })?;
+    let wave = shown.map(|s| s.wave.clone());
+    let passed_over = shown.and_then(|s| s.passed_over).map(|w| w.name.clone());
     let role = match filters.role.as_deref() {
         Some("manager") => RespondentRole::Manager,
         _ => RespondentRole::PeerWorker,
@@ -225,6 +238,7 @@ pub fn dashboard(
         breakdown: Vec::new(),
         has_hidden: false,
         pending: false,
+        passed_over,
     };
     let Some(wave) = wave else {
         return Ok(out);

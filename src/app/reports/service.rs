@@ -49,6 +49,8 @@ pub struct ServiceDashboard {
     pub has_hidden: bool,
     /// The wave's first publication is still being computed.
     pub pending: bool,
+    /// The newer wave not shown because it has too few answers yet.
+    pub passed_over: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -232,6 +234,15 @@ fn index_of(p: &Publication) -> Arc<WaveIndex> {
 }
 
 /// The service's entry in a wave's publication.
+/// Whether the service has any number to show in `p`: a shown phase or index cell.
+pub fn has_results(p: &Publication, code: &str) -> bool {
+    entry(p, code).is_some_and(|s| {
+        s.roles.iter().any(|r| {
+            r.index.shown().is_some() || r.phases.iter().any(|c| c.stats.shown().is_some())
+        })
+    })
+}
+
 fn entry<'a>(p: &'a Publication, code: &str) -> Option<&'a ServiceResult> {
     let i = *index_of(p).by_code.get(code)?;
     p.services.get(i)
@@ -302,7 +313,11 @@ pub fn dashboard_of(
         health_region: detail.health_region.clone(),
     };
     let waves = waves_of(conn, service)?;
-    let selected = crate::app::waves::asked_or_newest(&waves, wave.map(WaveId::as_str)).cloned();
+    let shown = super::shown_wave(conn, &waves, wave.map(WaveId::as_str), src, |p| {
+        has_results(p, &service.code)
+    })?;
+    let selected = shown.map(|s| s.wave.clone());
+    let passed_over = shown.and_then(|s| s.passed_over).map(|w| w.name.clone());
     let mut out = ServiceDashboard {
         service: info,
         waves: waves
@@ -329,6 +344,7 @@ pub fn dashboard_of(
         next_step: None,
         has_hidden: false,
         pending: false,
+        passed_over,
     };
     let Some(wave) = selected else {
         return Ok(out);

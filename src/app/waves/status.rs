@@ -87,6 +87,23 @@ pub fn invited(
         .collect())
 }
 
+/// Submitted responses per wave, for `waves` (a wave without any is left out).
+pub fn submitted_per_wave(
+    conn: &mut DbConn,
+    waves: &[&WaveId],
+) -> QueryResult<HashMap<WaveId, i64>> {
+    use diesel::dsl::count_star;
+    use schema::responses as r;
+    Ok(r::table
+        .filter(r::wave_id.eq_any(waves))
+        .filter(r::submitted_at.is_not_null())
+        .group_by(r::wave_id)
+        .select((r::wave_id, count_star()))
+        .load::<(WaveId, i64)>(conn)?
+        .into_iter()
+        .collect())
+}
+
 /// Invited and submitted counts per service and role of a wave (withdrawn invitations
 /// do not count as invited), for one service or all. Counts of people, never answers.
 pub fn participation(

@@ -16,11 +16,26 @@ use crate::web::{AppState, templates, with_conn};
 /// `GET /exports`: the waves this user may export.
 pub async fn list(state: web::Data<AppState>, ctx: Ctx) -> AppResult<HttpResponse> {
     let access = ctx.access()?.clone();
+    let lang = ctx.lang().to_owned();
     let waves = with_conn(&state, move |conn| {
-        Ok(Wave::all(conn)?
-            .into_iter()
-            .filter(|w| w.status != WaveStatus::Draft && access.can_export_wave(&w.id))
-            .map(|w| json!({"id": w.id, "name": w.name, "status": w.status.as_str()}))
+        let waves = crate::app::export::exportable_waves(conn, &access)?;
+        // Ticked: the newest wave with answers (the newest when none has any).
+        let ticked = waves
+            .iter()
+            .position(|(_, n)| *n > 0)
+            .unwrap_or(0);
+        Ok(waves
+            .iter()
+            .enumerate()
+            .map(|(i, (w, n))| {
+                json!({
+                    "id": w.id,
+                    "name": w.name,
+                    "status": crate::infra::i18n::fill(&lang, &format!("wave_status.{}", w.status.as_str()), &[]),
+                    "answers": n,
+                    "ticked": i == ticked,
+                })
+            })
             .collect::<Vec<_>>())
     })
     .await?;
