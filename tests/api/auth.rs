@@ -1015,3 +1015,53 @@ async fn an_admin_cannot_demote_or_disable_themselves() {
         "an empty name keeps the name"
     );
 }
+
+/// After signing in each role starts at its own page: a manager at their service, a
+/// policymaker at their area, a researcher at the exports, an admin at the waves; a
+/// sign-in on the way to a page still goes there.
+#[actix_web::test]
+async fn each_role_lands_on_its_own_page_after_signing_in() {
+    let (app, own, _) = scoped_app().await;
+    create_user(&app, "research@test.no", UserRole::Researcher, &[]);
+    let landing = |email: &'static str| {
+        let app = &app;
+        async move {
+            let res = try_login(app, &browser(), email, PASSWORD).await;
+            assert_eq!(res.status(), 303, "{email} signs in");
+            res.headers()["location"]
+                .to_str()
+                .expect("location")
+                .to_owned()
+        }
+    };
+    assert_eq!(landing("manager@test.no").await, format!("/services/{own}"));
+    let vest = {
+        let conn = &mut app.db.connect();
+        Region::all(conn)
+            .expect("regions")
+            .into_iter()
+            .find(|r| r.id.as_str() == "Helse Vest" || r.name == "Helse Vest")
+            .expect("Helse Vest")
+    };
+    assert_eq!(
+        landing("policy@test.no").await,
+        format!("/regions/{}", vest.id)
+    );
+    assert_eq!(landing("research@test.no").await, "/exports");
+    assert_eq!(landing("admin@test.no").await, "/admin/waves");
+
+    // On the way somewhere: there.
+    let res = post_form(
+        &app,
+        &browser(),
+        "/login",
+        &[
+            ("email", "manager@test.no"),
+            ("password", PASSWORD),
+            ("next", "/account"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/account");
+}

@@ -88,7 +88,7 @@ async fn staff_pages_have_no_wcag_violations() {
                 sign_out(&browser).await;
             }
             if let Some(role) = role {
-                sign_in(&browser, demo.account(*role)).await;
+                sign_in(&browser, &demo, *role).await;
             }
             signed_in = *role;
         }

@@ -7,15 +7,32 @@ use crate::axe;
 use crate::demo_app::DemoApp;
 use crate::driver::Browser;
 
-/// Signs in through the login form and checks the header names the account.
-pub async fn sign_in(browser: &Browser, account: &DemoAccount) {
+/// Where each demo role starts after signing in: its own page.
+fn landing(demo: &DemoApp, role: UserRole) -> String {
+    match role {
+        UserRole::Admin => "/admin/waves".to_owned(),
+        UserRole::Manager => format!("/services/{}", demo.manager_service.code),
+        UserRole::Policymaker => format!("/regions/{}", demo.region.0),
+        UserRole::Researcher => "/exports".to_owned(),
+    }
+}
+
+/// Signs in through the login form, checks where the account lands and that the header
+/// names it.
+pub async fn sign_in(browser: &Browser, demo: &DemoApp, role: UserRole) {
+    let account = demo.account(role);
     browser.goto("/login").await;
     browser.fill("#email", &account.email).await;
     browser.fill("#password", &account.password).await;
     browser
         .click_and_load("form[action='/login'] button[type='submit']")
         .await;
-    assert_eq!(browser.path().await, "/", "{} lands on home", account.email);
+    assert_eq!(
+        browser.path().await,
+        landing(demo, role),
+        "{} lands on their own page",
+        account.email
+    );
     assert_eq!(
         browser.text("header a[href='/me']").await,
         account.email,
@@ -83,7 +100,7 @@ async fn each_demo_role_signs_in_and_sees_its_pages() {
 
     // Admin: waves, one wave, users, audit log, account.
     let admin = demo.account(UserRole::Admin);
-    sign_in(&browser, admin).await;
+    sign_in(&browser, &demo, UserRole::Admin).await;
     browser.screenshot("admin-home").await;
     browser
         .click_and_load("header a[href='/admin/waves']")
@@ -124,7 +141,8 @@ async fn each_demo_role_signs_in_and_sees_its_pages() {
     // Manager: their own service from the home page; another service is refused.
     let manager = demo.account(UserRole::Manager);
     let service = &demo.manager_service;
-    sign_in(&browser, manager).await;
+    sign_in(&browser, &demo, UserRole::Manager).await;
+    browser.goto("/").await;
     let mine = browser.find_all(".mine a").await;
     assert_eq!(mine.len(), 1, "the manager's home lists their service");
     assert_eq!(mine[0].text().await.expect("text"), service.name);
@@ -148,7 +166,8 @@ async fn each_demo_role_signs_in_and_sees_its_pages() {
     // Policymaker: their region from the home page, and a service in it.
     let policymaker = demo.account(UserRole::Policymaker);
     let (region_id, region_name) = &demo.region;
-    sign_in(&browser, policymaker).await;
+    sign_in(&browser, &demo, UserRole::Policymaker).await;
+    browser.goto("/").await;
     let mine = browser.find_all(".mine a").await;
     assert_eq!(mine.len(), 1, "the policymaker's home lists their region");
     assert_eq!(&mine[0].text().await.expect("text"), region_name);
@@ -182,7 +201,7 @@ async fn each_demo_role_signs_in_and_sees_its_pages() {
 
     // Researcher: no service pages; an API token from the account page.
     let researcher = demo.account(UserRole::Researcher);
-    sign_in(&browser, researcher).await;
+    sign_in(&browser, &demo, UserRole::Researcher).await;
     browser.screenshot("researcher-home").await;
     refused(
         &browser,

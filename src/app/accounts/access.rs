@@ -26,6 +26,27 @@ impl Access {
             .any(|s| s.scope_kind == kind && s.scope_id == id)
     }
 
+    /// Where the user starts after signing in: a manager at their service and a
+    /// policymaker at their area (when there is exactly one; the start page lists
+    /// several), a researcher at the exports, an admin at the waves.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub fn landing(&self, conn: &mut DbConn) -> QueryResult<String> {
+        Ok(match self.user.role {
+            UserRole::Manager => match self.visible_services(conn)?.as_slice() {
+                [one] => format!("/services/{}", one.code),
+                _ => "/".to_owned(),
+            },
+            UserRole::Policymaker => match self.scoped_regions(conn)?.as_slice() {
+                [one] => format!("/regions/{}", one.id),
+                _ => "/".to_owned(),
+            },
+            UserRole::Researcher => "/exports".to_owned(),
+            UserRole::Admin => "/admin/waves".to_owned(),
+        })
+    }
+
     /// Consented microdata of a wave: admins, and researchers granted the wave.
     pub fn can_export_wave(&self, wave: &crate::core::domain::WaveId) -> bool {
         match self.user.role {

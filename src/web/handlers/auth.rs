@@ -62,14 +62,18 @@ pub async fn login(
     let anonymous = ctx.actor();
     let email_for_db = email.clone();
     let outcome = with_conn(&state, move |conn| {
-        Ok(accounts::sign_in(
-            conn,
-            &anonymous,
-            &email_for_db,
-            &password,
-        )?)
+        let outcome = accounts::sign_in(conn, &anonymous, &email_for_db, &password)?;
+        // Where the user starts, unless they were on their way somewhere.
+        let landing = match &outcome {
+            SignIn::Success(user) => {
+                Some(accounts::Access::load(conn, (**user).clone())?.landing(conn)?)
+            }
+            SignIn::Failure | SignIn::Throttled => None,
+        };
+        Ok((outcome, landing))
     })
     .await?;
+    let (outcome, landing) = outcome;
 
     if matches!(outcome, SignIn::Failure) {
         state.limiter.hit(&address_key, THROTTLE_WINDOW);
@@ -89,8 +93,9 @@ pub async fn login(
         ),
         SignIn::Success(user) => {
             let keys = &state.cookie_keys;
-            let target =
-                security::safe_next(form.next.as_deref()).unwrap_or_else(|| "/".to_owned());
+            let target = security::safe_next(form.next.as_deref())
+                .or(landing)
+                .unwrap_or_else(|| "/".to_owned());
             // A new session, and a new CSRF token: nothing from before sign-in carries over.
             let fresh_csrf = crate::infra::crypto::hex(&crate::infra::crypto::random_bytes::<32>());
             Ok(HttpResponse::SeeOther()
