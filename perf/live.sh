@@ -42,6 +42,9 @@ cleanup() {
   # The servers' logs (the publisher's computations, warnings) stay for a look after.
   cp "$WORK"/server*.log "$DIR"/ 2>/dev/null || true
   rm -rf "$WORK"
+  # The wave has more responses now: perf/analytics.sh exports its Parquet copy again
+  # (DuckDB's side of the cross-check would otherwise miss them and fail).
+  rm -rf "$DIR/parquet"
 }
 trap cleanup EXIT
 
