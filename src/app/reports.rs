@@ -183,15 +183,25 @@ pub fn count(c: Count, lang: &str) -> String {
     }
 }
 
-/// A service's benchmark report for a wave as one self-contained, printable HTML
-/// document (styles inline, A4 print stylesheet); `None` when the service took part in
-/// no opened wave (or not in `wave`).
+/// Where a printable report's styles come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Styles {
+    /// In the document: a report file opens styled from disk or an e-mail attachment.
+    Inline,
+    /// The site's stylesheet, linked: the page served under the site's
+    /// Content-Security-Policy (`style-src 'self'`), which blocks inline styles.
+    Linked,
+}
+
+/// A service's benchmark report for a wave as one printable HTML document (A4 print
+/// stylesheet); `None` when the service took part in no opened wave (or not in `wave`).
 pub fn service_report(
     conn: &mut crate::infra::db::DbConn,
     service: &crate::infra::models::Service,
     wave: Option<&crate::core::domain::WaveId>,
     src: &dyn crate::app::analytics::Publications,
     lang: &str,
+    styles: Styles,
 ) -> anyhow::Result<Option<(service::ServiceDashboard, String)>> {
     let d = service::dashboard(conn, service, wave, src, lang)?;
     let Some(w) = &d.wave else {
@@ -206,7 +216,7 @@ pub fn service_report(
             "page_lang": lang,
             "printable": true,
             "d": d,
-            "css": crate::infra::render::stylesheet(),
+            "css": (styles == Styles::Inline).then(crate::infra::render::stylesheet),
             "printed": chrono::Utc::now().format("%Y-%m-%d").to_string(),
             "respondents": d.respondents,
             "instrument": w.instrument,

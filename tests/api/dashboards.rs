@@ -165,7 +165,8 @@ async fn dashboards_show_what_the_gate_allows_in_both_languages() {
         .expect("get");
     assert_eq!(res.status(), 403);
 
-    // The printable report: self-contained, A4, with the methods note and open tables.
+    // The printable report: A4, with the methods note and open tables, styled by the
+    // site's stylesheet (the page's Content-Security-Policy blocks inline styles).
     let report = page(
         &manager,
         format!(
@@ -174,11 +175,20 @@ async fn dashboards_show_what_the_gate_allows_in_both_languages() {
         ),
     )
     .await;
-    assert!(report.contains("@page { size: A4"));
     assert!(report.contains("How the numbers are made"));
     assert!(report.contains("Based on the answers of 4 managers and 3 peer workers"));
     assert!(report.contains("<details class=\"data-table\" open>"));
-    assert!(!report.contains("href=\"/static/"), "styles are inline");
+    assert!(
+        report.contains("<link rel=\"stylesheet\" href=\"/static/samskap.css\">")
+            && !report.contains("<style")
+            && !report.contains("style=\""),
+        "no inline styles under the CSP: the stylesheet is linked"
+    );
+    let css = page(&manager, format!("{base}/static/samskap.css")).await;
+    assert!(
+        css.contains("@page { size: A4"),
+        "the linked stylesheet prints on A4"
+    );
     assert_no_small_cells(&report, "report");
 
     // Aggregate CSV for the manager: hidden cells say so and carry no number.
@@ -316,6 +326,10 @@ async fn the_report_command_writes_every_report_and_mails_managers() {
     );
     let s1 = std::fs::read_to_string(out.join(format!("{}.html", f.s1.code))).expect("s1 report");
     assert!(s1.contains("3.00") && s1.contains("1.33"));
+    assert!(
+        s1.contains("@page { size: A4") && !s1.contains("href=\"/static/"),
+        "a report file carries its styles: it opens styled from disk"
+    );
     let index = std::fs::read_to_string(out.join("index.html")).expect("index");
     assert!(index.contains(&format!("href=\"{}.html\"", f.s2.code)));
 

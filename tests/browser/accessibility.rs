@@ -104,6 +104,19 @@ async fn staff_pages_have_no_wcag_violations() {
         let path = fill(path);
         browser.goto(&path).await;
         browser.screenshot(&format!("{n:02}-{who}-{slug}")).await;
+        // Styled: the site's stylesheet applied (a style the page's Content-Security-
+        // Policy blocked would leave the browser's default serif font).
+        let font = browser
+            .client()
+            .execute(
+                "return getComputedStyle(document.body).fontFamily",
+                Vec::new(),
+            )
+            .await
+            .expect("the body's font");
+        if !font.as_str().is_some_and(|f| f.contains("system-ui")) {
+            failures.push(format!("{path} as {who}: unstyled (body font {font})"));
+        }
         let found = axe::violations(&browser).await;
         if !found.is_empty() {
             failures.push(format!(

@@ -57,6 +57,7 @@ pub(super) fn report(
             Some(&wave.id),
             &crate::app::analytics::Computed(k),
             lang,
+            crate::app::reports::Styles::Inline,
         )? {
             let file = format!("{}.html", sanitize_file_name(&service.code));
             std::fs::write(out.join(&file), html)

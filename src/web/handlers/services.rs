@@ -96,9 +96,16 @@ pub async fn report(
     let lang = ctx.lang();
     let html = with_conn(&state, move |conn| {
         let service = authorised_service(conn, &access, &code)?;
-        crate::app::reports::service_report(conn, &service, Some(&wave), &*publications, lang)?
-            .map(|(_, html)| html)
-            .ok_or(AppError::NotFound)
+        crate::app::reports::service_report(
+            conn,
+            &service,
+            Some(&wave),
+            &*publications,
+            lang,
+            crate::app::reports::Styles::Linked,
+        )?
+        .map(|(_, html)| html)
+        .ok_or(AppError::NotFound)
     })
     .await?;
     Ok(HttpResponse::Ok()
