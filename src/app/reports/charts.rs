@@ -44,6 +44,26 @@ fn rounded(v: Option<f64>) -> Value {
     v.map_or(Value::Null, |x| json!((x * 100.0).round() / 100.0))
 }
 
+/// Decimals a chart's value labels show, as the tables beside them do: two on the
+/// 0-4 phase scale, one on the 0-100 index.
+fn digits_for(max: f64) -> i32 {
+    if max > 10.0 { 1 } else { 2 }
+}
+
+/// `v` rounded as the chart's table rounds it (see [`digits_for`]), so a label never
+/// says 16.6 beside a table's 16.7.
+fn rounded_to(v: Option<f64>, digits: i32) -> Value {
+    let scale = 10f64.powi(digits);
+    v.map_or(Value::Null, |x| json!((x * scale).round() / scale))
+}
+
+/// An error bar kept within the value axis `0..=max`: a confidence interval past the
+/// scale's end would draw beyond the chart (a mean of 3.9 with an upper bound of 4.6 on
+/// a 1-4 scale).
+fn clipped(bounds: Option<(f64, f64)>, max: f64) -> Option<(f64, f64)> {
+    bounds.map(|(lo, hi)| (lo.clamp(0.0, max), hi.clamp(0.0, max)))
+}
+
 fn base(title: &str, width: u32, height: u32) -> serde_json::Map<String, Value> {
     let mut m = serde_json::Map::new();
     m.insert("width".into(), json!(width));
@@ -125,15 +145,16 @@ pub fn bars(
             series
                 .iter()
                 .map(|s| {
+                    let digits = digits_for(max);
                     let mut o = json!({
                         "name": s.name,
-                        "data": s.values.iter().map(|v| rounded(*v)).collect::<Vec<_>>(),
+                        "data": s.values.iter().map(|v| rounded_to(*v, digits)).collect::<Vec<_>>(),
                         "label_show": true,
                     });
                     if let Some(b) = &s.bounds {
                         o["error_bar"] = json!({
-                            "lower": b.iter().map(|x| rounded(x.map(|p| p.0))).collect::<Vec<_>>(),
-                            "upper": b.iter().map(|x| rounded(x.map(|p| p.1))).collect::<Vec<_>>(),
+                            "lower": b.iter().map(|x| rounded(clipped(*x, max).map(|p| p.0))).collect::<Vec<_>>(),
+                            "upper": b.iter().map(|x| rounded(clipped(*x, max).map(|p| p.1))).collect::<Vec<_>>(),
                             "stroke_width": 1.5,
                         });
                     }
@@ -171,7 +192,7 @@ pub fn lines(
                 .map(|(i, s)| {
                     json!({
                         "name": s.name,
-                        "data": s.values.iter().map(|v| rounded(*v)).collect::<Vec<_>>(),
+                        "data": s.values.iter().map(|v| rounded_to(*v, digits_for(max))).collect::<Vec<_>>(),
                         "label_show": true,
                         "stroke_dash_array": if i % 2 == 1 { "6 3" } else { "" },
                     })
@@ -374,6 +395,32 @@ mod tests {
             headers: vec!["Phase".into(), "Managers".into()],
             rows: vec![vec!["Co-define".into(), "2.10".into()]],
         }
+    }
+
+    #[test]
+    fn labels_round_as_the_tables_do_and_error_bars_stay_on_the_scale() {
+        assert_eq!(rounded_to(Some(16.66), digits_for(100.0)), json!(16.7));
+        assert_eq!(rounded_to(Some(2.345_6), digits_for(4.0)), json!(2.35));
+        assert_eq!(rounded_to(None, 1), Value::Null);
+        assert_eq!(clipped(Some((3.2, 4.6)), 4.0), Some((3.2, 4.0)));
+        assert_eq!(clipped(Some((-0.3, 0.9)), 4.0), Some((0.0, 0.9)));
+        assert_eq!(clipped(None, 4.0), None);
+        // Drawn: an index of 16.66 is labelled 16.7, as its table shows it.
+        let chart = lines(
+            "trend",
+            "Index",
+            "Index per wave",
+            &["2025".into()],
+            &[Series {
+                name: "Managers".into(),
+                values: vec![Some(16.66)],
+                bounds: None,
+            }],
+            100.0,
+            table(),
+        )
+        .expect("chart");
+        assert!(chart.svg.contains("\n16.7\n"), "{}", chart.svg);
     }
 
     #[test]
