@@ -29,8 +29,9 @@ pub struct ShownWave<'a> {
     pub passed_over: Option<&'a crate::infra::models::Wave>,
 }
 
-/// The one rule for which wave a dashboard, region page or their downloads show: the one
-/// asked for (`None` when it is not among `waves`); else the newest of `waves` (given
+/// The one rule for which wave the service and region dashboards show (their downloads
+/// and reports get it in their links): the one asked for (`None` when it is not among
+/// `waves`); else the newest of `waves` (given
 /// newest first) whose publication has results for this page (`has_results`), so that
 /// opening a new wave does not blank every dashboard until its first answers arrive.
 /// A wave whose first publication is still being computed is shown (as pending); when

@@ -30,6 +30,16 @@ fn wave_with_service(app: &TestApp) -> (Wave, Service) {
     (wave, service)
 }
 
+/// An app with [`wave_with_service`] and `n` managers of the service answered.
+async fn answered(n: usize) -> (TestApp, Wave, Service) {
+    let app = spawn_app_with(|_| {}).await;
+    let (wave, service) = wave_with_service(&app);
+    for i in 0..n {
+        submit(&app, &wave, &service, i).await;
+    }
+    (app, wave, service)
+}
+
 /// Invites one manager of `service` and submits their answers through the API.
 async fn submit(app: &TestApp, wave: &Wave, service: &Service, i: usize) {
     crate::fixtures::invite_and_submit(
@@ -128,11 +138,7 @@ async fn two_instances_on_one_postgresql_compute_a_version_once() {
         // to share the work with. The suite's PostgreSQL run checks this.
         return;
     }
-    let first = spawn_app_with(|_| {}).await;
-    let (wave, service) = wave_with_service(&first);
-    for i in 0..5 {
-        submit(&first, &wave, &service, i).await;
-    }
+    let (first, wave, service) = answered(5).await;
     let second = samskap::web::Application::build(first.db.settings(), Some(1))
         .await
         .expect("a second instance starts");
@@ -181,11 +187,7 @@ async fn while_another_instance_computes_its_newer_result_is_served() {
         // One SQLite file has one server: no other instance stores results.
         return;
     }
-    let app = spawn_app_with(|_| {}).await;
-    let (wave, service) = wave_with_service(&app);
-    for i in 0..5 {
-        submit(&app, &wave, &service, i).await;
-    }
+    let (app, wave, service) = answered(5).await;
     create_user(&app, "admin@test.no", UserRole::Admin, &[]);
     let admin = signed_in(&app, "admin@test.no").await;
     assert_eq!(
@@ -287,11 +289,7 @@ async fn a_stored_publication_is_never_replaced_by_an_older_one() {
 /// its publication equals one computed from scratch.
 #[actix_web::test]
 async fn reading_only_new_responses_gives_what_reading_all_gives() {
-    let app = spawn_app_with(|_| {}).await;
-    let (wave, service) = wave_with_service(&app);
-    for i in 0..6 {
-        submit(&app, &wave, &service, i).await;
-    }
+    let (app, wave, service) = answered(6).await;
     // One answered ten minutes ago, before the window of recent responses counted on
     // each read: only the wave's removal count tells when it is withdrawn.
     let old: String = {
@@ -388,11 +386,7 @@ async fn reading_only_new_responses_gives_what_reading_all_gives() {
 /// (and then computed again) rather than misread.
 #[actix_web::test]
 async fn the_stored_copy_reads_back_as_the_publication() {
-    let app = spawn_app_with(|_| {}).await;
-    let (wave, service) = wave_with_service(&app);
-    for i in 0..6 {
-        submit(&app, &wave, &service, i).await;
-    }
+    let (app, wave, _) = answered(6).await;
     let (db_url, wave_id) = (app.db.database_url(), wave.id.clone());
     std::thread::spawn(move || {
         let conn = &mut db_url.connect().expect("connect");

@@ -105,8 +105,13 @@ impl Wave {
     /// instance that shares the database. Bumps one of [`VERSION_SHARDS`] counters, picked
     /// at random, so that concurrent submissions rarely wait on the same row lock.
     pub fn bump_data_version(conn: &mut DbConn, id: &WaveId) -> QueryResult<()> {
-        use crate::infra::db::schema::wave_data_versions as v;
         let shard = i32::from(crate::infra::crypto::random_bytes::<1>()[0]) % VERSION_SHARDS;
+        Self::bump_counter(conn, id, shard)
+    }
+
+    /// Adds one to the wave's data-version counter `shard`, creating it at 1.
+    fn bump_counter(conn: &mut DbConn, id: &WaveId, shard: i32) -> QueryResult<()> {
+        use crate::infra::db::schema::wave_data_versions as v;
         crate::infra::db::on_backend!(conn, |c| diesel::insert_into(v::table)
             .values((v::wave_id.eq(id), v::shard.eq(shard), v::version.eq(1_i64)))
             .on_conflict((v::wave_id, v::shard))
@@ -138,18 +143,7 @@ impl Wave {
 
     /// Counts a removed response (and changes the data version): see [`Self::removals`].
     pub fn bump_removals(conn: &mut DbConn, id: &WaveId) -> QueryResult<()> {
-        use crate::infra::db::schema::wave_data_versions as v;
-        crate::infra::db::on_backend!(conn, |c| diesel::insert_into(v::table)
-            .values((
-                v::wave_id.eq(id),
-                v::shard.eq(REMOVALS_SHARD),
-                v::version.eq(1_i64)
-            ))
-            .on_conflict((v::wave_id, v::shard))
-            .do_update()
-            .set(v::version.eq(v::version + 1_i64))
-            .execute(c))
-        .map(drop)
+        Self::bump_counter(conn, id, REMOVALS_SHARD)
     }
 
     /// How many of the wave's responses were ever removed: while it stays the same, sums

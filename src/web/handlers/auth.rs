@@ -61,14 +61,16 @@ pub async fn login(
     let password = form.password;
     let anonymous = ctx.actor();
     let email_for_db = email.clone();
+    let next = security::safe_next(form.next.as_deref());
+    let going_somewhere = next.is_some();
     let outcome = with_conn(&state, move |conn| {
         let outcome = accounts::sign_in(conn, &anonymous, &email_for_db, &password)?;
         // Where the user starts, unless they were on their way somewhere.
         let landing = match &outcome {
-            SignIn::Success(user) => {
+            SignIn::Success(user) if !going_somewhere => {
                 Some(accounts::Access::load(conn, (**user).clone())?.landing(conn)?)
             }
-            SignIn::Failure | SignIn::Throttled => None,
+            SignIn::Success(_) | SignIn::Failure | SignIn::Throttled => None,
         };
         Ok((outcome, landing))
     })
@@ -86,16 +88,14 @@ pub async fn login(
             &ctx,
             json!({
                 "page_title": page_title(&ctx),
-                "next": security::safe_next(form.next.as_deref()),
+                "next": next,
                 "error": fill(ctx.lang(), "login.wrong", &[]),
                 "email": email,
             }),
         ),
         SignIn::Success(user) => {
             let keys = &state.cookie_keys;
-            let target = security::safe_next(form.next.as_deref())
-                .or(landing)
-                .unwrap_or_else(|| "/".to_owned());
+            let target = next.or(landing).unwrap_or_else(|| "/".to_owned());
             // A new session, and a new CSRF token: nothing from before sign-in carries over.
             let fresh_csrf = crate::infra::crypto::hex(&crate::infra::crypto::random_bytes::<32>());
             Ok(HttpResponse::SeeOther()
