@@ -9,6 +9,7 @@ pub mod charts;
 pub mod mail;
 pub mod region;
 pub mod service;
+pub mod sheet;
 
 pub use mail::{MailRefusal, mail_report, mail_reports, manager_accounts};
 
@@ -86,6 +87,18 @@ pub fn fmt(lang: &str, x: f64, digits: usize) -> String {
     if lang == "nb" { s.replace('.', ",") } else { s }
 }
 
+/// A difference with its sign ("+0,40", "−1,20"); no sign when it rounds to zero.
+pub fn signed(lang: &str, x: f64, digits: usize) -> String {
+    let s = fmt(lang, x.abs(), digits);
+    if s == fmt(lang, 0.0, digits) {
+        s
+    } else if x > 0.0 {
+        format!("+{s}")
+    } else {
+        format!("−{s}")
+    }
+}
+
 /// "Managers" / "Peer workers" in `lang`.
 pub fn role_label(lang: &str, role: RespondentRole) -> String {
     fill(lang, &format!("role.{}", role.as_str()), &[])
@@ -107,6 +120,8 @@ pub struct Cell {
     pub ci: String,
     pub level: String,
     pub rwg: String,
+    /// The agreement in words, by the conventional bands of rwg (LeBreton & Senter 2008).
+    pub agreement: String,
     pub na_share: String,
     pub dk_share: String,
     /// Why no number is shown ("too few responses to show", "no answers").
@@ -149,6 +164,16 @@ impl Cell {
         c.level_number = s.level.map(u64::from);
         c.level = level(c.level_number);
         c.rwg = s.rwg.map(|x| fmt(lang, x, 2)).unwrap_or_default();
+        c.agreement = s
+            .rwg
+            .map(|x| {
+                fill(
+                    lang,
+                    &format!("dashboard.agreement_{}", agreement_band(x)),
+                    &[],
+                )
+            })
+            .unwrap_or_default();
         let pct = |x: f64| format!("{} %", fmt(lang, 100.0 * x, 0));
         c.na_share = pct(s.not_applicable_share);
         c.dk_share = pct(s.dont_know_share);
@@ -161,6 +186,18 @@ impl Cell {
             || Self::hidden(cell, lang),
             |s| Self::estimate(cell, &s.estimate, lang, 1),
         )
+    }
+}
+
+/// The conventional band of an rwg value (LeBreton & Senter 2008): below 0.31 a lack of
+/// agreement, then weak, moderate (from 0.51), strong (from 0.71), very strong (from 0.91).
+pub fn agreement_band(rwg: f64) -> &'static str {
+    match rwg {
+        x if x >= 0.91 => "very_strong",
+        x if x >= 0.71 => "strong",
+        x if x >= 0.51 => "moderate",
+        x if x >= 0.31 => "weak",
+        _ => "none",
     }
 }
 

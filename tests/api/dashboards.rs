@@ -230,7 +230,40 @@ async fn dashboards_show_what_the_gate_allows_in_both_languages() {
         format!("{base}/regions/{region}?lang=en&role=peer_worker"),
     )
     .await;
-    assert!(html.contains("Regions compared, phase by phase"));
+    assert!(
+        html.contains("and its counties, phase by phase"),
+        "the first table is named for its rows"
+    );
+    assert!(
+        html.contains("How managers and peer workers see it"),
+        "the region's perception gap"
+    );
+    // The page's tables for Norwegian Excel: a byte-order mark, `;`, decimal commas,
+    // phase names instead of codes.
+    let res = admin
+        .get(format!(
+            "{base}/regions/{region}/results.csv?format=spreadsheet&lang=nb&role=manager"
+        ))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 200);
+    let bytes = res.bytes().await.expect("body");
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "a byte-order mark");
+    let sheet = String::from_utf8(bytes.to_vec()).expect("UTF-8");
+    assert!(
+        sheet.contains("Område;Samdefinere;Samdesigne;Samlevere;Samevaluere;Indeks"),
+        "{sheet}"
+    );
+    assert!(
+        sheet
+            .lines()
+            .skip(2)
+            .take_while(|l| !l.is_empty())
+            .all(|l| l.split(';').count() == 7
+                && l.split(';').nth(1).is_some_and(|c| !c.contains('.'))),
+        "each area a row of seven cells, decimal commas: {sheet}"
+    );
     let csv = page(&admin, format!("{base}/regions/{region}/results.csv")).await;
     assert!(csv.lines().count() > 1, "region cells");
     for line in csv.lines().skip(1) {
@@ -271,6 +304,8 @@ async fn dashboards_show_what_the_gate_allows_in_both_languages() {
         downloads,
         [
             ("download.results_csv".to_owned(), Some(f.s2.code.clone())),
+            // The spreadsheet, then the data file.
+            ("download.results_csv".to_owned(), Some(region.clone())),
             ("download.results_csv".to_owned(), Some(region)),
             (
                 "download.psychometrics_csv".to_owned(),

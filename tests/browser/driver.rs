@@ -299,7 +299,7 @@ impl Browser {
             .client
             .execute(
                 "const e = document.documentElement; \
-                 return [Math.max(e.scrollWidth, 1280), Math.max(e.scrollHeight, 1)];",
+                 return [Math.max(e.scrollWidth, window.innerWidth), Math.max(e.scrollHeight, 1)];",
                 vec![],
             )
             .await

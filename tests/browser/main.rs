@@ -24,6 +24,7 @@ mod auth_helpers;
 
 mod accessibility;
 mod axe;
+mod dashboards;
 mod demo_app;
 mod driver;
 mod respondent;

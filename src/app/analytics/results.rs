@@ -360,7 +360,10 @@ pub struct Position {
     /// None when fewer than [`MIN_PEER_GROUP`] services of the group are shown.
     pub percentile_rank: Option<f64>,
     /// Funnel-plot limits at this service's number of respondents and where the service
-    /// falls, when the group's own cell is shown.
+    /// falls, when the group's own cell is shown and the group has at least
+    /// [`MIN_PEER_GROUP`] services shown (as the percentile rank): a verdict such as
+    /// "above the 99.8 % limit" against a handful of services says little and invites
+    /// reading too much into it.
     pub funnel: Option<Funnel>,
 }
 
@@ -1123,7 +1126,8 @@ fn add_benchmarks(
                     let n = own.n();
                     let position = own.map(|v| {
                         let score = v.estimate.mean;
-                        let funnel = group_stats.shown().and_then(|g| {
+                        let big_enough = size >= MIN_PEER_GROUP;
+                        let funnel = group_stats.shown().filter(|_| big_enough).and_then(|g| {
                             let limits = stats::funnel_limits(g.mean, g.sd?, n.unwrap_or(1));
                             Some(Funnel {
                                 limits,
@@ -1132,7 +1136,7 @@ fn add_benchmarks(
                         });
                         Position {
                             score,
-                            percentile_rank: (size >= MIN_PEER_GROUP).then(|| ranks.rank(score)),
+                            percentile_rank: big_enough.then(|| ranks.rank(score)),
                             funnel,
                         }
                     });

@@ -5,7 +5,7 @@
 //! answer, a wave name or a municipality name such as `=HYPERLINK("https://evil…")` would
 //! run on the researcher's or policymaker's machine. Such a cell gets a leading apostrophe,
 //! which spreadsheets hide and treat as "this is text". A cell that is a plain number
-//! (`-9`, `-0.25`, `+1e3`) is left alone: a number is not a formula, and researchers'
+//! (`-9`, `-0.25`, `-0,25`, `+1e3`) is left alone: a number is not a formula, and researchers'
 //! missing codes are negative. [`restore`] undoes the apostrophe for samskap's own readers.
 
 use std::borrow::Cow;
@@ -13,7 +13,9 @@ use std::borrow::Cow;
 /// `cell`, neutralised if a spreadsheet would run it.
 pub fn cell(cell: &str) -> Cow<'_, str> {
     let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if risky && cell.parse::<f64>().is_err() {
+    // A decimal comma (bokmål spreadsheets) is a number too: `-1,5`.
+    let number = cell.parse::<f64>().is_ok() || cell.replacen(',', ".", 1).parse::<f64>().is_ok();
+    if risky && !number {
         Cow::Owned(format!("'{cell}"))
     } else {
         Cow::Borrowed(cell)
@@ -36,6 +38,16 @@ pub struct Writer<W: std::io::Write>(csv::Writer<W>);
 impl<W: std::io::Write> Writer<W> {
     pub fn from_writer(out: W) -> Self {
         Self(csv::Writer::from_writer(out))
+    }
+
+    /// A writer that separates cells with `delimiter` (`;` for Norwegian spreadsheets).
+    pub fn with_delimiter(out: W, delimiter: u8) -> Self {
+        Self(
+            csv::WriterBuilder::new()
+                .delimiter(delimiter)
+                .flexible(true)
+                .from_writer(out),
+        )
     }
 
     /// Writes one record, each cell neutralised.

@@ -26,6 +26,13 @@ pub enum Table<'a> {
     },
     /// The wave's psychometrics ([`psychometrics_csv`]).
     Psychometrics,
+    /// A page's tables as the reader's spreadsheet ([`crate::app::reports::sheet`]):
+    /// `target` is what the page is about (`("service", code)`, `("region", id)`).
+    Sheet {
+        target: (&'a str, &'a str),
+        lang: &'a str,
+        sections: &'a [crate::app::reports::sheet::Section],
+    },
 }
 
 /// `table` of `publication` as CSV, with its audit record (`download.results_csv` or
@@ -52,6 +59,22 @@ pub fn download(
             regions_csv(publication, names, national, &mut out)?;
             let target = Some(("region", region));
             audit::record(conn, actor, "download.results_csv", target, Some(wave))?;
+        }
+        Table::Sheet {
+            target,
+            lang,
+            sections,
+        } => {
+            out = crate::app::reports::sheet::to_csv(lang, sections)?;
+            let detail =
+                serde_json::json!({ "wave": publication.wave_id, "format": "spreadsheet" });
+            audit::record(
+                conn,
+                actor,
+                "download.results_csv",
+                Some(target),
+                Some(detail),
+            )?;
         }
         Table::Psychometrics => {
             psychometrics_csv(&publication.wave_name, &publication.psychometrics, &mut out)?;

@@ -13,6 +13,8 @@ pub const ROLE_COLOURS: [&str; 2] = ["#1F3A5F", "#E69F3C"];
 /// Further series: mid grey, then dark green and a light purple.
 pub const MORE_COLOURS: [&str; 3] = ["#7A7A7A", "#2E6B4F", "#B9A3D6"];
 const FONT: &str = "Roboto";
+const FUNNEL_95: &str = "#5B8DB8";
+const FUNNEL_998: &str = "#8C1C13";
 
 /// A chart ready for a page: the SVG (markup, inserted unescaped), its title and
 /// description, and the data table that carries the same numbers.
@@ -23,6 +25,45 @@ pub struct Chart {
     pub description: String,
     pub svg: String,
     pub table: DataTable,
+}
+
+impl Chart {
+    /// The chart's numbers as `lang` writes them: a decimal comma in bokmål, as in the
+    /// tables beside it. Rewrites only text nodes that are a whole number with a decimal
+    /// point (value and axis labels), never names or markup.
+    #[must_use]
+    pub fn in_lang(mut self, lang: &str) -> Self {
+        if lang == "nb" {
+            self.svg = decimal_commas(&self.svg);
+        }
+        self
+    }
+}
+
+/// `svg` with every text node that is a decimal number written with a comma.
+fn decimal_commas(svg: &str) -> String {
+    let mut out = String::with_capacity(svg.len());
+    let mut rest = svg;
+    while let Some(start) = rest.find('>') {
+        out.push_str(&rest[..=start]);
+        rest = &rest[start + 1..];
+        let end = rest.find('<').unwrap_or(rest.len());
+        let text = &rest[..end];
+        let t = text.trim();
+        let numeric = t.contains('.')
+            && t.trim_start_matches(['-', '−', '+'])
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.')
+            && t.parse::<f64>().is_ok();
+        if numeric {
+            out.push_str(&text.replace('.', ","));
+        } else {
+            out.push_str(text);
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Column headers and rows of text; the first cell of a row is its header.
@@ -81,6 +122,16 @@ fn base(title: &str, width: u32, height: u32) -> serde_json::Map<String, Value> 
     m
 }
 
+/// Value labels with the decimals of the tables beside the chart ([`digits_for`]);
+/// `charts-rs` would otherwise write 1.64 as "1.6" (one decimal from 1.1 up). Trailing
+/// zeros are still dropped ("2" for 2.00).
+fn label_digits(m: &mut serde_json::Map<String, Value>, max: f64) {
+    m.insert(
+        "series_label_formatter".into(),
+        json!(format!("{{:.{}}}", digits_for(max))),
+    );
+}
+
 /// A value axis from 0 to `max` in four steps, as every chart here draws it.
 fn value_axis(max: f64) -> Value {
     json!({"axis_min": 0, "axis_max": max, "axis_split_number": 4, "axis_font_size": 12})
@@ -134,11 +185,12 @@ pub fn bars(
     table: DataTable,
 ) -> anyhow::Result<Chart> {
     let mut m = base(title, 640, 320);
+    label_digits(&mut m, max);
     m.insert("x_axis_data".into(), json!(categories));
     m.insert("y_axis_configs".into(), json!([value_axis(max)]));
     m.insert("x_axis_font_size".into(), json!(12));
     m.insert("series_colors".into(), json!(palette(series.len())));
-    m.insert("series_label_font_size".into(), json!(11));
+    m.insert("series_label_font_size".into(), json!(12));
     m.insert(
         "series_list".into(),
         Value::Array(
@@ -178,6 +230,7 @@ pub fn lines(
     table: DataTable,
 ) -> anyhow::Result<Chart> {
     let mut m = base(title, 640, 280);
+    label_digits(&mut m, max);
     m.insert("x_axis_data".into(), json!(categories));
     m.insert("y_axis_configs".into(), json!([value_axis(max)]));
     m.insert("x_axis_font_size".into(), json!(12));
@@ -235,22 +288,27 @@ pub fn funnel(
         series.push(json!({"name": name, "data": flat(pts)}));
     }
     m.insert("series_list".into(), Value::Array(series));
-    let max_n = peers
-        .iter()
-        .map(|p| p.0)
-        .chain(std::iter::once(own.0))
-        .fold(1.0_f64, f64::max);
-    m.insert("x_axis_config".into(), value_axis((max_n * 1.1).ceil()));
+    let sizes = peers.iter().map(|p| p.0).chain(std::iter::once(own.0));
+    let (lo, hi, split) = fitted_axis(
+        sizes.clone().fold(f64::INFINITY, f64::min),
+        sizes.fold(0.0_f64, f64::max),
+    );
+    m.insert(
+        "x_axis_config".into(),
+        json!({"axis_min": lo, "axis_max": hi, "axis_split_number": split, "axis_font_size": 12}),
+    );
     m.insert("x_axis_title".into(), json!(labels.2));
     m.insert(
         "series_colors".into(),
+        // The 95 % limits a lighter blue in small squares, the 99.8 % limits a dark red
+        // in triangles: told apart by lightness and shape as well as hue.
         json!([
             "#9A9A9A",
             ROLE_COLOURS[0],
-            "#555555",
-            "#555555",
-            "#555555",
-            "#555555"
+            FUNNEL_95,
+            FUNNEL_95,
+            FUNNEL_998,
+            FUNNEL_998
         ]),
     );
     m.insert(
@@ -259,13 +317,34 @@ pub fn funnel(
     );
     m.insert(
         "series_symbol_sizes".into(),
-        json!([3, 8, 1.5, 1.5, 1.5, 1.5]),
+        json!([3, 8, 1.5, 1.5, 2.5, 2.5]),
     );
     m.insert("y_axis_configs".into(), json!([value_axis(max)]));
     m.insert("x_axis_font_size".into(), json!(12));
     let svg =
         charts_rs::ScatterChart::from_json(&Value::Object(m).to_string()).and_then(|c| c.svg());
     finish(id, title, description, svg, table)
+}
+
+/// A funnel plot's size axis fitted to the data: whole numbers of respondents from just
+/// below the smallest unit to just above the largest, in steps of whole numbers, instead
+/// of from 0 (where every point sat in the right tenth of the plot at 5 to 7). Returns
+/// `(min, max, steps)`.
+fn fitted_axis(smallest: f64, largest: f64) -> (f64, f64, u32) {
+    let lo = (smallest.floor() - 1.0).max(0.0);
+    let hi = (largest.ceil() + 1.0).max(lo + 2.0);
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a span of respondents, positive and small"
+    )]
+    let span = (hi - lo) as u32;
+    if span <= 8 {
+        return (lo, hi, span);
+    }
+    // At most eight steps of a whole number each.
+    let step = span.div_ceil(8);
+    (lo, lo + f64::from(step * 8), 8)
 }
 
 /// A heatmap of rows × columns; `None` cells stay empty (suppressed or no data).
@@ -285,6 +364,7 @@ pub fn heatmap(
 ) -> anyhow::Result<Chart> {
     let height = 80 + 28 * u32::try_from(rows.len()).unwrap_or(20);
     let mut m = base(title, 640, height);
+    label_digits(&mut m, max);
     m.insert("x_axis_data".into(), json!(columns));
     // Rows run bottom to top in the chart: reversed, so the first row is at the top.
     let reversed: Vec<&String> = rows.iter().rev().collect();
@@ -340,7 +420,7 @@ pub fn boxes(
     );
     m.insert("series_colors".into(), json!([ROLE_COLOURS[0]]));
     m.insert("y_axis_configs".into(), json!([value_axis(max)]));
-    m.insert("x_axis_font_size".into(), json!(11));
+    m.insert("x_axis_font_size".into(), json!(12));
     m.insert("x_axis_label_overflow".into(), json!("ellipsis"));
     let svg =
         charts_rs::BoxPlotChart::from_json(&Value::Object(m).to_string()).and_then(|c| c.svg());
@@ -421,6 +501,54 @@ mod tests {
         )
         .expect("chart");
         assert!(chart.svg.contains("\n16.7\n"), "{}", chart.svg);
+        // Two decimals on the phase scale: 1.64 is not written as 1.6.
+        let bars = bars(
+            "profile",
+            "Profile",
+            "By phase",
+            &["Co-define".into()],
+            &[Series {
+                name: "Managers".into(),
+                values: vec![Some(1.644)],
+                bounds: None,
+            }],
+            4.0,
+            table(),
+        )
+        .expect("chart");
+        assert!(bars.svg.contains("\n1.64\n"), "{}", bars.svg);
+    }
+
+    #[test]
+    fn bokmal_charts_write_decimal_commas_in_numbers_only() {
+        let svg = r#"<svg><title>Fase 1.2 of 3.5</title><text x="1.5">
+2.35
+</text><text>40</text><text>-0.5</text><text>v1.2</text></svg>"#;
+        let nb = decimal_commas(svg);
+        assert!(nb.contains("\n2,35\n"), "{nb}");
+        assert!(nb.contains(">-0,5<"), "{nb}");
+        assert!(
+            nb.contains("Fase 1.2 of 3.5"),
+            "names keep their points: {nb}"
+        );
+        assert!(nb.contains(r#"x="1.5""#), "attributes are untouched: {nb}");
+        assert!(nb.contains(">v1.2<") && nb.contains(">40<"), "{nb}");
+        let chart = lines(
+            "trend",
+            "Indeks",
+            "Indeks per runde",
+            &["2025".into()],
+            &[Series {
+                name: "Ledere".into(),
+                values: vec![Some(16.66)],
+                bounds: None,
+            }],
+            100.0,
+            table(),
+        )
+        .expect("chart");
+        assert!(chart.clone().in_lang("nb").svg.contains("\n16,7\n"));
+        assert!(chart.in_lang("en").svg.contains("\n16.7\n"));
     }
 
     #[test]
@@ -517,6 +645,16 @@ mod tests {
             table(),
         )
         .expect("boxes");
+    }
+
+    #[test]
+    fn funnel_axes_fit_the_units_in_whole_steps() {
+        assert_eq!(fitted_axis(5.0, 7.0), (4.0, 8.0, 4));
+        assert_eq!(fitted_axis(1.0, 1.0), (0.0, 2.0, 2));
+        assert_eq!(fitted_axis(3.0, 40.0), (2.0, 42.0, 8));
+        let (lo, hi, steps) = fitted_axis(12.0, 97.5);
+        assert!(lo <= 12.0 && hi >= 97.5, "{lo}..{hi}");
+        assert!(((hi - lo) % f64::from(steps)).abs() < 1e-9, "whole steps");
     }
 
     #[test]

@@ -6,10 +6,10 @@
 
 use serde::Serialize;
 
-use super::charts::{self, Chart, DataTable};
+use super::charts::{self, Chart, DataTable, Series};
 use super::{fmt, role_label};
 use crate::app::analytics::Publications;
-use crate::app::analytics::results::Level;
+use crate::app::analytics::results::{GAP_FLAG, Level};
 use crate::app::analytics::stats::Estimate;
 use crate::app::analytics::suppress::Cell as Published;
 use crate::core::domain::{RegionId, RegionKind, RespondentRole, ServiceType};
@@ -24,6 +24,8 @@ pub struct Filters {
     pub role: Option<String>,
     #[serde(rename = "type")]
     pub service_type: Option<String>,
+    /// `spreadsheet` for the download of the page's tables (downloads only).
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -35,6 +37,9 @@ pub struct RegionDashboard {
     pub wave: Option<String>,
     pub wave_id: Option<String>,
     pub role: String,
+    /// The filters as codes, for the download links.
+    pub role_code: &'static str,
+    pub type_code: Option<&'static str>,
     pub type_label: String,
     pub min_cell: u32,
     /// When the numbers were computed (UTC, `YYYY-MM-DD HH:MM`).
@@ -48,9 +53,17 @@ pub struct RegionDashboard {
     /// a county's municipalities), as far as the reader's scope shows them.
     pub context: Vec<HeatRow>,
     pub child_level: String,
+    /// "Helse Vest and its counties, phase by phase": what the first table's rows are.
+    pub compare_heading: String,
     pub heatmap: Option<Chart>,
     pub distribution: Option<Chart>,
     pub breakdown: Vec<BreakdownRow>,
+    /// Managers beside peer workers in the region itself, phase by phase and the index:
+    /// the perception gap at region level (both roles' cells shown, or no gap).
+    pub gap: Vec<RegionGapRow>,
+    pub gap_chart: Option<Chart>,
+    /// The region's index per role over the waves, each from its own publication.
+    pub trend: Option<Chart>,
     pub has_hidden: bool,
     /// The wave's first publication is still being computed.
     pub pending: bool,
@@ -92,6 +105,21 @@ pub struct HeatCell {
     pub value: Option<f64>,
 }
 
+/// One phase (or the index) of the region as managers and peer workers see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegionGapRow {
+    pub measure: String,
+    pub is_index: bool,
+    pub manager: HeatCell,
+    pub peer_worker: HeatCell,
+    /// Managers minus peer workers, signed; empty when either side is hidden.
+    pub difference: String,
+    /// The gap in words ("managers rate this phase 0,40 points higher ...").
+    pub sentence: String,
+    /// |gap| at or above [`GAP_FLAG`] on the phase scale.
+    pub flagged: bool,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct BreakdownRow {
     pub service_type: String,
@@ -128,6 +156,135 @@ fn heat(cell: Option<&Published<Estimate>>, lang: &str, digits: usize) -> HeatCe
             value: None,
         },
     }
+}
+
+/// A measure of the region as managers and peer workers see it, and the gap between them
+/// when both are shown.
+fn gap_row(
+    measure: String,
+    is_index: bool,
+    manager: Option<&Published<Estimate>>,
+    peer_worker: Option<&Published<Estimate>>,
+    digits: usize,
+    lang: &str,
+) -> RegionGapRow {
+    let both = manager
+        .and_then(|c| c.shown())
+        .zip(peer_worker.and_then(|c| c.shown()));
+    let gap = both.map(|(m, p)| m.mean - p.mean);
+    let sentence = match gap {
+        None => fill(lang, "dashboard.gap_hidden", &[]),
+        Some(_) if is_index => String::new(),
+        Some(g) => {
+            // The same rounding as the number beside it decides "the same".
+            let shown = fmt(lang, g.abs(), digits);
+            let key = if fmt(lang, 0.0, digits) == shown {
+                "dashboard.gap_none"
+            } else if g > 0.0 {
+                "dashboard.gap_managers_higher"
+            } else {
+                "dashboard.gap_peers_higher"
+            };
+            fill(lang, key, &[("size", &shown)])
+        }
+    };
+    RegionGapRow {
+        measure,
+        is_index,
+        manager: heat(manager, lang, digits),
+        peer_worker: heat(peer_worker, lang, digits),
+        difference: gap.map_or_else(String::new, |g| super::signed(lang, g, digits)),
+        sentence,
+        flagged: !is_index && gap.is_some_and(|g| g.abs() >= GAP_FLAG),
+    }
+}
+
+/// The region's index per role across the opened waves, oldest first, each wave read
+/// from its own publication (on the page's service-type filter); drawn when two waves or
+/// more have a shown value.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; the page's filters"
+)]
+fn region_trend(
+    conn: &mut DbConn,
+    src: &dyn Publications,
+    waves: &[Wave],
+    current: &std::sync::Arc<crate::app::analytics::Publication>,
+    level: Level,
+    region: &Region,
+    service_type: Option<ServiceType>,
+    lang: &str,
+) -> anyhow::Result<Option<Chart>> {
+    let roles = [RespondentRole::Manager, RespondentRole::PeerWorker];
+    let mut names = Vec::new();
+    let mut values: [Vec<Option<f64>>; 2] = [Vec::new(), Vec::new()];
+    for w in waves.iter().rev() {
+        let p = if w.id == current.wave_id {
+            current.clone()
+        } else {
+            match src.get(conn, &w.id)? {
+                Some(p) => p,
+                None => continue,
+            }
+        };
+        names.push(w.name.clone());
+        for (i, r) in roles.iter().enumerate() {
+            values[i].push(
+                p.region_cell(level, Some(&region.id), *r, service_type, "index")
+                    .and_then(|c| c.stats.shown())
+                    .map(|e| e.mean),
+            );
+        }
+    }
+    let with_values = (0..names.len())
+        .filter(|i| values.iter().any(|v| v[*i].is_some()))
+        .count();
+    if with_values < 2 {
+        return Ok(None);
+    }
+    let mut table = DataTable {
+        headers: std::iter::once(fill(lang, "dashboard.wave", &[]))
+            .chain(roles.iter().map(|r| role_label(lang, *r)))
+            .collect(),
+        rows: Vec::new(),
+    };
+    for (i, name) in names.iter().enumerate() {
+        table.rows.push(
+            std::iter::once(name.clone())
+                .chain(values.iter().map(|v| {
+                    v[i].map_or_else(
+                        || fill(lang, "dashboard.hidden_short", &[]),
+                        |x| fmt(lang, x, 1),
+                    )
+                }))
+                .collect(),
+        );
+    }
+    Ok(Some(
+        charts::lines(
+            "region-trend",
+            &fill(lang, "region.trend_title", &[("region", &region.name)]),
+            &fill(
+                lang,
+                "dashboard.trend_description",
+                &[("waves", &names.len().to_string())],
+            ),
+            &names,
+            &roles
+                .iter()
+                .enumerate()
+                .map(|(i, r)| Series {
+                    name: role_label(lang, *r),
+                    values: values[i].clone(),
+                    bounds: None,
+                })
+                .collect::<Vec<_>>(),
+            100.0,
+            table,
+        )?
+        .in_lang(lang),
+    ))
 }
 
 /// The five-number summary of each row's shown service values: `None` for a row whose
@@ -221,6 +378,8 @@ pub fn dashboard(
         wave: wave.as_ref().map(|w| w.name.clone()),
         wave_id: wave.as_ref().map(|w| w.id.to_string()),
         role: role_label(lang, role),
+        role_code: role.as_str(),
+        type_code: service_type.map(ServiceType::as_str),
         type_label: service_type.map_or_else(
             || fill(lang, "region.all_types", &[]),
             |t| fill(lang, &format!("service_type.{}", t.as_str()), &[]),
@@ -233,9 +392,34 @@ pub fn dashboard(
         child_level: child_level(region.kind)
             .map(|l| fill(lang, &format!("region.children_{}", l.as_str()), &[]))
             .unwrap_or_default(),
+        compare_heading: child_level(region.kind).map_or_else(
+            || {
+                fill(
+                    lang,
+                    "region.compare_heading_alone",
+                    &[("region", &region.name)],
+                )
+            },
+            |l| {
+                fill(
+                    lang,
+                    "region.compare_heading_children",
+                    &[
+                        ("region", &region.name),
+                        (
+                            "children",
+                            &fill(lang, &format!("region.children_{}", l.as_str()), &[]),
+                        ),
+                    ],
+                )
+            },
+        ),
         heatmap: None,
         distribution: None,
         breakdown: Vec::new(),
+        gap: Vec::new(),
+        gap_chart: None,
+        trend: None,
         has_hidden: false,
         pending: false,
         passed_over,
@@ -361,20 +545,23 @@ pub fn dashboard(
                     .collect(),
             );
         }
-        out.heatmap = Some(charts::heatmap(
-            "heatmap",
-            &fill(lang, "region.heatmap_title", &[("role", &out.role)]),
-            &fill(
-                lang,
-                "region.heatmap_description",
-                &[("region", &region.name), ("type", &out.type_label)],
-            ),
-            &out.phases,
-            &names,
-            &values,
-            4.0,
-            table,
-        )?);
+        out.heatmap = Some(
+            charts::heatmap(
+                "heatmap",
+                &fill(lang, "region.heatmap_title", &[("role", &out.role)]),
+                &fill(
+                    lang,
+                    "region.heatmap_description",
+                    &[("region", &region.name), ("type", &out.type_label)],
+                ),
+                &out.phases,
+                &names,
+                &values,
+                4.0,
+                table,
+            )?
+            .in_lang(lang),
+        );
     }
 
     // Spread of service index values in each row's region: drawn only for rows whose
@@ -434,24 +621,116 @@ pub fn dashboard(
         }
     }
     if !boxes.is_empty() {
-        out.distribution = Some(charts::boxes(
-            "distribution",
-            &fill(lang, "region.distribution_title", &[("role", &out.role)]),
-            &fill(
-                lang,
-                "region.distribution_description",
-                &[("k", &k.get().to_string())],
-            ),
-            &categories,
-            &fill(lang, "dashboard.index", &[]),
-            &boxes,
-            100.0,
-            dist_table,
-        )?);
+        out.distribution = Some(
+            charts::boxes(
+                "distribution",
+                &fill(lang, "region.distribution_title", &[("role", &out.role)]),
+                &fill(
+                    lang,
+                    "region.distribution_description",
+                    &[("k", &k.get().to_string())],
+                ),
+                &categories,
+                &fill(lang, "dashboard.index", &[]),
+                &boxes,
+                100.0,
+                dist_table,
+            )?
+            .in_lang(lang),
+        );
     }
 
-    // Breakdown of the region by service type and role (the index).
+    // Managers beside peer workers in the region itself.
     let level = Level::of(region.kind);
+    let both = |m: &str, digits: usize| {
+        let at = |r: RespondentRole| {
+            results
+                .region_cell(level, Some(&region.id), r, service_type, m)
+                .map(|c| &c.stats)
+        };
+        (
+            at(RespondentRole::Manager),
+            at(RespondentRole::PeerWorker),
+            digits,
+        )
+    };
+    let measures = phase_codes
+        .iter()
+        .zip(&out.phases)
+        .map(|(code, title)| (title.clone(), false, both(code, 2)))
+        .chain(std::iter::once((
+            fill(lang, "dashboard.index", &[]),
+            true,
+            both("index", 1),
+        )));
+    let mut gap_series: [Vec<Option<f64>>; 2] = [Vec::new(), Vec::new()];
+    let mut gap_bounds: [Vec<Option<(f64, f64)>>; 2] = [Vec::new(), Vec::new()];
+    for (measure, is_index, (m, p, digits)) in measures {
+        out.gap.push(gap_row(measure, is_index, m, p, digits, lang));
+        if !is_index {
+            for (i, c) in [m, p].into_iter().enumerate() {
+                let e = c.and_then(|c| c.shown());
+                gap_series[i].push(e.map(|e| e.mean));
+                gap_bounds[i].push(e.and_then(|e| e.ci_low.zip(e.ci_high)));
+            }
+        }
+    }
+    if gap_series.iter().flatten().any(Option::is_some) {
+        let roles = [RespondentRole::Manager, RespondentRole::PeerWorker];
+        let mut table = DataTable {
+            headers: vec![
+                fill(lang, "dashboard.phase", &[]),
+                role_label(lang, roles[0]),
+                role_label(lang, roles[1]),
+                fill(lang, "region.gap_difference", &[]),
+            ],
+            rows: Vec::new(),
+        };
+        for g in out.gap.iter().filter(|g| !g.is_index) {
+            table.rows.push(vec![
+                g.measure.clone(),
+                g.manager.text.clone(),
+                g.peer_worker.text.clone(),
+                if g.difference.is_empty() {
+                    "–".into()
+                } else {
+                    g.difference.clone()
+                },
+            ]);
+        }
+        out.gap_chart = Some(
+            charts::bars(
+                "region-gap",
+                &fill(lang, "region.gap_title", &[("region", &region.name)]),
+                &fill(lang, "region.gap_description", &[("type", &out.type_label)]),
+                &out.phases,
+                &roles
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| Series {
+                        name: role_label(lang, *r),
+                        values: gap_series[i].clone(),
+                        bounds: Some(gap_bounds[i].clone()),
+                    })
+                    .collect::<Vec<_>>(),
+                4.0,
+                table,
+            )?
+            .in_lang(lang),
+        );
+    }
+    out.trend = region_trend(
+        conn,
+        src,
+        &waves,
+        &results,
+        level,
+        region,
+        service_type,
+        lang,
+    )?;
+
+    // Breakdown of the region by service type and role (the index).
     for t in ServiceType::ALL {
         let cell = |role: RespondentRole| {
             heat(

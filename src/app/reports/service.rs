@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::charts::{self, Chart, DataTable, Series};
-use super::{Cell, fmt, role_label};
+use super::{Cell, fmt, role_label, signed};
 use crate::app::analytics::results::{Benchmark, FunnelBand, PeerGroup, ServiceResult};
 use crate::app::analytics::stats::{FunnelLimits, funnel_limits_at};
 use crate::app::analytics::{Publication, Publications};
@@ -133,8 +133,14 @@ pub struct BenchmarkRow {
     pub group_size: usize,
     pub shown: bool,
     pub score: String,
+    /// The group's own index over all its respondents of the role (the region table's
+    /// cell, already published there), or why it is not shown.
+    pub group_mean: String,
+    /// In words: "higher than 16 % of the services in the group".
     pub percentile_rank: String,
+    /// The funnel band, and what it means for this service.
     pub funnel: String,
+    pub funnel_meaning: String,
     pub notice: String,
 }
 
@@ -498,15 +504,18 @@ fn profile_chart(phases: &[PhaseRow], lang: &str) -> anyhow::Result<Option<Chart
             ]);
         }
     }
-    Ok(Some(charts::bars(
-        "profile",
-        &fill(lang, "dashboard.profile_title", &[]),
-        &profile_description(phases, lang),
-        &titles,
-        &series,
-        4.0,
-        table,
-    )?))
+    Ok(Some(
+        charts::bars(
+            "profile",
+            &fill(lang, "dashboard.profile_title", &[]),
+            &profile_description(phases, lang),
+            &titles,
+            &series,
+            4.0,
+            table,
+        )?
+        .in_lang(lang),
+    ))
 }
 
 /// The index and weakest link per role.
@@ -613,26 +622,29 @@ fn trend_chart(
         }
         table.rows.push(row);
     }
-    Ok(Some(charts::lines(
-        "trend",
-        &fill(lang, "dashboard.trend_title", &[]),
-        &fill(
-            lang,
-            "dashboard.trend_description",
-            &[("waves", &wave_names.len().to_string())],
-        ),
-        &wave_names,
-        &ROLES
-            .iter()
-            .map(|r| Series {
-                name: role_label(lang, *r),
-                values: trend[role_index(*r)].clone(),
-                bounds: None,
-            })
-            .collect::<Vec<_>>(),
-        100.0,
-        table,
-    )?))
+    Ok(Some(
+        charts::lines(
+            "trend",
+            &fill(lang, "dashboard.trend_title", &[]),
+            &fill(
+                lang,
+                "dashboard.trend_description",
+                &[("waves", &wave_names.len().to_string())],
+            ),
+            &wave_names,
+            &ROLES
+                .iter()
+                .map(|r| Series {
+                    name: role_label(lang, *r),
+                    values: trend[role_index(*r)].clone(),
+                    bounds: None,
+                })
+                .collect::<Vec<_>>(),
+            100.0,
+            table,
+        )?
+        .in_lang(lang),
+    ))
 }
 
 /// The change since the previous wave per role and measure, with its CI.
@@ -686,13 +698,21 @@ fn benchmark_rows(mine: &ServiceResult, type_label: &str, lang: &str) -> Vec<Ben
                 group_size: b.group_size,
                 shown: v.is_some(),
                 score: v.map(|v| fmt(lang, v.score, 1)).unwrap_or_default(),
+                group_mean: b.group_stats.shown().map_or_else(
+                    || super::notice(&b.group_stats, lang),
+                    |g| fmt(lang, g.mean, 1),
+                ),
                 percentile_rank: v.and_then(|v| v.percentile_rank).map_or_else(
                     || fill(lang, "dashboard.rank_small_group", &[]),
-                    |x| fmt(lang, x, 0),
+                    |x| fill(lang, "dashboard.rank_words", &[("p", &fmt(lang, x, 0))]),
                 ),
-                funnel: v
+                funnel: v.and_then(|v| v.funnel).map_or_else(
+                    || fill(lang, "dashboard.rank_small_group", &[]),
+                    |f| band_label(lang, f.band),
+                ),
+                funnel_meaning: v
                     .and_then(|v| v.funnel)
-                    .map(|f| band_label(lang, f.band))
+                    .map(|f| fill(lang, &format!("dashboard.meaning_{}", f.band.key()), &[]))
                     .unwrap_or_default(),
                 notice: super::notice(&b.position, lang),
             }
@@ -744,17 +764,6 @@ fn pick(p: &PhaseRow, role: RespondentRole) -> &Cell {
         &p.peer_worker
     } else {
         &p.manager
-    }
-}
-
-fn signed(lang: &str, x: f64, digits: usize) -> String {
-    let s = fmt(lang, x.abs(), digits);
-    if x > 0.0 {
-        format!("+{s}")
-    } else if x < 0.0 {
-        format!("−{s}")
-    } else {
-        s
     }
 }
 
@@ -917,21 +926,24 @@ fn funnel_chart(
     } else {
         description
     };
-    Ok(Some(charts::funnel(
-        &format!("funnel-{}", role.as_str()),
-        &title,
-        &description,
-        &peers,
-        (own_n, own_score),
-        &limits,
-        (
-            &fill(lang, "dashboard.peer_services", &[]),
-            &service.name,
-            &fill(lang, "dashboard.respondents_axis", &[]),
-        ),
-        100.0,
-        table,
-    )?))
+    Ok(Some(
+        charts::funnel(
+            &format!("funnel-{}", role.as_str()),
+            &title,
+            &description,
+            &peers,
+            (own_n, own_score),
+            &limits,
+            (
+                &fill(lang, "dashboard.peer_services", &[]),
+                &service.name,
+                &fill(lang, "dashboard.respondents_axis", &[]),
+            ),
+            100.0,
+            table,
+        )?
+        .in_lang(lang),
+    ))
 }
 
 /// Per-role counts of a wave's invitations for the admin overview, by service code.

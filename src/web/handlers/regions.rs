@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use crate::app::catalogue::Overview;
-use crate::core::domain::{RegionId, UserRole};
+use crate::core::domain::{RegionId, RegionKind, UserRole};
 use crate::infra::models::{Organisation, Region, Service};
 use crate::web::errors::{AppError, AppResult};
 use crate::web::security::Ctx;
@@ -24,7 +24,7 @@ pub async fn show(
     let filters = filters.into_inner();
     let publications = state.publications.clone();
     let lang = ctx.lang();
-    let (region, overview, dashboard) = with_conn(&state, move |conn| {
+    let (region, overview, municipalities, dashboard) = with_conn(&state, move |conn| {
         let all = Region::all(conn)?;
         let view = access.region_view(&all);
         let region = match all.iter().find(|r| r.id == id) {
@@ -47,9 +47,29 @@ pub async fn show(
             &*publications,
             lang,
         )?;
+        // The municipalities in the region (none for a municipality itself): the
+        // catalogue's totals count the whole country's.
+        let municipalities = all
+            .iter()
+            .filter(|m| m.kind == RegionKind::Municipality && m.id != region.id)
+            .filter(|m| {
+                let mut at = m.parent_id.as_ref();
+                while let Some(p) = at {
+                    if p == &region.id {
+                        return true;
+                    }
+                    at = all
+                        .iter()
+                        .find(|r| &r.id == p)
+                        .and_then(|r| r.parent_id.as_ref());
+                }
+                false
+            })
+            .count();
         Ok((
             region,
             Overview::build(&all, &services, &Organisation::all(conn)?),
+            municipalities,
             dashboard,
         ))
     })
@@ -57,7 +77,7 @@ pub async fn show(
     templates::page(
         "region",
         &ctx,
-        json!({"page_title": format!("{} · samskap", region.name), "region": region, "overview": overview, "d": dashboard, "printable": false}),
+        json!({"page_title": format!("{} · samskap", region.name), "region": region, "overview": overview, "municipalities": municipalities, "d": dashboard, "printable": false}),
     )
 }
 
@@ -71,7 +91,9 @@ pub async fn results_csv(
 ) -> AppResult<HttpResponse> {
     let access = ctx.access()?.clone();
     let id = RegionId::from_string(path.into_inner());
-    let wave = filters.into_inner().wave;
+    let filters = filters.into_inner();
+    let sheet = filters.format.as_deref() == Some("spreadsheet");
+    let wave = filters.wave.clone();
     let publications = state.publications.clone();
     let lang = ctx.lang();
     let actor = ctx.actor();
@@ -83,6 +105,34 @@ pub async fn results_csv(
             None if access.user.role == UserRole::Admin => return Err(AppError::NotFound),
             _ => return Err(AppError::Forbidden),
         };
+        if sheet {
+            // The page's own tables, on the page's filters.
+            let d = crate::app::reports::region::dashboard(
+                conn,
+                &region,
+                &all,
+                &view,
+                &filters,
+                &*publications,
+                lang,
+            )?;
+            let Some(wave_id) = d.wave_id.as_deref() else {
+                return Err(AppError::NotFound);
+            };
+            let results = publications
+                .get(
+                    conn,
+                    &crate::core::domain::WaveId::from_string(wave_id.to_owned()),
+                )?
+                .ok_or(AppError::Pending)?;
+            let sections = crate::app::reports::sheet::region(&d, lang);
+            let table = crate::app::export::Table::Sheet {
+                target: ("region", region.id.as_str()),
+                lang,
+                sections: &sections,
+            };
+            return Ok(crate::app::export::download(conn, &actor, &results, table)?);
+        }
         // As the page: the region and every region below it, and for comparison the
         // country and the region's peers at its level.
         let mut names = std::collections::HashMap::new();
@@ -117,5 +167,10 @@ pub async fn results_csv(
         Ok(crate::app::export::download(conn, &actor, &results, table)?)
     })
     .await?;
-    Ok(super::csv_attachment("region-results.csv", body))
+    let name = if sheet {
+        "region-results-spreadsheet.csv"
+    } else {
+        "region-results.csv"
+    };
+    Ok(super::csv_attachment(name, body))
 }

@@ -47,6 +47,9 @@ fn authorise<T>(
 #[derive(Debug, serde::Deserialize)]
 pub struct WaveQuery {
     pub wave: Option<String>,
+    /// `spreadsheet`: the page's tables, labelled, for Excel in the reader's language
+    /// (downloads only).
+    pub format: Option<String>,
 }
 
 /// `GET /services/{code}[?wave=ID]`: the service's dashboard.
@@ -123,12 +126,12 @@ pub async fn results_csv(
 ) -> AppResult<HttpResponse> {
     let access = ctx.access()?.clone();
     let code = path.into_inner();
-    let wave = query
-        .into_inner()
-        .wave
-        .map(crate::core::domain::WaveId::from_string);
+    let query = query.into_inner();
+    let sheet = query.format.as_deref() == Some("spreadsheet");
+    let wave = query.wave.map(crate::core::domain::WaveId::from_string);
     let publications = state.publications.clone();
     let actor = ctx.actor();
+    let lang = ctx.lang();
     let body = with_conn(&state, move |conn| {
         let service = authorised_service(conn, &access, &code)?;
         let waves = crate::app::reports::service::waves_of(conn, &service)?;
@@ -140,11 +143,32 @@ pub async fn results_csv(
         let results = publications
             .get(conn, &chosen.id)?
             .ok_or(AppError::Pending)?;
+        if sheet {
+            let d = crate::app::reports::service::dashboard(
+                conn,
+                &service,
+                Some(&chosen.id),
+                &*publications,
+                lang,
+            )?;
+            let sections = crate::app::reports::sheet::service(&d, lang);
+            let table = crate::app::export::Table::Sheet {
+                target: ("service", &service.code),
+                lang,
+                sections: &sections,
+            };
+            return Ok(crate::app::export::download(conn, &actor, &results, table)?);
+        }
         let table = crate::app::export::Table::Service {
             code: &service.code,
         };
         Ok(crate::app::export::download(conn, &actor, &results, table)?)
     })
     .await?;
-    Ok(super::csv_attachment("service-results.csv", body))
+    let name = if sheet {
+        "service-results-spreadsheet.csv"
+    } else {
+        "service-results.csv"
+    };
+    Ok(super::csv_attachment(name, body))
 }
