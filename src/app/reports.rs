@@ -7,6 +7,7 @@
 
 pub mod charts;
 pub mod mail;
+pub mod psychometrics;
 pub mod region;
 pub mod service;
 pub mod sheet;

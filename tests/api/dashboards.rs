@@ -217,11 +217,22 @@ async fn dashboards_show_what_the_gate_allows_in_both_languages() {
         "the lone peer worker's score leaked: {csv}"
     );
     // Psychometrics of the wave, as a page and CSV.
-    let psy = page(&admin, format!("{base}/waves/{}/psychometrics", f.wave.id)).await;
+    let psy = page(
+        &admin,
+        format!("{base}/waves/{}/psychometrics?lang=en", f.wave.id),
+    )
+    .await;
     assert!(
-        psy.contains("alpha") && psy.contains("icc1"),
-        "psychometrics page"
+        psy.contains("alpha") && psy.contains("ICC(1)") && psy.contains("0.70 acceptable"),
+        "psychometrics page: each statistic named, with its convention"
     );
+    // Rounded: no long run of decimals.
+    let long_decimals = psy
+        .as_bytes()
+        .windows(6)
+        .any(|w| w[0].is_ascii_digit() && w[1] == b'.' && w[2..].iter().all(u8::is_ascii_digit));
+    assert!(!long_decimals, "psychometrics rounded for reading");
+    assert!(!psy.contains("count_0"), "codes are labelled");
 
     // The region page: no cell below k, hidden ones marked.
     let region = f.s1.health_region_id.to_string();

@@ -29,6 +29,7 @@ async fn look_at(browser: &Browser, page: &str, phone: bool) -> Vec<String> {
             r"
             const out = {};
             out.font = getComputedStyle(document.body).fontFamily;
+            out.error = document.querySelector('.error-page') !== null;
             out.overflow = document.documentElement.scrollWidth - window.innerWidth;
             out.small = [];
             out.charts = document.querySelectorAll('figure.chart svg').length;
@@ -55,6 +56,9 @@ async fn look_at(browser: &Browser, page: &str, phone: bool) -> Vec<String> {
         )
         .await
         .unwrap_or_else(|e| panic!("inspect {page}: {e}"));
+    if report["error"].as_bool() != Some(false) {
+        problems.push(format!("{page}: an error page"));
+    }
     if !report["font"]
         .as_str()
         .is_some_and(|f| f.contains("system-ui"))
@@ -155,6 +159,12 @@ async fn dashboards_and_reports_read_well_on_a_desktop_a_phone_and_paper() {
             UserRole::Policymaker,
             "county",
             format!("/regions/{}?lang=en", county.id),
+        ),
+        (UserRole::Researcher, "exports", "/exports".to_owned()),
+        (
+            UserRole::Admin,
+            "psychometrics",
+            format!("/waves/{wave}/psychometrics?lang=en"),
         ),
     ];
     let mut problems = Vec::new();

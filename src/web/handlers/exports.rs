@@ -134,18 +134,15 @@ pub async fn psychometrics(
     let wave = path.into_inner();
     super::api::may_read_psychometrics(ctx.access()?, &wave)?;
     let publications = state.publications.clone();
-    let results = with_conn(&state, move |conn| {
-        super::api::wave_results(conn, &wave, &*publications)
+    let lang = ctx.lang();
+    let (results, view) = with_conn(&state, move |conn| {
+        let results = super::api::wave_results(conn, &wave, &*publications)?;
+        let stored = crate::infra::models::Wave::find(conn, &results.wave_id)?;
+        let survey = crate::app::waves::instrument_of(conn, &stored)?;
+        let view = crate::app::reports::psychometrics::view(&results, &survey, lang);
+        Ok((results, view))
     })
     .await?;
-    let mut csv = Vec::new();
-    crate::app::export::psychometrics_csv(&results.wave_name, &results.psychometrics, &mut csv)?;
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    let mut reader = ::csv::Reader::from_reader(csv.as_slice());
-    for record in reader.records() {
-        let record = record.map_err(anyhow::Error::from)?;
-        rows.push(record.iter().skip(1).map(str::to_owned).collect());
-    }
     templates::page(
         "psychometrics",
         &ctx,
@@ -156,7 +153,7 @@ pub async fn psychometrics(
                 results.wave_name
             ),
             "wave_name": results.wave_name, "wave_id": results.wave_id, "min_cell": results.min_cell,
-            "rows": rows,
+            "v": view,
         }),
     )
 }
