@@ -75,6 +75,7 @@ routes! {
     POST "/login" => handlers::auth::login, Access::Public;
     POST "/logout" => handlers::auth::logout, Access::SignedIn(ANY);
     GET  "/me" => handlers::account::show, Access::SignedIn(ANY);
+    GET  "/mine" => handlers::home::mine, Access::SignedIn(ANY);
     POST "/me/password" => handlers::account::change_password, Access::SignedIn(ANY);
     POST "/me/tokens" => handlers::account::create_token, Access::SignedIn(ANY);
     POST "/me/tokens/{id}/revoke" => handlers::account::revoke_token, Access::SignedIn(ANY);

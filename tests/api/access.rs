@@ -39,6 +39,7 @@ fn expected() -> HashMap<(&'static str, &'static str), [Expect; 5]> {
         (("POST", "/login"), [A, A, A, A, A]),
         (("POST", "/logout"), [S, A, A, A, A]),
         (("GET", "/me"), [S, A, A, A, A]),
+        (("GET", "/mine"), [S, A, A, A, A]),
         (("POST", "/me/password"), [S, A, A, A, A]),
         (("POST", "/me/tokens"), [S, A, A, A, A]),
         // The token is the admin's own: everyone else is refused by the handler.

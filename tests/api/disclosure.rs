@@ -137,6 +137,13 @@ async fn crawl(client: &reqwest::Client, base: &str, start: &[String]) -> (usize
             .await
             .expect("get");
         let status = res.status().as_u16();
+        if status == 303 {
+            // `/mine` sends the reader to their own page: followed like a link.
+            if let Some(to) = res.headers().get("location").and_then(|l| l.to_str().ok()) {
+                queue.push_back(to.to_owned());
+            }
+            continue;
+        }
         assert!(
             status == 200 || status == 403 || status == 404,
             "{path}: {status}"

@@ -167,6 +167,27 @@ async fn dashboards_and_reports_read_well_on_a_desktop_a_phone_and_paper() {
             format!("/waves/{wave}/psychometrics?lang=en"),
         ),
     ];
+    // The console check can fail: an inline style, which the site's CSP refuses, is
+    // reported.
+    browser.goto("/login").await;
+    let _ = browser.console_errors().await;
+    browser
+        .client()
+        .execute(
+            "const s = document.createElement('style'); s.textContent = 'body { outline: 0 }'; \
+             document.head.appendChild(s);",
+            Vec::new(),
+        )
+        .await
+        .expect("add an inline style");
+    let refused = browser.console_errors().await;
+    assert!(
+        refused
+            .iter()
+            .any(|e| e.contains("Content Security Policy")),
+        "the console reports the CSP refusing an inline style: {refused:?}"
+    );
+
     let mut problems = Vec::new();
     let mut signed_in = None;
     for (role, slug, path) in &pages {
@@ -183,8 +204,12 @@ async fn dashboards_and_reports_read_well_on_a_desktop_a_phone_and_paper() {
                 .set_window_size(width, height)
                 .await
                 .expect("resize the window");
+            let _ = browser.console_errors().await;
             browser.goto(path).await;
             browser.screenshot(&format!("{slug}-{width}")).await;
+            for e in browser.console_errors().await {
+                problems.push(format!("{path} at {width} px: console error: {e}"));
+            }
             problems.extend(look_at(&browser, &format!("{path} at {width} px"), phone).await);
         }
     }

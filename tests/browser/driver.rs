@@ -168,6 +168,9 @@ impl Browser {
                 "prefs": {"intl.accept_languages": "en-US,en"},
             }),
         );
+        // The browser's console, read by `console_errors` (CSP violations are logged
+        // there as errors).
+        caps.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
         let client = ClientBuilder::new(HttpConnector::new())
             .capabilities(caps)
             .connect(&driver.url())
@@ -341,6 +344,37 @@ impl Browser {
         let path = artifacts_dir().join(format!("{}-{step}.png", self.test));
         std::fs::write(&path, png).expect("write screenshot");
         path
+    }
+
+    /// The console's errors since the last call (chromedriver hands each entry out once):
+    /// script errors, failed loads and Content-Security-Policy violations.
+    pub async fn console_errors(&self) -> Vec<String> {
+        let session = self
+            .client
+            .session_id()
+            .await
+            .expect("session id")
+            .expect("a session");
+        let reply: Value = reqwest::Client::new()
+            .post(format!("{}/session/{session}/se/log", self.driver.url()))
+            .json(&json!({"type": "browser"}))
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .expect("console log request")
+            .json()
+            .await
+            .expect("console log reply is JSON");
+        reply["value"]
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter(|e| e["level"] == "SEVERE")
+                    .map(|e| e["message"].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Ends the session and its browser.

@@ -38,6 +38,16 @@ pub async fn sign_in(browser: &Browser, demo: &DemoApp, role: UserRole) {
         account.email,
         "the header names the signed-in account"
     );
+    // Managers and policymakers get back to their own page from the navigation.
+    if matches!(role, UserRole::Manager | UserRole::Policymaker) {
+        browser.goto("/").await;
+        browser.click_and_load("header a[href='/mine']").await;
+        assert_eq!(
+            browser.path().await,
+            landing(demo, role),
+            "the navigation's own-page link"
+        );
+    }
 }
 
 /// Signs out with the header's button (on the home page: error pages have none).

@@ -51,3 +51,15 @@ pub async fn index(state: web::Data<AppState>, ctx: Ctx) -> AppResult<HttpRespon
         }),
     )
 }
+
+/// `GET /mine`: the signed-in user's own page (the navigation's "My service", "My
+/// region"): their service or region when they have one, else the start page that lists
+/// theirs; the exports for researchers, the waves for admins. The same rule as where
+/// they land after signing in.
+pub async fn mine(state: web::Data<AppState>, ctx: Ctx) -> AppResult<HttpResponse> {
+    let access = ctx.access()?.clone();
+    let target = with_conn(&state, move |conn| Ok(access.landing(conn)?)).await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, target))
+        .finish())
+}
