@@ -1052,3 +1052,112 @@ async fn a_wave_form_with_mistakes_lists_them_all_and_keeps_what_was_typed() {
         "{page}"
     );
 }
+
+#[actix_web::test]
+async fn sending_with_questions_unanswered_needs_a_tick_and_lists_them() {
+    let (app, wave, path) = one_invitation(false).await;
+    let client = browser();
+    let token = path.trim_start_matches("/s/").to_owned();
+    let mut planned = plan_answers(&app, &token).await;
+    let total = planned.len();
+    // Answer all but the co-define phase.
+    planned.retain(|k, _| !k.starts_with('A'));
+    let skipped = total - planned.len();
+    assert!(skipped > 0, "the survey has co-define items");
+    answer_all(&app, &client, &path, &planned, false).await;
+    let base = &app.address;
+    let review = client
+        .get(format!("{base}{path}?page=review&lang=en"))
+        .send()
+        .await
+        .expect("review")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        review.contains(&format!(
+            "You have not answered {skipped} of the {total} questions:"
+        )),
+        "the review says how many are unanswered"
+    );
+    assert!(
+        review.contains("#item-A1\""),
+        "each unanswered question is linked"
+    );
+    let csrf = csrf_in(&review);
+    // Send without the tick: refused, named, nothing submitted.
+    let res = client
+        .post(format!("{base}{path}"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("page", "review"),
+            ("action", "submit"),
+            ("lang", "en"),
+        ])
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.expect("body");
+    assert!(
+        body.contains(&format!(
+            "{skipped} questions are not answered. Answer them, or tick the box"
+        )),
+        "the refusal says why"
+    );
+    let submitted = |app: &TestApp| {
+        use diesel::prelude::*;
+        use samskap::infra::db::schema::responses;
+        let conn = &mut app.db.connect();
+        let n: i64 = responses::table
+            .filter(responses::wave_id.eq(&wave))
+            .filter(responses::submitted_at.is_not_null())
+            .count()
+            .get_result(conn)
+            .expect("count");
+        n
+    };
+    assert_eq!(submitted(&app), 0, "nothing sent without the tick");
+    // Enter in the form (its default button, `stay`) saves and shows the same page.
+    let res = client
+        .post(format!("{base}{path}"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("page", "A"),
+            ("action", "stay"),
+            ("A1", "2"),
+            ("lang", "en"),
+        ])
+        .send()
+        .await
+        .expect("stay");
+    assert_eq!(res.status(), 303);
+    assert!(
+        res.headers()["location"]
+            .to_str()
+            .expect("ascii")
+            .contains("page=A&"),
+        "the same page again"
+    );
+    // With it, the answers go.
+    let res = client
+        .post(format!("{base}{path}"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("page", "review"),
+            ("action", "submit"),
+            ("send_unanswered", "yes"),
+            ("lang", "en"),
+        ])
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.text()
+            .await
+            .expect("body")
+            .contains("Thank you for your answers!")
+    );
+    assert_eq!(submitted(&app), 1);
+}

@@ -152,6 +152,32 @@ async fn a_respondent_answers_every_page_in_the_browser_and_submits() {
                     radio.is_selected().await.expect("selected"),
                     "clicking the label of {code} = {raw} selects it"
                 );
+                if pages == 1 && on_page == 1 {
+                    // Enter on an option does not send the page (a keyboard user skipped
+                    // questions this way).
+                    browser
+                        .client()
+                        .execute("window.notReloaded = true;", Vec::new())
+                        .await
+                        .expect("mark the page");
+                    radio.send_keys("\u{E007}").await.expect("press Enter");
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    assert_eq!(
+                        browser.path().await,
+                        path,
+                        "Enter on an option left the page"
+                    );
+                    let same = browser
+                        .client()
+                        .execute("return window.notReloaded === true;", Vec::new())
+                        .await
+                        .expect("read the mark");
+                    assert_eq!(
+                        same,
+                        serde_json::json!(true),
+                        "Enter on an option sent the form"
+                    );
+                }
             } else {
                 browser.fill(&number, raw).await;
             }

@@ -280,15 +280,65 @@ fn render_consent(
     )
 }
 
+/// The questions of the respondent's form left unanswered, in page order: (page, code,
+/// question text).
+fn unanswered(
+    link: &Link,
+    lang: &str,
+    answers: &BTreeMap<String, Stored>,
+) -> Vec<(String, String, String)> {
+    q::pages(&link.survey, link.role())
+        .iter()
+        .filter(|p| *p != "consent" && *p != "review")
+        .flat_map(|p| {
+            q::items_on(&link.survey, link.role(), p)
+                .into_iter()
+                .filter(|i| {
+                    answers
+                        .get(i.code())
+                        .is_none_or(|a| a.raw().trim().is_empty())
+                })
+                .map(|i| {
+                    (
+                        p.clone(),
+                        i.code().to_owned(),
+                        q::question_text(i, link.role(), lang).to_owned(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The review page. With questions unanswered it says how many, links to each, and asks
+/// the respondent to confirm sending anyway (`refused`: they pressed send without).
 fn render_review(
     ctx: &Ctx,
     link: &Link,
     token: &str,
     lang: &str,
     answers: &BTreeMap<String, Stored>,
+    refused: bool,
 ) -> AppResult<HttpResponse> {
     let w = words(lang);
     let pages = q::pages(&link.survey, link.role());
+    let missing = unanswered(link, lang, answers);
+    let total: usize = pages
+        .iter()
+        .filter(|p| *p != "consent" && *p != "review")
+        .map(|p| q::items_on(&link.survey, link.role(), p).len())
+        .sum();
+    let count = [
+        ("n", missing.len().to_string()),
+        ("total", total.to_string()),
+    ];
+    let count: Vec<(&str, &str)> = count.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let missing_view: Vec<Value> = missing
+        .iter()
+        .map(|(p, code, text)| {
+            json!({"text": text, "href": format!("/s/{token}?page={p}&lang={lang}#item-{code}")})
+        })
+        .collect();
     let sections: Vec<Value> = pages
         .iter()
         .filter(|p| *p != "consent" && *p != "review")
@@ -312,6 +362,10 @@ fn render_review(
             "page_title": format!("{} · {}", w["review_title"].as_str().unwrap_or_default(), q::text(&link.survey.title, lang)),
             "page_lang": lang, "respondent": true, "w": w, "survey_title": q::text(&link.survey.title, lang),
             "progress": progress(&pages, "review"), "token": token, "lang": lang, "sections": sections,
+            "missing": missing_view,
+            "missing_summary": crate::infra::i18n::fill(lang, "respondent.review_missing", &count),
+            "missing_confirm": crate::infra::i18n::fill(lang, "respondent.review_missing_confirm", &count),
+            "missing_refused": refused.then(|| crate::infra::i18n::fill(lang, "respondent.review_missing_required", &count)),
             "back_page": pages.get(pages.len().saturating_sub(2)).cloned(),
             "switch_href": format!("/s/{token}?page=review&lang={}", w["other_lang"].as_str().unwrap_or("en")),
             "withdraw_href": format!("/s/{token}/withdraw?lang={lang}"),
@@ -353,7 +407,7 @@ pub async fn show(
     let rid = response.id.clone();
     let answers = with_conn(&state, move |conn| Ok(q::answers_of(conn, &rid)?)).await?;
     if page == "review" {
-        return render_review(&ctx, &link, &token, &lang, &answers);
+        return render_review(&ctx, &link, &token, &lang, &answers, false);
     }
     let values: BTreeMap<String, String> =
         answers.iter().map(|(k, v)| (k.clone(), v.raw())).collect();
@@ -441,14 +495,8 @@ pub async fn post(
     };
     if page == "review" {
         if action == "submit" {
-            let (l, rid) = (link.clone(), response.id.clone());
-            with_conn(&state, move |conn| Ok(q::submit(conn, &l, &rid)?)).await?;
-            let w = words(&lang);
-            return templates::page(
-                "s_message",
-                &ctx,
-                json!({"page_title": w["thanks_title"], "page_lang": lang, "respondent": true, "w": w, "title": w["thanks_title"], "body": w["thanks_body"], "withdraw_href": format!("/s/{token}/withdraw?lang={lang}")}),
-            );
+            let confirmed = form.get("send_unanswered").map(String::as_str) == Some("yes");
+            return submit(&state, &ctx, &link, &response.id, &token, &lang, confirmed).await;
         }
         return go(&pages[pages.len() - 2]);
     }
@@ -516,10 +564,41 @@ pub async fn post(
     }
     let target = if action == "back" {
         index.saturating_sub(1).max(1)
+    } else if action == "stay" {
+        // Enter pressed in the form (its default button): saved, the same page again.
+        index
     } else {
         (index + 1).min(pages.len() - 1)
     };
     go(&pages[target])
+}
+
+/// Sends the response from the review page: questions left unanswered only when the
+/// respondent ticked that they want to send without them (`confirmed`).
+async fn submit(
+    state: &web::Data<AppState>,
+    ctx: &Ctx,
+    link: &Link,
+    response: &crate::core::domain::ResponseId,
+    token: &str,
+    lang: &str,
+    confirmed: bool,
+) -> AppResult<HttpResponse> {
+    let rid = response.clone();
+    let answers = with_conn(state, move |conn| Ok(q::answers_of(conn, &rid)?)).await?;
+    if !confirmed && !unanswered(link, lang, &answers).is_empty() {
+        let mut page = render_review(ctx, link, token, lang, &answers, true)?;
+        *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(page);
+    }
+    let (l, rid) = (link.clone(), response.clone());
+    with_conn(state, move |conn| Ok(q::submit(conn, &l, &rid)?)).await?;
+    let w = words(lang);
+    templates::page(
+        "s_message",
+        ctx,
+        json!({"page_title": w["thanks_title"], "page_lang": lang, "respondent": true, "w": w, "title": w["thanks_title"], "body": w["thanks_body"], "withdraw_href": format!("/s/{token}/withdraw?lang={lang}")}),
+    )
 }
 
 /// `GET /s/{token}/withdraw`: asks to confirm.
