@@ -111,6 +111,16 @@ async fn a_respondent_answers_every_page_in_the_browser_and_submits() {
     assert_eq!(browser.find_all(".error-summary").await.len(), 1);
     browser.screenshot("consent-error").await;
     axe::assert_accessible(&browser, "the consent page with an error").await;
+    let tick = browser
+        .find("#consent")
+        .await
+        .rectangle()
+        .await
+        .expect("size");
+    assert!(
+        tick.2 >= 23.9 && tick.3 >= 23.9,
+        "the consent box is at least 24 px: {tick:?}"
+    );
     browser.click("label[for='consent']").await;
     browser
         .click_and_load("button[name='action'][value='continue']")
@@ -184,6 +194,21 @@ async fn a_respondent_answers_every_page_in_the_browser_and_submits() {
             answered.insert(code.clone(), raw.clone());
         }
         assert!(on_page > 0, "page {page} asks something");
+        // Touch targets of at least 24 × 24 px (WCAG 2.2, 2.5.8).
+        let small = browser
+            .client()
+            .execute(
+                "return [...document.querySelectorAll('input[type=radio], input[type=checkbox]')]\
+                 .map(e => e.getBoundingClientRect()).filter(r => r.width < 23.9 || r.height < 23.9).length",
+                Vec::new(),
+            )
+            .await
+            .expect("measure the options");
+        assert_eq!(
+            small,
+            serde_json::json!(0),
+            "options under 24 px on page {page}"
+        );
         browser.screenshot(&format!("page-{pages}-{page}")).await;
         axe::assert_accessible(&browser, &format!("questionnaire page {page}")).await;
         browser
@@ -204,6 +229,14 @@ async fn a_respondent_answers_every_page_in_the_browser_and_submits() {
     assert!(
         !review.contains("Ikke besvart"),
         "the review shows no unanswered item: {review}"
+    );
+    assert!(
+        plan.values().any(|v| v == "1,5"),
+        "the form asks a decimal number"
+    );
+    assert!(
+        review.contains("1,5") && !review.contains("1.5"),
+        "a number typed as 1,5 is shown as typed: {review}"
     );
     browser.screenshot("review").await;
     axe::assert_accessible(&browser, "the review page").await;

@@ -84,6 +84,17 @@ mod tests {
                 assert!(text.contains("https://x/s/abc") && html.contains("https://x/s/abc"));
                 assert!(text.contains("DPS & co"), "text is not escaped");
                 assert!(html.contains("DPS &amp; co"), "HTML is escaped");
+                // A real button, and the fallback address says so.
+                let button = html.split("<a href=").nth(1).expect("a link");
+                assert!(
+                    button.contains("display: inline-block") && button.contains("padding:"),
+                    "{kind} {lang}: the link is drawn as a button"
+                );
+                assert!(
+                    html.contains("If the button does not work")
+                        || html.contains("Virker ikke knappen"),
+                    "{kind} {lang}: the fallback names the button"
+                );
             }
         }
     }

@@ -280,6 +280,16 @@ fn render_consent(
     )
 }
 
+/// A stored number as the respondent writes it: `2.5` is shown as `2,5` in bokmål (a
+/// Norwegian respondent who typed 2,5 sees 2,5 again); anything else as stored.
+fn as_typed(raw: &str, lang: &str) -> String {
+    if lang == "nb" && raw.contains('.') && raw.parse::<f64>().is_ok() {
+        raw.replace('.', ",")
+    } else {
+        raw.to_owned()
+    }
+}
+
 /// The questions of the respondent's form left unanswered, in page order: (page, code,
 /// question text).
 fn unanswered(
@@ -348,7 +358,7 @@ fn render_review(
                 .map(|i| {
                     let view = item_view(link, i, lang, &answers.get(i.code()).map(Stored::raw).unwrap_or_default(), None);
                     let label = view["options"].as_array().and_then(|o| o.iter().find(|x| x["checked"] == true)).map(|o| o["label"].clone());
-                    let shown = label.unwrap_or_else(|| json!(answers.get(i.code()).map(Stored::raw).filter(|s| !s.is_empty())));
+                    let shown = label.unwrap_or_else(|| json!(answers.get(i.code()).map(|a| as_typed(&a.raw(), lang)).filter(|s| !s.is_empty())));
                     json!({"code": i.code(), "text": q::question_text(i, link.role(), lang), "answer": shown})
                 })
                 .collect();
@@ -409,8 +419,10 @@ pub async fn show(
     if page == "review" {
         return render_review(&ctx, &link, &token, &lang, &answers, false);
     }
-    let values: BTreeMap<String, String> =
-        answers.iter().map(|(k, v)| (k.clone(), v.raw())).collect();
+    let values: BTreeMap<String, String> = answers
+        .iter()
+        .map(|(k, v)| (k.clone(), as_typed(&v.raw(), &lang)))
+        .collect();
     render_question_page(
         &ctx,
         StatusCode::OK,
@@ -546,8 +558,10 @@ pub async fn post(
     .await?;
     if !errors.is_empty() {
         // Show what was typed for the bad fields, and what is stored for the rest.
-        let mut shown: BTreeMap<String, String> =
-            saved.iter().map(|(k, v)| (k.clone(), v.raw())).collect();
+        let mut shown: BTreeMap<String, String> = saved
+            .iter()
+            .map(|(k, v)| (k.clone(), as_typed(&v.raw(), &lang)))
+            .collect();
         for code in errors.keys() {
             shown.insert(code.clone(), values.get(code).cloned().unwrap_or_default());
         }
