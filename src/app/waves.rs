@@ -13,7 +13,7 @@ pub mod status;
 
 pub use invitations::{add_token, create_invitation, invitation_for_token, link, queue_message};
 pub use lifecycle::{SPEC_FIELDS, WaveSpec, close, create, open};
-pub use reminders::remind;
+pub use reminders::{next_due, remind};
 pub use retention::{erase_due_emails, erase_emails};
 pub use status::{StatusReport, invited, participation, status, submitted_per_wave};
 

@@ -73,9 +73,56 @@ async fn open_wave(app: &TestApp, anonymous: bool) -> (reqwest::Client, WaveId, 
         .expect("ascii")
         .to_owned();
     let wave = WaveId::from_string(location.trim_start_matches("/admin/waves/"));
-    let opened = post_form(app, &admin, &format!("/admin/waves/{wave}/open"), &[]).await;
+    // Opening asks for a tick first; nothing changes without it.
+    let unconfirmed = post_form(app, &admin, &format!("/admin/waves/{wave}/open"), &[]).await;
+    assert_eq!(unconfirmed.status(), 422);
+    assert!(
+        unconfirmed
+            .text()
+            .await
+            .expect("body")
+            .contains("Tick the box to confirm that you want to open the wave.")
+    );
+    {
+        let conn = &mut app.db.connect();
+        let w = samskap::infra::models::Wave::find(conn, &wave).expect("wave");
+        assert_eq!(
+            w.status,
+            samskap::core::domain::WaveStatus::Draft,
+            "not opened"
+        );
+    }
+    let opened = post_form(
+        app,
+        &admin,
+        &format!("/admin/waves/{wave}/open"),
+        &[("confirm", "yes")],
+    )
+    .await;
     assert_eq!(opened.status(), 303);
+    let page = followed(app, &admin, opened).await;
+    assert!(
+        page.contains("The wave is open"),
+        "the page says what happened"
+    );
     (admin, wave, codes)
+}
+
+/// The page an action redirected to (303: reloading it repeats nothing).
+async fn followed(app: &TestApp, client: &reqwest::Client, res: reqwest::Response) -> String {
+    assert_eq!(res.status(), 303, "an action redirects");
+    let to = res.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    client
+        .get(format!("{}{to}", app.address))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body")
 }
 
 async fn invite(
@@ -286,7 +333,8 @@ async fn invite_answer_submit_and_remind_through_real_smtp() {
         c1 = codes[1]
     );
     let res = invite(&app, &admin, &wave, &csv).await;
-    assert_eq!(res.status(), 200, "{:?}", res.text().await);
+    let page = followed(&app, &admin, res).await;
+    assert!(page.contains("3 invitations created and queued."), "{page}");
 
     let mails = smtp.wait_for(3);
     let by_to = |to: &str| -> Mail {
@@ -342,9 +390,8 @@ async fn invite_answer_submit_and_remind_through_real_smtp() {
     answer_all(&app, &browser(), &peer1, &BTreeMap::new(), false).await;
     let res = post_form(&app, &admin, &format!("/admin/waves/{wave}/remind"), &[]).await;
     assert!(
-        res.text()
+        followed(&app, &admin, res)
             .await
-            .expect("body")
             .contains("2 reminders queued.")
     );
     let all = smtp.wait_for(5);
@@ -391,7 +438,7 @@ async fn smtp_down_then_back_delivers_each_message_exactly_once() {
         "service_code,role,email,language\n{c},manager,a@example.no,en\n{c},peer_worker,b@example.no,en\n{c},peer_worker,c@example.no,nb\n",
         c = codes[2]
     );
-    assert_eq!(invite(&app, &admin, &wave, &csv).await.status(), 200);
+    assert_eq!(invite(&app, &admin, &wave, &csv).await.status(), 303);
 
     // The worker tries, fails and schedules retries.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -470,7 +517,7 @@ async fn one_invitation(anonymous: bool) -> (TestApp, WaveId, String) {
         ),
     )
     .await;
-    assert_eq!(res.status(), 200);
+    assert_eq!(res.status(), 303);
     // Read the link from the .eml the file transport wrote.
     let dir = app.db.path("mail");
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -826,11 +873,20 @@ async fn bad_respondent_lists_are_reported_by_line_and_nothing_is_written() {
     ] {
         assert!(html.contains(needle), "{needle} missing from {html}");
     }
-    let conn = &mut app.db.connect();
+    {
+        let conn = &mut app.db.connect();
+        assert!(
+            samskap::infra::models::Invitation::for_wave(conn, &wave)
+                .expect("inv")
+                .is_empty()
+        );
+    }
+    // Reminders with nobody invited: none queued, and the page says why.
+    let res = post_form(&app, &admin, &format!("/admin/waves/{wave}/remind"), &[]).await;
+    let page = followed(&app, &admin, res).await;
     assert!(
-        samskap::infra::models::Invitation::for_wave(conn, &wave)
-            .expect("inv")
-            .is_empty()
+        page.contains("No reminders queued: everyone invited has answered, has had the wave&#x27;s 2 reminders, or has no invitation sent yet."),
+        "{page}"
     );
 }
 

@@ -10,6 +10,29 @@ use crate::infra::models::{Invitation, InvitationChanges, Wave};
 use super::invitations::{add_token, queue_message};
 use super::{instrument_of, invalid};
 
+/// When the next reminder of the wave falls due (UTC): the earliest time anyone who may
+/// still be reminded (not submitted, under the wave's maximum, with an e-mail address)
+/// reaches the wave's interval since their last message. `None` when nobody can be
+/// reminded any more (everyone has answered or had every reminder, or no invitation has
+/// been sent yet).
+///
+/// # Errors
+/// When the database cannot be read.
+pub fn next_due(
+    conn: &mut DbConn,
+    wave_id: &WaveId,
+) -> anyhow::Result<Option<chrono::NaiveDateTime>> {
+    let wave = Wave::find(conn, wave_id)?;
+    let interval = chrono::Duration::days(i64::from(wave.reminder_interval_days));
+    Ok(Invitation::for_wave(conn, &wave.id)?
+        .into_iter()
+        .filter(|i| matches!(i.status, InvitationStatus::Sent | InvitationStatus::Started))
+        .filter(|i| i.email.is_some() && i.reminder_count < wave.reminder_max)
+        .filter_map(|i| i.last_reminded_at.or(i.sent_at))
+        .map(|t| t + interval)
+        .min())
+}
+
 /// Queues reminders for everyone who has not submitted, has had fewer than the wave's
 /// maximum, and was last contacted at least the wave's interval ago. Each reminder
 /// carries a fresh link. Returns how many were queued.

@@ -245,20 +245,18 @@ async fn render_wave(
     templates::page_with_status(status, "admin_wave", ctx, data)
 }
 
-/// The wave page after an action: its success message (with the count in `key`'s `{n}`)
-/// or its problem.
+/// The wave page after an action. Success redirects to the wave's page with what was
+/// done (`done`, a count `n`), so reloading it repeats nothing; a problem is shown on the
+/// spot with what was typed.
 async fn render_outcome(
     state: &web::Data<AppState>,
     ctx: &Ctx,
     id: WaveId,
     outcome: Result<usize, String>,
-    key: &str,
+    done: Done,
 ) -> AppResult<HttpResponse> {
     match outcome {
-        Ok(n) => {
-            let message = fill(ctx.lang(), key, &[("n", &n.to_string())]);
-            render_wave(state, ctx, id, StatusCode::OK, json!({"message": message})).await
-        }
+        Ok(n) => Ok(done_redirect(&id, done, n)),
         Err(e) => {
             render_wave(
                 state,
@@ -270,6 +268,70 @@ async fn render_outcome(
             .await
         }
     }
+}
+
+/// What an action did, for the message on the page it redirects to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Done {
+    Opened,
+    Closed,
+    Invited,
+    Reminded,
+    Reports,
+}
+
+fn done_redirect(id: &WaveId, done: Done, n: usize) -> HttpResponse {
+    let what = match done {
+        Done::Opened => "opened",
+        Done::Closed => "closed",
+        Done::Invited => "invited",
+        Done::Reminded => "reminded",
+        Done::Reports => "reports",
+    };
+    HttpResponse::SeeOther()
+        .insert_header((
+            header::LOCATION,
+            format!("/admin/waves/{id}?done={what}&n={n}"),
+        ))
+        .finish()
+}
+
+/// The message for `done`, in `lang`: for no reminder queued, why, and when the next is
+/// due.
+fn done_message(
+    conn: &mut crate::infra::db::DbConn,
+    id: &WaveId,
+    done: Done,
+    n: usize,
+    lang: &str,
+) -> anyhow::Result<String> {
+    let count = n.to_string();
+    Ok(match done {
+        Done::Opened => fill(lang, "admin.wave.opened", &[]),
+        Done::Closed => fill(lang, "admin.wave.closed", &[]),
+        Done::Invited => fill(lang, "admin.wave.invitations_queued", &[("n", &count)]),
+        Done::Reports => fill(lang, "admin.wave.reports_queued", &[("n", &count)]),
+        Done::Reminded if n > 0 => fill(lang, "admin.wave.reminders_queued", &[("n", &count)]),
+        Done::Reminded => {
+            let wave = Wave::find(conn, id)?;
+            match waves::next_due(conn, id)? {
+                Some(when) => fill(
+                    lang,
+                    "admin.wave.reminders_none_until",
+                    &[
+                        ("date", &when.format("%Y-%m-%d %H:%M").to_string()),
+                        ("days", &wave.reminder_interval_days.to_string()),
+                    ],
+                ),
+                None => fill(
+                    lang,
+                    "admin.wave.reminders_none_left",
+                    &[("max", &wave.reminder_max.to_string())],
+                ),
+            }
+        }
+    })
 }
 
 /// Response rates per service and role, lowest overall rate first (where reminders or a
@@ -357,34 +419,71 @@ pub async fn mail_reports(
         }))
     })
     .await?;
-    render_outcome(&state, &ctx, id, queued, "admin.wave.reports_queued").await
+    render_outcome(&state, &ctx, id, queued, Done::Reports).await
 }
 
-/// `GET /admin/waves/{id}`
+#[derive(Debug, Deserialize)]
+pub struct ShowQuery {
+    /// What the action before the redirect did, and its count.
+    pub done: Option<Done>,
+    pub n: Option<usize>,
+}
+
+/// `GET /admin/waves/{id}[?done&n]`
 pub async fn show(
     state: web::Data<AppState>,
     ctx: Ctx,
     path: web::Path<String>,
+    query: web::Query<ShowQuery>,
 ) -> AppResult<HttpResponse> {
-    render_wave(
-        &state,
-        &ctx,
-        WaveId::from_string(path.into_inner()),
-        StatusCode::OK,
-        json!({}),
-    )
-    .await
+    let id = WaveId::from_string(path.into_inner());
+    let extra = match query.done {
+        Some(done) => {
+            let (target, n, lang) = (id.clone(), query.n.unwrap_or(0), ctx.lang());
+            let message = with_conn(&state, move |conn| {
+                match done_message(conn, &target, done, n, lang) {
+                    Ok(m) => Ok(m),
+                    Err(e) => match e.downcast_ref::<diesel::result::Error>() {
+                        Some(diesel::result::Error::NotFound) => Err(AppError::NotFound),
+                        _ => Err(e.into()),
+                    },
+                }
+            })
+            .await?;
+            json!({"message": message})
+        }
+        None => json!({}),
+    };
+    render_wave(&state, &ctx, id, StatusCode::OK, extra).await
 }
 
 #[derive(Debug, Deserialize)]
 pub struct Empty {}
 
+/// Opens or closes the wave once the admin has ticked that they mean it (`confirmed`);
+/// otherwise the page says what the step does and asks for the tick.
 async fn transition(
     state: web::Data<AppState>,
     ctx: Ctx,
     id: WaveId,
     open: bool,
+    confirmed: bool,
 ) -> AppResult<HttpResponse> {
+    if !confirmed {
+        let key = if open {
+            "admin.wave.open_unconfirmed"
+        } else {
+            "admin.wave.close_unconfirmed"
+        };
+        return render_wave(
+            &state,
+            &ctx,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({"errors": [fill(ctx.lang(), key, &[])]}),
+        )
+        .await;
+    }
     let actor = ctx.actor();
     let target = id.clone();
     let result = with_conn(&state, move |conn| {
@@ -396,41 +495,50 @@ async fn transition(
         Ok(r.map(drop).map_err(|e| message(&e)))
     })
     .await?;
-    match result {
-        Ok(()) => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, format!("/admin/waves/{id}")))
-            .finish()),
-        Err(e) => {
-            render_wave(
-                &state,
-                &ctx,
-                id,
-                StatusCode::BAD_REQUEST,
-                json!({"errors": [e]}),
-            )
-            .await
-        }
-    }
+    let done = if open { Done::Opened } else { Done::Closed };
+    render_outcome(&state, &ctx, id, result.map(|()| 0), done).await
 }
 
-/// `POST /admin/waves/{id}/open`
+/// The tick that confirms opening or closing a wave.
+#[derive(Debug, Deserialize)]
+pub struct ConfirmForm {
+    pub confirm: Option<String>,
+}
+
+/// `POST /admin/waves/{id}/open` (with `confirm=yes`)
 pub async fn open(
     state: web::Data<AppState>,
     ctx: Ctx,
     path: web::Path<String>,
-    _f: CsrfForm<Empty>,
+    CsrfForm(f): CsrfForm<ConfirmForm>,
 ) -> AppResult<HttpResponse> {
-    transition(state, ctx, WaveId::from_string(path.into_inner()), true).await
+    let confirmed = f.confirm.as_deref() == Some("yes");
+    transition(
+        state,
+        ctx,
+        WaveId::from_string(path.into_inner()),
+        true,
+        confirmed,
+    )
+    .await
 }
 
-/// `POST /admin/waves/{id}/close`
+/// `POST /admin/waves/{id}/close` (with `confirm=yes`)
 pub async fn close(
     state: web::Data<AppState>,
     ctx: Ctx,
     path: web::Path<String>,
-    _f: CsrfForm<Empty>,
+    CsrfForm(f): CsrfForm<ConfirmForm>,
 ) -> AppResult<HttpResponse> {
-    transition(state, ctx, WaveId::from_string(path.into_inner()), false).await
+    let confirmed = f.confirm.as_deref() == Some("yes");
+    transition(
+        state,
+        ctx,
+        WaveId::from_string(path.into_inner()),
+        false,
+        confirmed,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -471,16 +579,7 @@ pub async fn invite(
     })
     .await?;
     match result {
-        Ok(n) => {
-            render_wave(
-                &state,
-                &ctx,
-                id,
-                StatusCode::OK,
-                json!({"message": fill(ctx.lang(), "admin.wave.invitations_queued", &[("n", &n.to_string())])}),
-            )
-            .await
-        }
+        Ok(n) => Ok(done_redirect(&id, Done::Invited, n)),
         Err(errors) => {
             render_wave(
                 &state,
@@ -508,5 +607,5 @@ pub async fn remind(
         Ok(waves::remind(conn, &target, &base, &actor).map_err(|e| message(&e)))
     })
     .await?;
-    render_outcome(&state, &ctx, id, result, "admin.wave.reminders_queued").await
+    render_outcome(&state, &ctx, id, result, Done::Reminded).await
 }
