@@ -100,6 +100,21 @@ pub fn signed(lang: &str, x: f64, digits: usize) -> String {
     }
 }
 
+/// The perception gap (managers minus peer workers) in words: who rates the phase higher
+/// and by how much, at the rounding of the number beside it (a gap that rounds to zero
+/// is "the same").
+pub fn gap_sentence(lang: &str, gap: f64, digits: usize) -> String {
+    let size = fmt(lang, gap.abs(), digits);
+    let key = if size == fmt(lang, 0.0, digits) {
+        "dashboard.gap_none"
+    } else if gap > 0.0 {
+        "dashboard.gap_managers_higher"
+    } else {
+        "dashboard.gap_peers_higher"
+    };
+    fill(lang, key, &[("size", &size)])
+}
+
 /// "Managers" / "Peer workers" in `lang`.
 pub fn role_label(lang: &str, role: RespondentRole) -> String {
     fill(lang, &format!("role.{}", role.as_str()), &[])
@@ -193,7 +208,8 @@ impl Cell {
 /// The conventional band of an rwg value (LeBreton & Senter 2008): below 0.31 a lack of
 /// agreement, then weak, moderate (from 0.51), strong (from 0.71), very strong (from 0.91).
 pub fn agreement_band(rwg: f64) -> &'static str {
-    match rwg {
+    // Banded as shown (two decimals): 0.705 reads 0.71, and is strong.
+    match (rwg * 100.0).round() / 100.0 {
         x if x >= 0.91 => "very_strong",
         x if x >= 0.71 => "strong",
         x if x >= 0.51 => "moderate",

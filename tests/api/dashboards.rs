@@ -216,6 +216,28 @@ async fn dashboards_show_what_the_gate_allows_in_both_languages() {
         !csv.contains("4.000000"),
         "the lone peer worker's score leaked: {csv}"
     );
+    // The same service's tables for Norwegian Excel: labelled, decimal commas, the lone
+    // peer worker nowhere.
+    let sheet = page(
+        &admin,
+        format!(
+            "{base}/services/{}/results.csv?format=spreadsheet&lang=nb",
+            f.s2.code
+        ),
+    )
+    .await;
+    assert!(
+        sheet.contains("Samdefinere;Ledere;3;2,33;"),
+        "the managers' co-define row, labelled: {sheet}"
+    );
+    assert!(
+        sheet.contains("Samdefinere;Erfaringskonsulenter;;For få svar til å vise"),
+        "the hidden peer worker row says why: {sheet}"
+    );
+    assert!(
+        !sheet.contains("4,00") && !sheet.contains("4.00"),
+        "the lone peer worker's score leaked: {sheet}"
+    );
     // Psychometrics of the wave, as a page and CSV.
     let psy = page(
         &admin,
@@ -303,24 +325,33 @@ async fn dashboards_show_what_the_gate_allows_in_both_languages() {
     )
     .await;
     let conn = &mut f.app.db.connect();
-    let downloads: Vec<(String, Option<String>)> =
+    // (action, target, the spreadsheet's format mark)
+    let downloads: Vec<(String, Option<String>, bool)> =
         samskap::infra::models::AuditEntry::recent(conn, 100)
             .expect("audit")
             .into_iter()
             .rev()
             .filter(|e| e.action.starts_with("download."))
-            .map(|e| (e.action, e.target_id))
+            .map(|e| {
+                let sheet = e
+                    .details
+                    .as_deref()
+                    .is_some_and(|d| d.contains("\"format\":\"spreadsheet\""));
+                (e.action, e.target_id, sheet)
+            })
             .collect();
+    let csv = "download.results_csv".to_owned();
     assert_eq!(
         downloads,
         [
-            ("download.results_csv".to_owned(), Some(f.s2.code.clone())),
-            // The spreadsheet, then the data file.
-            ("download.results_csv".to_owned(), Some(region.clone())),
-            ("download.results_csv".to_owned(), Some(region)),
+            (csv.clone(), Some(f.s2.code.clone()), false),
+            (csv.clone(), Some(f.s2.code.clone()), true),
+            (csv.clone(), Some(region.clone()), true),
+            (csv, Some(region), false),
             (
                 "download.psychometrics_csv".to_owned(),
-                Some(f.wave.id.to_string())
+                Some(f.wave.id.to_string()),
+                false
             ),
         ]
     );

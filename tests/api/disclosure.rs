@@ -77,7 +77,55 @@ fn check_json(url: &str, v: &Value) -> usize {
     seen
 }
 
+/// A page's tables as a spreadsheet (`format=spreadsheet`): sections of a title, a header
+/// and rows, `;`- or `,`-separated. Every count of people (an `n` column, invited,
+/// answered) is 0 or at least k.
+fn check_sheet(url: &str, text: &str) -> usize {
+    let people = |h: &str| {
+        h == "n"
+            || h.starts_with("n (")
+            || ["Invited", "Answered", "Invitert", "Svart"].contains(&h)
+    };
+    let mut seen = 0;
+    for section in text.trim_start_matches('\u{feff}').split("\n\n") {
+        let mut lines = section.lines();
+        let _title = lines.next();
+        let Some(header) = lines.next() else { continue };
+        let delimiter = if header.contains(';') { b';' } else { b',' };
+        let body: String = std::iter::once(header)
+            .chain(lines)
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .flexible(true)
+            .from_reader(body.as_bytes());
+        let columns: Vec<usize> = reader
+            .headers()
+            .expect("a header row")
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| people(h))
+            .map(|(i, _)| i)
+            .collect();
+        for row in reader.records() {
+            let row = row.expect("a row");
+            for &c in &columns {
+                if let Some(n) = row.get(c).and_then(|v| v.parse::<u64>().ok()) {
+                    assert!(n == 0 || n >= K, "{url}: a count of {n} people: {row:?}");
+                    seen += 1;
+                }
+            }
+        }
+    }
+    seen
+}
+
 fn check_csv(url: &str, text: &str) -> usize {
+    if url.contains("format=spreadsheet") {
+        let seen = check_sheet(url, text);
+        return seen;
+    }
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
     let column = |name: &str| header.iter().position(|h| *h == name);

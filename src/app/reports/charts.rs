@@ -34,14 +34,23 @@ impl Chart {
     #[must_use]
     pub fn in_lang(mut self, lang: &str) -> Self {
         if lang == "nb" {
-            self.svg = decimal_commas(&self.svg);
+            // Names stay as they are: a wave called "2025.1" is a name, not a number.
+            let names: Vec<&str> = self
+                .table
+                .headers
+                .iter()
+                .chain(self.table.rows.iter().filter_map(|r| r.first()))
+                .map(String::as_str)
+                .collect();
+            self.svg = decimal_commas(&self.svg, &names);
         }
         self
     }
 }
 
-/// `svg` with every text node that is a decimal number written with a comma.
-fn decimal_commas(svg: &str) -> String {
+/// `svg` with every text node that is a decimal number written with a comma, except
+/// those that are one of `names` (category labels).
+fn decimal_commas(svg: &str, names: &[&str]) -> String {
     let mut out = String::with_capacity(svg.len());
     let mut rest = svg;
     while let Some(start) = rest.find('>') {
@@ -51,6 +60,7 @@ fn decimal_commas(svg: &str) -> String {
         let text = &rest[..end];
         let t = text.trim();
         let numeric = t.contains('.')
+            && !names.contains(&t)
             && t.trim_start_matches(['-', '−', '+'])
                 .chars()
                 .all(|c| c.is_ascii_digit() || c == '.')
@@ -524,7 +534,12 @@ mod tests {
         let svg = r#"<svg><title>Fase 1.2 of 3.5</title><text x="1.5">
 2.35
 </text><text>40</text><text>-0.5</text><text>v1.2</text></svg>"#;
-        let nb = decimal_commas(svg);
+        let nb = decimal_commas(svg, &[]);
+        assert!(
+            decimal_commas("<text>2025.1</text><text>2.5</text>", &["2025.1"])
+                == "<text>2025.1</text><text>2,5</text>",
+            "a category named like a number keeps its point"
+        );
         assert!(nb.contains("\n2,35\n"), "{nb}");
         assert!(nb.contains(">-0,5<"), "{nb}");
         assert!(

@@ -18,6 +18,9 @@ pub struct PsychometricsView {
     pub points: Vec<String>,
     /// The missing codes' labels ("Don't know", "Did not take place").
     pub missing: Vec<String>,
+    /// Columns of an item row after the question: n, mean, SD, the points, the codes
+    /// (a hidden item's notice spans them all).
+    pub span: usize,
     pub phases: Vec<PhaseView>,
 }
 
@@ -54,10 +57,16 @@ pub struct ItemRow {
     pub missing: Vec<String>,
 }
 
+/// Bands read the value as shown, at two decimals: 0.695 is shown as 0.70 and is
+/// acceptable.
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
 /// The conventional band of Cronbach's α (George & Mallery): below 0.60 poor,
 /// questionable to 0.70, acceptable to 0.80, good to 0.90, excellent above.
 fn alpha_band(a: f64) -> &'static str {
-    match a {
+    match round2(a) {
         x if x >= 0.9 => "excellent",
         x if x >= 0.8 => "good",
         x if x >= 0.7 => "acceptable",
@@ -69,7 +78,7 @@ fn alpha_band(a: f64) -> &'static str {
 /// The conventional size of ICC(1) (LeBreton & Senter 2008): 0.01 small, 0.10 medium,
 /// 0.25 large.
 fn icc1_band(x: f64) -> &'static str {
-    match x {
+    match round2(x) {
         v if v >= 0.25 => "large",
         v if v >= 0.10 => "medium",
         v if v >= 0.01 => "small",
@@ -80,7 +89,11 @@ fn icc1_band(x: f64) -> &'static str {
 /// ICC(2), the reliability of group means: 0.70 is the usual floor for comparing groups
 /// by their means.
 fn icc2_band(x: f64) -> &'static str {
-    if x >= 0.7 { "reliable" } else { "unreliable" }
+    if round2(x) >= 0.7 {
+        "reliable"
+    } else {
+        "unreliable"
+    }
 }
 
 /// Builds the view of `publication`'s psychometrics, labelled from `survey` in `lang`.
@@ -90,7 +103,7 @@ pub fn view(publication: &Publication, survey: &SurveyFile, lang: &str) -> Psych
         .items
         .first()
         .and_then(|i| survey.scales.get(&i.scale));
-    let points = scale
+    let points: Vec<String> = scale
         .map(|s| {
             s.points
                 .iter()
@@ -99,7 +112,7 @@ pub fn view(publication: &Publication, survey: &SurveyFile, lang: &str) -> Psych
         })
         .unwrap_or_default();
     // Don't know, then not applicable: the order of the published counts.
-    let missing = [MissingMeaning::Missing, MissingMeaning::NotApplicable]
+    let missing: Vec<String> = [MissingMeaning::Missing, MissingMeaning::NotApplicable]
         .iter()
         .map(|meaning| {
             scale
@@ -176,43 +189,7 @@ pub fn view(publication: &Publication, survey: &SurveyFile, lang: &str) -> Psych
                     n: String::new(),
                 },
             ];
-            let items = p
-                .items
-                .iter()
-                .map(|i| {
-                    let text = survey
-                        .items
-                        .iter()
-                        .find(|x| x.code == i.item)
-                        .and_then(|x| x.text.get("manager").or_else(|| x.text.values().next()))
-                        .map(|x| in_lang(x, lang).to_owned())
-                        .unwrap_or_default();
-                    match i.stats.shown() {
-                        Some(s) => ItemRow {
-                            code: i.item.clone(),
-                            text,
-                            shown: true,
-                            notice: String::new(),
-                            n: n(i.stats.n()),
-                            mean: s.mean.map(|m| fmt(lang, m, 2)).unwrap_or_default(),
-                            sd: s.sd.map(|m| fmt(lang, m, 2)).unwrap_or_default(),
-                            counts: s.distribution.iter().map(u64::to_string).collect(),
-                            missing: vec![s.dont_know.to_string(), s.not_applicable.to_string()],
-                        },
-                        None => ItemRow {
-                            code: i.item.clone(),
-                            text,
-                            shown: false,
-                            notice: super::notice(&i.stats, lang),
-                            n: String::new(),
-                            mean: String::new(),
-                            sd: String::new(),
-                            counts: Vec::new(),
-                            missing: Vec::new(),
-                        },
-                    }
-                })
-                .collect();
+            let items = item_rows(p, survey, lang);
             PhaseView {
                 code: p.phase.clone(),
                 title,
@@ -222,10 +199,56 @@ pub fn view(publication: &Publication, survey: &SurveyFile, lang: &str) -> Psych
         })
         .collect();
     PsychometricsView {
+        span: 3 + points.len() + missing.len(),
         points,
         missing,
         phases,
     }
+}
+
+/// One phase's items: the question, and the numbers when the gate shows them.
+fn item_rows(
+    p: &crate::app::analytics::results::PhasePsychometrics,
+    survey: &SurveyFile,
+    lang: &str,
+) -> Vec<ItemRow> {
+    let n = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
+    p.items
+        .iter()
+        .map(|i| {
+            let text = survey
+                .items
+                .iter()
+                .find(|x| x.code == i.item)
+                .and_then(|x| x.text.get("manager").or_else(|| x.text.values().next()))
+                .map(|x| in_lang(x, lang).to_owned())
+                .unwrap_or_default();
+            match i.stats.shown() {
+                Some(s) => ItemRow {
+                    code: i.item.clone(),
+                    text,
+                    shown: true,
+                    notice: String::new(),
+                    n: n(i.stats.n()),
+                    mean: s.mean.map(|m| fmt(lang, m, 2)).unwrap_or_default(),
+                    sd: s.sd.map(|m| fmt(lang, m, 2)).unwrap_or_default(),
+                    counts: s.distribution.iter().map(u64::to_string).collect(),
+                    missing: vec![s.dont_know.to_string(), s.not_applicable.to_string()],
+                },
+                None => ItemRow {
+                    code: i.item.clone(),
+                    text,
+                    shown: false,
+                    notice: super::notice(&i.stats, lang),
+                    n: String::new(),
+                    mean: String::new(),
+                    sd: String::new(),
+                    counts: Vec::new(),
+                    missing: Vec::new(),
+                },
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -245,5 +268,9 @@ mod tests {
         assert_eq!(icc1_band(0.0), "none");
         assert_eq!(icc2_band(0.71), "reliable");
         assert_eq!(icc2_band(0.4), "unreliable");
+        // As shown: 0.695 reads 0.70.
+        assert_eq!(alpha_band(0.695), "acceptable");
+        assert_eq!(icc2_band(0.695), "reliable");
+        assert_eq!(crate::app::reports::agreement_band(0.705), "strong");
     }
 }

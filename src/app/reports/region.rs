@@ -175,18 +175,7 @@ fn gap_row(
     let sentence = match gap {
         None => fill(lang, "dashboard.gap_hidden", &[]),
         Some(_) if is_index => String::new(),
-        Some(g) => {
-            // The same rounding as the number beside it decides "the same".
-            let shown = fmt(lang, g.abs(), digits);
-            let key = if fmt(lang, 0.0, digits) == shown {
-                "dashboard.gap_none"
-            } else if g > 0.0 {
-                "dashboard.gap_managers_higher"
-            } else {
-                "dashboard.gap_peers_higher"
-            };
-            fill(lang, key, &[("size", &shown)])
-        }
+        Some(g) => super::gap_sentence(lang, g, digits),
     };
     RegionGapRow {
         measure,

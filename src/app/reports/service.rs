@@ -13,7 +13,9 @@ use serde::Serialize;
 
 use super::charts::{self, Chart, DataTable, Series};
 use super::{Cell, fmt, role_label, signed};
-use crate::app::analytics::results::{Benchmark, FunnelBand, PeerGroup, ServiceResult};
+use crate::app::analytics::results::{
+    Benchmark, FunnelBand, MIN_PEER_GROUP, PeerGroup, ServiceResult,
+};
 use crate::app::analytics::stats::{FunnelLimits, funnel_limits_at};
 use crate::app::analytics::{Publication, Publications};
 use crate::core::domain::{RespondentRole, WaveId};
@@ -551,19 +553,12 @@ fn gap_rows(mine: &ServiceResult, page: &Page) -> Vec<GapRow> {
                     text: fill(lang, "dashboard.gap_hidden", &[]),
                 };
             };
-            let key = if g.gap > 0.0 {
-                "dashboard.gap_managers_higher"
-            } else if g.gap < 0.0 {
-                "dashboard.gap_peers_higher"
-            } else {
-                "dashboard.gap_none"
-            };
             GapRow {
                 phase,
                 shown: true,
                 gap: fmt(lang, g.gap, 2),
                 flagged: g.flagged,
-                text: fill(lang, key, &[("size", &fmt(lang, g.gap.abs(), 2))]),
+                text: super::gap_sentence(lang, g.gap, 2),
             }
         })
         .collect()
@@ -706,10 +701,16 @@ fn benchmark_rows(mine: &ServiceResult, type_label: &str, lang: &str) -> Vec<Ben
                     || fill(lang, "dashboard.rank_small_group", &[]),
                     |x| fill(lang, "dashboard.rank_words", &[("p", &fmt(lang, x, 0))]),
                 ),
-                funnel: v.and_then(|v| v.funnel).map_or_else(
-                    || fill(lang, "dashboard.rank_small_group", &[]),
-                    |f| band_label(lang, f.band),
-                ),
+                // No verdict: a group under MIN_PEER_GROUP services, or a group whose
+                // own cell is hidden (or has no spread) says so.
+                funnel: match v.and_then(|v| v.funnel) {
+                    Some(f) => band_label(lang, f.band),
+                    None if b.group_size < MIN_PEER_GROUP => {
+                        fill(lang, "dashboard.rank_small_group", &[])
+                    }
+                    None if b.group_stats.shown().is_none() => super::notice(&b.group_stats, lang),
+                    None => "–".to_owned(),
+                },
                 funnel_meaning: v
                     .and_then(|v| v.funnel)
                     .map(|f| fill(lang, &format!("dashboard.meaning_{}", f.band.key()), &[]))
