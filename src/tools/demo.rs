@@ -444,13 +444,32 @@ pub fn ensure_accounts(conn: &mut DbConn) -> anyhow::Result<Vec<DemoAccount>> {
             )),
             UserRole::Admin | UserRole::Researcher => None,
         };
-        let seen = match scope {
+        let mut seen = match scope {
             Some((spec, label)) => {
                 accounts::add_scope(conn, &user, &spec)?;
                 Some(label)
             }
             None => None,
         };
+        // The researcher follows the services wave after wave: every opened wave.
+        if *role == UserRole::Researcher {
+            let mut names = Vec::new();
+            for wave in crate::infra::models::Wave::opened_newest_first(conn)?
+                .into_iter()
+                .rev()
+            {
+                accounts::add_scope(
+                    conn,
+                    &user,
+                    &ScopeSpec {
+                        kind: ScopeKind::Wave,
+                        reference: wave.id.to_string(),
+                    },
+                )?;
+                names.push(wave.name);
+            }
+            seen = (!names.is_empty()).then(|| names.join(", "));
+        }
         out.push(DemoAccount {
             email: (*email).to_owned(),
             role: *role,

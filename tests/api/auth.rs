@@ -1065,3 +1065,54 @@ async fn each_role_lands_on_its_own_page_after_signing_in() {
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/account");
 }
+
+#[actix_web::test]
+async fn a_researcher_is_granted_a_wave_picked_by_name() {
+    let app = spawn_app().await;
+    let wave = {
+        let conn = &mut app.db.connect();
+        demo::load(
+            conn,
+            DemoOptions {
+                services: 4,
+                seed: 2,
+            },
+        )
+        .expect("demo");
+        crate::fixtures::open_wave(conn, "Oppfølging 2027")
+    };
+    create_user(&app, "admin@test.no", UserRole::Admin, &[]);
+    let researcher = create_user(&app, "forsker@test.no", UserRole::Researcher, &[]);
+    let admin = signed_in(&app, "admin@test.no").await;
+    let page = admin
+        .get(format!(
+            "{}/admin/users/{}?lang=en",
+            app.address, researcher.id
+        ))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        page.contains(&format!(
+            "<select id=\"reference\" name=\"reference\"><option value=\"{}\">Oppfølging 2027</option>",
+            wave.id
+        )),
+        "the waves are offered by name: {page}"
+    );
+    // Typed by name (as the command line and older forms send it), not only by id.
+    let granted = post_form(
+        &app,
+        &admin,
+        &format!("/admin/users/{}/scopes", researcher.id),
+        &[("kind", "wave"), ("reference", "Oppfølging 2027")],
+    )
+    .await;
+    assert_eq!(granted.status(), 303);
+    let conn = &mut app.db.connect();
+    let scopes = samskap::infra::models::UserScope::for_user(conn, &researcher.id).expect("scopes");
+    assert_eq!(scopes.len(), 1);
+    assert_eq!(scopes[0].scope_id, wave.id.to_string());
+}

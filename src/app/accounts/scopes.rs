@@ -45,11 +45,11 @@ impl ScopeSpec {
                 .into_iter()
                 .find(|x| x.name == r || x.id.as_str() == r || x.code.as_deref() == Some(r))
                 .map(|x| x.id.to_string()),
-            ScopeKind::Wave => {
-                crate::infra::models::Wave::find(conn, &crate::core::domain::WaveId::from_string(r))
-                    .optional()?
-                    .map(|w| w.id.to_string())
-            }
+            // By id or by name: an admin types the name they see.
+            ScopeKind::Wave => crate::infra::models::Wave::all(conn)?
+                .into_iter()
+                .find(|w| w.id.as_str() == r || w.name == r)
+                .map(|w| w.id.to_string()),
         };
         found.ok_or_else(|| anyhow::anyhow!("no {} called {r:?}", self.kind))
     }

@@ -160,15 +160,25 @@ async fn render_user(
     extra: serde_json::Value,
 ) -> AppResult<HttpResponse> {
     let lang = ctx.lang();
-    let (user, scopes) = with_conn(state, move |conn| {
+    let (user, scopes, waves) = with_conn(state, move |conn| {
         let user = User::find(conn, &id)?;
+        // A researcher is granted waves picked from a list, not typed.
+        let waves: Vec<serde_json::Value> =
+            if user.role == crate::core::domain::UserRole::Researcher {
+                crate::infra::models::Wave::all(conn)?
+                    .into_iter()
+                    .map(|w| json!({"value": w.id, "label": w.name}))
+                    .collect()
+            } else {
+                Vec::new()
+            };
         let scopes = UserScope::for_user(conn, &user.id)?
             .iter()
             .map(|s| {
                 Ok(json!({"id": s.id, "description": accounts::describe_scope_in(conn, s, lang)?}))
             })
             .collect::<AppResult<Vec<_>>>()?;
-        Ok((user, scopes))
+        Ok((user, scopes, waves))
     })
     .await?;
     let kinds: Vec<_> = accounts::scope_kinds_for(user.role)
@@ -178,7 +188,7 @@ async fn render_user(
     let mut data = json!({
         "page_title": format!("{} · samskap", user.email),
         "user": {"id": user.id, "email": user.email, "display_name": user.display_name, "role": user.role.as_str(), "active": user.active},
-        "roles": role_options(lang, Some(user.role)), "scopes": scopes, "scope_kinds": kinds,
+        "roles": role_options(lang, Some(user.role)), "scopes": scopes, "scope_kinds": kinds, "waves": waves,
         "generated_password": null, "error": null, "message": null,
     });
     if let (Some(d), Some(e)) = (data.as_object_mut(), extra.as_object()) {
