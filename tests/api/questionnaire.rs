@@ -1217,3 +1217,78 @@ async fn sending_with_questions_unanswered_needs_a_tick_and_lists_them() {
     );
     assert_eq!(submitted(&app), 1);
 }
+
+#[actix_web::test]
+async fn a_bounced_address_fails_at_once_and_the_wave_page_lists_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    let smtp = SmtpServer::start(&dir.path().join("maildir"));
+    let app = app_with_smtp(smtp.port).await;
+    let (admin, wave, codes) = open_wave(&app, false).await;
+    let csv = format!(
+        "service_code,role,email,language\n{c},manager,leder@example.no,en\n{c},peer_worker,bounce.peer@example.no,en\n",
+        c = codes[0]
+    );
+    let res = invite(&app, &admin, &wave, &csv).await;
+    assert_eq!(res.status(), 303);
+    // The good address arrives; the refused one is failed after one try, not retried.
+    let delivered = smtp.wait_for(1);
+    assert!(
+        delivered.iter().all(|m| m.to.contains("leder@")),
+        "{delivered:?}"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let bounced = loop {
+        let conn = &mut app.db.connect();
+        let failed = OutboxMessage::failed_for_wave(conn, &wave).expect("outbox");
+        if let Some(m) = failed.into_iter().next() {
+            break m;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the refused message was not failed"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(bounced.to_address, "bounce.peer@example.no");
+    assert_eq!(bounced.attempts, 1, "a permanent refusal is not retried");
+    assert!(
+        bounced
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("550")),
+        "{:?}",
+        bounced.last_error
+    );
+    {
+        let conn = &mut app.db.connect();
+        let statuses: Vec<_> = samskap::infra::models::Invitation::for_wave(conn, &wave)
+            .expect("invitations")
+            .into_iter()
+            .map(|i| i.status)
+            .collect();
+        assert!(
+            statuses.contains(&samskap::core::domain::InvitationStatus::Failed),
+            "the bounced invitation is marked failed: {statuses:?}"
+        );
+    }
+    let page = admin
+        .get(format!("{}/admin/waves/{wave}?lang=en", app.address))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    let list = page
+        .split("id=\"undelivered-h\"")
+        .nth(1)
+        .expect("a list of undelivered messages");
+    assert!(
+        list.contains("bounce.peer@example.no") && list.contains("550"),
+        "the address and the server's reason: {list}"
+    );
+    assert!(
+        !list.contains("leder@example.no"),
+        "only the refused address"
+    );
+}

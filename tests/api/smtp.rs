@@ -32,7 +32,27 @@ impl SmtpServer {
         if let Some(parent) = maildir.parent() {
             std::fs::create_dir_all(parent).expect("maildir parent");
         }
+        // aiosmtpd's Maildir handler, except that it refuses for good (550) every
+        // recipient whose address starts with `bounce`, as a real server refuses a
+        // mailbox that does not exist.
+        let module = maildir
+            .parent()
+            .unwrap_or(maildir)
+            .join("samskap_test_smtp");
+        std::fs::create_dir_all(&module).expect("handler folder");
+        std::fs::write(
+            module.join("bouncing.py"),
+            "from aiosmtpd.handlers import Mailbox\n\n\
+             class Bouncing(Mailbox):\n\
+             \x20   async def handle_RCPT(self, server, session, envelope, address, rcpt_options):\n\
+             \x20       if address.startswith('bounce'):\n\
+             \x20           return '550 5.1.1 No such user here'\n\
+             \x20       envelope.rcpt_tos.append(address)\n\
+             \x20       return '250 OK'\n",
+        )
+        .expect("handler module");
         let child = Command::new("/usr/bin/python3")
+            .env("PYTHONPATH", &module)
             .args([
                 "-m",
                 "aiosmtpd",
@@ -40,7 +60,7 @@ impl SmtpServer {
                 "-l",
                 &format!("127.0.0.1:{port}"),
                 "-c",
-                "aiosmtpd.handlers.Mailbox",
+                "bouncing.Bouncing",
             ])
             .arg(maildir)
             .stdout(Stdio::null())

@@ -70,12 +70,12 @@ impl Transport {
         }
     }
 
-    /// Sends one outbox message; the error text is stored as the message's last error.
-    pub fn send(&self, from: &str, message: &OutboxMessage) -> Result<(), String> {
+    /// Sends one outbox message; the failure's text is stored as the message's last error.
+    pub fn send(&self, from: &str, message: &OutboxMessage) -> Result<(), SendFailure> {
         if let Self::Memory(store) = self {
             store
                 .lock()
-                .map_err(|_| "memory transport poisoned".to_owned())?
+                .map_err(|_| SendFailure::transient("memory transport poisoned".to_owned()))?
                 .push(Captured {
                     to: message.to_address.clone(),
                     subject: message.subject.clone(),
@@ -83,22 +83,45 @@ impl Transport {
                 });
             return Ok(());
         }
-        let email = build(from, message).map_err(|e| format!("{e:#}"))?;
+        // A message that cannot be built (a malformed address) will never go: permanent.
+        let email = build(from, message).map_err(|e| SendFailure {
+            message: format!("{e:#}"),
+            permanent: true,
+        })?;
         match self {
-            Self::Smtp(smtp) => smtp
-                .send(&email)
-                .map(drop)
-                .map_err(|e| format!("SMTP: {e}")),
+            Self::Smtp(smtp) => smtp.send(&email).map(drop).map_err(|e| SendFailure {
+                // A 5xx reply (550 no such mailbox) is final: retrying cannot help.
+                permanent: e.is_permanent(),
+                message: format!("SMTP: {e}"),
+            }),
             Self::File(dir) => {
-                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| SendFailure::transient(format!("{}: {e}", dir.display())))?;
                 // Written beside and renamed, so whatever watches the folder never sees half a message.
                 let path = dir.join(format!("{:08}-{}.eml", message.id, message.kind));
                 let partial = dir.join(format!(".{:08}-{}.eml.partial", message.id, message.kind));
                 std::fs::write(&partial, email.formatted())
                     .and_then(|()| std::fs::rename(&partial, &path))
-                    .map_err(|e| format!("{}: {e}", path.display()))
+                    .map_err(|e| SendFailure::transient(format!("{}: {e}", path.display())))
             }
             Self::Memory(_) => Ok(()),
+        }
+    }
+}
+
+/// Why a message was not sent, and whether trying again could help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendFailure {
+    pub message: String,
+    /// The server refused for good (SMTP 5xx) or the message cannot be built.
+    pub permanent: bool,
+}
+
+impl SendFailure {
+    fn transient(message: String) -> Self {
+        Self {
+            message,
+            permanent: false,
         }
     }
 }

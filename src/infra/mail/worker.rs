@@ -130,12 +130,16 @@ impl Worker {
                     self.mark_sent(&mut conn, &message)?;
                     sent += 1;
                 }
-                Err(error) => {
-                    let failed = message.attempts >= MAX_ATTEMPTS;
+                Err(failure) => {
+                    // A permanent refusal (a bounce: 550 no such mailbox) fails at once;
+                    // anything else is retried up to MAX_ATTEMPTS times.
+                    let failed = failure.permanent || message.attempts >= MAX_ATTEMPTS;
+                    let error = failure.message;
                     tracing::warn!(
                         outbox.id = id,
                         attempts = message.attempts,
                         failed,
+                        permanent = failure.permanent,
                         error,
                         "sending an e-mail failed"
                     );
@@ -158,14 +162,19 @@ impl Worker {
                             ..Default::default()
                         },
                     )?;
-                    if failed
-                        && message.kind == "invitation"
-                        && let Some(inv) = &message.invitation_id
-                    {
+                    // The invitation is marked failed when its first message never went,
+                    // or when a reminder bounced before the person started: the address
+                    // is wrong and the wave page lists it to correct.
+                    let stuck = match message.kind.as_str() {
+                        "invitation" if failed => vec![InvitationStatus::Pending],
+                        "reminder" if failure.permanent => vec![InvitationStatus::Sent],
+                        _ => Vec::new(),
+                    };
+                    if let (false, Some(inv)) = (stuck.is_empty(), &message.invitation_id) {
                         diesel::update(
                             invitations::table
                                 .find(inv)
-                                .filter(invitations::status.eq(InvitationStatus::Pending)),
+                                .filter(invitations::status.eq_any(stuck)),
                         )
                         .set(invitations::status.eq(InvitationStatus::Failed))
                         .execute(&mut conn)?;

@@ -67,6 +67,17 @@ impl OutboxMessage {
             .map(drop)
     }
 
+    /// A wave's messages that failed for good, newest first: where they were going and
+    /// why (the wave page's list of addresses to correct).
+    pub fn failed_for_wave(conn: &mut DbConn, wave: &WaveId) -> QueryResult<Vec<Self>> {
+        outbox::table
+            .filter(outbox::wave_id.eq(wave))
+            .filter(outbox::status.eq(OutboxStatus::Failed))
+            .order(outbox::id.desc())
+            .select(Self::as_select())
+            .load(conn)
+    }
+
     pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Self> {
         outbox::table.find(id).select(Self::as_select()).first(conn)
     }

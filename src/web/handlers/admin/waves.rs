@@ -215,12 +215,17 @@ async fn render_wave(
     status: StatusCode,
     extra: serde_json::Value,
 ) -> AppResult<HttpResponse> {
-    let (report, per_service) = with_conn(state, move |conn| match Wave::find(conn, &id) {
-        Ok(_) => Ok((waves::status(conn, &id)?, service_rates(conn, &id)?)),
-        Err(diesel::result::Error::NotFound) => Err(AppError::NotFound),
-        Err(e) => Err(e.into()),
-    })
-    .await?;
+    let (report, per_service, undelivered) =
+        with_conn(state, move |conn| match Wave::find(conn, &id) {
+            Ok(_) => Ok((
+                waves::status(conn, &id)?,
+                service_rates(conn, &id)?,
+                crate::infra::models::OutboxMessage::failed_for_wave(conn, &id)?,
+            )),
+            Err(diesel::result::Error::NotFound) => Err(AppError::NotFound),
+            Err(e) => Err(e.into()),
+        })
+        .await?;
     let lang = ctx.lang();
     let mut data = json!({
         "page_title": format!("{} · samskap", report.wave.name),
@@ -238,6 +243,11 @@ async fn render_wave(
         "roles": RespondentRole::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
         "per_service": per_service,
         "is_opened": report.wave.status != crate::core::domain::WaveStatus::Draft,
+        "undelivered": undelivered.iter().map(|m| json!({
+            "to": m.to_address,
+            "kind": label(lang, "mail_kind", &m.kind),
+            "error": m.last_error,
+        })).collect::<Vec<_>>(),
     });
     if let (Some(d), Some(e)) = (data.as_object_mut(), extra.as_object()) {
         d.extend(e.clone());
