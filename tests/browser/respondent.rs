@@ -194,6 +194,14 @@ async fn a_respondent_answers_every_page_in_the_browser_and_submits() {
             answered.insert(code.clone(), raw.clone());
         }
         assert!(on_page > 0, "page {page} asks something");
+        if pages == 1 {
+            // The scale explained once, above the questions, not under each of them.
+            assert_eq!(browser.find_all("details.scale-legend").await.len(), 1);
+            assert!(
+                browser.find_all(".option .hint").await.is_empty(),
+                "no description repeated under the options"
+            );
+        }
         // Touch targets of at least 24 × 24 px (WCAG 2.2, 2.5.8).
         let small = browser
             .client()

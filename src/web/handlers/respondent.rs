@@ -114,7 +114,7 @@ fn item_view(
                 .map(|s| {
                     s.points
                         .iter()
-                        .map(|p| json!({"value": p.value.to_string(), "label": q::text(&p.label, lang), "hint": q::text(&p.description, lang), "checked": value == p.value.to_string()}))
+                        .map(|p| json!({"value": p.value.to_string(), "label": q::text(&p.label, lang), "hint": "", "checked": value == p.value.to_string()}))
                         .collect()
                 })
                 .unwrap_or_default();
@@ -230,6 +230,23 @@ fn render_question_page(
         .into_iter()
         .filter_map(|i| errors.get(i.code()).map(|e| json!({"href": format!("#item-{}", i.code()), "text": format!("{}: {e}", q::question_text(i, link.role(), lang))})))
         .collect();
+    // What each point of the page's answer scales means: once, above the questions,
+    // instead of under every question (a page was 3,850 px tall on a phone).
+    let mut scales: Vec<&str> = Vec::new();
+    for i in q::items_on(&link.survey, link.role(), page) {
+        if let PageItem::Scored(item) = i
+            && !scales.contains(&item.scale.as_str())
+        {
+            scales.push(item.scale.as_str());
+        }
+    }
+    let legend: Vec<Value> = scales
+        .iter()
+        .filter_map(|name| link.survey.scales.get(*name))
+        .flat_map(|s| &s.points)
+        .filter(|p| !q::text(&p.description, lang).is_empty())
+        .map(|p| json!({"label": q::text(&p.label, lang), "description": q::text(&p.description, lang)}))
+        .collect();
     let description = link
         .survey
         .phases
@@ -247,7 +264,7 @@ fn render_question_page(
             "survey_title": q::text(&link.survey.title, lang),
             "heading": page_title(link, page, lang), "description": description,
             "progress": progress(&pages, page), "page_id": page, "token": token, "lang": lang,
-            "items": items, "errors": error_list, "has_errors": !errors.is_empty(),
+            "items": items, "errors": error_list, "has_errors": !errors.is_empty(), "legend": legend,
             "switch_href": format!("/s/{token}?page={page}&lang={}", w["other_lang"].as_str().unwrap_or("en")),
             "withdraw_href": format!("/s/{token}/withdraw?lang={lang}"),
         }),

@@ -24,6 +24,7 @@ const WORDS: &[&str] = &[
     "review_title",
     "review_intro",
     "unanswered",
+    "legend",
     "change",
     "submit",
     "context_title",
