@@ -115,6 +115,97 @@ pub fn gap_sentence(lang: &str, gap: f64, digits: usize) -> String {
     fill(lang, key, &[("size", &size)])
 }
 
+/// One value per wave for managers and for peer workers (in that order); `None` where
+/// the gate hid it.
+pub(crate) type RoleSeries = [Vec<Option<f64>>; 2];
+
+/// The index of managers and of peer workers (in that order) over `waves` (given newest
+/// first), oldest first, each wave read from its own publication (`current` for the wave
+/// the page shows; a wave whose publication is not there yet is left out). `index` gives
+/// a wave's two values, or `None` for a wave the page had no part in (left out too).
+/// Returns the waves' names and the two series.
+pub(crate) fn index_over_waves(
+    conn: &mut crate::infra::db::DbConn,
+    src: &dyn crate::app::analytics::Publications,
+    waves: &[crate::infra::models::Wave],
+    current: &std::sync::Arc<crate::app::analytics::Publication>,
+    index: impl Fn(&crate::app::analytics::Publication) -> Option<[Option<f64>; 2]>,
+) -> anyhow::Result<(Vec<String>, RoleSeries)> {
+    let mut names = Vec::new();
+    let mut series: RoleSeries = [Vec::new(), Vec::new()];
+    for w in waves.iter().rev() {
+        let p = if w.id == current.wave_id {
+            current.clone()
+        } else {
+            match src.get(conn, &w.id)? {
+                Some(p) => p,
+                None => continue,
+            }
+        };
+        let Some(values) = index(&p) else {
+            continue;
+        };
+        names.push(w.name.clone());
+        for (s, v) in series.iter_mut().zip(values) {
+            s.push(v);
+        }
+    }
+    Ok((names, series))
+}
+
+/// The line chart (with its table) of [`index_over_waves`]: managers and peer workers,
+/// a wave's hidden value "not shown".
+pub(crate) fn index_trend_chart(
+    id: &str,
+    title: &str,
+    names: &[String],
+    series: &RoleSeries,
+    lang: &str,
+) -> anyhow::Result<charts::Chart> {
+    let roles = [RespondentRole::Manager, RespondentRole::PeerWorker];
+    let table = charts::DataTable {
+        headers: std::iter::once(fill(lang, "dashboard.wave", &[]))
+            .chain(roles.iter().map(|r| role_label(lang, *r)))
+            .collect(),
+        rows: names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                std::iter::once(name.clone())
+                    .chain(series.iter().map(|v| {
+                        v[i].map_or_else(
+                            || fill(lang, "dashboard.hidden_short", &[]),
+                            |x| fmt(lang, x, 1),
+                        )
+                    }))
+                    .collect()
+            })
+            .collect(),
+    };
+    Ok(charts::lines(
+        id,
+        title,
+        &fill(
+            lang,
+            "dashboard.trend_description",
+            &[("waves", &names.len().to_string())],
+        ),
+        names,
+        &roles
+            .iter()
+            .zip(series)
+            .map(|(r, values)| charts::Series {
+                name: role_label(lang, *r),
+                values: values.clone(),
+                bounds: None,
+            })
+            .collect::<Vec<_>>(),
+        100.0,
+        table,
+    )?
+    .in_lang(lang))
+}
+
 /// "Managers" / "Peer workers" in `lang`.
 pub fn role_label(lang: &str, role: RespondentRole) -> String {
     fill(lang, &format!("role.{}", role.as_str()), &[])

@@ -205,75 +205,29 @@ fn region_trend(
     service_type: Option<ServiceType>,
     lang: &str,
 ) -> anyhow::Result<Option<Chart>> {
-    let roles = [RespondentRole::Manager, RespondentRole::PeerWorker];
-    let mut names = Vec::new();
-    let mut values: [Vec<Option<f64>>; 2] = [Vec::new(), Vec::new()];
-    for w in waves.iter().rev() {
-        let p = if w.id == current.wave_id {
-            current.clone()
-        } else {
-            match src.get(conn, &w.id)? {
-                Some(p) => p,
-                None => continue,
-            }
-        };
-        names.push(w.name.clone());
-        for (i, r) in roles.iter().enumerate() {
-            values[i].push(
-                p.region_cell(level, Some(&region.id), *r, service_type, "index")
+    let (names, series) = super::index_over_waves(conn, src, waves, current, |p| {
+        Some(
+            [RespondentRole::Manager, RespondentRole::PeerWorker].map(|r| {
+                p.region_cell(level, Some(&region.id), r, service_type, "index")
                     .and_then(|c| c.stats.shown())
-                    .map(|e| e.mean),
-            );
-        }
-    }
+                    .map(|e| e.mean)
+            }),
+        )
+    })?;
     let with_values = (0..names.len())
-        .filter(|i| values.iter().any(|v| v[*i].is_some()))
+        .filter(|i| series.iter().any(|v| v[*i].is_some()))
         .count();
     if with_values < 2 {
         return Ok(None);
     }
-    let mut table = DataTable {
-        headers: std::iter::once(fill(lang, "dashboard.wave", &[]))
-            .chain(roles.iter().map(|r| role_label(lang, *r)))
-            .collect(),
-        rows: Vec::new(),
-    };
-    for (i, name) in names.iter().enumerate() {
-        table.rows.push(
-            std::iter::once(name.clone())
-                .chain(values.iter().map(|v| {
-                    v[i].map_or_else(
-                        || fill(lang, "dashboard.hidden_short", &[]),
-                        |x| fmt(lang, x, 1),
-                    )
-                }))
-                .collect(),
-        );
-    }
-    Ok(Some(
-        charts::lines(
-            "region-trend",
-            &fill(lang, "region.trend_title", &[("region", &region.name)]),
-            &fill(
-                lang,
-                "dashboard.trend_description",
-                &[("waves", &names.len().to_string())],
-            ),
-            &names,
-            &roles
-                .iter()
-                .enumerate()
-                .map(|(i, r)| Series {
-                    name: role_label(lang, *r),
-                    values: values[i].clone(),
-                    bounds: None,
-                })
-                .collect::<Vec<_>>(),
-            100.0,
-            table,
-        )?
-        .in_lang(lang),
-    ))
+    super::index_trend_chart(
+        "region-trend",
+        &fill(lang, "region.trend_title", &[("region", &region.name)]),
+        &names,
+        &series,
+        lang,
+    )
+    .map(Some)
 }
 
 /// The five-number summary of each row's shown service values: `None` for a row whose

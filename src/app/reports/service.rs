@@ -256,10 +256,6 @@ fn entry<'a>(p: &'a Publication, code: &str) -> Option<&'a ServiceResult> {
     p.services.get(i)
 }
 
-fn role_index(role: RespondentRole) -> usize {
-    usize::from(role == RespondentRole::PeerWorker)
-}
-
 /// The two roles the dashboard compares, in the order of its tables and charts.
 const ROLES: [RespondentRole; 2] = [RespondentRole::Manager, RespondentRole::PeerWorker];
 
@@ -574,72 +570,25 @@ fn trend_chart(
     code: &str,
     lang: &str,
 ) -> anyhow::Result<Option<Chart>> {
-    let mut wave_names = Vec::new();
-    let mut trend: [Vec<Option<f64>>; 2] = [Vec::new(), Vec::new()];
-    for w in waves.iter().rev() {
-        let r = if w.id == current.wave_id {
-            current.clone()
-        } else {
-            match src.get(conn, &w.id)? {
-                Some(r) => r,
-                None => continue,
-            }
-        };
-        let Some(e) = entry(&r, code) else {
-            continue;
-        };
-        wave_names.push(w.name.clone());
-        for role in ROLES {
-            trend[role_index(role)].push(
-                e.role(role)
-                    .and_then(|x| x.index.shown())
-                    .map(|v| v.estimate.mean),
-            );
-        }
-    }
-    if wave_names.len() < 2 || !trend.iter().flatten().any(Option::is_some) {
+    let (names, series) = super::index_over_waves(conn, src, waves, current, |p| {
+        let e = entry(p, code)?;
+        Some(ROLES.map(|role| {
+            e.role(role)
+                .and_then(|x| x.index.shown())
+                .map(|v| v.estimate.mean)
+        }))
+    })?;
+    if names.len() < 2 || !series.iter().flatten().any(Option::is_some) {
         return Ok(None);
     }
-    let mut table = DataTable {
-        headers: vec![fill(lang, "dashboard.wave", &[])],
-        rows: Vec::new(),
-    };
-    table
-        .headers
-        .extend(ROLES.iter().map(|r| role_label(lang, *r)));
-    for (i, name) in wave_names.iter().enumerate() {
-        let mut row = vec![name.clone()];
-        for values in &trend {
-            row.push(values[i].map_or_else(
-                || fill(lang, "dashboard.hidden_short", &[]),
-                |v| fmt(lang, v, 1),
-            ));
-        }
-        table.rows.push(row);
-    }
-    Ok(Some(
-        charts::lines(
-            "trend",
-            &fill(lang, "dashboard.trend_title", &[]),
-            &fill(
-                lang,
-                "dashboard.trend_description",
-                &[("waves", &wave_names.len().to_string())],
-            ),
-            &wave_names,
-            &ROLES
-                .iter()
-                .map(|r| Series {
-                    name: role_label(lang, *r),
-                    values: trend[role_index(*r)].clone(),
-                    bounds: None,
-                })
-                .collect::<Vec<_>>(),
-            100.0,
-            table,
-        )?
-        .in_lang(lang),
-    ))
+    super::index_trend_chart(
+        "trend",
+        &fill(lang, "dashboard.trend_title", &[]),
+        &names,
+        &series,
+        lang,
+    )
+    .map(Some)
 }
 
 /// The change since the previous wave per role and measure, with its CI.
