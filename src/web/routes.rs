@@ -104,6 +104,11 @@ routes! {
     POST "/admin/waves/{id}/invite" => handlers::admin::waves::invite, Access::SignedIn(ADMIN);
     POST "/admin/waves/{id}/remind" => handlers::admin::waves::remind, Access::SignedIn(ADMIN);
     POST "/admin/waves/{id}/mail-reports" => handlers::admin::waves::mail_reports, Access::SignedIn(ADMIN);
+    GET  "/admin/waves/{id}/invitations" => handlers::admin::waves::invitations, Access::SignedIn(ADMIN);
+    GET  "/admin/catalogue" => handlers::admin::catalogue::show, Access::SignedIn(ADMIN);
+    POST "/admin/catalogue/services" => handlers::admin::catalogue::import_services, Access::SignedIn(ADMIN);
+    POST "/admin/catalogue/surveys" => handlers::admin::catalogue::load_survey, Access::SignedIn(ADMIN);
+    GET  "/admin/surveys/{id}/preview/{role}" => handlers::respondent::preview, Access::SignedIn(ADMIN);
     GET  "/api/v1/openapi.json" => handlers::respondent_api::openapi, Access::Public;
     GET  "/api/v1/me" => handlers::api::me, Access::SignedIn(ANY);
     GET  "/api/v1/services/{code}" => handlers::api::service, Access::SignedIn(SERVICE_VIEWERS);

@@ -290,10 +290,65 @@ impl Ctx {
     }
 }
 
-/// A urlencoded form whose `_csrf` field must match the browser's CSRF cookie; the other
-/// fields become `T`. A missing or wrong token is refused with 403.
+/// A form whose `_csrf` field must match the browser's CSRF cookie; the other fields
+/// become `T`. A missing or wrong token is refused with 403. The form may be urlencoded
+/// or, for forms with a file field, `multipart/form-data`: a chosen file becomes its
+/// field's text (UTF-8, at most [`UPLOAD_LIMIT`] bytes in all), and a file field left
+/// empty is left out, so `T` sees the same pairs either way.
 #[derive(Debug)]
 pub struct CsrfForm<T>(pub T);
+
+/// The most a multipart form may carry, files included: a respondent list of 100,000
+/// people or a national service catalogue is well under it.
+pub const UPLOAD_LIMIT: usize = 16 * 1024 * 1024;
+
+/// The pairs of a `multipart/form-data` body, files as text.
+async fn multipart_pairs(
+    req: &HttpRequest,
+    payload: Payload,
+) -> Result<Vec<(String, String)>, AppError> {
+    use futures_util::StreamExt as _;
+    let unreadable = |e: &dyn std::fmt::Display| AppError::BadRequest {
+        field: None,
+        message: format!("the form could not be read: {e}"),
+    };
+    let mut parts = actix_multipart::Multipart::new(req.headers(), payload);
+    let mut pairs = Vec::new();
+    let mut total = 0usize;
+    while let Some(field) = parts.next().await {
+        let mut field = field.map_err(|e| unreadable(&e))?;
+        let name = field.name().unwrap_or_default().to_owned();
+        let is_file = field
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .is_some();
+        let mut data = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| unreadable(&e))?;
+            total += chunk.len();
+            if total > UPLOAD_LIMIT {
+                return Err(AppError::BadRequest {
+                    field: Some(name),
+                    message: format!(
+                        "the form is larger than {} MB; split the file",
+                        UPLOAD_LIMIT / 1024 / 1024
+                    ),
+                });
+            }
+            data.extend_from_slice(&chunk);
+        }
+        if is_file && data.is_empty() {
+            continue;
+        }
+        let text = String::from_utf8(data).map_err(|_| AppError::BadRequest {
+            field: Some(name.clone()),
+            message: "the file is not UTF-8 text; save it as \"CSV UTF-8\" and choose it again"
+                .to_owned(),
+        })?;
+        pairs.push((name, text));
+    }
+    Ok(pairs)
+}
 
 impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
     type Error = AppError;
@@ -304,15 +359,28 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             .extensions()
             .get::<Rc<RequestContext>>()
             .map(|c| c.csrf.clone());
-        let form = web::Form::<Vec<(String, String)>>::from_request(req, payload);
+        let multipart = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        let form = if multipart {
+            let (req, payload) = (req.clone(), payload.take());
+            Box::pin(async move { multipart_pairs(&req, payload).await })
+                as std::pin::Pin<Box<dyn std::future::Future<Output = _>>>
+        } else {
+            let form = web::Form::<Vec<(String, String)>>::from_request(req, payload);
+            Box::pin(async move {
+                form.await
+                    .map(web::Form::into_inner)
+                    .map_err(|e| AppError::BadRequest {
+                        field: None,
+                        message: format!("the form could not be read: {e}"),
+                    })
+            })
+        };
         Box::pin(async move {
-            let pairs = form
-                .await
-                .map_err(|e| AppError::BadRequest {
-                    field: None,
-                    message: format!("the form could not be read: {e}"),
-                })?
-                .into_inner();
+            let pairs = form.await?;
             let given = pairs
                 .iter()
                 .find(|(k, _)| k == "_csrf")

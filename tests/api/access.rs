@@ -78,6 +78,14 @@ fn expected() -> HashMap<(&'static str, &'static str), [Expect; 5]> {
         (("POST", "/admin/waves/{id}/invite"), [S, A, D, D, D]),
         (("POST", "/admin/waves/{id}/remind"), [S, A, D, D, D]),
         (("POST", "/admin/waves/{id}/mail-reports"), [S, A, D, D, D]),
+        (("GET", "/admin/waves/{id}/invitations"), [S, A, D, D, D]),
+        (("GET", "/admin/catalogue"), [S, A, D, D, D]),
+        (("POST", "/admin/catalogue/services"), [S, A, D, D, D]),
+        (("POST", "/admin/catalogue/surveys"), [S, A, D, D, D]),
+        (
+            ("GET", "/admin/surveys/{id}/preview/{role}"),
+            [S, A, D, D, D],
+        ),
         (("GET", "/api/v1/openapi.json"), [A, A, A, A, A]),
         (("GET", "/api/v1/respondent/{token}"), [A, A, A, A, A]),
         (

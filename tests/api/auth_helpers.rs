@@ -130,6 +130,42 @@ pub async fn post_form(
         .expect("post")
 }
 
+/// Posts a `multipart/form-data` form as a browser sends a form with a file field: the
+/// CSRF token, `fields`, and `file` as the field `file` (a file name with its text; `None`
+/// is the field left empty, which browsers still send).
+pub async fn post_upload(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &str)>,
+) -> reqwest::Response {
+    let html = client
+        .get(format!("{}/login", app.address))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    let mut form = reqwest::multipart::Form::new().text("_csrf", csrf_in(&html));
+    for (k, v) in fields {
+        form = form.text((*k).to_owned(), (*v).to_owned());
+    }
+    let (name, text) = file.unwrap_or(("", ""));
+    let part = reqwest::multipart::Part::bytes(text.as_bytes().to_vec())
+        .file_name(name.to_owned())
+        .mime_str("text/csv")
+        .expect("mime");
+    form = form.part("file", part);
+    client
+        .post(format!("{}{path}", app.address))
+        .multipart(form)
+        .send()
+        .await
+        .expect("post")
+}
+
 /// A browser signed in as `email` on the server at `address` (a second instance on the
 /// same database, say).
 pub async fn signed_in_at(address: &str, email: &str) -> reqwest::Client {

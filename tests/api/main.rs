@@ -3,6 +3,7 @@
 //! `TEST_DATABASE_URL` is set (see `helpers.rs`).
 
 mod access;
+mod admin_uploads;
 mod analytics;
 mod api_contract;
 mod auth;

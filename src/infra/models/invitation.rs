@@ -5,6 +5,14 @@ use crate::core::domain::{InvitationId, InvitationStatus, RespondentRole, Servic
 use crate::infra::db::DbConn;
 use crate::infra::db::schema::invitations;
 
+/// An invitation with its service's code and name, as [`Invitation::listing`] gives it.
+pub type Listed = (Invitation, String, String);
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on SQLite and PostgreSQL for the ASCII of service codes.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
 /// A one-time link for one respondent. Only the hash of the token is stored; the e-mail
 /// can be erased after the wave while the panel pseudonym stays.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -79,6 +87,58 @@ impl Invitation {
             .order(invitations::created_at)
             .select(Self::as_select())
             .load(conn)
+    }
+
+    /// One page of a wave's invitations for the admin's list, with the service's code and
+    /// name as frozen in the wave, and how many match in all: by service code, then role
+    /// and address; `status` and `search` (part of an address or a service code) narrow it.
+    pub fn listing(
+        conn: &mut DbConn,
+        wave: &WaveId,
+        status: Option<InvitationStatus>,
+        search: &str,
+        limit: i64,
+        offset: i64,
+    ) -> QueryResult<(Vec<Listed>, i64)> {
+        use crate::infra::db::schema::wave_services as ws;
+        let query = || {
+            let mut q = invitations::table
+                .inner_join(
+                    ws::table.on(ws::wave_id
+                        .eq(invitations::wave_id)
+                        .and(ws::service_id.eq(invitations::service_id))),
+                )
+                .filter(invitations::wave_id.eq(wave))
+                .into_boxed();
+            if let Some(status) = status {
+                q = q.filter(invitations::status.eq(status));
+            }
+            let search = search.trim().to_lowercase();
+            if !search.is_empty() {
+                let pattern = format!(
+                    "%{}%",
+                    search
+                        .replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_")
+                );
+                q = q.filter(
+                    invitations::email
+                        .like(pattern.clone())
+                        .escape('\\')
+                        .or(lower(ws::service_code).like(pattern).escape('\\')),
+                );
+            }
+            q
+        };
+        let total = query().count().get_result(conn)?;
+        let rows = query()
+            .order((ws::service_code, invitations::role, invitations::email))
+            .limit(limit)
+            .offset(offset)
+            .select((Self::as_select(), ws::service_code, ws::service_name))
+            .load(conn)?;
+        Ok((rows, total))
     }
 
     pub fn insert(conn: &mut DbConn, new: &NewInvitation) -> QueryResult<()> {

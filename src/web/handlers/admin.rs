@@ -1,5 +1,6 @@
 //! Administration: users and their scopes, the audit log.
 
 pub mod audit;
+pub mod catalogue;
 pub mod users;
 pub mod waves;

@@ -24,6 +24,45 @@ pub struct PageQuery {
     lang: Option<String>,
 }
 
+/// What a questionnaire page is drawn for: a respondent's link (`/s/{token}`, the form
+/// posts and saves), or an admin's preview of a role's form (the form only moves between
+/// pages with GET, and nothing is stored).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Form<'a> {
+    pub survey: &'a crate::core::instrument::format::SurveyFile,
+    pub role: &'a str,
+    /// The page's address without its query: `/s/{token}`, or the preview's.
+    pub base: &'a str,
+    pub preview: bool,
+}
+
+impl<'a> Form<'a> {
+    fn of(link: &'a Link, base: &'a str) -> Self {
+        Self {
+            survey: &link.survey,
+            role: link.role(),
+            base,
+            preview: false,
+        }
+    }
+
+    /// The address of `page` in `lang`.
+    fn href(self, page: &str, lang: &str) -> String {
+        format!("{}?page={page}&lang={lang}", self.base)
+    }
+
+    fn withdraw_href(self, lang: &str) -> Option<String> {
+        (!self.preview).then(|| format!("{}/withdraw?lang={lang}", self.base))
+    }
+
+    /// What the templates need to draw the form element.
+    fn view(self, lang: &str) -> Value {
+        json!({"action": self.base, "method": if self.preview { "get" } else { "post" },
+               "preview": self.preview,
+               "preview_note": self.preview.then(|| crate::infra::i18n::fill(lang, "respondent.preview_note", &[]))})
+    }
+}
+
 fn pick_lang(link: &Link, requested: Option<&str>) -> String {
     requested
         .filter(|l| link.survey.languages.iter().any(|x| x == l))
@@ -98,18 +137,17 @@ fn state_page(
 
 /// View model of one item, with its current (or just entered) value and error.
 fn item_view(
-    link: &Link,
+    form: Form<'_>,
     item: PageItem<'_>,
     lang: &str,
     value: &str,
     error: Option<&String>,
 ) -> Value {
-    let role = link.role();
-    let text = q::question_text(item, role, lang);
+    let text = q::question_text(item, form.role, lang);
     let base = |kind: &str| json!({"code": item.code(), "text": text, "kind": kind, "value": value, "error": error, "id": format!("item-{}", item.code())});
     match item {
         PageItem::Scored(i) => {
-            let scale = link.survey.scales.get(&i.scale);
+            let scale = form.survey.scales.get(&i.scale);
             let mut options: Vec<Value> = scale
                 .map(|s| {
                     s.points
@@ -186,14 +224,14 @@ fn progress(pages: &[String], current: &str) -> Value {
     json!({"current": index + 1, "total": pages.len()})
 }
 
-fn page_title(link: &Link, page: &str, lang: &str) -> String {
+fn page_title(form: Form<'_>, page: &str, lang: &str) -> String {
     if page == "context" {
         return words(lang)["context_title"]
             .as_str()
             .unwrap_or_default()
             .to_owned();
     }
-    link.survey
+    form.survey
         .phases
         .iter()
         .find(|p| p.code == page)
@@ -201,24 +239,22 @@ fn page_title(link: &Link, page: &str, lang: &str) -> String {
         .unwrap_or_default()
 }
 
-#[expect(clippy::too_many_arguments, reason = "a page needs all of these")]
 fn render_question_page(
     ctx: &Ctx,
     status: StatusCode,
-    link: &Link,
-    token: &str,
+    form: Form<'_>,
     page: &str,
     lang: &str,
     values: &BTreeMap<String, String>,
     errors: &HashMap<String, String>,
 ) -> AppResult<HttpResponse> {
-    let pages = q::pages(&link.survey, link.role());
+    let pages = q::pages(form.survey, form.role);
     let w = words(lang);
-    let items: Vec<Value> = q::items_on(&link.survey, link.role(), page)
+    let items: Vec<Value> = q::items_on(form.survey, form.role, page)
         .into_iter()
         .map(|i| {
             item_view(
-                link,
+                form,
                 i,
                 lang,
                 values.get(i.code()).map_or("", String::as_str),
@@ -226,14 +262,14 @@ fn render_question_page(
             )
         })
         .collect();
-    let error_list: Vec<Value> = q::items_on(&link.survey, link.role(), page)
+    let error_list: Vec<Value> = q::items_on(form.survey, form.role, page)
         .into_iter()
-        .filter_map(|i| errors.get(i.code()).map(|e| json!({"href": format!("#item-{}", i.code()), "text": format!("{}: {e}", q::question_text(i, link.role(), lang))})))
+        .filter_map(|i| errors.get(i.code()).map(|e| json!({"href": format!("#item-{}", i.code()), "text": format!("{}: {e}", q::question_text(i, form.role, lang))})))
         .collect();
     // What each point of the page's answer scales means: once, above the questions,
     // instead of under every question (a page was 3,850 px tall on a phone).
     let mut scales: Vec<&str> = Vec::new();
-    for i in q::items_on(&link.survey, link.role(), page) {
+    for i in q::items_on(form.survey, form.role, page) {
         if let PageItem::Scored(item) = i
             && !scales.contains(&item.scale.as_str())
         {
@@ -242,12 +278,12 @@ fn render_question_page(
     }
     let legend: Vec<Value> = scales
         .iter()
-        .filter_map(|name| link.survey.scales.get(*name))
+        .filter_map(|name| form.survey.scales.get(*name))
         .flat_map(|s| &s.points)
         .filter(|p| !q::text(&p.description, lang).is_empty())
         .map(|p| json!({"label": q::text(&p.label, lang), "description": q::text(&p.description, lang)}))
         .collect();
-    let description = link
+    let description = form
         .survey
         .phases
         .iter()
@@ -259,14 +295,15 @@ fn render_question_page(
         "s_page",
         ctx,
         json!({
-            "page_title": format!("{} · {}", page_title(link, page, lang), q::text(&link.survey.title, lang)),
+            "page_title": format!("{} · {}", page_title(form, page, lang), q::text(&form.survey.title, lang)),
             "page_lang": lang, "respondent": true, "w": w,
-            "survey_title": q::text(&link.survey.title, lang),
-            "heading": page_title(link, page, lang), "description": description,
-            "progress": progress(&pages, page), "page_id": page, "token": token, "lang": lang,
+            "survey_title": q::text(&form.survey.title, lang),
+            "heading": page_title(form, page, lang), "description": description,
+            "progress": progress(&pages, page), "page_id": page, "lang": lang,
             "items": items, "errors": error_list, "has_errors": !errors.is_empty(), "legend": legend,
-            "switch_href": format!("/s/{token}?page={page}&lang={}", w["other_lang"].as_str().unwrap_or("en")),
-            "withdraw_href": format!("/s/{token}/withdraw?lang={lang}"),
+            "form": form.view(lang),
+            "switch_href": form.href(page, w["other_lang"].as_str().unwrap_or("en")),
+            "withdraw_href": form.withdraw_href(lang),
         }),
     )
 }
@@ -274,25 +311,25 @@ fn render_question_page(
 fn render_consent(
     ctx: &Ctx,
     status: StatusCode,
-    link: &Link,
-    token: &str,
+    form: Form<'_>,
     lang: &str,
     error: bool,
 ) -> AppResult<HttpResponse> {
     let w = words(lang);
-    let pages = q::pages(&link.survey, link.role());
-    let role = link.survey.roles.get(link.role());
+    let pages = q::pages(form.survey, form.role);
+    let role = form.survey.roles.get(form.role);
     templates::page_with_status(
         status,
         "s_consent",
         ctx,
         json!({
-            "page_title": q::text(&link.survey.title, lang), "page_lang": lang, "respondent": true, "w": w,
-            "survey_title": q::text(&link.survey.title, lang), "description": q::text(&link.survey.description, lang),
+            "page_title": q::text(&form.survey.title, lang), "page_lang": lang, "respondent": true, "w": w,
+            "survey_title": q::text(&form.survey.title, lang), "description": q::text(&form.survey.description, lang),
             "intro": role.map_or("", |r| q::text(&r.intro, lang)),
-            "progress": progress(&pages, "consent"), "token": token, "lang": lang, "error": error,
-            "switch_href": format!("/s/{token}?lang={}", w["other_lang"].as_str().unwrap_or("en")),
-            "withdraw_href": format!("/s/{token}/withdraw?lang={lang}"),
+            "progress": progress(&pages, "consent"), "lang": lang, "error": error,
+            "form": form.view(lang),
+            "switch_href": form.href("consent", w["other_lang"].as_str().unwrap_or("en")),
+            "withdraw_href": form.withdraw_href(lang),
         }),
     )
 }
@@ -310,15 +347,15 @@ fn as_typed(raw: &str, lang: &str) -> String {
 /// The questions of the respondent's form left unanswered, in page order: (page, code,
 /// question text).
 fn unanswered(
-    link: &Link,
+    form: Form<'_>,
     lang: &str,
     answers: &BTreeMap<String, Stored>,
 ) -> Vec<(String, String, String)> {
-    q::pages(&link.survey, link.role())
+    q::pages(form.survey, form.role)
         .iter()
         .filter(|p| *p != "consent" && *p != "review")
         .flat_map(|p| {
-            q::items_on(&link.survey, link.role(), p)
+            q::items_on(form.survey, form.role, p)
                 .into_iter()
                 .filter(|i| {
                     answers
@@ -329,7 +366,7 @@ fn unanswered(
                     (
                         p.clone(),
                         i.code().to_owned(),
-                        q::question_text(i, link.role(), lang).to_owned(),
+                        q::question_text(i, form.role, lang).to_owned(),
                     )
                 })
                 .collect::<Vec<_>>()
@@ -341,19 +378,18 @@ fn unanswered(
 /// the respondent to confirm sending anyway (`refused`: they pressed send without).
 fn render_review(
     ctx: &Ctx,
-    link: &Link,
-    token: &str,
+    form: Form<'_>,
     lang: &str,
     answers: &BTreeMap<String, Stored>,
     refused: bool,
 ) -> AppResult<HttpResponse> {
     let w = words(lang);
-    let pages = q::pages(&link.survey, link.role());
-    let missing = unanswered(link, lang, answers);
+    let pages = q::pages(form.survey, form.role);
+    let missing = unanswered(form, lang, answers);
     let total: usize = pages
         .iter()
         .filter(|p| *p != "consent" && *p != "review")
-        .map(|p| q::items_on(&link.survey, link.role(), p).len())
+        .map(|p| q::items_on(form.survey, form.role, p).len())
         .sum();
     let count = [
         ("n", missing.len().to_string()),
@@ -363,39 +399,39 @@ fn render_review(
     let missing_view: Vec<Value> = missing
         .iter()
         .map(|(p, code, text)| {
-            json!({"text": text, "href": format!("/s/{token}?page={p}&lang={lang}#item-{code}")})
+            json!({"text": text, "href": format!("{}#item-{code}", form.href(p, lang))})
         })
         .collect();
     let sections: Vec<Value> = pages
         .iter()
         .filter(|p| *p != "consent" && *p != "review")
         .map(|p| {
-            let rows: Vec<Value> = q::items_on(&link.survey, link.role(), p)
+            let rows: Vec<Value> = q::items_on(form.survey, form.role, p)
                 .into_iter()
                 .map(|i| {
-                    let view = item_view(link, i, lang, &answers.get(i.code()).map(Stored::raw).unwrap_or_default(), None);
+                    let view = item_view(form, i, lang, &answers.get(i.code()).map(Stored::raw).unwrap_or_default(), None);
                     let label = view["options"].as_array().and_then(|o| o.iter().find(|x| x["checked"] == true)).map(|o| o["label"].clone());
                     let shown = label.unwrap_or_else(|| json!(answers.get(i.code()).map(|a| as_typed(&a.raw(), lang)).filter(|s| !s.is_empty())));
-                    json!({"code": i.code(), "text": q::question_text(i, link.role(), lang), "answer": shown})
+                    json!({"code": i.code(), "text": q::question_text(i, form.role, lang), "answer": shown})
                 })
                 .collect();
-            json!({"page": p, "title": page_title(link, p, lang), "rows": rows, "href": format!("/s/{token}?page={p}&lang={lang}")})
+            json!({"page": p, "title": page_title(form, p, lang), "rows": rows, "href": form.href(p, lang)})
         })
         .collect();
     templates::page(
         "s_review",
         ctx,
         json!({
-            "page_title": format!("{} · {}", w["review_title"].as_str().unwrap_or_default(), q::text(&link.survey.title, lang)),
-            "page_lang": lang, "respondent": true, "w": w, "survey_title": q::text(&link.survey.title, lang),
-            "progress": progress(&pages, "review"), "token": token, "lang": lang, "sections": sections,
+            "page_title": format!("{} · {}", w["review_title"].as_str().unwrap_or_default(), q::text(&form.survey.title, lang)),
+            "page_lang": lang, "respondent": true, "w": w, "survey_title": q::text(&form.survey.title, lang),
+            "progress": progress(&pages, "review"), "lang": lang, "sections": sections, "form": form.view(lang),
             "missing": missing_view,
             "missing_summary": crate::infra::i18n::fill(lang, "respondent.review_missing", &count),
             "missing_confirm": crate::infra::i18n::fill(lang, "respondent.review_missing_confirm", &count),
             "missing_refused": refused.then(|| crate::infra::i18n::fill(lang, "respondent.review_missing_required", &count)),
             "back_page": pages.get(pages.len().saturating_sub(2)).cloned(),
-            "switch_href": format!("/s/{token}?page=review&lang={}", w["other_lang"].as_str().unwrap_or("en")),
-            "withdraw_href": format!("/s/{token}/withdraw?lang={lang}"),
+            "switch_href": form.href("review", w["other_lang"].as_str().unwrap_or("en")),
+            "withdraw_href": form.withdraw_href(lang),
         }),
     )
 }
@@ -421,8 +457,10 @@ pub async fn show(
         return Err(AppError::NotFound);
     };
     let lang = pick_lang(&link, query.lang.as_deref());
+    let base = format!("/s/{token}");
+    let form = Form::of(&link, &base);
     let Some(response) = &link.response else {
-        return render_consent(&ctx, StatusCode::OK, &link, &token, &lang, false);
+        return render_consent(&ctx, StatusCode::OK, form, &lang, false);
     };
     let pages = q::pages(&link.survey, link.role());
     let page = query
@@ -434,7 +472,7 @@ pub async fn show(
     let rid = response.id.clone();
     let answers = with_conn(&state, move |conn| Ok(q::answers_of(conn, &rid)?)).await?;
     if page == "review" {
-        return render_review(&ctx, &link, &token, &lang, &answers, false);
+        return render_review(&ctx, form, &lang, &answers, false);
     }
     let values: BTreeMap<String, String> = answers
         .iter()
@@ -443,8 +481,7 @@ pub async fn show(
     render_question_page(
         &ctx,
         StatusCode::OK,
-        &link,
-        &token,
+        form,
         &page,
         &lang,
         &values,
@@ -474,6 +511,8 @@ pub async fn post(
         return Err(AppError::NotFound);
     };
     let lang = pick_lang(&link, form.get("lang").map(String::as_str));
+    let base = format!("/s/{token}");
+    let drawn = Form::of(&link, &base);
     let page = form.get("page").cloned().unwrap_or_default();
     let action = form
         .get("action")
@@ -491,14 +530,7 @@ pub async fn post(
 
     if page == "consent" {
         if form.get("consent").map(String::as_str) != Some("yes") {
-            return render_consent(
-                &ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &link,
-                &token,
-                &lang,
-                true,
-            );
+            return render_consent(&ctx, StatusCode::UNPROCESSABLE_ENTITY, drawn, &lang, true);
         }
         let (keys, l, t, lg) = (
             state.keys.clone(),
@@ -513,14 +545,7 @@ pub async fn post(
         return go(&pages[1]);
     }
     let Some(response) = link.response.clone() else {
-        return render_consent(
-            &ctx,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &link,
-            &token,
-            &lang,
-            true,
-        );
+        return render_consent(&ctx, StatusCode::UNPROCESSABLE_ENTITY, drawn, &lang, true);
     };
     if page == "review" {
         if action == "submit" {
@@ -585,8 +610,7 @@ pub async fn post(
         return render_question_page(
             &ctx,
             StatusCode::UNPROCESSABLE_ENTITY,
-            &link,
-            &token,
+            drawn,
             &page,
             &lang,
             &shown,
@@ -617,8 +641,10 @@ async fn submit(
 ) -> AppResult<HttpResponse> {
     let rid = response.clone();
     let answers = with_conn(state, move |conn| Ok(q::answers_of(conn, &rid)?)).await?;
-    if !confirmed && !unanswered(link, lang, &answers).is_empty() {
-        let mut page = render_review(ctx, link, token, lang, &answers, true)?;
+    let base = format!("/s/{token}");
+    let form = Form::of(link, &base);
+    if !confirmed && !unanswered(form, lang, &answers).is_empty() {
+        let mut page = render_review(ctx, form, lang, &answers, true)?;
         *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(page);
     }
@@ -680,4 +706,88 @@ pub async fn withdraw(
     let (keys, l, t) = (state.keys.clone(), link.clone(), token.clone());
     with_conn(&state, move |conn| Ok(q::withdraw(conn, &keys, &l, &t)?)).await?;
     message_page(&ctx, StatusCode::OK, &lang, "withdrawn", None)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PreviewQuery {
+    page: Option<String>,
+    lang: Option<String>,
+    /// The button pressed on the page before: `continue`, `back`, `stay` or `submit`.
+    action: Option<String>,
+}
+
+/// `GET /admin/surveys/{id}/preview/{role}`: a stored questionnaire version as a
+/// respondent in `role` sees it, page by page, in either of its languages. The pages are
+/// the respondent's own templates; their buttons only move between pages (GET), so
+/// nothing is stored, and what is chosen on one page is not kept on the next.
+pub async fn preview(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<(String, String)>,
+    query: web::Query<PreviewQuery>,
+) -> AppResult<HttpResponse> {
+    let (id, role) = path.into_inner();
+    let instrument = crate::core::domain::InstrumentId::from_string(id.clone());
+    let survey = with_conn(
+        &state,
+        move |conn| match crate::infra::models::InstrumentRow::find(conn, &instrument) {
+            Ok(row) => Ok(crate::app::surveys::load_stored(&row)?),
+            Err(diesel::result::Error::NotFound) => Err(AppError::NotFound),
+            Err(e) => Err(e.into()),
+        },
+    )
+    .await?;
+    if !survey.roles.contains_key(&role) {
+        return Err(AppError::NotFound);
+    }
+    let lang = query
+        .lang
+        .clone()
+        .filter(|l| survey.languages.contains(l))
+        .or_else(|| survey.languages.first().cloned())
+        .unwrap_or_else(|| "nb".to_owned());
+    let base = format!("/admin/surveys/{id}/preview/{role}");
+    let form = Form {
+        survey: &survey,
+        role: &role,
+        base: &base,
+        preview: true,
+    };
+    let pages = q::pages(&survey, &role);
+    let asked = query
+        .page
+        .clone()
+        .filter(|p| pages.contains(p))
+        .unwrap_or_else(|| pages[0].clone());
+    let index = pages.iter().position(|p| *p == asked).unwrap_or(0);
+    // The page the pressed button leads to, as on a respondent's link.
+    let page = match query.action.as_deref() {
+        Some("continue") => &pages[(index + 1).min(pages.len() - 1)],
+        Some("back") if index > 1 => &pages[index - 1],
+        Some("back") => &pages[index.min(1)],
+        Some("submit") => {
+            let w = words(&lang);
+            return templates::page(
+                "s_message",
+                &ctx,
+                json!({"page_title": w["thanks_title"], "page_lang": lang, "respondent": true, "w": w,
+                       "title": w["thanks_title"], "body": w["thanks_body"], "withdraw_href": null,
+                       "form": form.view(&lang), "back_href": form.href(&pages[0], &lang)}),
+            );
+        }
+        _ => &asked,
+    };
+    match page.as_str() {
+        "consent" => render_consent(&ctx, StatusCode::OK, form, &lang, false),
+        "review" => render_review(&ctx, form, &lang, &BTreeMap::new(), false),
+        _ => render_question_page(
+            &ctx,
+            StatusCode::OK,
+            form,
+            page,
+            &lang,
+            &BTreeMap::new(),
+            &HashMap::new(),
+        ),
+    }
 }

@@ -551,13 +551,16 @@ pub async fn close(
     .await
 }
 
+/// The respondent list: an uploaded CSV file (`file`), else the pasted text (`csv`).
 #[derive(Debug, Deserialize)]
 pub struct InviteForm {
+    #[serde(default)]
     csv: String,
+    file: Option<String>,
 }
 
-/// `POST /admin/waves/{id}/invite`: the pasted respondent list; every bad row is listed
-/// by line and nothing is written.
+/// `POST /admin/waves/{id}/invite` (multipart or urlencoded): the uploaded or pasted
+/// respondent list; every bad row is listed by line and nothing is written.
 pub async fn invite(
     state: web::Data<AppState>,
     ctx: Ctx,
@@ -567,12 +570,26 @@ pub async fn invite(
     let id = WaveId::from_string(path.into_inner());
     let (keys, actor, base) = (state.keys.clone(), ctx.actor(), state.base_url.clone());
     let target = id.clone();
-    let csv = form.csv.clone();
+    let (csv, file_name) = match form.file.as_deref().filter(|f| !f.trim().is_empty()) {
+        Some(file) => (file.to_owned(), fill(ctx.lang(), "admin.wave.file", &[])),
+        None => (form.csv.clone(), "csv".to_owned()),
+    };
+    if csv.trim().is_empty() {
+        let errors = [fill(ctx.lang(), "admin.wave.csv_none", &[])];
+        return render_wave(
+            &state,
+            &ctx,
+            id,
+            StatusCode::BAD_REQUEST,
+            json!({"errors": errors}),
+        )
+        .await;
+    }
     let result = with_conn(&state, move |conn| {
         let wave = Wave::find(conn, &target)?;
         match respondents::parse(conn, &keys, &wave, csv.as_bytes())? {
             Err(rows) => Ok(Err(ImportErrors {
-                file: "csv".into(),
+                file: file_name,
                 errors: rows,
             }
             .to_string()
@@ -618,4 +635,116 @@ pub async fn remind(
     })
     .await?;
     render_outcome(&state, &ctx, id, result, Done::Reminded).await
+}
+
+/// Invitations shown per page of the list.
+const INVITATIONS_PER_PAGE: i64 = 200;
+
+#[derive(Debug, Deserialize)]
+pub struct InvitationsQuery {
+    /// An invitation status code; empty or absent for all.
+    pub status: Option<String>,
+    /// Part of an address or a service code.
+    pub q: Option<String>,
+    /// 1-based page.
+    pub page: Option<i64>,
+}
+
+/// `GET /admin/waves/{id}/invitations`: who was invited, by service and role, with each
+/// link's state (sent, started, submitted, withdrawn, not delivered), when it went out and
+/// how many reminders followed. Never any answer.
+pub async fn invitations(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<String>,
+    query: web::Query<InvitationsQuery>,
+) -> AppResult<HttpResponse> {
+    use crate::core::domain::InvitationStatus;
+    use crate::infra::models::Invitation;
+    let id = WaveId::from_string(path.into_inner());
+    let lang = ctx.lang();
+    let q = query.into_inner();
+    let status_code = q.status.clone().unwrap_or_default();
+    let status = match status_code.trim() {
+        "" => None,
+        code => Some(
+            InvitationStatus::parse(code).map_err(|_| AppError::BadRequest {
+                field: Some("status".into()),
+                message: format!(
+                    "`{code}` is not an invitation status; use one of {}",
+                    InvitationStatus::CODES.join(", ")
+                ),
+            })?,
+        ),
+    };
+    let page = q.page.unwrap_or(1).max(1);
+    let search = q.q.clone().unwrap_or_default();
+    let target = id.clone();
+    let (wave, (rows, total)) = with_conn(&state, move |conn| {
+        let wave = match Wave::find(conn, &target) {
+            Ok(w) => w,
+            Err(diesel::result::Error::NotFound) => return Err(AppError::NotFound),
+            Err(e) => return Err(e.into()),
+        };
+        let listing = Invitation::listing(
+            conn,
+            &target,
+            status,
+            &search,
+            INVITATIONS_PER_PAGE,
+            (page - 1) * INVITATIONS_PER_PAGE,
+        )?;
+        Ok((wave, listing))
+    })
+    .await?;
+    let time = |t: Option<chrono::NaiveDateTime>| t.map(|t| t.format("%Y-%m-%d %H:%M").to_string());
+    let list: Vec<_> = rows
+        .iter()
+        .map(|(inv, code, name)| {
+            json!({
+                "service_code": code, "service_name": name,
+                "role": label(lang, "role", inv.role.as_str()),
+                "email": inv.email, "language": inv.language,
+                "status": label(lang, "invitation_status", inv.status.as_str()),
+                "status_code": inv.status.as_str(),
+                "sent": time(inv.sent_at), "reminders": inv.reminder_count,
+                "last_reminded": time(inv.last_reminded_at),
+            })
+        })
+        .collect();
+    let first = (page - 1) * INVITATIONS_PER_PAGE;
+    let shown_to = first + i64::try_from(list.len()).unwrap_or(0);
+    let link = |p: i64| {
+        format!(
+            "/admin/waves/{id}/invitations?{}",
+            serde_urlencoded::to_string([
+                ("status", status_code.as_str()),
+                ("q", q.q.as_deref().unwrap_or_default()),
+                ("page", &p.to_string()),
+            ])
+            .unwrap_or_default()
+        )
+    };
+    let statuses: Vec<_> = InvitationStatus::ALL
+        .iter()
+        .map(|s| {
+            json!({"code": s.as_str(), "label": label(lang, "invitation_status", s.as_str()),
+                        "selected": status == Some(*s)})
+        })
+        .collect();
+    templates::page(
+        "admin_invitations",
+        &ctx,
+        json!({
+            "page_title": format!("{} · {}", fill(lang, "admin.invitations.title", &[]), wave.name),
+            "wave": {"id": wave.id, "name": wave.name},
+            "rows": list, "statuses": statuses,
+            "filter": {"q": q.q.as_deref().unwrap_or_default()},
+            "summary": fill(lang, "admin.invitations.showing", &[
+                ("from", &(if total == 0 { 0 } else { first + 1 }).to_string()),
+                ("to", &shown_to.to_string()), ("total", &total.to_string())]),
+            "previous": (page > 1).then(|| link(page - 1)),
+            "next": (shown_to < total).then(|| link(page + 1)),
+        }),
+    )
 }
