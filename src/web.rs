@@ -161,7 +161,20 @@ impl Application {
         let transport = crate::infra::mail::Transport::from_settings(&settings_for_worker.mail)?;
         crate::infra::mail::Worker::new(pool, transport, settings_for_worker.mail.from.clone())
             .with_first_retry(settings_for_worker.mail.first_retry)
-            .with_housekeeping(crate::app::waves::erase_due_emails)
+            .with_housekeeping({
+                let base = base_url.clone();
+                // Each task runs whether or not the other failed.
+                move |conn| {
+                    let erased = crate::app::waves::erase_due_emails(conn);
+                    let reminded = crate::app::waves::send_due_reminders(conn, &base);
+                    if let Ok(n) = reminded
+                        && n > 0
+                    {
+                        tracing::info!(n, "queued the reminders due on their waves' schedule");
+                    }
+                    Ok(erased? + reminded?)
+                }
+            })
             .spawn(settings_for_worker.outbox_interval, stop_worker.clone());
         Ok(Self {
             server,

@@ -12,8 +12,11 @@ pub mod retention;
 pub mod status;
 
 pub use invitations::{add_token, create_invitation, invitation_for_token, link, queue_message};
-pub use lifecycle::{SPEC_FIELDS, WaveSpec, close, create, open};
-pub use reminders::{next_due, remind};
+pub use lifecycle::{
+    SCHEDULE_FIELDS, SPEC_FIELDS, Schedule, WaveSpec, close, create, open, reopen, reopen_refusal,
+    reschedule,
+};
+pub use reminders::{automatic, next_due, pause_reminders, remind, send_due_reminders};
 pub use retention::{erase_due_emails, erase_emails};
 pub use status::{StatusReport, invited, participation, status, submitted_per_wave};
 

@@ -104,6 +104,9 @@ routes! {
     POST "/admin/waves/{id}/invite" => handlers::admin::waves::invite, Access::SignedIn(ADMIN);
     POST "/admin/waves/{id}/remind" => handlers::admin::waves::remind, Access::SignedIn(ADMIN);
     POST "/admin/waves/{id}/mail-reports" => handlers::admin::waves::mail_reports, Access::SignedIn(ADMIN);
+    POST "/admin/waves/{id}/schedule" => handlers::admin::waves::schedule, Access::SignedIn(ADMIN);
+    POST "/admin/waves/{id}/reopen" => handlers::admin::waves::reopen, Access::SignedIn(ADMIN);
+    POST "/admin/waves/{id}/reminders" => handlers::admin::waves::pause_reminders, Access::SignedIn(ADMIN);
     GET  "/admin/waves/{id}/invitations" => handlers::admin::waves::invitations, Access::SignedIn(ADMIN);
     GET  "/admin/catalogue" => handlers::admin::catalogue::show, Access::SignedIn(ADMIN);
     POST "/admin/catalogue/services" => handlers::admin::catalogue::import_services, Access::SignedIn(ADMIN);

@@ -1292,3 +1292,290 @@ async fn a_bounced_address_fails_at_once_and_the_wave_page_lists_it() {
         "only the refused address"
     );
 }
+
+/// The settings of [`app_with_smtp`], for a second instance on the same database.
+fn smtp_settings(app: &TestApp, port: u16) -> samskap::infra::config::Settings {
+    let mut s = app.db.settings();
+    s.surveys_dir = app.db.path("no-surveys-dir");
+    s.mail.transport = MailTransport::Smtp;
+    s.mail.smtp = Some(SmtpSettings {
+        host: "127.0.0.1".into(),
+        port,
+        tls: SmtpTls::None,
+        username: None,
+        password: None,
+    });
+    s.outbox_interval = Duration::from_millis(100);
+    s
+}
+
+#[actix_web::test]
+async fn reminders_go_out_on_the_schedule_once_and_can_be_paused() {
+    let dir = tempfile::tempdir().expect("dir");
+    let smtp = SmtpServer::start(&dir.path().join("maildir"));
+    let app = app_with_smtp(smtp.port).await;
+    let (admin, wave, codes) = open_wave(&app, false).await;
+    // On PostgreSQL a second instance runs the same schedule against the same database.
+    if crate::helpers::expected_backend() == "postgres" {
+        let second = samskap::web::Application::build(smtp_settings(&app, smtp.port), Some(1))
+            .await
+            .expect("a second instance starts");
+        actix_web::rt::spawn(second.run_until_stopped());
+    }
+    let page = |path: String| {
+        let admin = admin.clone();
+        let address = app.address.clone();
+        async move {
+            admin
+                .get(format!("{address}{path}"))
+                .send()
+                .await
+                .expect("get")
+                .text()
+                .await
+                .expect("body")
+        }
+    };
+    // 0 days between reminders: only the button sends them.
+    assert!(
+        page(format!("/admin/waves/{wave}?lang=en"))
+            .await
+            .contains("Reminders go out only when you send them")
+    );
+    // A bad schedule names its fields and changes nothing.
+    let res = post_form(
+        &app,
+        &admin,
+        &format!("/admin/waves/{wave}/schedule?lang=en"),
+        &[
+            ("closes", "2020-01-01"),
+            ("reminders", "1"),
+            ("reminder_days", "x"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    let html = res.text().await.expect("body");
+    assert!(
+        html.contains("value=\"x\""),
+        "what was typed is kept: {html}"
+    );
+    let res = post_form(
+        &app,
+        &admin,
+        &format!("/admin/waves/{wave}/schedule?lang=en"),
+        &[
+            ("closes", "2020-01-01"),
+            ("reminders", "1"),
+            ("reminder_days", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    assert!(
+        res.text()
+            .await
+            .expect("body")
+            .contains("the closing date has passed")
+    );
+    // One reminder a day after the invitation; the wave extended to a later date.
+    let later = (chrono::Utc::now() + chrono::Duration::days(30))
+        .format("%Y-%m-%d")
+        .to_string();
+    let res = post_form(
+        &app,
+        &admin,
+        &format!("/admin/waves/{wave}/schedule?lang=en"),
+        &[
+            ("closes", &later),
+            ("reminders", "1"),
+            ("reminder_days", "1"),
+        ],
+    )
+    .await;
+    assert!(
+        followed(&app, &admin, res)
+            .await
+            .contains("The schedule is saved.")
+    );
+    let csv = format!(
+        "service_code,role,email,language\n{c},manager,leder@example.no,en\n{c},peer_worker,peer@example.no,nb\n",
+        c = codes[0]
+    );
+    let res = invite(&app, &admin, &wave, &csv).await;
+    assert_eq!(res.status(), 303);
+    smtp.wait_for(2);
+    let html = page(format!("/admin/waves/{wave}?lang=en")).await;
+    assert!(
+        html.contains("Automatic reminders are on: the next falls due at"),
+        "{html}"
+    );
+    let res = post_form(
+        &app,
+        &admin,
+        &format!("/admin/waves/{wave}/reminders"),
+        &[("paused", "yes")],
+    )
+    .await;
+    assert!(followed(&app, &admin, res).await.contains("paused"));
+    // A day has passed for both (their invitations are moved back two days).
+    {
+        use samskap::infra::models::{Invitation, InvitationChanges};
+        let conn = &mut app.db.connect();
+        let two_days_ago = samskap::infra::db::now() - chrono::Duration::days(2);
+        for inv in Invitation::for_wave(conn, &wave).expect("inv") {
+            let back = InvitationChanges {
+                sent_at: Some(Some(two_days_ago)),
+                ..Default::default()
+            };
+            Invitation::update(conn, &inv.id, &back).expect("backdated");
+        }
+    }
+    // Paused: several housekeeping rounds (every 3 s here) send nothing.
+    std::thread::sleep(Duration::from_secs(7));
+    assert_eq!(smtp.messages().len(), 2, "nothing while paused");
+    let res = post_form(
+        &app,
+        &admin,
+        &format!("/admin/waves/{wave}/reminders"),
+        &[("paused", "no")],
+    )
+    .await;
+    assert!(followed(&app, &admin, res).await.contains("on again"));
+    let all = smtp.wait_for(4);
+    let reminded: Vec<&str> = all
+        .iter()
+        .filter(|m| m.subject.starts_with("Reminder") || m.subject.starts_with("Påminnelse"))
+        .map(|m| m.to.as_str())
+        .collect();
+    assert_eq!(reminded.len(), 2, "{reminded:?}");
+    // Exactly once: later rounds (of both instances) send nothing more.
+    std::thread::sleep(Duration::from_secs(7));
+    assert_eq!(smtp.messages().len(), 4, "each reminder once");
+    let conn = &mut app.db.connect();
+    for inv in samskap::infra::models::Invitation::for_wave(conn, &wave).expect("inv") {
+        assert_eq!(inv.reminder_count, 1);
+    }
+    let audit = samskap::app::audit::search(
+        conn,
+        &samskap::app::audit::Filter {
+            action: Some("wave.remind".into()),
+            ..Default::default()
+        },
+        10,
+    )
+    .expect("audit");
+    assert!(
+        audit.iter().any(|e| e.actor == "reminder schedule"),
+        "recorded as the schedule's"
+    );
+}
+
+#[actix_web::test]
+async fn a_closed_wave_reopens_until_a_new_date_unless_its_results_are_final() {
+    let app = spawn_app_with(|_| {}).await;
+    let (admin, wave, codes) = open_wave(&app, false).await;
+    let csv = format!(
+        "service_code,role,email,language\n{c},manager,leder@example.no,en\n",
+        c = codes[0]
+    );
+    assert_eq!(invite(&app, &admin, &wave, &csv).await.status(), 303);
+    let closed = post_form(
+        &app,
+        &admin,
+        &format!("/admin/waves/{wave}/close"),
+        &[("confirm", "yes")],
+    )
+    .await;
+    let html = followed(&app, &admin, closed).await;
+    assert!(html.contains("Reopen the wave"), "{html}");
+    let url = format!("/admin/waves/{wave}/reopen?lang=en");
+    let res = post_form(&app, &admin, &url, &[("closes", "")]).await;
+    assert_eq!(res.status(), 422, "a tick first");
+    let res = post_form(
+        &app,
+        &admin,
+        &url,
+        &[("confirm", "yes"), ("closes", "2020-01-01")],
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    assert!(
+        res.text()
+            .await
+            .expect("body")
+            .contains("the closing date has passed")
+    );
+    let res = post_form(
+        &app,
+        &admin,
+        &url,
+        &[("confirm", "yes"), ("closes", "31.12.2030")],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .expect("body")
+            .contains("is not a date; use YYYY-MM-DD")
+    );
+    let res = post_form(
+        &app,
+        &admin,
+        &url,
+        &[("confirm", "yes"), ("closes", "2030-12-31")],
+    )
+    .await;
+    assert!(
+        followed(&app, &admin, res)
+            .await
+            .contains("The wave is open again.")
+    );
+    let w = samskap::infra::models::Wave::find(&mut app.db.connect(), &wave).expect("wave");
+    assert_eq!(w.status, samskap::core::domain::WaveStatus::Open);
+    assert_eq!(
+        w.closes_at.map(|c| c.to_string()).as_deref(),
+        Some("2030-12-31 23:59:59")
+    );
+    // Closed again and its addresses erased: final, and reopening is refused.
+    let res = post_form(
+        &app,
+        &admin,
+        &format!("/admin/waves/{wave}/close"),
+        &[("confirm", "yes")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    samskap::app::waves::erase_emails(
+        &mut app.db.connect(),
+        &wave,
+        true,
+        &samskap::app::audit::Actor::cli(),
+    )
+    .expect("erased");
+    assert!(
+        page_of(&app, &admin, &format!("/admin/waves/{wave}?lang=en"))
+            .await
+            .contains("cannot be reopened")
+    );
+    let res = post_form(&app, &admin, &url, &[("confirm", "yes"), ("closes", "")]).await;
+    assert_eq!(res.status(), 400);
+    assert!(
+        res.text()
+            .await
+            .expect("body")
+            .contains("results are final")
+    );
+}
+
+async fn page_of(app: &TestApp, client: &reqwest::Client, path: &str) -> String {
+    client
+        .get(format!("{}{path}", app.address))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body")
+}

@@ -171,3 +171,126 @@ pub fn open(conn: &mut DbConn, wave: &WaveId, actor: &Actor) -> anyhow::Result<W
 pub fn close(conn: &mut DbConn, wave: &WaveId, actor: &Actor) -> anyhow::Result<Wave> {
     transition(conn, wave, WaveStatus::Open, WaveStatus::Closed, actor)
 }
+
+/// A wave's schedule as the admin may change it while the wave is a draft or open:
+/// when it closes (a later date extends it), and its reminders.
+#[derive(Debug, Clone, crate::app::validation::Validate)]
+pub struct Schedule {
+    pub closes_at: Option<NaiveDateTime>,
+    #[validate(range(min = 0, max = 10))]
+    pub reminder_max: i32,
+    #[validate(range(min = 0, max = 90))]
+    pub reminder_interval_days: i32,
+}
+
+/// The fields of [`Schedule`] in the order forms show them.
+pub const SCHEDULE_FIELDS: &[&str] = &["closes_at", "reminder_max", "reminder_interval_days"];
+
+fn closing_ahead(closes_at: Option<NaiveDateTime>) -> anyhow::Result<()> {
+    if closes_at.is_some_and(|c| c <= db::now()) {
+        return Err(invalid(
+            "closes",
+            "the closing date has passed; choose a later date, or none",
+        ));
+    }
+    Ok(())
+}
+
+/// Changes the schedule of a draft or open wave, with its audit record.
+pub fn reschedule(
+    conn: &mut DbConn,
+    wave: &WaveId,
+    schedule: &Schedule,
+    actor: &Actor,
+) -> anyhow::Result<Wave> {
+    crate::app::validation::check(schedule, SCHEDULE_FIELDS)?;
+    closing_ahead(schedule.closes_at)?;
+    crate::infra::db::write_transaction(conn, |conn| {
+        let current = Wave::find(conn, wave)?;
+        if current.status == WaveStatus::Closed {
+            return Err(invalid(
+                "status",
+                "the wave is closed; reopen it to change its schedule",
+            ));
+        }
+        Wave::update(
+            conn,
+            wave,
+            &WaveChanges {
+                closes_at: Some(schedule.closes_at),
+                reminder_max: Some(schedule.reminder_max),
+                reminder_interval_days: Some(schedule.reminder_interval_days),
+                updated_at: Some(db::now()),
+                ..Default::default()
+            },
+        )?;
+        audit::record(
+            conn,
+            actor,
+            "wave.schedule",
+            Some(("wave", wave.as_str())),
+            Some(json!({
+                "closes_at": schedule.closes_at,
+                "reminder_max": schedule.reminder_max,
+                "reminder_interval_days": schedule.reminder_interval_days,
+            })),
+        )?;
+        Ok(Wave::find(conn, wave)?)
+    })
+}
+
+/// Why a closed wave cannot be reopened, if it cannot: its e-mail addresses were erased
+/// when its retention period ended (nobody could be invited or reminded, and its results
+/// are final).
+pub fn reopen_refusal(conn: &mut DbConn, wave: &Wave) -> anyhow::Result<Option<&'static str>> {
+    if wave.status != WaveStatus::Closed {
+        return Ok(Some("only a closed wave can be reopened"));
+    }
+    let erased: i64 = crate::infra::db::schema::invitations::table
+        .filter(crate::infra::db::schema::invitations::wave_id.eq(&wave.id))
+        .filter(crate::infra::db::schema::invitations::email_erased_at.is_not_null())
+        .count()
+        .get_result(conn)?;
+    Ok((erased > 0).then_some(
+        "its e-mail addresses were erased when the retention period ended, so its results are final",
+    ))
+}
+
+/// Reopens a closed wave whose results are not final ([`reopen_refusal`]): links work
+/// again until `closes_at` (which must be ahead, or none), with its audit record.
+pub fn reopen(
+    conn: &mut DbConn,
+    wave: &WaveId,
+    closes_at: Option<NaiveDateTime>,
+    actor: &Actor,
+) -> anyhow::Result<Wave> {
+    closing_ahead(closes_at)?;
+    crate::infra::db::write_transaction(conn, |conn| {
+        let current = Wave::find(conn, wave)?;
+        if let Some(why) = reopen_refusal(conn, &current)? {
+            return Err(invalid(
+                "status",
+                format!("the wave cannot be reopened: {why}"),
+            ));
+        }
+        Wave::update(
+            conn,
+            wave,
+            &WaveChanges {
+                status: Some(WaveStatus::Open),
+                closes_at: Some(closes_at),
+                closed_at: Some(None),
+                updated_at: Some(db::now()),
+                ..Default::default()
+            },
+        )?;
+        audit::record(
+            conn,
+            actor,
+            "wave.reopen",
+            Some(("wave", wave.as_str())),
+            Some(json!({"closes_at": closes_at})),
+        )?;
+        Ok(Wave::find(conn, wave)?)
+    })
+}

@@ -4,8 +4,10 @@ use serde_json::json;
 
 use crate::app::audit::{self, Actor};
 use crate::core::domain::{InvitationStatus, WaveId, WaveStatus};
-use crate::infra::db::{self, DbConn};
-use crate::infra::models::{Invitation, InvitationChanges, Wave};
+use diesel::prelude::*;
+
+use crate::infra::db::{self, DbConn, schema};
+use crate::infra::models::{Invitation, Wave};
 
 use super::invitations::{add_token, queue_message};
 use super::{instrument_of, invalid};
@@ -68,19 +70,27 @@ pub fn remind(
             .collect();
         let mut queued = 0;
         for inv in due {
+            let number = inv.reminder_count + 1;
+            // Exactly once across instances: the count moves from what this round read
+            // to the next only here; an instance that read the same count meanwhile
+            // updates nothing and skips the person (and the outbox's dedupe key would
+            // refuse its message anyway).
+            let claimed = diesel::update(
+                schema::invitations::table
+                    .find(&inv.id)
+                    .filter(schema::invitations::reminder_count.eq(inv.reminder_count)),
+            )
+            .set((
+                schema::invitations::reminder_count.eq(number),
+                schema::invitations::last_reminded_at.eq(Some(now)),
+                schema::invitations::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+            if claimed == 0 {
+                continue;
+            }
             let token = crate::infra::crypto::respondent_token();
             add_token(conn, &inv.id, &token)?;
-            let number = inv.reminder_count + 1;
-            Invitation::update(
-                conn,
-                &inv.id,
-                &InvitationChanges {
-                    reminder_count: Some(number),
-                    last_reminded_at: Some(Some(now)),
-                    updated_at: Some(now),
-                    ..Default::default()
-                },
-            )?;
             let inv = Invitation {
                 reminder_count: number,
                 ..inv
@@ -106,5 +116,73 @@ pub fn remind(
             Some(json!({"queued": queued})),
         )?;
         Ok(queued)
+    })
+}
+
+/// The actor automatic reminders are recorded under in the audit log.
+fn schedule_actor() -> Actor {
+    Actor {
+        user_id: None,
+        label: "reminder schedule".into(),
+        ip: None,
+    }
+}
+
+/// Whether the wave's reminders go out by themselves: open, not paused, with reminders
+/// to send and at least a day between them (0 days means "only when the admin sends
+/// them").
+pub fn automatic(wave: &Wave) -> bool {
+    wave.status == WaveStatus::Open
+        && !wave.reminders_paused
+        && wave.reminder_max > 0
+        && wave.reminder_interval_days >= 1
+}
+
+/// Queues the reminders that are due in every wave whose reminders go out by themselves
+/// ([`automatic`]). The outbox worker of every instance runs this about once a minute;
+/// [`remind`] sends each reminder once however many run it at the same time. Returns how
+/// many were queued.
+pub fn send_due_reminders(conn: &mut DbConn, base_url: &str) -> anyhow::Result<usize> {
+    let mut queued = 0;
+    for wave in Wave::all(conn)?.iter().filter(|w| automatic(w)) {
+        // Nobody due: no transaction, no audit record.
+        if next_due(conn, &wave.id)?.is_none_or(|t| t > db::now()) {
+            continue;
+        }
+        queued += remind(conn, &wave.id, base_url, &schedule_actor())?;
+    }
+    Ok(queued)
+}
+
+/// Pauses (`true`) or resumes the wave's automatic reminders, with its audit record.
+pub fn pause_reminders(
+    conn: &mut DbConn,
+    wave_id: &WaveId,
+    paused: bool,
+    actor: &Actor,
+) -> anyhow::Result<()> {
+    crate::infra::db::write_transaction(conn, |conn| {
+        let now = db::now();
+        crate::infra::models::Wave::update(
+            conn,
+            wave_id,
+            &crate::infra::models::WaveChanges {
+                reminders_paused: Some(paused),
+                updated_at: Some(now),
+                ..Default::default()
+            },
+        )?;
+        audit::record(
+            conn,
+            actor,
+            if paused {
+                "wave.reminders_pause"
+            } else {
+                "wave.reminders_resume"
+            },
+            Some(("wave", wave_id.as_str())),
+            None,
+        )?;
+        Ok(())
     })
 }

@@ -69,6 +69,7 @@ diesel::table! {
         updated_at -> Timestamp,
         opened_at -> Nullable<Timestamp>,
         closed_at -> Nullable<Timestamp>,
+        reminders_paused -> Bool,
     }
 }
 

@@ -13,8 +13,12 @@ use crate::core::domain::{InvitationStatus, OutboxStatus};
 use crate::infra::db::{self, DbConn, Pool, schema::invitations, schema::outbox};
 use crate::infra::models::{OutboxChanges, OutboxMessage};
 
-/// How often the worker thread also erases e-mail addresses past their retention period.
-const RETENTION_EVERY: Duration = Duration::from_secs(60);
+/// How often, at most, the worker thread runs its housekeeping (erasing e-mail addresses
+/// past their retention period, queueing due reminders)...
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60);
+/// ...and at least every this many outbox rounds, so a short outbox interval (tests, a
+/// demo) also runs it sooner.
+const HOUSEKEEPING_ROUNDS: u32 = 30;
 
 /// Messages claimed per round.
 const BATCH: i32 = 20;
@@ -34,14 +38,24 @@ pub struct Worker {
     first_retry: Duration,
     /// Identifies this instance's claims.
     instance: String,
-    /// Run every [`RETENTION_EVERY`] on the worker's thread: the application's e-mail
-    /// retention (erasing addresses past their wave's retention period). Mail knows how
-    /// to send, not what a wave keeps.
+    /// Run now and then on the worker's thread (see [`Worker::spawn`]): the
+    /// application's e-mail retention and reminder schedule. Mail knows how to send, not
+    /// what a wave keeps or when it reminds.
     housekeeping: Option<Housekeeping>,
 }
 
 /// A periodic task the outbox thread runs between rounds; returns how much it did.
-pub type Housekeeping = fn(&mut crate::infra::db::DbConn) -> anyhow::Result<usize>;
+#[derive(Clone)]
+pub struct Housekeeping(Arc<HousekeepingTask>);
+
+type HousekeepingTask =
+    dyn Fn(&mut crate::infra::db::DbConn) -> anyhow::Result<usize> + Send + Sync;
+
+impl std::fmt::Debug for Housekeeping {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Housekeeping")
+    }
+}
 
 /// Delay before retry `attempt` (1-based): `first`, then twice as long each time, capped
 /// at 1 hour (with the default `first` of 30 s: 30 s, 1 min, 2 min, …).
@@ -53,11 +67,13 @@ pub fn backoff(attempt: i32, first: Duration) -> Duration {
 }
 
 impl Worker {
-    /// Runs `task` every [`RETENTION_EVERY`] on the worker's thread (see
-    /// [`Housekeeping`]).
+    /// Runs `task` now and then on the worker's thread (see [`Housekeeping`]).
     #[must_use]
-    pub fn with_housekeeping(mut self, task: Housekeeping) -> Self {
-        self.housekeeping = Some(task);
+    pub fn with_housekeeping(
+        mut self,
+        task: impl Fn(&mut crate::infra::db::DbConn) -> anyhow::Result<usize> + Send + Sync + 'static,
+    ) -> Self {
+        self.housekeeping = Some(Housekeeping(Arc::new(task)));
         self
     }
 
@@ -235,31 +251,31 @@ impl Worker {
     }
 
     /// Runs rounds every `interval` on its own thread until `stop` is set. Errors (the
-    /// database or the mail server away) are logged and the loop carries on.
+    /// database or the mail server away) are logged and the loop carries on. The
+    /// housekeeping task runs at the start, then every [`HOUSEKEEPING_ROUNDS`] rounds or
+    /// [`HOUSEKEEPING_EVERY`], whichever comes first.
     pub fn spawn(self, interval: Duration, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+        let every = HOUSEKEEPING_EVERY.min(interval.saturating_mul(HOUSEKEEPING_ROUNDS));
         std::thread::Builder::new()
             .name("samskap-outbox".into())
             .spawn(move || {
-                let mut last_retention: Option<std::time::Instant> = None;
+                let mut last_housekeeping: Option<std::time::Instant> = None;
                 while !stop.load(Ordering::Relaxed) {
-                    if let Some(task) = self.housekeeping
-                        && last_retention.is_none_or(|t| t.elapsed() >= RETENTION_EVERY)
+                    if let Some(task) = &self.housekeeping
+                        && last_housekeeping.is_none_or(|t| t.elapsed() >= every)
                     {
-                        last_retention = Some(std::time::Instant::now());
+                        last_housekeeping = Some(std::time::Instant::now());
                         match self
                             .pool
                             .get()
                             .map_err(anyhow::Error::from)
-                            .and_then(|mut c| task(&mut c))
+                            .and_then(|mut c| (task.0)(&mut c))
                         {
-                            Ok(n) if n > 0 => tracing::info!(
-                                erased = n,
-                                "erased e-mail addresses past their retention period"
-                            ),
+                            Ok(n) if n > 0 => tracing::info!(done = n, "housekeeping round"),
                             Ok(_) => {}
                             Err(e) => tracing::warn!(
                                 error = format!("{e:#}"),
-                                "e-mail retention round failed; will retry"
+                                "housekeeping round failed; will retry"
                             ),
                         }
                     }

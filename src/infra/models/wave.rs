@@ -30,6 +30,8 @@ pub struct Wave {
     pub updated_at: NaiveDateTime,
     pub opened_at: Option<NaiveDateTime>,
     pub closed_at: Option<NaiveDateTime>,
+    /// The admin paused automatic reminders (the schedule stays as it is).
+    pub reminders_paused: bool,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -62,6 +64,7 @@ pub struct WaveChanges {
     pub updated_at: Option<NaiveDateTime>,
     pub opened_at: Option<Option<NaiveDateTime>>,
     pub closed_at: Option<Option<NaiveDateTime>>,
+    pub reminders_paused: Option<bool>,
 }
 
 impl Wave {

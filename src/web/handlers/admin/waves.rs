@@ -215,18 +215,54 @@ async fn render_wave(
     status: StatusCode,
     extra: serde_json::Value,
 ) -> AppResult<HttpResponse> {
-    let (report, per_service, undelivered) =
+    let (report, per_service, undelivered, (next_due, reopen_refusal, survey)) =
         with_conn(state, move |conn| match Wave::find(conn, &id) {
-            Ok(_) => Ok((
+            Ok(wave) => Ok((
                 waves::status(conn, &id)?,
                 service_rates(conn, &id)?,
                 crate::infra::models::OutboxMessage::failed_for_wave(conn, &id)?,
+                (
+                    waves::next_due(conn, &id)?,
+                    waves::reopen_refusal(conn, &wave)?,
+                    waves::instrument_of(conn, &wave)?,
+                ),
             )),
             Err(diesel::result::Error::NotFound) => Err(AppError::NotFound),
             Err(e) => Err(e.into()),
         })
         .await?;
     let lang = ctx.lang();
+    let wave = &report.wave;
+    let previews: Vec<_> = survey
+        .roles
+        .iter()
+        .flat_map(|(code, role)| {
+            survey.languages.iter().map(move |l| {
+                json!({"href": format!("/admin/surveys/{}/preview/{code}?lang={l}", wave.instrument_id),
+                       "role": crate::app::questionnaire::text(&role.label, lang), "lang": l})
+            })
+        })
+        .collect();
+    let automatic = if wave.reminder_max == 0 {
+        fill(lang, "admin.wave.auto_none", &[])
+    } else if wave.reminder_interval_days == 0 {
+        fill(lang, "admin.wave.auto_manual", &[])
+    } else if wave.reminders_paused {
+        fill(lang, "admin.wave.auto_paused", &[])
+    } else {
+        match next_due {
+            Some(t) => fill(
+                lang,
+                "admin.wave.auto_next",
+                &[("date", &t.format("%Y-%m-%d %H:%M").to_string())],
+            ),
+            None => fill(lang, "admin.wave.auto_on", &[]),
+        }
+    };
+    let schedule = json!({
+        "closes": wave.closes_at.map(|c| c.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+        "reminders": wave.reminder_max.to_string(), "reminder_days": wave.reminder_interval_days.to_string(),
+    });
     let mut data = json!({
         "page_title": format!("{} · samskap", report.wave.name),
         "wave": {"id": report.wave.id, "name": report.wave.name,
@@ -243,6 +279,11 @@ async fn render_wave(
         "roles": RespondentRole::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
         "per_service": per_service,
         "is_opened": report.wave.status != crate::core::domain::WaveStatus::Draft,
+        "previews": previews, "automatic": automatic, "schedule": schedule,
+        "reminders_paused": wave.reminders_paused,
+        "can_pause": wave.reminder_max > 0 && wave.reminder_interval_days > 0,
+        "is_closed": wave.status == crate::core::domain::WaveStatus::Closed,
+        "reopen_refusal": reopen_refusal, "reopen_closes": "",
         "undelivered": undelivered.iter().map(|m| json!({
             "to": m.to_address,
             "kind": label(lang, "mail_kind", &m.kind),
@@ -289,6 +330,10 @@ pub enum Done {
     Invited,
     Reminded,
     Reports,
+    Scheduled,
+    Reopened,
+    Paused,
+    Resumed,
 }
 
 fn done_redirect(id: &WaveId, done: Done, n: usize) -> HttpResponse {
@@ -298,6 +343,10 @@ fn done_redirect(id: &WaveId, done: Done, n: usize) -> HttpResponse {
         Done::Invited => "invited",
         Done::Reminded => "reminded",
         Done::Reports => "reports",
+        Done::Scheduled => "scheduled",
+        Done::Reopened => "reopened",
+        Done::Paused => "paused",
+        Done::Resumed => "resumed",
     };
     HttpResponse::SeeOther()
         .insert_header((
@@ -322,6 +371,10 @@ fn done_message(
         Done::Closed => fill(lang, "admin.wave.closed", &[]),
         Done::Invited => fill(lang, "admin.wave.invitations_queued", &[("n", &count)]),
         Done::Reports => fill(lang, "admin.wave.reports_queued", &[("n", &count)]),
+        Done::Scheduled => fill(lang, "admin.wave.scheduled", &[]),
+        Done::Reopened => fill(lang, "admin.wave.reopened", &[]),
+        Done::Paused => fill(lang, "admin.wave.paused", &[]),
+        Done::Resumed => fill(lang, "admin.wave.resumed", &[]),
         Done::Reminded if n > 0 => fill(lang, "admin.wave.reminders_queued", &[("n", &count)]),
         Done::Reminded => {
             let wave = Wave::find(conn, id)?;
@@ -747,4 +800,162 @@ pub async fn invitations(
             "next": (shown_to < total).then(|| link(page + 1)),
         }),
     )
+}
+
+/// A closing date as typed (`YYYY-MM-DD`, or empty for none): the end of that day.
+fn closing(typed: &str) -> Option<chrono::NaiveDateTime> {
+    chrono::NaiveDate::parse_from_str(typed.trim(), "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(23, 59, 59))
+}
+
+/// The schedule form of an open or draft wave.
+#[derive(Debug, Deserialize, Validate)]
+pub struct ScheduleForm {
+    #[serde(default)]
+    #[validate(custom(function = "crate::app::validation::date"))]
+    closes: String,
+    #[validate(custom(function = "crate::app::validation::whole_number"))]
+    reminders: String,
+    #[validate(custom(function = "crate::app::validation::whole_number"))]
+    reminder_days: String,
+}
+
+/// `POST /admin/waves/{id}/schedule`: extend (or shorten) a draft or open wave and
+/// change its reminders.
+pub async fn schedule(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<ScheduleForm>,
+) -> AppResult<HttpResponse> {
+    let id = WaveId::from_string(path.into_inner());
+    let lang = ctx.lang();
+    let typed = json!({"closes": form.closes, "reminders": form.reminders, "reminder_days": form.reminder_days});
+    if let Err(p) = crate::app::validation::check(&form, &["closes", "reminders", "reminder_days"])
+    {
+        return render_wave(
+            &state,
+            &ctx,
+            id,
+            StatusCode::BAD_REQUEST,
+            json!({"errors": p.messages(lang), "schedule": typed}),
+        )
+        .await;
+    }
+    let spec = waves::Schedule {
+        closes_at: closing(&form.closes),
+        reminder_max: form.reminders.trim().parse().unwrap_or(0),
+        reminder_interval_days: form.reminder_days.trim().parse().unwrap_or(0),
+    };
+    let (actor, target) = (ctx.actor(), id.clone());
+    let result = with_conn(&state, move |conn| {
+        Ok(waves::reschedule(conn, &target, &spec, &actor)
+            .map(drop)
+            .map_err(|e| messages(lang, &e)))
+    })
+    .await?;
+    match result {
+        Ok(()) => Ok(done_redirect(&id, Done::Scheduled, 0)),
+        Err(errors) => {
+            render_wave(
+                &state,
+                &ctx,
+                id,
+                StatusCode::BAD_REQUEST,
+                json!({"errors": errors, "schedule": typed}),
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReopenForm {
+    pub confirm: Option<String>,
+    #[serde(default)]
+    pub closes: String,
+}
+
+/// `POST /admin/waves/{id}/reopen` (with `confirm=yes`): a closed wave whose results are
+/// not final opens again, until the new closing date if one is given.
+pub async fn reopen(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<ReopenForm>,
+) -> AppResult<HttpResponse> {
+    let id = WaveId::from_string(path.into_inner());
+    let lang = ctx.lang();
+    let bad_date = !form.closes.trim().is_empty() && closing(&form.closes).is_none();
+    let refusal = if form.confirm.as_deref() != Some("yes") {
+        Some(fill(lang, "admin.wave.reopen_unconfirmed", &[]))
+    } else if bad_date {
+        Some(fill(
+            lang,
+            "admin.wave.bad_date",
+            &[("value", form.closes.trim())],
+        ))
+    } else {
+        None
+    };
+    if let Some(error) = refusal {
+        return render_wave(
+            &state,
+            &ctx,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({"errors": [error], "reopen_closes": form.closes}),
+        )
+        .await;
+    }
+    let (actor, target, closes) = (ctx.actor(), id.clone(), closing(&form.closes));
+    let result = with_conn(&state, move |conn| {
+        Ok(waves::reopen(conn, &target, closes, &actor)
+            .map(|_| 0)
+            .map_err(|e| message(&e)))
+    })
+    .await?;
+    render_outcome(&state, &ctx, id, result, Done::Reopened).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PauseForm {
+    /// `yes` pauses the automatic reminders, `no` resumes them.
+    pub paused: String,
+}
+
+/// `POST /admin/waves/{id}/reminders`: pause or resume the automatic reminders.
+pub async fn pause_reminders(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<PauseForm>,
+) -> AppResult<HttpResponse> {
+    let id = WaveId::from_string(path.into_inner());
+    let paused = match form.paused.as_str() {
+        "yes" => true,
+        "no" => false,
+        other => {
+            return Err(AppError::BadRequest {
+                field: Some("paused".into()),
+                message: format!("{other:?} is neither yes nor no"),
+            });
+        }
+    };
+    let (actor, target) = (ctx.actor(), id.clone());
+    with_conn(&state, move |conn| {
+        match Wave::find(conn, &target) {
+            Ok(_) => {}
+            Err(diesel::result::Error::NotFound) => return Err(AppError::NotFound),
+            Err(e) => return Err(e.into()),
+        }
+        Ok(waves::pause_reminders(conn, &target, paused, &actor)?)
+    })
+    .await?;
+    Ok(done_redirect(
+        &id,
+        if paused { Done::Paused } else { Done::Resumed },
+        0,
+    ))
 }
