@@ -60,6 +60,8 @@ pub struct Filter {
     pub action: Option<String>,
     pub from: Option<chrono::NaiveDateTime>,
     pub until: Option<chrono::NaiveDateTime>,
+    /// Only entries about this wave (its id).
+    pub wave: Option<String>,
 }
 
 /// Newest first, at most `limit`.
@@ -82,6 +84,11 @@ pub fn search(conn: &mut DbConn, filter: &Filter, limit: i64) -> QueryResult<Vec
     }
     if let Some(until) = filter.until {
         q = q.filter(audit_log::occurred_at.lt(until));
+    }
+    if let Some(wave) = filter.wave.as_deref().filter(|w| !w.is_empty()) {
+        q = q
+            .filter(audit_log::target_kind.eq("wave"))
+            .filter(audit_log::target_id.eq(wave.to_owned()));
     }
     q.order(audit_log::id.desc()).limit(limit).load(conn)
 }

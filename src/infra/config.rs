@@ -88,6 +88,21 @@ const KEYS: &[(&str, &str, &str)] = &[
         "reverse proxies (CIDRs, comma-separated) whose X-Forwarded-For or Forwarded header names the client",
     ),
     (
+        "SAMSKAP_CONTROLLER",
+        "controller",
+        "the data controller respondents are told about on the consent page (an institution)",
+    ),
+    (
+        "SAMSKAP_CONTROLLER_CONTACT",
+        "controller_contact",
+        "how respondents reach the controller about their data (an e-mail address or a web page)",
+    ),
+    (
+        "SAMSKAP_LEGAL_BASIS",
+        "legal_basis",
+        "the legal basis named on the consent page (default: consent, GDPR art. 6(1)(a) and 9(2)(a))",
+    ),
+    (
         "SAMSKAP_OUTBOX_INTERVAL_MS",
         "outbox_interval_ms",
         "how often the outbox worker looks for due e-mails",
@@ -230,6 +245,37 @@ pub struct Settings {
     /// so a large wave never keeps a core busy.
     pub publish_interval: std::time::Duration,
     pub mail: MailSettings,
+    /// What the consent page tells respondents about who holds their data and why.
+    pub privacy: PrivacySettings,
+}
+
+/// The consent page's data-protection facts. Unset ones are left off the page, and
+/// `serve` warns about them at start.
+#[derive(Debug, Clone, Default)]
+pub struct PrivacySettings {
+    /// The data controller (an institution).
+    pub controller: Option<String>,
+    /// How respondents reach the controller (an e-mail address or a web page).
+    pub contact: Option<String>,
+    /// The legal basis as it should read; `None` names consent (GDPR art. 6(1)(a) and
+    /// 9(2)(a)) in the respondent's language.
+    pub legal_basis: Option<String>,
+}
+
+impl PrivacySettings {
+    /// The consent page's settings from the raw values; free text, so never refused.
+    fn take(take: &mut impl FnMut(&str) -> Option<Raw>) -> Self {
+        let mut text = |key: &str| {
+            take(key)
+                .map(|r| r.value.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        Self {
+            controller: text("SAMSKAP_CONTROLLER"),
+            contact: text("SAMSKAP_CONTROLLER_CONTACT"),
+            legal_basis: text("SAMSKAP_LEGAL_BASIS"),
+        }
+    }
 }
 
 /// Every problem found in the configuration, one line each.
@@ -378,6 +424,7 @@ impl Settings {
             },
         );
         let mail = mail_settings(&mut take, &mut problems);
+        let privacy = PrivacySettings::take(&mut take);
         if let Some(DatabaseUrl::Postgres(_)) = &database
             && secret_key.is_none()
             && !problems.iter().any(|p| p.starts_with("SAMSKAP_SECRET_KEY"))
@@ -414,6 +461,7 @@ impl Settings {
                 outbox_interval,
                 publish_interval,
                 mail,
+                privacy,
             }),
             _ => Err(ConfigError(problems)),
         }
@@ -435,6 +483,7 @@ impl Settings {
             trusted_proxies: Vec::new(),
             outbox_interval: std::time::Duration::from_secs(2),
             publish_interval: std::time::Duration::ZERO,
+            privacy: PrivacySettings::default(),
             mail: MailSettings {
                 transport: MailTransport::File,
                 dir: PathBuf::from("data/mail"),

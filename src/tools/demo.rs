@@ -300,8 +300,11 @@ pub struct FullSummary {
 }
 
 /// The whole demo: the catalogue (when there are no services yet), then, when there are
-/// no waves yet, the three demo waves with simulated responses stored through the
-/// questionnaire code, or `bulk_responses` of them through the bulk path.
+/// no waves yet, the three demo waves with their simulated responses, or
+/// `bulk_responses` simulated ones. Both are written through the bulk path, which stores
+/// exactly the rows the questionnaire code stores (`tests/api/demo_data.rs` compares the
+/// two) in a few large statements: the questionnaire path's round trips took more than a
+/// minute on PostgreSQL for the demo's 4,200 responses.
 pub fn load_full(
     conn: &mut DbConn,
     keys: &crate::infra::crypto::DerivedKeys,
@@ -322,22 +325,11 @@ pub fn load_full(
         .into_iter()
         .map(|s| (s.code, s.service_type))
         .collect();
-    summary.responses = match bulk_responses {
-        None => responses::write_normal(
-            conn,
-            keys,
-            &waves,
-            &responses::simulate(&services, options.seed),
-        )?,
-        Some(n) => responses::write_bulk(
-            conn,
-            keys,
-            &waves,
-            &responses::simulate_many(&services, options.seed, n),
-            5_000,
-            progress,
-        )?,
+    let sims = match bulk_responses {
+        None => responses::simulate(&services, options.seed),
+        Some(n) => responses::simulate_many(&services, options.seed, n),
     };
+    summary.responses = responses::write_bulk(conn, keys, &waves, &sims, 5_000, progress)?;
     Ok(summary)
 }
 

@@ -947,9 +947,20 @@ async fn admins_manage_users_and_scopes_and_every_change_is_audited() {
         "{html}"
     );
     assert!(
-        !html.contains("<code>login.success</code>"),
+        !html.contains(">login.success</code>") && html.contains(">scope.add</code>"),
         "filtered by action"
     );
+    // Readable rows: what was done in words, the user by address (linked), the details
+    // as fields rather than JSON.
+    assert!(
+        html.contains("Granted a scope") && html.contains("Removed a scope"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("<a href=\"/admin/users/{}\">", user.id)),
+        "the user the scope belongs to, linked: {html}"
+    );
+    assert!(!html.contains("{&quot;"), "no raw JSON: {html}");
     let bad_date = admin
         .get(format!("{}/admin/audit?from=yesterday", app.address))
         .send()

@@ -28,6 +28,18 @@ pub(super) fn serve(
     if let Some(bind) = bind {
         settings.bind = bind;
     }
+    if demo && settings.privacy.controller.is_none() {
+        // The demo's respondents are simulated; its consent page still shows where a
+        // real deployment's controller and contact go.
+        settings.privacy.controller = Some("samskap demo (simulated data)".to_owned());
+        settings.privacy.contact = Some("personvern@example.org".to_owned());
+    }
+    if settings.privacy.controller.is_none() {
+        eprintln!(
+            "Note: SAMSKAP_CONTROLLER is not set, so the consent page names no data controller; \
+             set it (and SAMSKAP_CONTROLLER_CONTACT) before inviting anyone."
+        );
+    }
     let database = describe_database(&settings);
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings.clone(), None).await?;

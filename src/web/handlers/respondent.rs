@@ -34,15 +34,25 @@ pub(crate) struct Form<'a> {
     /// The page's address without its query: `/s/{token}`, or the preview's.
     pub base: &'a str,
     pub preview: bool,
+    /// Who holds the answers, as configured (the consent page).
+    pub privacy: &'a crate::infra::config::PrivacySettings,
+    /// Days after closing that the e-mail address is kept (the wave's; none in a preview).
+    pub retention_days: Option<i32>,
 }
 
 impl<'a> Form<'a> {
-    fn of(link: &'a Link, base: &'a str) -> Self {
+    fn of(
+        link: &'a Link,
+        base: &'a str,
+        privacy: &'a crate::infra::config::PrivacySettings,
+    ) -> Self {
         Self {
             survey: &link.survey,
             role: link.role(),
             base,
             preview: false,
+            privacy,
+            retention_days: Some(link.wave.email_retention_days),
         }
     }
 
@@ -326,12 +336,62 @@ fn render_consent(
             "page_title": q::text(&form.survey.title, lang), "page_lang": lang, "respondent": true, "w": w,
             "survey_title": q::text(&form.survey.title, lang), "description": q::text(&form.survey.description, lang),
             "intro": role.map_or("", |r| q::text(&r.intro, lang)),
+            "facts": consent_facts(form, lang),
             "progress": progress(&pages, "consent"), "lang": lang, "error": error,
             "form": form.view(lang),
             "switch_href": form.href("consent", w["other_lang"].as_str().unwrap_or("en")),
             "withdraw_href": form.withdraw_href(lang),
         }),
     )
+}
+
+/// What the consent page tells the respondent, once each: who holds the answers and how
+/// to reach them, the legal basis, who sees what, how long the address is kept, that
+/// answering is voluntary, and the time it takes. The purpose is the survey's own
+/// description above it.
+fn consent_facts(form: Form<'_>, lang: &str) -> Vec<Value> {
+    let fill = crate::infra::i18n::fill;
+    let mut facts = Vec::new();
+    let mut fact = |term: &str, text: String| {
+        facts.push(
+            json!({"term": fill(lang, &format!("respondent.fact_{term}"), &[]), "text": text}),
+        );
+    };
+    if let Some(controller) = &form.privacy.controller {
+        let contact = form
+            .privacy
+            .contact
+            .as_deref()
+            .map_or_else(String::new, |c| {
+                fill(lang, "respondent.fact_contact", &[("contact", c)])
+            });
+        fact("controller", format!("{controller}{contact}"));
+    }
+    fact("purpose", fill(lang, "respondent.fact_purpose_text", &[]));
+    fact(
+        "legal_basis",
+        form.privacy
+            .legal_basis
+            .clone()
+            .unwrap_or_else(|| fill(lang, "respondent.fact_legal_basis_consent", &[])),
+    );
+    fact("who", fill(lang, "respondent.consent_who", &[]));
+    fact(
+        "kept",
+        form.retention_days.map_or_else(
+            || fill(lang, "respondent.fact_kept_wave", &[]),
+            |d| {
+                fill(
+                    lang,
+                    "respondent.fact_kept_days",
+                    &[("days", &d.to_string())],
+                )
+            },
+        ),
+    );
+    fact("withdraw", fill(lang, "respondent.consent_withdraw", &[]));
+    fact("time", fill(lang, "respondent.consent_time", &[]));
+    facts
 }
 
 /// A stored number as the respondent writes it: `2.5` is shown as `2,5` in bokmål (a
@@ -458,7 +518,7 @@ pub async fn show(
     };
     let lang = pick_lang(&link, query.lang.as_deref());
     let base = format!("/s/{token}");
-    let form = Form::of(&link, &base);
+    let form = Form::of(&link, &base, &state.settings.privacy);
     let Some(response) = &link.response else {
         return render_consent(&ctx, StatusCode::OK, form, &lang, false);
     };
@@ -512,7 +572,7 @@ pub async fn post(
     };
     let lang = pick_lang(&link, form.get("lang").map(String::as_str));
     let base = format!("/s/{token}");
-    let drawn = Form::of(&link, &base);
+    let drawn = Form::of(&link, &base, &state.settings.privacy);
     let page = form.get("page").cloned().unwrap_or_default();
     let action = form
         .get("action")
@@ -642,7 +702,7 @@ async fn submit(
     let rid = response.clone();
     let answers = with_conn(state, move |conn| Ok(q::answers_of(conn, &rid)?)).await?;
     let base = format!("/s/{token}");
-    let form = Form::of(link, &base);
+    let form = Form::of(link, &base, &state.settings.privacy);
     if !confirmed && !unanswered(form, lang, &answers).is_empty() {
         let mut page = render_review(ctx, form, lang, &answers, true)?;
         *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
@@ -752,6 +812,8 @@ pub async fn preview(
         role: &role,
         base: &base,
         preview: true,
+        privacy: &state.settings.privacy,
+        retention_days: None,
     };
     let pages = q::pages(&survey, &role);
     let asked = query

@@ -11,7 +11,6 @@ const WORDS: &[&str] = &[
     "step",
     "of",
     "consent_title",
-    "consent_purpose",
     "consent_who",
     "consent_withdraw",
     "consent_time",
