@@ -10,3 +10,4 @@ pub mod mail;
 pub mod models;
 pub mod render;
 pub mod telemetry;
+pub mod time;

@@ -83,6 +83,7 @@ impl Application {
     /// Opens the pool, applies migrations, binds the listener and builds the server.
     /// `workers: None` means one per core.
     pub async fn build(settings: Settings, workers: Option<usize>) -> anyhow::Result<Self> {
+        crate::infra::time::set_zone(settings.timezone);
         let pool_settings = settings.clone();
         let pool = actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<Pool> {
             let pool = pool_settings.database.pool(16)?;

@@ -30,6 +30,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_CONFIG));
         }
     };
+    crate::infra::time::set_zone(settings.timezone);
     match cli.command {
         Command::Serve { bind, demo } => serve::serve(settings, bind, demo),
         Command::Migrate => serve::migrate(&settings),

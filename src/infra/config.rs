@@ -88,6 +88,11 @@ const KEYS: &[(&str, &str, &str)] = &[
         "reverse proxies (CIDRs, comma-separated) whose X-Forwarded-For or Forwarded header names the client",
     ),
     (
+        "SAMSKAP_TIMEZONE",
+        "timezone",
+        "time zone of the people using it, an IANA name (default Europe/Oslo): closing dates end at local midnight, pages show local times",
+    ),
+    (
         "SAMSKAP_CONTROLLER",
         "controller",
         "the data controller respondents are told about on the consent page (an institution)",
@@ -247,6 +252,8 @@ pub struct Settings {
     pub mail: MailSettings,
     /// What the consent page tells respondents about who holds their data and why.
     pub privacy: PrivacySettings,
+    /// Where people read and type times (see [`crate::infra::time`]).
+    pub timezone: chrono_tz::Tz,
 }
 
 /// The consent page's data-protection facts. Unset ones are left off the page, and
@@ -405,26 +412,22 @@ impl Settings {
             take("SAMSKAP_OUTBOX_INTERVAL_MS"),
             "2000",
             &mut problems,
-            |v| match v.parse::<u64>() {
-                Ok(ms) if (10..=600_000).contains(&ms) => Ok(std::time::Duration::from_millis(ms)),
-                _ => Err(format!(
-                    "expected milliseconds between 10 and 600000, got {v:?}"
-                )),
-            },
+            |v| millis(v, 10),
         );
         let publish_interval = parse_with(
             take("SAMSKAP_PUBLISH_INTERVAL_MS"),
             "0",
             &mut problems,
-            |v| match v.parse::<u64>() {
-                Ok(ms) if ms <= 600_000 => Ok(std::time::Duration::from_millis(ms)),
-                _ => Err(format!(
-                    "expected milliseconds between 0 and 600000, got {v:?}"
-                )),
-            },
+            |v| millis(v, 0),
         );
         let mail = mail_settings(&mut take, &mut problems);
         let privacy = PrivacySettings::take(&mut take);
+        let timezone = parse_with(
+            take("SAMSKAP_TIMEZONE"),
+            "Europe/Oslo",
+            &mut problems,
+            crate::infra::time::parse_zone,
+        );
         if let Some(DatabaseUrl::Postgres(_)) = &database
             && secret_key.is_none()
             && !problems.iter().any(|p| p.starts_with("SAMSKAP_SECRET_KEY"))
@@ -440,7 +443,7 @@ impl Settings {
             min_cell,
             mail,
             respondent_rate_limit,
-            (outbox_interval, publish_interval, trusted_proxies),
+            (outbox_interval, publish_interval, trusted_proxies, timezone),
         ) {
             (
                 Some(database),
@@ -448,7 +451,12 @@ impl Settings {
                 Some(min_cell),
                 Some(mail),
                 Some(respondent_rate_limit),
-                (Some(outbox_interval), Some(publish_interval), Some(trusted_proxies)),
+                (
+                    Some(outbox_interval),
+                    Some(publish_interval),
+                    Some(trusted_proxies),
+                    Some(timezone),
+                ),
             ) if problems.is_empty() => Ok(Self {
                 database,
                 bind,
@@ -462,6 +470,7 @@ impl Settings {
                 publish_interval,
                 mail,
                 privacy,
+                timezone,
             }),
             _ => Err(ConfigError(problems)),
         }
@@ -484,6 +493,7 @@ impl Settings {
             outbox_interval: std::time::Duration::from_secs(2),
             publish_interval: std::time::Duration::ZERO,
             privacy: PrivacySettings::default(),
+            timezone: crate::infra::time::DEFAULT_ZONE,
             mail: MailSettings {
                 transport: MailTransport::File,
                 dir: PathBuf::from("data/mail"),
@@ -655,6 +665,16 @@ fn known_env_names() -> String {
 }
 
 /// Parses a value (or the default when absent), recording a problem that names the key.
+/// A duration in milliseconds, from `min` to 600,000 (ten minutes).
+fn millis(v: &str, min: u64) -> Result<std::time::Duration, String> {
+    match v.parse::<u64>() {
+        Ok(ms) if (min..=600_000).contains(&ms) => Ok(std::time::Duration::from_millis(ms)),
+        _ => Err(format!(
+            "expected milliseconds between {min} and 600000, got {v:?}"
+        )),
+    }
+}
+
 fn parse_with<T>(
     raw: Option<Raw>,
     default: &str,
@@ -922,6 +942,22 @@ mod tests {
                 .to_string();
             assert!(err.contains("SAMSKAP_TRUSTED_PROXIES"), "{err}");
         }
+    }
+
+    #[test]
+    fn the_time_zone_defaults_to_oslo_and_a_bad_one_is_named() {
+        let s = Settings::from_sources(&env(&[]), None).expect("defaults");
+        assert_eq!(s.timezone, chrono_tz::Europe::Oslo);
+        let s = Settings::from_sources(&env(&[("SAMSKAP_TIMEZONE", "America/Chicago")]), None)
+            .expect("a zone");
+        assert_eq!(s.timezone, chrono_tz::America::Chicago);
+        let err = Settings::from_sources(&env(&[("SAMSKAP_TIMEZONE", "Oslo")]), None)
+            .expect_err("not a zone")
+            .to_string();
+        assert!(
+            err.contains("SAMSKAP_TIMEZONE") && err.contains("\"Oslo\""),
+            "{err}"
+        );
     }
 
     #[test]

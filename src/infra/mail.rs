@@ -101,7 +101,7 @@ fn readable_time<S: serde::Serializer>(
     s: S,
 ) -> Result<S::Ok, S::Error> {
     match t {
-        Some(t) => s.serialize_str(&t.format("%Y-%m-%d %H:%M:%S").to_string()),
+        Some(t) => s.serialize_str(&crate::infra::time::shown(*t)),
         None => s.serialize_none(),
     }
 }

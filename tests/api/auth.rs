@@ -705,8 +705,8 @@ async fn api_tokens_work_until_revoked() {
     );
     let used = stored[0].last_used_at.expect("used");
     assert!(
-        page.contains(&used.format("%Y-%m-%d %H:%M").to_string()),
-        "last use shown"
+        page.contains(&samskap::infra::time::shown(used)),
+        "last use shown in local time (Europe/Oslo): {page}"
     );
     // Past its expiry it no longer works.
     {

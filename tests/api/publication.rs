@@ -110,9 +110,11 @@ async fn pages_serve_the_previous_publication_until_the_next_is_computed() {
         .text()
         .await
         .expect("html");
+    let when = chrono::NaiveDateTime::parse_from_str(&first[..19], "%Y-%m-%dT%H:%M:%S")
+        .expect("the API's computed_at");
     assert!(
-        page.contains(&first[..16].replace('T', " ")),
-        "the page says when"
+        page.contains(&samskap::infra::time::shown(when)),
+        "the page says when, in local time: {first}"
     );
 
     // Published within the interval and a computation.

@@ -1565,8 +1565,12 @@ async fn a_closed_wave_reopens_until_a_new_date_unless_its_results_are_final() {
     assert_eq!(w.status, samskap::core::domain::WaveStatus::Open);
     assert_eq!(
         w.closes_at.map(|c| c.to_string()).as_deref(),
-        Some("2030-12-31 23:59:59")
+        Some("2030-12-31 22:59:59"),
+        "the end of the day in Oslo (CET, UTC+1), stored in UTC"
     );
+    // Pages show the closing time in the zone (SAMSKAP_TIMEZONE, Europe/Oslo here).
+    let page = page_of(&app, &admin, &format!("/admin/waves/{wave}?lang=en")).await;
+    assert!(page.contains("2030-12-31 23:59 CET"), "{page}");
     // Closed again and its addresses erased: final, and reopening is refused.
     let res = post_form(
         &app,

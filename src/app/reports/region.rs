@@ -375,7 +375,7 @@ pub fn dashboard(
         out.pending = true;
         return Ok(out);
     };
-    out.computed_at = results.computed_at.format("%Y-%m-%d %H:%M").to_string();
+    out.computed_at = crate::infra::time::shown(results.computed_at);
     let phase_codes = results.phases.clone();
     out.phases = phase_codes
         .iter()

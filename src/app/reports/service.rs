@@ -370,7 +370,7 @@ pub fn dashboard_of(
         out.pending = true;
         return Ok(out);
     };
-    out.computed_at = results.computed_at.format("%Y-%m-%d %H:%M").to_string();
+    out.computed_at = crate::infra::time::shown(results.computed_at);
     let Some(mine) = entry(&results, &service.code) else {
         return Ok(out);
     };

@@ -44,7 +44,7 @@ pub fn queue_message(
         "service": service,
         "role": role,
         "link": link(base_url, token),
-        "closes": wave.closes_at.map(|c| c.format("%Y-%m-%d").to_string()),
+        "closes": wave.closes_at.map(|c| crate::infra::time::local_date(c).to_string()),
         "reminder_number": invitation.reminder_count,
     });
     let (subject, text, html) = crate::infra::mail::templates::render(kind, lang, &data)?;

@@ -27,9 +27,7 @@ pub(super) fn link_base(settings: &Settings) -> anyhow::Result<String> {
 }
 
 pub(super) fn parse_day(field: &str, value: &str) -> anyhow::Result<chrono::NaiveDateTime> {
-    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(23, 59, 59))
+    crate::infra::time::closing_date(value)
         .with_context(|| format!("{field}: {value:?} is not a date (YYYY-MM-DD)"))
 }
 

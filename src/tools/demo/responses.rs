@@ -489,7 +489,7 @@ pub fn close_past_waves(conn: &mut DbConn, waves_by_year: &[(i32, Wave)]) -> any
         if *year < YEARS[YEARS.len() - 1] && Wave::find(conn, &wave.id)?.status == WaveStatus::Open
         {
             let closes = chrono::NaiveDate::from_ymd_opt(*year, 11, 30)
-                .and_then(|d| d.and_hms_opt(23, 59, 59));
+                .and_then(crate::infra::time::end_of_day);
             Wave::update(
                 conn,
                 &wave.id,

@@ -37,9 +37,9 @@ async fn render(
         .map(|t| {
             json!({
                 "id": t.id, "name": t.name,
-                "created": t.created_at.format("%Y-%m-%d %H:%M").to_string(),
-                "last_used": t.last_used_at.map(|d| d.format("%Y-%m-%d %H:%M").to_string()),
-                "revoked": t.revoked_at.map(|d| d.format("%Y-%m-%d %H:%M").to_string()),
+                "created": crate::infra::time::shown(t.created_at),
+                "last_used": t.last_used_at.map(crate::infra::time::shown),
+                "revoked": t.revoked_at.map(crate::infra::time::shown),
                 "expires": t.expires_at.map(|d| d.format("%Y-%m-%d").to_string()),
                 "expired": t.expires_at.is_some_and(|d| d <= crate::infra::db::now()),
             })

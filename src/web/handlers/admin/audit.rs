@@ -147,7 +147,7 @@ pub async fn list(
                 None => (String::new(), None),
             };
             json!({
-                "at": e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                "at": crate::infra::time::local_in(e.occurred_at, crate::infra::time::zone()).format("%Y-%m-%d %H:%M:%S %Z").to_string(),
                 "actor": e.actor, "action": e.action, "what": action_text(lang, &e.action),
                 "target": target, "href": href,
                 "details": detail_lines(e.details.as_deref()), "ip": e.ip.clone().unwrap_or_default(),

@@ -41,7 +41,7 @@ async fn render_list(
                 Ok(json!({
                     "id": u.id, "email": u.email, "display_name": u.display_name, "role": role_label(lang, u.role),
                     "active": u.active, "scopes": scopes,
-                    "last_login": u.last_login_at.map(|d| d.format("%Y-%m-%d %H:%M").to_string()),
+                    "last_login": u.last_login_at.map(crate::infra::time::shown),
                 }))
             })
             .collect::<AppResult<Vec<_>>>()

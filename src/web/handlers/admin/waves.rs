@@ -126,9 +126,7 @@ impl CreateForm {
         let mut problems = crate::app::validation::check(self, &fields)
             .err()
             .map_or_else(Vec::new, |p| p.0);
-        let closes_at = chrono::NaiveDate::parse_from_str(self.closes.trim(), "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(23, 59, 59));
+        let closes_at = crate::infra::time::closing_date(&self.closes);
         // A number that is not one was reported above; 0 stands in so that the spec's
         // checks of the other fields still run.
         let number = |v: &str| v.trim().parse().unwrap_or(0);
@@ -254,13 +252,13 @@ async fn render_wave(
             Some(t) => fill(
                 lang,
                 "admin.wave.auto_next",
-                &[("date", &t.format("%Y-%m-%d %H:%M").to_string())],
+                &[("date", &crate::infra::time::shown(t))],
             ),
             None => fill(lang, "admin.wave.auto_on", &[]),
         }
     };
     let schedule = json!({
-        "closes": wave.closes_at.map(|c| c.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+        "closes": wave.closes_at.map(|c| crate::infra::time::local_date(c).to_string()).unwrap_or_default(),
         "reminders": wave.reminder_max.to_string(), "reminder_days": wave.reminder_interval_days.to_string(),
     });
     let mut data = json!({
@@ -268,7 +266,7 @@ async fn render_wave(
         "wave": {"id": report.wave.id, "name": report.wave.name,
                  "status": label(lang, "wave_status", report.wave.status.as_str()),
                  "anonymity": label(lang, "anonymity", report.wave.anonymity.as_str()),
-                 "closes": report.wave.closes_at.map(|c| c.format("%Y-%m-%d").to_string()),
+                 "closes": report.wave.closes_at.map(crate::infra::time::shown),
                  "reminders": report.wave.reminder_max, "reminder_days": report.wave.reminder_interval_days,
                  "is_draft": report.wave.status == crate::core::domain::WaveStatus::Draft, "is_open": report.wave.status == crate::core::domain::WaveStatus::Open},
         "services": report.services, "invitations": report.invitations,
@@ -383,7 +381,7 @@ fn done_message(
                     lang,
                     "admin.wave.reminders_none_until",
                     &[
-                        ("date", &when.format("%Y-%m-%d %H:%M").to_string()),
+                        ("date", &crate::infra::time::shown(when)),
                         ("days", &wave.reminder_interval_days.to_string()),
                     ],
                 ),
@@ -750,7 +748,7 @@ pub async fn invitations(
         Ok((wave, listing))
     })
     .await?;
-    let time = |t: Option<chrono::NaiveDateTime>| t.map(|t| t.format("%Y-%m-%d %H:%M").to_string());
+    let time = |t: Option<chrono::NaiveDateTime>| t.map(crate::infra::time::shown);
     let list: Vec<_> = rows
         .iter()
         .map(|(inv, code, name)| {
@@ -802,11 +800,9 @@ pub async fn invitations(
     )
 }
 
-/// A closing date as typed (`YYYY-MM-DD`, or empty for none): the end of that day.
+/// A closing date as typed (`YYYY-MM-DD`, or empty for none): the end of that local day.
 fn closing(typed: &str) -> Option<chrono::NaiveDateTime> {
-    chrono::NaiveDate::parse_from_str(typed.trim(), "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(23, 59, 59))
+    crate::infra::time::closing_date(typed)
 }
 
 /// The schedule form of an open or draft wave.
