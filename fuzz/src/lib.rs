@@ -106,7 +106,7 @@ static ROSTER: LazyLock<(Roster, DerivedKeys)> = LazyLock::new(|| {
 /// Respondent lists: `samskap wave invite` and the admin's upload form.
 pub fn respondents_csv(data: &[u8]) {
     let (roster, keys) = &*ROSTER;
-    match samskap::app::waves::respondents::check(roster, keys, data) {
+    match samskap::app::waves::respondents::check(roster, keys, data, "en") {
         Ok(rows) => {
             assert!(!rows.is_empty(), "accepted a list without respondents");
             assert_rows_ascend(data, rows.iter().map(|(line, _)| *line));

@@ -917,6 +917,22 @@ async fn bad_respondent_lists_are_reported_by_line_and_nothing_is_written() {
         page.contains("No reminders queued: everyone invited has answered, has had the wave&#x27;s 2 reminders, or has no invitation sent yet."),
         "{page}"
     );
+    // On a Norwegian page, the problems are in Norwegian.
+    let res = post_form(
+        &app,
+        &admin,
+        &format!("/admin/waves/{wave}/invite?lang=nb"),
+        &[("csv", &csv)],
+    )
+    .await;
+    let html = res.text().await.expect("body");
+    for needle in [
+        "csv:3: &#x60;service_code&#x60; «NOPE» er ikke med i denne runden",
+        "står allerede på linje 2",
+        "E-post: «not-an-email» er ikke en e-postadresse",
+    ] {
+        assert!(html.contains(needle), "{needle} missing from {html}");
+    }
 }
 
 #[actix_web::test]
@@ -1106,18 +1122,40 @@ async fn a_wave_form_with_mistakes_lists_them_all_and_keeps_what_was_typed() {
     let res = post_form(&app, &admin, "/admin/waves", &form).await;
     assert_eq!(res.status(), 400);
     let page = res.text().await.expect("page");
-    for problem in [
-        "Name: required",
-        "Closes: &quot;2026-13-01&quot; is not a date (YYYY-MM-DD)",
-        "Reminders at most: &quot;twice&quot; is not a whole number",
-        "Days between reminders: between 0 and 90",
+    // Each problem links to its field, which says it beside itself.
+    for (field, problem) in [
+        ("name", "Name: required"),
+        (
+            "closes",
+            "Closes: &quot;2026-13-01&quot; is not a date (YYYY-MM-DD)",
+        ),
+        (
+            "reminders",
+            "Reminders at most: &quot;twice&quot; is not a whole number",
+        ),
+        ("reminder_days", "Days between reminders: between 0 and 90"),
     ] {
         assert!(
-            page.contains(&format!("<li>{problem}</li>")),
+            page.contains(&format!("<li><a href=\"#{field}\">{problem}</a></li>")),
             "{problem}\n{page}"
+        );
+        assert!(
+            page.contains(&format!(
+                "<p class=\"field-error\" id=\"{field}-error\">{problem}</p>"
+            )),
+            "{field}'s own message\n{page}"
+        );
+        assert!(
+            page.contains(&format!("aria-describedby=\"{field}-error\"")),
+            "{field} is described by its message"
         );
     }
     assert!(page.contains(r#"value="twice""#), "what was typed is kept");
+    // A date input would drop a value that is not a date: it becomes a text field.
+    assert!(
+        page.contains(r#"type="text" placeholder="YYYY-MM-DD" value="2026-13-01""#),
+        "{page}"
+    );
     assert!(
         page.contains(r#"value="anonymous" selected"#),
         "the mode is kept"
@@ -1133,7 +1171,7 @@ async fn a_wave_form_with_mistakes_lists_them_all_and_keeps_what_was_typed() {
     let res = post_form(&app, &admin, "/admin/waves?lang=nb", &form).await;
     let page = res.text().await.expect("page");
     assert!(
-        page.contains("<li>Maksimalt antall påminnelser: «twice» er ikke et heltall</li>"),
+        page.contains("Maksimalt antall påminnelser: «twice» er ikke et heltall</a></li>"),
         "{page}"
     );
 }

@@ -107,22 +107,29 @@ fn pseudonyms_in(keys: &DerivedKeys, data: &[u8]) -> Vec<String> {
 
 /// Checks a respondent CSV against a wave: services must take part in the wave, roles and
 /// languages must exist in its instrument, e-mails must be valid and new to the wave.
+/// Problems are worded in `lang` (the admin page's language; `en` on the command line).
 pub fn parse(
     conn: &mut DbConn,
     keys: &DerivedKeys,
     wave: &Wave,
     data: &[u8],
+    lang: &str,
 ) -> anyhow::Result<Parsed> {
     let candidates = pseudonyms_in(keys, data);
     Ok(check(
         &Roster::of_wave(conn, wave, &candidates)?,
         keys,
         data,
+        lang,
     ))
 }
 
 /// [`parse`] against a roster already read: no database, so it can be fuzzed.
-pub fn check(roster: &Roster, keys: &DerivedKeys, data: &[u8]) -> Parsed {
+#[expect(clippy::too_many_lines, reason = "one check after another, row by row")]
+pub fn check(roster: &Roster, keys: &DerivedKeys, data: &[u8], lang: &str) -> Parsed {
+    let say = |key: &str, args: &[(&str, &str)]| {
+        crate::infra::i18n::fill(lang, &format!("import.{key}"), args)
+    };
     let (mut reader, data) = crate::app::import::csv_reader(data);
     let mut lines = Lines::new(data);
     let mut errors = Vec::new();
@@ -131,7 +138,7 @@ pub fn check(roster: &Roster, keys: &DerivedKeys, data: &[u8]) -> Parsed {
         Err(e) => {
             return Err(vec![RowError {
                 line: e.position().map_or(1, |p| lines.of(p)),
-                message: format!("cannot read the header: {e}"),
+                message: say("unreadable_header", &[("error", &e.to_string())]),
             }]);
         }
     };
@@ -140,7 +147,7 @@ pub fn check(roster: &Roster, keys: &DerivedKeys, data: &[u8]) -> Parsed {
     if header != COLUMNS {
         return Err(vec![RowError {
             line: header_line,
-            message: format!("the header must be exactly: {}", COLUMNS.join(",")),
+            message: say("header_exact", &[("columns", &COLUMNS.join(","))]),
         }]);
     }
     let mut seen: HashMap<String, u64> = HashMap::new();
@@ -154,7 +161,7 @@ pub fn check(roster: &Roster, keys: &DerivedKeys, data: &[u8]) -> Parsed {
             Err(e) => {
                 errors.push(RowError {
                     line: lines.of(e.position().unwrap_or(&at)),
-                    message: format!("unreadable row: {e}"),
+                    message: say("unreadable_row", &[("error", &e.to_string())]),
                 });
                 continue;
             }
@@ -166,7 +173,13 @@ pub fn check(roster: &Roster, keys: &DerivedKeys, data: &[u8]) -> Parsed {
         if record.len() != COLUMNS.len() {
             errors.push(RowError {
                 line,
-                message: format!("expected {} fields, found {}", COLUMNS.len(), record.len()),
+                message: say(
+                    "field_count",
+                    &[
+                        ("expected", &COLUMNS.len().to_string()),
+                        ("found", &record.len().to_string()),
+                    ],
+                ),
             });
             continue;
         }
@@ -181,42 +194,40 @@ pub fn check(roster: &Roster, keys: &DerivedKeys, data: &[u8]) -> Parsed {
         let mut problems = Vec::new();
         let service = roster.services.get(row.service_code).cloned();
         if service.is_none() {
-            problems.push(format!(
-                "`service_code` {:?} does not take part in this wave",
-                row.service_code
-            ));
+            problems.push(say("not_in_wave", &[("code", row.service_code)]));
         }
-        problems.extend(
-            found
-                .iter()
-                .flat_map(|p| p.0.iter().map(ToString::to_string)),
-        );
+        problems.extend(found.iter().flat_map(|p| p.messages(lang)));
         let role = RespondentRole::parse(row.role).ok();
         if let Some(r) = role
             && !roster.roles.contains(r.as_str())
         {
-            problems.push(format!("`role`: the instrument has no {r} form"));
+            problems.push(say("no_form", &[("role", r.as_str())]));
         }
         let email = if has("email") {
             None
         } else {
             crate::app::accounts::normalise_email(row.email)
-                .map_err(|e| problems.push(format!("`email`: {e}")))
+                .map_err(|e| problems.push(say("bad_email", &[("error", &e.to_string())])))
                 .ok()
         };
         let language = row.language.to_lowercase();
         if !has("language") && !roster.languages.contains(&language) {
-            problems.push(format!(
-                "`language` {:?}: the questionnaire is offered in {}",
-                &record[3],
-                roster.languages.join(", ")
+            problems.push(say(
+                "language_offered",
+                &[
+                    ("value", &record[3]),
+                    ("languages", &roster.languages.join(", ")),
+                ],
             ));
         }
         if let Some(e) = &email {
             if let Some(first) = seen.get(e) {
-                problems.push(format!("`email` {e} already appears on line {first}"));
+                problems.push(say(
+                    "duplicate",
+                    &[("email", e), ("line", &first.to_string())],
+                ));
             } else if roster.invited.contains(&keys.panel_pseudonym(e)) {
-                problems.push(format!("`email` {e} is already invited to this wave"));
+                problems.push(say("already_invited", &[("email", e)]));
             } else {
                 seen.insert(e.clone(), line);
             }
@@ -242,7 +253,7 @@ pub fn check(roster: &Roster, keys: &DerivedKeys, data: &[u8]) -> Parsed {
     if out.is_empty() && errors.is_empty() {
         errors.push(RowError {
             line: header_line + 1,
-            message: "the file has a header but no respondents".into(),
+            message: say("no_respondents", &[]),
         });
     }
     if errors.is_empty() {

@@ -122,7 +122,7 @@ pub(super) fn wave(settings: &Settings, action: WaveCommand) -> anyhow::Result<E
             let keys = DerivedKeys::new(&settings.secret_key()?);
             let data =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            match respondents::parse(&mut conn, &keys, &w, &data)? {
+            match respondents::parse(&mut conn, &keys, &w, &data, "en")? {
                 Err(errors) => {
                     let errors = import::ImportErrors {
                         file: file.display().to_string(),

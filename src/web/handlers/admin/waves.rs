@@ -33,6 +33,54 @@ fn messages(lang: &str, e: &anyhow::Error) -> Vec<String> {
         .map_or_else(|| vec![message(e)], |p| p.messages(lang))
 }
 
+/// The problems of a refused form: each message, linked to its field when it has one
+/// (`errors`), and each field's message to show beside it (`invalid`).
+struct FormErrors {
+    list: Vec<serde_json::Value>,
+    by_field: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FormErrors {
+    fn none() -> Self {
+        Self {
+            list: Vec::new(),
+            by_field: serde_json::Map::new(),
+        }
+    }
+
+    fn add(&mut self, field: Option<&str>, text: String) {
+        let on_form = field.filter(|f| FORM_FIELDS.iter().any(|(name, _)| name == f));
+        if let Some(f) = on_form {
+            self.by_field
+                .entry(f.to_owned())
+                .or_insert_with(|| json!(text.clone()));
+        }
+        self.list
+            .push(json!({"text": text, "href": on_form.map(|f| format!("#{f}"))}));
+    }
+
+    fn of_problems(lang: &str, problems: &Problems) -> Self {
+        let mut out = Self::none();
+        for p in &problems.0 {
+            out.add(Some(&p.field), p.message(lang));
+        }
+        out
+    }
+
+    /// A refusal from the wave rules, in `lang`.
+    fn of_error(lang: &str, e: &anyhow::Error) -> Self {
+        if let Some(p) = e.downcast_ref::<Problems>() {
+            return Self::of_problems(lang, p);
+        }
+        let mut out = Self::none();
+        match e.downcast_ref::<waves::Invalid>() {
+            Some(invalid) => out.add(Some(invalid.field), invalid.to_string()),
+            None => out.add(None, format!("{e:#}")),
+        }
+        out
+    }
+}
+
 /// The new-wave form as typed, shown again with its problems.
 fn typed(form: &CreateForm) -> serde_json::Value {
     json!({"name": form.name, "instrument": form.instrument, "anonymity": form.anonymity,
@@ -44,7 +92,7 @@ async fn render_list(
     state: &web::Data<AppState>,
     ctx: &Ctx,
     status: StatusCode,
-    errors: &[String],
+    errors: &FormErrors,
     form: Option<serde_json::Value>,
 ) -> AppResult<HttpResponse> {
     let (list, instruments) = with_conn(state, |conn| {
@@ -75,14 +123,15 @@ async fn render_list(
         "admin_waves",
         ctx,
         json!({"page_title": format!("{} · samskap", fill(lang, "admin.waves.title", &[])),
-               "waves": rows, "instruments": instruments, "errors": errors,
+               "waves": rows, "instruments": instruments, "errors": errors.list,
+               "invalid": errors.by_field,
                "anonymous": form["anonymity"] == "anonymous", "form": form}),
     )
 }
 
 /// `GET /admin/waves`
 pub async fn list(state: web::Data<AppState>, ctx: Ctx) -> AppResult<HttpResponse> {
-    render_list(&state, &ctx, StatusCode::OK, &[], None).await
+    render_list(&state, &ctx, StatusCode::OK, &FormErrors::none(), None).await
 }
 
 /// The new-wave form: what can be checked before it becomes a [`WaveSpec`] (numbers and
@@ -178,7 +227,7 @@ pub async fn create(
                 &state,
                 &ctx,
                 StatusCode::BAD_REQUEST,
-                &problems.messages(lang),
+                &FormErrors::of_problems(lang, &problems),
                 Some(typed(&form)),
             )
             .await;
@@ -186,7 +235,7 @@ pub async fn create(
     };
     let actor = ctx.actor();
     let created = with_conn(&state, move |conn| {
-        Ok(waves::create(conn, &spec, &actor).map_err(|e| messages(lang, &e)))
+        Ok(waves::create(conn, &spec, &actor).map_err(|e| FormErrors::of_error(lang, &e)))
     })
     .await?;
     match created {
@@ -621,6 +670,7 @@ pub async fn invite(
     let id = WaveId::from_string(path.into_inner());
     let (keys, actor, base) = (state.keys.clone(), ctx.actor(), state.base_url.clone());
     let target = id.clone();
+    let lang = ctx.lang();
     let (csv, file_name) = match form.file.as_deref().filter(|f| !f.trim().is_empty()) {
         Some(file) => (file.to_owned(), fill(ctx.lang(), "admin.wave.file", &[])),
         None => (form.csv.clone(), "csv".to_owned()),
@@ -638,7 +688,7 @@ pub async fn invite(
     }
     let result = with_conn(&state, move |conn| {
         let wave = Wave::find(conn, &target)?;
-        match respondents::parse(conn, &keys, &wave, csv.as_bytes())? {
+        match respondents::parse(conn, &keys, &wave, csv.as_bytes(), lang)? {
             Err(rows) => Ok(Err(ImportErrors {
                 file: file_name,
                 errors: rows,
