@@ -125,7 +125,6 @@ pub fn parse(
 }
 
 /// [`parse`] against a roster already read: no database, so it can be fuzzed.
-#[expect(clippy::too_many_lines, reason = "one check after another, row by row")]
 pub fn check(roster: &Roster, keys: &DerivedKeys, data: &[u8], lang: &str) -> Parsed {
     let say = |key: &str, args: &[(&str, &str)]| {
         crate::infra::i18n::fill(lang, &format!("import.{key}"), args)
@@ -207,7 +206,7 @@ pub fn check(roster: &Roster, keys: &DerivedKeys, data: &[u8], lang: &str) -> Pa
             None
         } else {
             crate::app::accounts::normalise_email(row.email)
-                .map_err(|e| problems.push(say("bad_email", &[("error", &e.to_string())])))
+                .map_err(|e| problems.push(say("bad_email", &[("error", &e)])))
                 .ok()
         };
         let language = row.language.to_lowercase();
