@@ -21,7 +21,7 @@ const MIN_CHART_TEXT: f64 = 11.9;
 
 /// Problems of the page as shown: unstyled, wider than the window, chart text too small
 /// (on a phone), and box plots whose names are not the areas the table gives numbers.
-async fn look_at(browser: &Browser, page: &str, phone: bool) -> Vec<String> {
+pub async fn look_at(browser: &Browser, page: &str, phone: bool) -> Vec<String> {
     let mut problems = Vec::new();
     let report = browser
         .client()

@@ -23,6 +23,7 @@ mod helpers;
 mod auth_helpers;
 
 mod accessibility;
+mod admin;
 mod axe;
 mod dashboards;
 mod demo_app;
