@@ -196,11 +196,28 @@ impl Application {
 
     /// Serves until the process is asked to stop (SIGINT/SIGTERM).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let result = self.server.await;
-        self.stop_worker
+        // The outbox worker and the publisher stop with the server, also when this future
+        // is dropped unfinished (the runtime that spawned it ends, as at the end of a
+        // test): left running, each kept polling a database that may be gone.
+        let _stop = StopOnDrop {
+            worker: self.stop_worker,
+            publications: self.publications,
+        };
+        self.server.await
+    }
+}
+
+/// Stops the background threads of an [`Application`] when dropped.
+struct StopOnDrop {
+    worker: Arc<std::sync::atomic::AtomicBool>,
+    publications: Arc<crate::app::analytics::Publisher>,
+}
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.worker
             .store(true, std::sync::atomic::Ordering::Relaxed);
         self.publications.stop();
-        result
     }
 }
 
