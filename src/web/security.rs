@@ -364,6 +364,21 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("multipart/form-data"));
+        // Uploads are for signed-in staff: a public form (sign-in, a respondent's page)
+        // keeps the urlencoded form's small limit, so nobody can make the server hold
+        // 16 MB per anonymous request.
+        let signed_in = req
+            .extensions()
+            .get::<Rc<RequestContext>>()
+            .is_some_and(|c| c.access.is_some());
+        if multipart && !signed_in {
+            return Box::pin(async {
+                Err(AppError::BadRequest {
+                    field: None,
+                    message: "this form takes no files; send it as a plain form".to_owned(),
+                })
+            });
+        }
         let form = if multipart {
             let (req, payload) = (req.clone(), payload.take());
             Box::pin(async move { multipart_pairs(&req, payload).await })

@@ -35,6 +35,17 @@ async fn followed(app: &TestApp, client: &reqwest::Client, res: reqwest::Respons
 #[actix_web::test]
 async fn a_wave_is_set_up_and_invited_from_uploaded_files_and_previewed() {
     let app = spawn_app_with(|_| {}).await;
+    // Files are for signed-in staff: a public form refuses a multipart body.
+    let anonymous = crate::auth_helpers::browser();
+    let res = post_upload(
+        &app,
+        &anonymous,
+        "/login",
+        &[("email", "a@b.no")],
+        Some(("x.csv", "x")),
+    )
+    .await;
+    assert_eq!(res.status(), 400);
     create_user(&app, "admin@test.no", UserRole::Admin, &[]);
     let admin = signed_in(&app, "admin@test.no").await;
     let (status, html) = page(&app, &admin, "/admin/catalogue?lang=en").await;

@@ -274,7 +274,7 @@ fn render_question_page(
         .collect();
     let error_list: Vec<Value> = q::items_on(form.survey, form.role, page)
         .into_iter()
-        .filter_map(|i| errors.get(i.code()).map(|e| json!({"href": format!("#item-{}", i.code()), "text": format!("{}: {e}", q::question_text(i, form.role, lang))})))
+        .filter_map(|i| errors.get(i.code()).map(|e| json!({"href": format!("#item-{}", i.code()), "question": q::question_text(i, form.role, lang), "text": e})))
         .collect();
     // What each point of the page's answer scales means: once, above the questions,
     // instead of under every question (a page was 3,850 px tall on a phone).

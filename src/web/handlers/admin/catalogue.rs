@@ -61,6 +61,25 @@ fn done_message(lang: &str, query: &ShowQuery) -> Option<String> {
     }
 }
 
+/// Links to the preview of each role's form in each language of `survey`, the stored
+/// version `id`.
+pub fn previews(
+    id: &crate::core::domain::InstrumentId,
+    survey: &crate::core::instrument::format::SurveyFile,
+    lang: &str,
+) -> Vec<serde_json::Value> {
+    survey
+        .roles
+        .iter()
+        .flat_map(|(code, role)| {
+            survey.languages.iter().map(move |l| {
+                json!({"href": format!("/admin/surveys/{id}/preview/{code}?lang={l}"),
+                       "role": crate::app::questionnaire::text(&role.label, lang), "lang": l})
+            })
+        })
+        .collect()
+}
+
 async fn render(
     state: &web::Data<AppState>,
     ctx: &Ctx,
@@ -76,18 +95,9 @@ async fn render(
     let mut versions = Vec::new();
     for row in instruments.iter().rev() {
         // A stored version that no longer reads is listed without previews.
-        let survey = crate::app::surveys::load_stored(row).ok();
-        let previews: Vec<_> = survey
-            .iter()
-            .flat_map(|s| {
-                s.roles.iter().flat_map(move |(code, role)| {
-                    s.languages.iter().map(move |l| {
-                        json!({"href": format!("/admin/surveys/{}/preview/{code}?lang={l}", row.id),
-                               "role": crate::app::questionnaire::text(&role.label, lang), "lang": l})
-                    })
-                })
-            })
-            .collect();
+        let previews = crate::app::surveys::load_stored(row)
+            .map(|s| previews(&row.id, &s, lang))
+            .unwrap_or_default();
         versions.push(json!({
             "survey_id": row.survey_id, "version": row.version, "title": row.title,
             "hash": row.content_hash, "loaded": row.loaded_at.format("%Y-%m-%d").to_string(),

@@ -280,16 +280,7 @@ async fn render_wave(
         .await?;
     let lang = ctx.lang();
     let wave = &report.wave;
-    let previews: Vec<_> = survey
-        .roles
-        .iter()
-        .flat_map(|(code, role)| {
-            survey.languages.iter().map(move |l| {
-                json!({"href": format!("/admin/surveys/{}/preview/{code}?lang={l}", wave.instrument_id),
-                       "role": crate::app::questionnaire::text(&role.label, lang), "lang": l})
-            })
-        })
-        .collect();
+    let previews = super::catalogue::previews(&wave.instrument_id, &survey, lang);
     let automatic = if wave.reminder_max == 0 {
         fill(lang, "admin.wave.auto_none", &[])
     } else if wave.reminder_interval_days == 0 {
