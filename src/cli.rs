@@ -101,6 +101,9 @@ pub enum Command {
         /// pseudonyms in every export, another project unlinkable ones.
         #[arg(long, default_value = "default")]
         project: String,
+        /// Language of the labels in the scripts, the native files and the codebook.
+        #[arg(long, value_enum, default_value_t = Lang::En)]
+        lang: Lang,
         /// Directory to write into (created if missing).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,

@@ -31,6 +31,10 @@ pub mod safe_csv;
 
 mod bundle;
 mod codebook;
+mod dictionary;
+mod dta;
+mod native;
+mod sav;
 mod syntax;
 mod tables;
 mod variables;
@@ -39,9 +43,11 @@ pub use bundle::{
     MAX_PROJECT_NAME, Request, Summary, bundle, project_name, research_export, zip_dir,
 };
 use codebook::{write_codebook, write_datapackage, write_readme};
+pub use dictionary::Dictionary;
+use dictionary::ID_COLUMNS;
 use syntax::{write_r, write_spss, write_stata};
 pub use tables::{Table, download, psychometrics_csv, regions_csv, service_csv};
-pub use variables::{Pseudonyms, Variable, variables};
+pub use variables::{LANGUAGES, MissingValue, Pseudonyms, Variable, tidy_number, variables};
 
 /// The waves `access` may export, newest first, each with its number of submitted
 /// responses: the exports page offers them and ticks the newest with answers, so that a

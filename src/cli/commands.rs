@@ -53,8 +53,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             pooled,
             format,
             project,
+            lang,
             out,
-        } => export::export(&settings, &wave, pooled, format, &project, &out),
+        } => export::export(
+            &settings,
+            &wave,
+            pooled,
+            format,
+            export::Target {
+                project: &project,
+                lang: lang.code(),
+                out: &out,
+            },
+        ),
         Command::Report {
             wave,
             out,

@@ -360,10 +360,21 @@ async fn researchers_download_granted_waves_and_nobody_else_does() {
     for f in [
         "samskap-bundle/wide.csv",
         "samskap-bundle/samskap.sps",
+        "samskap-bundle/samskap.sav",
+        "samskap-bundle/samskap.dta",
         "samskap-bundle/psychometrics.csv",
     ] {
         assert!(names.contains(f), "{f} in the zip");
     }
+    // A language the labels cannot be written in is refused by name, and nothing leaves.
+    let res = researcher
+        .get(format!("{url}&labels=sv"))
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(res.status(), 400);
+    let body = res.text().await.expect("body");
+    assert!(body.contains("labels can be written in en or nb"), "{body}");
     for who in ["other@test.no", "manager@test.no"] {
         let client = signed_in(&app, who).await;
         let res = client.get(&url).send().await.expect("download");
@@ -511,4 +522,235 @@ async fn no_csv_cell_of_the_bundle_runs_as_a_formula() {
         "the wave's name is kept, as text ({guarded} cells)"
     );
     assert!(negative_numbers > 0, "missing codes stay numbers");
+}
+
+/// The built-in survey as version 1.1.0, with seven extra missing codes on the year of
+/// the first peer worker (the shipped file has one).
+fn seven_codes_survey() -> String {
+    let codes: Vec<String> = std::iter::once((
+        "NEVER".to_owned(),
+        "Vi har aldri hatt erfaringskonsulent".to_owned(),
+    ))
+    .chain((2..=7).map(|i| (format!("C{i}"), format!("Kode {i}"))))
+    .map(|(c, nb)| format!("{{ code = \"{c}\", label = {{ nb = \"{nb}\", en = \"Code {c}\" }} }}"))
+    .collect();
+    let text = samskap::core::instrument::BUILT_IN[0].1;
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("extra_codes"))
+        .expect("the shipped extra code");
+    text.replacen(line, &format!("extra_codes = [ {} ]", codes.join(", ")), 1)
+        .replacen("version = \"1.0.0\"", "version = \"1.1.0\"", 1)
+}
+
+/// Issue 21: every missing code is missing in every format. Eight managers answer the
+/// year of their first peer worker with one valid year and each of seven extra codes,
+/// and one item with "did not take place" (stored as `NA`); the bundle, in bokmål, is
+/// read by GNU PSPP (the syntax and the .sav), pyreadstat (.sav and .dta), R's haven
+/// (.sav and .dta) and the R script: each sees the one year as the only valid value,
+/// every code as missing with its label, and the codebook, datapackage.json and
+/// long.csv name all seven.
+#[actix_web::test]
+async fn seven_extra_missing_codes_are_missing_in_every_format() {
+    let app = spawn_app_with(|s| s.min_cell = 3).await;
+    let survey = app.db.write("survey-7.toml", &seven_codes_survey());
+    let out = app
+        .db
+        .samskap(&["survey", "load", survey.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", crate::helpers::stderr(&out));
+    let (wave, service) = {
+        let conn = &mut app.db.connect();
+        demo::load(
+            conn,
+            DemoOptions {
+                services: 8,
+                seed: 5,
+            },
+        )
+        .expect("demo");
+        let instrument = samskap::infra::models::InstrumentRow::all(conn)
+            .expect("instruments")
+            .into_iter()
+            .find(|r| r.version == "1.1.0")
+            .expect("the loaded version")
+            .id;
+        let wave = crate::fixtures::open_wave_with(conn, "Koder", instrument);
+        (wave, Service::all(conn).expect("services").remove(0))
+    };
+    let years: Vec<Value> = std::iter::once(json!(2015))
+        .chain(std::iter::once(json!("NEVER")))
+        .chain((2..=7).map(|i| json!(format!("C{i}"))))
+        .collect();
+    for (i, year) in years.iter().enumerate() {
+        let mut a = answers(2);
+        a["M_FIRST_YEAR"] = year.clone();
+        a["A2"] = json!("NA");
+        a["M_PEER_FTE"] = json!(5.6);
+        crate::fixtures::invite_and_submit(
+            &app,
+            &wave,
+            &service,
+            RespondentRole::Manager,
+            &format!("m{i}@example.no"),
+            a,
+        )
+        .await;
+    }
+    let dir = app.db.path("bundle");
+    let out = app.db.samskap(&[
+        "export",
+        "--wave",
+        wave.id.as_str(),
+        "--lang",
+        "nb",
+        "--out",
+        dir.to_str().expect("path"),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout(&out).contains("wrote 8 responses"),
+        "{}",
+        stdout(&out)
+    );
+
+    // The codebook numbers the codes -4 to -10 below the years and labels them in bokmål.
+    let codebook = std::fs::read_to_string(dir.join("codebook.csv")).expect("codebook");
+    let row = codebook
+        .lines()
+        .find(|l| l.starts_with("m_first_year,"))
+        .expect("m_first_year in the codebook");
+    assert!(
+        row.contains("-4=NEVER (Vi har aldri hatt erfaringskonsulent)"),
+        "{row}"
+    );
+    assert!(row.contains("-10=C7 (Kode 7)"), "{row}");
+    assert!(
+        row.starts_with("m_first_year,Hvilket år"),
+        "bokmål label: {row}"
+    );
+
+    // datapackage.json: every code is a missing value, for the field and the schema.
+    let package: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("datapackage.json")).expect("dp"))
+            .expect("json");
+    let wide = &package["resources"][0]["schema"];
+    let field = wide["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .find(|f| f["name"] == "m_first_year")
+        .expect("m_first_year");
+    let want: Vec<String> = std::iter::once(String::new())
+        .chain((4..=10).map(|i| format!("-{i}")))
+        .collect();
+    assert_eq!(field["missingValues"], json!(want));
+    for code in ["-2", "-3", "-10"] {
+        assert!(
+            wide["missingValues"]
+                .as_array()
+                .expect("schema missing values")
+                .contains(&json!(code)),
+            "{code} in {}",
+            wide["missingValues"]
+        );
+    }
+
+    // long.csv: "did not take place" is not the text R and pandas read as empty.
+    let long = std::fs::read_to_string(dir.join("long.csv")).expect("long");
+    let a2: Vec<&str> = long.lines().filter(|l| l.contains(",a2,")).collect();
+    assert_eq!(a2.len(), 8);
+    assert!(
+        a2.iter().all(|l| l.ends_with(",-3,not_applicable")),
+        "{a2:?}"
+    );
+    assert!(!long.lines().any(|l| l.ends_with(",NA")), "no NA code left");
+    // Numbers as typed, without binary noise.
+    let wide_csv = std::fs::read_to_string(dir.join("wide.csv")).expect("wide");
+    assert!(
+        wide_csv.contains(",5.6,") || wide_csv.contains(",5.6\n"),
+        "{wide_csv}"
+    );
+
+    // GNU PSPP: the syntax over wide.csv, then the .sav; only 2015 is valid.
+    std::fs::write(
+        dir.join("check.sps"),
+        "INCLUDE FILE='samskap.sps'.\nDESCRIPTIVES m_first_year a2 /STATISTICS=MEAN MIN MAX.\n\
+         GET FILE='samskap.sav'.\nDISPLAY DICTIONARY /VARIABLES=m_first_year.\nDESCRIPTIVES m_first_year /STATISTICS=MEAN MIN MAX.\n",
+    )
+    .expect("write");
+    let pspp = run(
+        Command::new("pspp")
+            .args(["-O", "format=txt", "check.sps"])
+            .current_dir(&dir),
+        "GNU PSPP",
+        "pspp",
+    );
+    assert!(!pspp.contains("warning"), "{pspp}");
+    let valid_year_rows = pspp.lines().filter(|l| l.contains("|1|2015.00|")).count();
+    assert!(valid_year_rows >= 2, "syntax and .sav give 2015:\n{pspp}");
+    assert!(
+        pspp.contains("Kode 7"),
+        "the .sav labels its codes:\n{pspp}"
+    );
+    assert!(
+        pspp.contains("Hvilket år"),
+        "bokmål variable label:\n{pspp}"
+    );
+
+    // pyreadstat: both native files, with every label and missing value.
+    let py = run(
+        Command::new("python3")
+            .args([
+                "-c",
+                r#"
+import pyreadstat, math
+for f in ["samskap.sav", "samskap.dta"]:
+    read = pyreadstat.read_sav if f.endswith(".sav") else pyreadstat.read_dta
+    df, meta = read(f)
+    years = [y for y in df["m_first_year"] if not math.isnan(y)]
+    print(f, "rows", len(df), "valid", years)
+    labels = meta.variable_value_labels["m_first_year"]
+    print(f, "labels", sorted(str(v) for v in labels.values()))
+    print(f, "a1", meta.column_names_to_labels["a1"][:20])
+    df, meta = read(f, user_missing=True)
+    if f.endswith(".sav"):
+        print(f, "ranges", meta.missing_ranges["m_first_year"])
+    else:
+        print(f, "tags", sorted(set(v for v in df["m_first_year"] if isinstance(v, str))))
+"#,
+            ])
+            .current_dir(&dir),
+        "pyreadstat",
+        "python3 -m pip install pyreadstat",
+    );
+    for f in ["samskap.sav", "samskap.dta"] {
+        assert!(py.contains(&format!("{f} rows 8 valid [2015.0]")), "{py}");
+        assert!(py.contains(&format!("{f} a1 ")), "{py}");
+    }
+    assert!(py.contains("C7: Kode 7"), "the codes' labels: {py}");
+    assert!(py.contains("'lo': -10.0, 'hi': -4.0"), "{py}");
+    assert!(
+        py.contains("tags ['a', 'b', 'c', 'd', 'e', 'f', 'g']"),
+        "seven Stata codes .a to .g: {py}"
+    );
+
+    // R: haven reads both files; the script gives the same NA count.
+    let r = run(
+        Command::new("Rscript")
+            .args([
+                "-e",
+                "library(haven); s <- read_sav('samskap.sav'); d <- read_dta('samskap.dta'); \
+                 cat('sav', mean(s$m_first_year, na.rm = TRUE), sum(is.na(s$m_first_year)), '\\n'); \
+                 cat('dta', mean(d$m_first_year, na.rm = TRUE), paste(sort(na.omit(na_tag(d$m_first_year))), collapse = ''), '\\n'); \
+                 u <- read_sav('samskap.sav', user_na = TRUE); cat('range', attr(u$m_first_year, 'na_range'), '\\n'); \
+                 source('samskap.R'); cat('script', sum(is.na(samskap$m_first_year)), '\\n')",
+            ])
+            .current_dir(&dir),
+        "R with haven",
+        "r-base-core r-cran-haven",
+    );
+    assert!(r.contains("sav 2015 7"), "{r}");
+    assert!(r.contains("dta 2015 abcdefg"), "{r}");
+    assert!(r.contains("range -10 -4"), "{r}");
+    assert!(r.contains("script 7"), "{r}");
 }

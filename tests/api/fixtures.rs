@@ -10,6 +10,15 @@ use samskap::infra::models::{InstrumentRow, Wave};
 /// stored instrument, no dates and no reminders.
 pub fn open_wave(conn: &mut DbConn, name: &str) -> Wave {
     let instrument = InstrumentRow::all(conn).expect("instruments").remove(0).id;
+    open_wave_with(conn, name, instrument)
+}
+
+/// [`open_wave`] with a given instrument version.
+pub fn open_wave_with(
+    conn: &mut DbConn,
+    name: &str,
+    instrument: samskap::core::domain::InstrumentId,
+) -> Wave {
     let actor = Actor {
         user_id: None,
         label: "test".into(),

@@ -16,7 +16,7 @@ use crate::infra::db::schema::{answers, responses};
 use crate::infra::models::Wave;
 
 use super::{
-    Pseudonyms, Variable, psychometrics_csv, safe_csv, variables, write_codebook,
+    Dictionary, Pseudonyms, Variable, psychometrics_csv, safe_csv, variables, write_codebook,
     write_datapackage, write_r, write_readme, write_spss, write_stata,
 };
 
@@ -63,6 +63,8 @@ pub struct Request<'a> {
     pub format: &'a str,
     /// `web` or `cli`.
     pub via: &'a str,
+    /// The language of the labels: `en` or `nb` ([`super::LANGUAGES`]).
+    pub lang: &'a str,
 }
 
 /// A research export: checks the request (a project name, at least one wave, no draft),
@@ -93,7 +95,7 @@ pub fn research_export(
     {
         anyhow::bail!("\"{}\" is a draft and has no responses", draft.name);
     }
-    let summary = bundle(conn, keys, waves, project, k, dir, progress)?;
+    let summary = bundle(conn, keys, waves, request, k, dir, progress)?;
     crate::app::audit::record(
         conn,
         actor,
@@ -101,14 +103,15 @@ pub fn research_export(
         waves.first().map(|w| ("wave", w.id.as_str())),
         Some(json!({
             "waves": waves.iter().map(|w| w.id.to_string()).collect::<Vec<_>>(),
-            "project": project, "format": request.format, "via": request.via,
+            "project": project, "format": request.format, "via": request.via, "lang": request.lang,
             "responses": summary.responses, "answers": summary.answers,
         })),
     )?;
     Ok(summary)
 }
 
-/// Writes the research bundle of `waves` (pooled when more than one) into `dir`.
+/// Writes the research bundle of `waves` (pooled when more than one) into `dir`, with
+/// the pseudonyms of `request.project` and labels in `request.lang`.
 #[expect(
     clippy::too_many_lines,
     reason = "one pass writing the bundle's files in order"
@@ -117,21 +120,35 @@ pub fn bundle(
     conn: &mut DbConn,
     keys: &DerivedKeys,
     waves: &[Wave],
-    project: &str,
+    request: Request<'_>,
     k: crate::app::analytics::MinCell,
     dir: &Path,
     progress: &dyn Fn(usize, usize),
 ) -> anyhow::Result<Summary> {
+    let project = project_name(request.project).map_err(anyhow::Error::msg)?;
+    let language = request.lang;
+    anyhow::ensure!(
+        super::LANGUAGES.contains(&language),
+        "labels can be written in {}, not \"{language}\"",
+        super::LANGUAGES.join(" or ")
+    );
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let pseudonyms = Pseudonyms::new(keys, project);
     // Variables: the union over the waves' instrument versions, by name, first seen first.
     let mut surveys = Vec::new();
     let mut vars: Vec<Variable> = Vec::new();
+    let mut role_labels: Vec<(String, String)> = Vec::new();
     for w in waves {
         let survey = crate::app::waves::instrument_of(conn, w)?;
-        for v in variables(&survey) {
+        for v in variables(&survey, language) {
             if !vars.iter().any(|x| x.name == v.name) {
                 vars.push(v);
+            }
+        }
+        for (code, role) in &survey.roles {
+            if !role_labels.iter().any(|(c, _)| c == code) {
+                let label = crate::core::instrument::format::in_lang(&role.label, language);
+                role_labels.push((code.clone(), label.to_owned()));
             }
         }
         surveys.push(survey);
@@ -338,7 +355,9 @@ pub fn bundle(
                     r.role.as_str(),
                     var.name.as_str(),
                     encoded.as_str(),
-                    missing.as_deref().unwrap_or(""),
+                    missing
+                        .as_deref()
+                        .map_or("", |m| var.missing_name(m).unwrap_or(m)),
                 ])?;
             }
             cells[vi] = encoded;
@@ -381,11 +400,26 @@ pub fn bundle(
         };
         psychometrics_csv(&computed.wave_name, &computed.psychometrics, create(&name)?)?;
     }
-    write_codebook(&vars, create("codebook.csv")?)?;
-    write_datapackage(&vars, &phase_codes, create("datapackage.json")?)?;
-    write_spss(&vars, create("samskap.sps")?)?;
-    write_stata(&vars, create("samskap.do")?)?;
-    write_r(&vars, create("samskap.R")?)?;
+    let dict = Dictionary {
+        lang: language.to_owned(),
+        vars,
+        roles: role_labels,
+        phases: phase_codes,
+    };
+    write_codebook(&dict, create("codebook.csv")?)?;
+    write_datapackage(&dict, create("datapackage.json")?)?;
+    write_spss(&dict, create("samskap.sps")?)?;
+    write_stata(&dict, create("samskap.do")?)?;
+    write_r(&dict, create("samskap.R")?)?;
+    let label: String = format!(
+        "samskap: {}",
+        waves
+            .iter()
+            .map(|w| w.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    super::native::write_native(dir, &dict, &label)?;
     let mut instruments = BTreeMap::new();
     for (w, s) in waves.iter().zip(&surveys) {
         let row = crate::infra::models::InstrumentRow::find(conn, &w.instrument_id)?;
@@ -412,6 +446,8 @@ pub fn bundle(
         "samskap.sps",
         "samskap.do",
         "samskap.R",
+        "samskap.sav",
+        "samskap.dta",
         "README.md",
     ]
     .iter()

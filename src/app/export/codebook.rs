@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::infra::models::Wave;
 
-use super::{Summary, Variable, safe_csv};
+use super::{Dictionary, ID_COLUMNS, Summary, Variable, safe_csv, tidy_number};
 
 pub(super) fn value_labels(v: &Variable) -> String {
     v.values
@@ -18,59 +18,61 @@ pub(super) fn value_labels(v: &Variable) -> String {
 pub(super) fn missing_labels(v: &Variable) -> String {
     v.missing
         .iter()
-        .map(|(n, c, l)| format!("{n}={c} ({l})"))
+        .map(|m| format!("{}={} ({})", m.value, m.code, m.label))
         .collect::<Vec<_>>()
         .join("; ")
 }
 
-pub(super) fn write_codebook(vars: &[Variable], out: impl std::io::Write) -> anyhow::Result<()> {
+pub(super) fn write_codebook(dict: &Dictionary, out: impl std::io::Write) -> anyhow::Result<()> {
     let mut w = safe_csv::Writer::from_writer(out);
     w.write_record([
         "variable",
         "label",
+        "label_en",
         "label_nb",
         "type",
         "values",
         "missing",
+        "valid_min",
+        "valid_max",
         "phase",
         "roles",
         "instrument",
     ])?;
-    for (name, label) in [
-        ("wave", "Survey wave"),
-        ("service", "Service (pseudonym)"),
-        (
-            "panel",
-            "Respondent across waves (pseudonym; empty in anonymous waves)",
-        ),
-        ("response", "Response (pseudonym)"),
-        ("role", "Role of the respondent"),
-        ("language", "Language the questionnaire was answered in"),
-    ] {
+    let roles = dict
+        .roles
+        .iter()
+        .map(|(c, l)| format!("{c}={l}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    for (name, en, nb) in ID_COLUMNS {
         w.write_record([
             name,
-            label,
-            "",
+            dict.id_label(name),
+            en,
+            nb,
             "string",
-            if name == "role" {
-                "manager; peer_worker"
-            } else {
-                ""
-            },
+            if name == "role" { roles.as_str() } else { "" },
+            "",
+            "",
             "",
             "",
             "",
             "",
         ])?;
     }
-    for v in vars {
+    let bound = |b: Option<f64>| b.map(tidy_number).unwrap_or_default();
+    for v in &dict.vars {
         w.write_record([
             v.name.as_str(),
+            v.label.as_str(),
             v.label_en.as_str(),
             v.label_nb.as_str(),
             "numeric",
             value_labels(v).as_str(),
             missing_labels(v).as_str(),
+            bound(v.range.0).as_str(),
+            bound(v.range.1).as_str(),
             v.phase.as_deref().unwrap_or(""),
             v.roles.join("; ").as_str(),
             v.instrument.as_str(),
@@ -80,21 +82,44 @@ pub(super) fn write_codebook(vars: &[Variable], out: impl std::io::Write) -> any
     Ok(())
 }
 
+/// Every missing code of `vars` as the text a CSV cell holds, after the empty cell.
+fn missing_texts<'a>(vars: impl Iterator<Item = &'a Variable>) -> Vec<String> {
+    let mut codes: Vec<i64> = vars
+        .flat_map(|v| v.missing.iter().map(|m| m.value))
+        .collect();
+    codes.sort_unstable_by(|a, b| b.cmp(a));
+    codes.dedup();
+    std::iter::once(String::new())
+        .chain(codes.into_iter().map(|c| c.to_string()))
+        .collect()
+}
+
+/// `datapackage.json`: a Frictionless (Data Package v2, readable as v1) description of
+/// the CSV files. Missing codes are missing values: every field lists its own codes
+/// (`missingValues` on the field, v2) and each schema the union of its fields' codes
+/// (v1 has only schema-level missing values); they are also categories with labels.
 pub(super) fn write_datapackage(
-    vars: &[Variable],
-    phases: &[String],
+    dict: &Dictionary,
     mut out: impl std::io::Write,
 ) -> anyhow::Result<()> {
-    let ids = |desc: &str| json!({"type": "string", "description": desc});
-    let mut wide_fields = vec![
-        json!({"name": "wave", "type": "string", "description": "Survey wave"}),
-        json!({"name": "service", "type": "string", "description": "Service (pseudonym)"}),
-        json!({"name": "panel", "type": "string", "description": "Respondent across waves (pseudonym)"}),
-        json!({"name": "response", "type": "string", "description": "Response (pseudonym)"}),
-        json!({"name": "role", "type": "string", "constraints": {"enum": ["manager", "peer_worker"]}}),
-        json!({"name": "language", "type": "string"}),
-    ];
-    for v in vars {
+    let role_codes: Vec<&str> = dict.roles.iter().map(|(c, _)| c.as_str()).collect();
+    let role_categories: Vec<serde_json::Value> = dict
+        .roles
+        .iter()
+        .map(|(c, l)| json!({"value": c, "label": l}))
+        .collect();
+    let mut wide_fields: Vec<serde_json::Value> = ID_COLUMNS
+        .iter()
+        .map(|(name, _, _)| {
+            let mut f = json!({"name": name, "type": "string", "title": dict.id_label(name)});
+            if *name == "role" {
+                f["constraints"] = json!({"enum": role_codes});
+                f["categories"] = json!(role_categories);
+            }
+            f
+        })
+        .collect();
+    for v in &dict.vars {
         let mut categories: Vec<serde_json::Value> = v
             .values
             .iter()
@@ -103,21 +128,24 @@ pub(super) fn write_datapackage(
         categories.extend(
             v.missing
                 .iter()
-                .map(|(n, c, l)| json!({"value": n, "label": format!("{c}: {l}")})),
+                .map(|m| json!({"value": m.value, "label": format!("{}: {}", m.code, m.label)})),
         );
         let mut field = json!({
-            "name": v.name, "title": v.label_en, "description": v.label_en,
+            "name": v.name, "title": v.label, "description": v.label,
             "type": if v.kind == "number" { "number" } else { "integer" },
-            "missingValues": [""],
+            "missingValues": missing_texts(std::iter::once(v)),
         });
         if !categories.is_empty() && v.kind != "integer" && v.kind != "year" {
             field["categories"] = json!(categories);
+            if v.kind == "scored" || v.kind == "rating" {
+                field["categoriesOrdered"] = json!(true);
+            }
         }
         if !v.missing.is_empty() {
             field["x-samskap-missing-codes"] = json!(
                 v.missing
                     .iter()
-                    .map(|(n, c, l)| json!({"value": n, "code": c, "label": l}))
+                    .map(|m| json!({"value": m.value, "code": m.code, "stored": m.stored, "label": m.label}))
                     .collect::<Vec<_>>()
             );
         }
@@ -126,34 +154,44 @@ pub(super) fn write_datapackage(
         }
         wide_fields.push(field);
     }
-    let mut score_fields = vec![ids("wave"), ids("service"), ids("response"), ids("role")];
-    for (f, name) in score_fields
-        .iter_mut()
-        .zip(["wave", "service", "response", "role"])
-    {
-        f["name"] = json!(name);
+    let string = |name: &str| json!({"name": name, "type": "string"});
+    let mut score_fields = vec![
+        string("wave"),
+        string("service"),
+        string("response"),
+        json!({"name": "role", "type": "string", "constraints": {"enum": role_codes}}),
+    ];
+    for p in &dict.phases {
+        score_fields.push(json!({"name": format!("score_{}", p.to_lowercase()), "type": "number"}));
     }
-    for p in phases {
-        score_fields.push(json!({"name": format!("score_{}", p.to_lowercase()), "type": "number", "missingValues": [""]}));
+    for p in &dict.phases {
+        score_fields
+            .push(json!({"name": format!("level_{}", p.to_lowercase()), "type": "integer"}));
     }
-    for p in phases {
-        score_fields.push(json!({"name": format!("level_{}", p.to_lowercase()), "type": "integer", "missingValues": [""]}));
-    }
-    score_fields.push(json!({"name": "index", "type": "number", "missingValues": [""]}));
+    score_fields.push(json!({"name": "index", "type": "number"}));
+    let mut long_missing: Vec<serde_json::Value> = dict
+        .vars
+        .iter()
+        .flat_map(|v| v.missing.iter())
+        .map(|m| json!({"value": m.code, "label": m.label}))
+        .collect();
+    long_missing.dedup();
     let package = json!({
         "name": "samskap-research-bundle",
-        "profile": "tabular-data-package",
+        "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
         "resources": [
-            {"name": "wide", "path": "wide.csv", "profile": "tabular-data-resource", "format": "csv", "encoding": "utf-8",
-             "schema": {"fields": wide_fields, "missingValues": [""]}},
-            {"name": "long", "path": "long.csv", "profile": "tabular-data-resource", "format": "csv", "encoding": "utf-8",
+            {"name": "wide", "path": "wide.csv", "type": "table", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+             "schema": {"fields": wide_fields, "missingValues": missing_texts(dict.vars.iter())}},
+            {"name": "long", "path": "long.csv", "type": "table", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
              "schema": {"fields": [
-                {"name": "wave", "type": "string"}, {"name": "service", "type": "string"},
-                {"name": "panel", "type": "string"}, {"name": "response", "type": "string"},
-                {"name": "role", "type": "string", "constraints": {"enum": ["manager", "peer_worker"]}},
-                {"name": "variable", "type": "string"}, {"name": "value", "type": "number"},
-                {"name": "missing_code", "type": "string"}], "missingValues": [""]}},
-            {"name": "scores", "path": "scores.csv", "profile": "tabular-data-resource", "format": "csv", "encoding": "utf-8",
+                string("wave"), string("service"), string("panel"), string("response"),
+                {"name": "role", "type": "string", "constraints": {"enum": role_codes}},
+                string("variable"),
+                {"name": "value", "type": "number", "description": "The answer as in wide.csv; a missing code (negative) when missing_code is set",
+                 "missingValues": missing_texts(dict.vars.iter())},
+                {"name": "missing_code", "type": "string", "description": "Why the value is missing (see the codebook); empty for an answer",
+                 "x-samskap-codes": long_missing}], "missingValues": missing_texts(dict.vars.iter())}},
+            {"name": "scores", "path": "scores.csv", "type": "table", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
              "schema": {"fields": score_fields, "missingValues": [""]}},
         ],
     });
@@ -219,6 +257,14 @@ pub(super) fn write_readme<'a>(
             "samskap.R",
             "R script: reads wide.csv into `samskap`, labelled factors, missing codes as NA",
         ),
+        (
+            "samskap.sav",
+            "SPSS data file: wide.csv with variable and value labels, every missing code user-missing, measure levels",
+        ),
+        (
+            "samskap.dta",
+            "Stata data file (format 118, Stata 14 and later): wide.csv with labels; missing codes are .a, .b, … in the codebook's order, labelled",
+        ),
     ] {
         writeln!(out, "- `{f}`: {what}.")?;
     }
@@ -235,7 +281,7 @@ pub(super) fn write_readme<'a>(
     )?;
     writeln!(
         out,
-        "Missing codes are negative: -2 don't know, -3 not applicable / did not take place, -4 and below other codes (see the codebook). An empty cell was not answered."
+        "Missing codes are negative and below every valid value: -2 don't know, -3 not applicable / did not take place, -4 and below other codes such as \"never\" (see the codebook's `missing` column; a question whose answers can be negative has its codes below its lowest answer). Every script and data file declares every code missing. In long.csv, `missing_code` names the code; a code R or pandas would read as empty (`NA`) is named by what it means (`not_applicable`). An empty cell was not answered."
     )?;
     writeln!(out, "\n## Privacy\n")?;
     writeln!(

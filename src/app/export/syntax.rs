@@ -1,13 +1,21 @@
 //! The scripts that read `wide.csv` with labels and missing values: SPSS/PSPP, Stata, R.
+//! Every missing code of a variable is declared missing in each of them.
 
-use super::Variable;
+use super::{Dictionary, ID_COLUMNS};
 
 /// A string literal for SPSS syntax and Stata: double quotes doubled.
 pub(super) fn quoted(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "''").replace('\n', " "))
 }
 
-pub(super) fn write_spss(vars: &[Variable], mut out: impl std::io::Write) -> anyhow::Result<()> {
+/// Stata's extended missing value for a variable's `i`-th missing code: `.a`, `.b`, …
+/// (a variable has at most 26 codes; the survey format has no more).
+pub(super) fn stata_missing(i: usize) -> String {
+    let letter = u8::try_from(i).ok().filter(|i| *i < 26).unwrap_or(25);
+    format!(".{}", char::from(b'a' + letter))
+}
+
+pub(super) fn write_spss(dict: &Dictionary, mut out: impl std::io::Write) -> anyhow::Result<()> {
     writeln!(
         out,
         "* samskap research bundle: reads wide.csv and applies labels and missing values."
@@ -18,30 +26,31 @@ pub(super) fn write_spss(vars: &[Variable], mut out: impl std::io::Write) -> any
     )?;
     writeln!(
         out,
+        "* samskap.sav holds the same data with the same labels, ready to open."
+    )?;
+    writeln!(
+        out,
         "GET DATA /TYPE=TXT /FILE='wide.csv' /ENCODING='UTF8' /DELIMITERS=',' /QUALIFIER='\"' /ARRANGEMENT=DELIMITED /FIRSTCASE=2"
     )?;
     writeln!(
         out,
-        "  /VARIABLES=wave A60 service A20 panel A20 response A20 role A12 language A4"
+        "  /VARIABLES=wave A60 service A20 panel A20 response A20 role A32 language A8"
     )?;
-    for v in vars {
+    for v in &dict.vars {
         writeln!(out, "  {} F8.2", v.name)?;
     }
     writeln!(out, ".")?;
     writeln!(out, "VARIABLE LABELS")?;
-    writeln!(
-        out,
-        "  wave 'Survey wave' /service 'Service (pseudonym)' /panel 'Respondent across waves (pseudonym)'"
-    )?;
-    writeln!(
-        out,
-        "  /response 'Response (pseudonym)' /role 'Role' /language 'Language'"
-    )?;
-    for v in vars {
-        writeln!(out, "  /{} {}", v.name, quoted(&v.label_en))?;
+    for (i, (name, _, _)) in ID_COLUMNS.iter().enumerate() {
+        let sep = if i == 0 { " " } else { " /" };
+        writeln!(out, "{sep}{name} {}", quoted(dict.id_label(name)))?;
+    }
+    for v in &dict.vars {
+        writeln!(out, "  /{} {}", v.name, quoted(&v.label))?;
     }
     writeln!(out, ".")?;
-    for v in vars
+    for v in dict
+        .vars
         .iter()
         .filter(|v| !v.values.is_empty() || !v.missing.is_empty())
     {
@@ -49,26 +58,37 @@ pub(super) fn write_spss(vars: &[Variable], mut out: impl std::io::Write) -> any
         for (n, l) in &v.values {
             write!(out, " {n} {}", quoted(l))?;
         }
-        for (n, c, l) in &v.missing {
-            write!(out, " {n} {}", quoted(&format!("{c}: {l}")))?;
+        for m in &v.missing {
+            write!(
+                out,
+                " {} {}",
+                m.value,
+                quoted(&format!("{}: {}", m.code, m.label))
+            )?;
         }
         writeln!(out, ".")?;
     }
-    for v in vars.iter().filter(|v| !v.missing.is_empty()) {
-        let codes: Vec<String> = v
-            .missing
-            .iter()
-            .take(3)
-            .map(|(n, _, _)| n.to_string())
-            .collect();
-        writeln!(out, "MISSING VALUES {} ({}).", v.name, codes.join(", "))?;
+    // Every code is at or below the variable's highest code and every valid value above
+    // it, so one range declares them all (SPSS takes at most three single values).
+    for v in &dict.vars {
+        if let Some(top) = v.top_code() {
+            writeln!(out, "MISSING VALUES {} (LO THRU {top}).", v.name)?;
+        }
+    }
+    for v in &dict.vars {
+        let level = match v.kind.as_str() {
+            "integer" | "number" | "year" | "percentage" => "SCALE",
+            "scored" | "rating" => "ORDINAL",
+            _ => "NOMINAL",
+        };
+        writeln!(out, "VARIABLE LEVEL {} ({level}).", v.name)?;
     }
     writeln!(out, "EXECUTE.")?;
     out.flush()?;
     Ok(())
 }
 
-pub(super) fn write_stata(vars: &[Variable], mut out: impl std::io::Write) -> anyhow::Result<()> {
+pub(super) fn write_stata(dict: &Dictionary, mut out: impl std::io::Write) -> anyhow::Result<()> {
     writeln!(
         out,
         "* samskap research bundle: reads wide.csv and applies labels and missing values."
@@ -76,25 +96,32 @@ pub(super) fn write_stata(vars: &[Variable], mut out: impl std::io::Write) -> an
     writeln!(out, "* Run from the bundle's directory: do samskap.do")?;
     writeln!(
         out,
-        "import delimited using \"wide.csv\", clear varnames(1) encoding(\"utf-8\") stringcols(1/6)"
+        "* samskap.dta holds the same data with the same labels, ready to open."
     )?;
-    writeln!(out, "label variable wave \"Survey wave\"")?;
-    writeln!(out, "label variable service \"Service (pseudonym)\"")?;
     writeln!(
         out,
-        "label variable panel \"Respondent across waves (pseudonym)\""
+        "import delimited using \"wide.csv\", clear varnames(1) encoding(\"utf-8\") stringcols(1/6)"
     )?;
-    writeln!(out, "label variable response \"Response (pseudonym)\"")?;
-    for v in vars {
+    for (name, _, _) in ID_COLUMNS {
         // Stata variable labels hold at most 80 characters.
-        let label: String = v.label_en.chars().take(80).collect();
+        let label: String = dict.id_label(name).chars().take(80).collect();
+        writeln!(out, "label variable {name} {}", quoted(&label))?;
+    }
+    for v in &dict.vars {
+        let label: String = v.label.chars().take(80).collect();
         writeln!(out, "label variable {} {}", v.name, quoted(&label))?;
     }
-    for v in vars {
-        // Missing codes become Stata's extended missing values: -2 → .a, -3 → .b, …
-        for (i, (n, _, _)) in v.missing.iter().enumerate() {
-            let letter = char::from(b'a' + u8::try_from(i).unwrap_or(0).min(25));
-            writeln!(out, "replace {} = .{letter} if {} == {n}", v.name, v.name)?;
+    for v in &dict.vars {
+        // Missing codes become Stata's extended missing values in order: .a, .b, …
+        for (i, m) in v.missing.iter().enumerate() {
+            writeln!(
+                out,
+                "replace {} = {} if {} == {}",
+                v.name,
+                stata_missing(i),
+                v.name,
+                m.value
+            )?;
         }
         if v.values.is_empty() && v.missing.is_empty() {
             continue;
@@ -103,9 +130,13 @@ pub(super) fn write_stata(vars: &[Variable], mut out: impl std::io::Write) -> an
         for (n, l) in &v.values {
             write!(out, " {n} {}", quoted(l))?;
         }
-        for (i, (_, c, l)) in v.missing.iter().enumerate() {
-            let letter = char::from(b'a' + u8::try_from(i).unwrap_or(0).min(25));
-            write!(out, " .{letter} {}", quoted(&format!("{c}: {l}")))?;
+        for (i, m) in v.missing.iter().enumerate() {
+            write!(
+                out,
+                " {} {}",
+                stata_missing(i),
+                quoted(&format!("{}: {}", m.code, m.label))
+            )?;
         }
         writeln!(out, ", replace")?;
         writeln!(out, "label values {} {}_lbl", v.name, v.name)?;
@@ -119,7 +150,7 @@ pub(super) fn r_string(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
 
-pub(super) fn write_r(vars: &[Variable], mut out: impl std::io::Write) -> anyhow::Result<()> {
+pub(super) fn write_r(dict: &Dictionary, mut out: impl std::io::Write) -> anyhow::Result<()> {
     writeln!(
         out,
         "# samskap research bundle: reads wide.csv and applies labels and missing values."
@@ -130,27 +161,47 @@ pub(super) fn write_r(vars: &[Variable], mut out: impl std::io::Write) -> anyhow
     )?;
     writeln!(
         out,
+        "# haven::read_sav(\"samskap.sav\", user_na = TRUE) or haven::read_dta(\"samskap.dta\") keep the missing codes apart instead."
+    )?;
+    writeln!(
+        out,
         "samskap <- read.csv(\"wide.csv\", stringsAsFactors = FALSE, na.strings = \"\", encoding = \"UTF-8\","
     )?;
     writeln!(
         out,
         "                    colClasses = c(wave = \"character\", service = \"character\", panel = \"character\", response = \"character\"))"
     )?;
+    let codes: Vec<String> = dict.roles.iter().map(|(c, _)| r_string(c)).collect();
+    let labels: Vec<String> = dict.roles.iter().map(|(_, l)| r_string(l)).collect();
     writeln!(
         out,
-        "samskap$role <- factor(samskap$role, levels = c(\"manager\", \"peer_worker\"), labels = c(\"Manager\", \"Peer worker\"))"
+        "samskap$role <- factor(samskap$role, levels = c({}), labels = c({}))",
+        codes.join(", "),
+        labels.join(", ")
     )?;
+    for (name, _, _) in ID_COLUMNS {
+        writeln!(
+            out,
+            "attr(samskap${name}, \"label\") <- {}",
+            r_string(dict.id_label(name))
+        )?;
+    }
     writeln!(out, "samskap_missing <- list()")?;
-    for v in vars {
+    for v in &dict.vars {
         if !v.missing.is_empty() {
-            let codes: Vec<String> = v.missing.iter().map(|(n, _, _)| n.to_string()).collect();
+            let codes: Vec<String> = v.missing.iter().map(|m| m.value.to_string()).collect();
+            let names: Vec<String> = v
+                .missing
+                .iter()
+                .map(|m| format!("{} = {}", r_string(&m.code), m.value))
+                .collect();
             writeln!(
                 out,
                 "samskap_missing[[{}]] <- c({})",
                 r_string(&v.name),
-                codes.join(", ")
+                names.join(", ")
             )?;
-            // Missing codes are kept as information in the attribute, the values become NA.
+            // The codes are kept in `samskap_missing`; the values become NA.
             writeln!(
                 out,
                 "samskap${0}[samskap${0} %in% c({1})] <- NA",
@@ -173,7 +224,7 @@ pub(super) fn write_r(vars: &[Variable], mut out: impl std::io::Write) -> anyhow
             out,
             "attr(samskap${}, \"label\") <- {}",
             v.name,
-            r_string(&v.label_en)
+            r_string(&v.label)
         )?;
     }
     out.flush()?;

@@ -8,14 +8,22 @@ use crate::infra::config::Settings;
 
 use super::{Progress, configured_instruments, open, store_instruments};
 
+/// Where an export goes: the research project its pseudonyms are keyed for, the
+/// language of its labels and its directory.
+pub(super) struct Target<'a> {
+    pub project: &'a str,
+    pub lang: &'a str,
+    pub out: &'a std::path::Path,
+}
+
 pub(super) fn export(
     settings: &Settings,
     waves: &[String],
     pooled: bool,
     format: crate::cli::ExportFormat,
-    project: &str,
-    out: &std::path::Path,
+    target: Target<'_>,
 ) -> anyhow::Result<ExitCode> {
+    let Target { project, lang, out } = target;
     if let Err(e) = crate::app::export::project_name(project) {
         anyhow::bail!("--project: {e}");
     }
@@ -44,13 +52,25 @@ pub(super) fn export(
     }
     let started = std::time::Instant::now();
     let progress = Progress::new("responses");
-    let summary = crate::app::export::bundle(
+    let format_name = match format {
+        crate::cli::ExportFormat::Bundle => "bundle",
+        crate::cli::ExportFormat::Csv => "csv",
+        crate::cli::ExportFormat::Parquet => "parquet",
+    };
+    let request = crate::app::export::Request {
+        project,
+        format: format_name,
+        via: "cli",
+        lang,
+    };
+    let summary = crate::app::export::research_export(
         &mut conn,
         &keys,
         &chosen,
-        project,
+        request,
         crate::app::analytics::MinCell::new(settings.min_cell),
         out,
+        &crate::app::audit::Actor::cli(),
         &|done, total| {
             progress.set(done, total);
         },

@@ -42,7 +42,7 @@ pub async fn list(state: web::Data<AppState>, ctx: Ctx) -> AppResult<HttpRespons
     templates::page(
         "exports",
         &ctx,
-        json!({"page_title": format!("{} · samskap", crate::infra::i18n::fill(ctx.lang(), "exports.title", &[])), "waves": waves}),
+        json!({"page_title": format!("{} · samskap", crate::infra::i18n::fill(ctx.lang(), "exports.title", &[])), "waves": waves, "labels_nb": ctx.lang() == "nb"}),
     )
 }
 
@@ -64,6 +64,21 @@ pub async fn bundle(
         .iter()
         .find(|(k, _)| k == "project")
         .map_or_else(|| "default".to_owned(), |(_, v)| v.trim().to_owned());
+    // The labels' language (`labels=en|nb`; `lang` is the page's own language switch):
+    // the reader's page language unless they chose another.
+    let labels = match pairs.iter().find(|(k, _)| k == "labels") {
+        Some((_, v)) if crate::app::export::LANGUAGES.contains(&v.as_str()) => v.clone(),
+        Some((_, v)) => {
+            return Err(AppError::BadRequest {
+                field: Some("labels".into()),
+                message: format!(
+                    "labels can be written in {}, not \"{v}\"",
+                    crate::app::export::LANGUAGES.join(" or ")
+                ),
+            });
+        }
+        None => ctx.lang().to_owned(),
+    };
     if ids.is_empty() {
         return Err(AppError::BadRequest {
             field: Some("wave".into()),
@@ -99,6 +114,7 @@ pub async fn bundle(
             project: &project,
             format: "bundle",
             via: "web",
+            lang: &labels,
         };
         let result = crate::app::export::research_export(
             conn,
