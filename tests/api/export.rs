@@ -366,6 +366,24 @@ async fn researchers_download_granted_waves_and_nobody_else_does() {
     ] {
         assert!(names.contains(f), "{f} in the zip");
     }
+    // The streamed zip is whole: every member's checksum holds, and pyreadstat opens the
+    // .sav inside it.
+    let saved = app.db.path("bundle.zip");
+    std::fs::write(&saved, &zip).expect("save");
+    let checked = run(
+        Command::new("python3").args([
+            "-c",
+            "import sys, zipfile, pyreadstat, tempfile, os\n\
+             z = zipfile.ZipFile(sys.argv[1]); print('bad', z.testzip()); print('members', len(z.namelist()))\n\
+             d = tempfile.mkdtemp(); z.extract('samskap-bundle/samskap.sav', d)\n\
+             df, meta = pyreadstat.read_sav(os.path.join(d, 'samskap-bundle', 'samskap.sav')); print('rows', len(df))",
+            saved.to_str().expect("path"),
+        ]),
+        "Python",
+        "python3 -m pip install pyreadstat",
+    );
+    assert!(checked.contains("bad None"), "{checked}");
+    assert!(checked.contains("rows 4"), "{checked}");
     // A language the labels cannot be written in is refused by name, and nothing leaves.
     let res = researcher
         .get(format!("{url}&labels=sv"))

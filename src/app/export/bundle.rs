@@ -526,17 +526,20 @@ pub(super) fn csv_to_parquet(
     Ok(())
 }
 
-/// Packs the files of a bundle directory into one zip (deflate), for downloads.
-pub fn zip_dir(dir: &Path) -> anyhow::Result<Vec<u8>> {
+/// Packs the files of a bundle directory into one zip (deflate) written to `out` as it
+/// goes: nothing is held in memory but one file's compression window, so a download can
+/// stream however large the bundle. Returns `out`.
+pub fn write_zip<W: std::io::Write>(dir: &Path, out: W) -> anyhow::Result<W> {
     let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file())
         .collect();
     names.sort();
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let mut zip = zip::ZipWriter::new_stream(out);
     let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
     for path in names {
         let name = path
             .file_name()

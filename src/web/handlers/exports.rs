@@ -1,7 +1,7 @@
 //! Research exports in the browser: researchers (for the waves they are granted) and
 //! admins download a wave's bundle, or several waves pooled, as one zip. Every download
-//! is audit-logged. Big exports are better run with `samskap export`, which streams to
-//! files; this builds the bundle in a temporary directory and sends the zip.
+//! is audit-logged. The bundle is written to a temporary directory, then zipped straight
+//! into the response, so memory stays bounded however large the wave.
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -93,7 +93,7 @@ pub async fn bundle(
     }
     let keys = state.keys.clone();
     let k = crate::app::analytics::MinCell::new(state.settings.min_cell);
-    let zip = with_conn(&state, move |conn| {
+    let dir = with_conn(&state, move |conn| {
         let mut waves = Vec::new();
         for id in &ids {
             if !access.can_export_wave(id) {
@@ -125,10 +125,12 @@ pub async fn bundle(
             &dir,
             &actor,
             &|_, _| {},
-        )
-        .and_then(|_| crate::app::export::zip_dir(&dir));
-        let _ = std::fs::remove_dir_all(&dir);
-        Ok(result?)
+        );
+        if let Err(e) = result {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(e.into());
+        }
+        Ok(dir)
     })
     .await?;
     Ok(HttpResponse::Ok()
@@ -137,7 +139,69 @@ pub async fn bundle(
             header::CONTENT_DISPOSITION,
             "attachment; filename=\"samskap-bundle.zip\"",
         ))
-        .body(zip))
+        .streaming(stream_zip(dir)))
+}
+
+/// The zip of a bundle directory as a response body, written on a thread of its own and
+/// handed over in chunks through a bounded channel: memory holds a few chunks, however
+/// large the bundle. The directory is removed when the zip is written or the reader
+/// goes away.
+fn stream_zip(
+    dir: std::path::PathBuf,
+) -> impl futures_util::Stream<Item = Result<web::Bytes, std::io::Error>> {
+    /// Chunks of at most this many bytes, at most [`CHUNKS`] of them waiting.
+    const CHUNK: usize = 256 * 1024;
+    const CHUNKS: usize = 4;
+    struct Sender {
+        tx: tokio::sync::mpsc::Sender<Result<web::Bytes, std::io::Error>>,
+        buf: Vec<u8>,
+    }
+    impl std::io::Write for Sender {
+        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+            self.buf.extend_from_slice(data);
+            if self.buf.len() >= CHUNK {
+                self.flush()?;
+            }
+            Ok(data.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            if self.buf.is_empty() {
+                return Ok(());
+            }
+            let chunk =
+                web::Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+            self.tx.blocking_send(Ok(chunk)).map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the download was cancelled")
+            })
+        }
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel(CHUNKS);
+    let spawned = std::thread::Builder::new()
+        .name("export-zip".into())
+        .spawn({
+            let dir = dir.clone();
+            move || {
+                let mut out = Sender {
+                    tx: tx.clone(),
+                    buf: Vec::with_capacity(CHUNK),
+                };
+                let written = crate::app::export::write_zip(&dir, &mut out)
+                    .and_then(|out| Ok(std::io::Write::flush(out)?));
+                let _ = std::fs::remove_dir_all(&dir);
+                if let Err(e) = written {
+                    tracing::warn!(error = %e, "research zip not completed");
+                    // The reader sees a broken download rather than a short zip.
+                    let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the research zip's thread");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
 }
 
 /// `GET /waves/{wave}/psychometrics`: α, ICC(1), ICC(2) per phase and item descriptives,
