@@ -31,9 +31,11 @@ pub mod safe_csv;
 
 mod bundle;
 mod codebook;
+mod ddi;
 mod dictionary;
 mod dta;
 mod native;
+mod redcap;
 mod sav;
 mod syntax;
 mod tables;
@@ -45,6 +47,7 @@ pub use bundle::{
 use codebook::{write_codebook, write_datapackage, write_readme};
 pub use dictionary::Dictionary;
 use dictionary::ID_COLUMNS;
+pub use redcap::REDCAP_COLUMNS;
 use syntax::{write_r, write_spss, write_stata};
 pub use tables::{Table, download, psychometrics_csv, regions_csv, service_csv};
 pub use variables::{LANGUAGES, MissingValue, Pseudonyms, Variable, tidy_number, variables};

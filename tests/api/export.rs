@@ -134,6 +134,10 @@ async fn the_bundle_opens_with_labels_in_pspp_r_and_duckdb() {
         "samskap.sps",
         "samskap.do",
         "samskap.R",
+        "samskap.sav",
+        "samskap.dta",
+        "codebook.xml",
+        "redcap-peer-involvement-1.0.0.csv",
         "README.md",
         "survey-peer-involvement-1.0.0.toml",
     ] {
@@ -156,6 +160,120 @@ async fn the_bundle_opens_with_labels_in_pspp_r_and_duckdb() {
         .find(|f| f["name"] == "a1")
         .expect("a1");
     assert_eq!(a1["categories"][0]["label"], "Not involved");
+
+    // REDCap: its 18 columns in order, a form per role, the same codes as the data.
+    let mut redcap =
+        csv::Reader::from_path(dir.join("redcap-peer-involvement-1.0.0.csv")).expect("redcap");
+    let header: Vec<String> = redcap
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(header, samskap::app::export::REDCAP_COLUMNS);
+    let fields: Vec<csv::StringRecord> = redcap.records().map(|r| r.expect("row")).collect();
+    assert_eq!(
+        &fields[0][0], "record_id",
+        "REDCap's first field is the record id"
+    );
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|f| &f[0] == name)
+            .unwrap_or_else(|| panic!("{name} in the dictionary"))
+    };
+    let a1 = field("a1_manager");
+    assert_eq!((&a1[1], &a1[3]), ("manager", "radio"));
+    assert!(
+        a1[5].starts_with("0, Not involved | 1, Informed"),
+        "{:?}",
+        &a1[5]
+    );
+    assert!(
+        a1[5].ends_with("-2, Don't know | -3, Did not take place"),
+        "{:?}",
+        &a1[5]
+    );
+    assert_eq!(&field("a1_peer_worker")[1], "peer_worker");
+    let year = field("m_first_year_manager");
+    assert_eq!(
+        (&year[3], &year[7], &year[8], &year[9]),
+        ("text", "integer", "1990", "2026")
+    );
+    assert!(
+        year[6].contains("-4 = We have never employed a peer worker"),
+        "{:?}",
+        &year[6]
+    );
+    assert!(
+        fields
+            .iter()
+            .all(|f| matches!(&f[1], "manager" | "peer_worker")),
+        "every field on a role's form"
+    );
+
+    // DDI Codebook 2.5: well-formed, every variable of wide.csv, missing codes marked,
+    // and a1's statistics only as the gate published them in psychometrics.csv: withheld
+    // at the default minimum cell of 5 (four managers), shown at 3.
+    let columns = wide.lines().next().expect("header").split(',').count();
+    let read_ddi = |dir: &Path| {
+        run(
+            Command::new("python3")
+                .args([
+                    "-c",
+                    "import xml.etree.ElementTree as E, csv\n\
+                     ns = {'d': 'ddi:codebook:2_5'}\n\
+                     root = E.parse('codebook.xml').getroot()\n\
+                     vs = root.findall('d:dataDscr/d:var', ns)\n\
+                     print('vars', len(vs))\n\
+                     a1 = [v for v in vs if v.get('name') == 'a1'][0]\n\
+                     print('missing', [c.find('d:catValu', ns).text for c in a1.findall('d:catgry', ns) if c.get('missing') == 'Y'])\n\
+                     m = a1.find(\"d:sumStat[@type='mean']\", ns)\n\
+                     print('mean', m.text if m is not None else 'none')\n\
+                     print('notes', a1.find('d:notes', ns) is not None)\n\
+                     print('qstn', len(a1.findall('d:qstn', ns)))\n\
+                     rows = [r for r in csv.DictReader(open('psychometrics.csv')) if r['item'] == 'a1' and r['statistic'] == 'mean']\n\
+                     print('published', rows[0]['value'])",
+                ])
+                .current_dir(dir),
+            "Python",
+            "python3",
+        )
+    };
+    let ddi = read_ddi(&dir);
+    assert!(ddi.contains(&format!("vars {columns}\n")), "{ddi}");
+    assert!(ddi.contains("missing ['-2', '-3']"), "{ddi}");
+    assert!(ddi.contains("qstn 2"), "a question text per role: {ddi}");
+    assert!(
+        ddi.contains("mean none")
+            && ddi.contains("notes True")
+            && ddi.contains("published suppressed"),
+        "four managers are under the default minimum cell: {ddi}"
+    );
+    let shown = app.db.path("k3");
+    let out = app.db.samskap_with_env(
+        &[
+            "export",
+            "--wave",
+            wave.id.as_str(),
+            "--out",
+            shown.to_str().expect("path"),
+        ],
+        &[("SAMSKAP_MIN_CELL", "3")],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let ddi = read_ddi(&shown);
+    let number = |key: &str| -> f64 {
+        ddi.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{key} in {ddi}"))
+    };
+    assert!((number("mean ") - 2.5).abs() < 1e-9, "{ddi}");
+    assert!(
+        (number("published ") - number("mean ")).abs() < 1e-9,
+        "{ddi}"
+    );
 
     // GNU PSPP: labels, user-missing DK, and the mean of a1 over the four managers.
     std::fs::write(

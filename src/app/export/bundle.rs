@@ -388,6 +388,7 @@ pub fn bundle(
     csv_to_parquet(&dir.join("wide.csv"), &dir.join("wide.parquet"), |c| {
         vars.iter().any(|v| v.name == c)
     })?;
+    let mut single_wave_psychometrics = None;
     for (i, w) in waves.iter().enumerate() {
         // Only the psychometrics are needed: computed, not taken from the results cache,
         // so the wave's whole results (large at thousands of services) are never held as
@@ -399,6 +400,9 @@ pub fn bundle(
             format!("psychometrics-{}.csv", i + 1)
         };
         psychometrics_csv(&computed.wave_name, &computed.psychometrics, create(&name)?)?;
+        if waves.len() == 1 {
+            single_wave_psychometrics = Some(computed.psychometrics);
+        }
     }
     let dict = Dictionary {
         lang: language.to_owned(),
@@ -430,6 +434,29 @@ pub fn bundle(
         std::fs::write(dir.join(name), &row.source)
             .with_context(|| format!("cannot write {name}"))?;
     }
+    // A REDCap data dictionary beside each survey file.
+    let mut dictionaries = Vec::new();
+    for name in instruments.keys() {
+        let Some(s) = surveys
+            .iter()
+            .find(|s| format!("survey-{}-{}.toml", s.id, s.version) == *name)
+        else {
+            continue;
+        };
+        let dictionary = format!("redcap-{}-{}.csv", s.id, s.version);
+        super::redcap::write_redcap(s, language, create(&dictionary)?)?;
+        dictionaries.push(dictionary);
+    }
+    super::ddi::write_ddi(
+        &dict,
+        &super::ddi::Study {
+            waves,
+            surveys: &surveys,
+            summary: &summary,
+            psychometrics: single_wave_psychometrics.as_deref(),
+        },
+        create("codebook.xml")?,
+    )?;
     write_readme(
         waves,
         project,
@@ -448,11 +475,13 @@ pub fn bundle(
         "samskap.R",
         "samskap.sav",
         "samskap.dta",
+        "codebook.xml",
         "README.md",
     ]
     .iter()
     .map(|s| (*s).to_owned())
     .chain(instruments.keys().cloned())
+    .chain(dictionaries)
     .collect();
     Ok(summary)
 }

@@ -262,6 +262,10 @@ pub(super) fn write_readme<'a>(
             "SPSS data file: wide.csv with variable and value labels, every missing code user-missing, measure levels",
         ),
         (
+            "codebook.xml",
+            "DDI Codebook 2.5 (for data archives): the study, wide.csv and every variable with its question texts, categories, missing codes and, for one wave, the published item statistics",
+        ),
+        (
             "samskap.dta",
             "Stata data file (format 118, Stata 14 and later): wide.csv with labels; missing codes are .a, .b, … in the codebook's order, labelled",
         ),
@@ -273,6 +277,15 @@ pub(super) fn write_readme<'a>(
             out,
             "- `{i}`: the survey definition (instrument version) the answers were given to."
         )?;
+        if let Some(version) = i
+            .strip_prefix("survey-")
+            .and_then(|v| v.strip_suffix(".toml"))
+        {
+            writeln!(
+                out,
+                "- `redcap-{version}.csv`: the same questionnaire as a REDCap data dictionary (one form per role; field `a1_manager` is variable `a1` asked of managers), with the same codes."
+            )?;
+        }
     }
     writeln!(out, "\n## Values\n")?;
     writeln!(

@@ -46,6 +46,8 @@ pub struct MissingValue {
     pub code: String,
     /// In the bundle's language.
     pub label: String,
+    /// What a scale's code means; `None` for a context question's extra code.
+    pub meaning: Option<MissingMeaning>,
 }
 
 /// Cell texts that R (`na.strings`), pandas (`read_csv`'s default `na_values`), Stata's
@@ -114,6 +116,7 @@ fn number_codes(
             stored: (*stored).to_owned(),
             code,
             label: in_lang(label, lang).to_owned(),
+            meaning: *meaning,
         });
     }
     out.sort_by_key(|m| std::cmp::Reverse(m.value));
