@@ -5,7 +5,10 @@
 //!
 //! `SAMSKAP_OUTAGE_DOWN_SECONDS` (default 3) sets how long it stays down.
 //!
-//! Runs on a PostgreSQL server of its own (see `private_pg.rs`), on either suite backend.
+//! Runs on a PostgreSQL server of its own (see `private_pg.rs`), once: in the PostgreSQL
+//! run of the suite (`TEST_DATABASE_URL` set). The SQLite run would repeat the same
+//! minute against the same private server, since nothing in it depends on the suite's
+//! backend.
 
 use std::time::{Duration, Instant};
 
@@ -21,6 +24,12 @@ use crate::smtp::free_port;
     reason = "the guard only keeps this binary's tests apart; each test has a runtime of its own"
 )]
 async fn postgres_stopped_under_load_gives_clear_503s_then_recovers_losing_nothing() {
+    if std::env::var_os("TEST_DATABASE_URL").is_none() {
+        eprintln!(
+            "pg_outage: runs in the PostgreSQL run of the suite (TEST_DATABASE_URL); the SQLite run would repeat it unchanged"
+        );
+        return;
+    }
     let _serial = crate::serial();
     let pg = PrivatePg::start();
     pg.create_database("samskap");
