@@ -658,6 +658,26 @@ async fn no_csv_cell_of_the_bundle_runs_as_a_formula() {
         "the wave's name is kept, as text ({guarded} cells)"
     );
     assert!(negative_numbers > 0, "missing codes stay numbers");
+    // The data files are not spreadsheets: they keep the name as it is.
+    let names = run(
+        Command::new("python3")
+            .args([
+                "-c",
+                "import pyreadstat\n\
+                 for f in ['samskap.sav', 'samskap.dta']:\n\
+                 \x20   r = pyreadstat.read_sav if f.endswith('sav') else pyreadstat.read_dta\n\
+                 \x20   print(f, sorted(set(r(f)[0]['wave'])))",
+            ])
+            .current_dir(&dir),
+        "pyreadstat",
+        "python3 -m pip install pyreadstat",
+    );
+    for file in ["samskap.sav", "samskap.dta"] {
+        assert!(
+            names.contains(&format!("{file} ['{evil}']")),
+            "{file} keeps the name: {names}"
+        );
+    }
 }
 
 /// The built-in survey as version 1.1.0, with seven extra missing codes on the year of

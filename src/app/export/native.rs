@@ -67,7 +67,7 @@ pub(super) fn write_native(
     for record in reader.records() {
         let record = record?;
         for (w, field) in widths.iter_mut().zip(record.iter()) {
-            *w = (*w).max(field.len()).min(255);
+            *w = (*w).max(super::safe_csv::restore(field).len()).min(255);
         }
         rows += 1;
     }
@@ -131,7 +131,9 @@ pub(super) fn write_native(
         let mut row: Vec<Value<'_>> = Vec::with_capacity(columns.len());
         for (i, field) in record.iter().enumerate() {
             row.push(if i < ids {
-                Value::Text(field)
+                // The CSV guards a formula-like text for spreadsheets; a data file keeps
+                // the text itself.
+                Value::Text(super::safe_csv::restore(field))
             } else if field.is_empty() {
                 Value::Empty
             } else {
