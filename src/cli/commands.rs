@@ -133,6 +133,14 @@ impl Progress {
         }
     }
 
+    /// A line about what comes after the counted steps ("writing Parquet tables"), shown
+    /// only when the steps were (a long run), so a quick run stays quiet.
+    fn note(&self, what: &str) {
+        if self.bar.get().is_some() {
+            eprintln!("{what}…");
+        }
+    }
+
     /// `done` of `total` steps are complete.
     fn set(&self, done: usize, total: usize) {
         use std::io::IsTerminal as _;

@@ -180,3 +180,38 @@ fn progress_goes_to_stderr_and_the_result_to_stdout() {
         "{err_text}"
     );
 }
+
+#[test]
+fn export_reports_its_pass_and_each_file_on_stderr() {
+    let db = TestDb::new();
+    let demo = db.samskap(&["demo", "--services", "40"]);
+    assert!(demo.status.success(), "{}", stderr(&demo));
+    let out_dir = db.path("bundle");
+    let out = db.samskap(&[
+        "export",
+        "--pooled",
+        "--out",
+        out_dir.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("wrote "), "{}", stdout(&out));
+    let err = stderr(&out);
+    let counted: Vec<&str> = err.lines().filter(|l| l.ends_with(" responses")).collect();
+    let total = counted
+        .last()
+        .and_then(|l| l.split_once('/'))
+        .map(|(done, rest)| (done, rest.trim_end_matches(" responses")))
+        .unwrap_or_else(|| panic!("a count of responses: {err}"));
+    assert_eq!(total.0, total.1, "the pass ends at its total: {err}");
+    let notes: Vec<&str> = err.lines().filter(|l| l.starts_with("writing ")).collect();
+    assert_eq!(
+        notes,
+        [
+            "writing Parquet tables…",
+            "writing psychometrics…",
+            "writing SPSS and Stata files…",
+            "writing codebooks and dictionaries…"
+        ],
+        "{err}"
+    );
+}

@@ -40,6 +40,14 @@ pub(super) struct ResponseInfo {
     wave_index: usize,
 }
 
+/// How far a bundle has come, for a progress display: the pass over the answers (by
+/// responses), then each file written from it.
+#[derive(Debug, Clone, Copy)]
+pub enum Step<'a> {
+    Answers { done: usize, total: usize },
+    Writing(&'a str),
+}
+
 /// The longest research project name; the name keys the pseudonyms.
 pub const MAX_PROJECT_NAME: usize = 100;
 
@@ -82,7 +90,7 @@ pub fn research_export(
     k: crate::app::analytics::MinCell,
     dir: &Path,
     actor: &crate::app::audit::Actor,
-    progress: &dyn Fn(usize, usize),
+    progress: &dyn Fn(Step<'_>),
 ) -> anyhow::Result<Summary> {
     let project = project_name(request.project).map_err(anyhow::Error::msg)?;
     anyhow::ensure!(
@@ -123,7 +131,7 @@ pub fn bundle(
     request: Request<'_>,
     k: crate::app::analytics::MinCell,
     dir: &Path,
-    progress: &dyn Fn(usize, usize),
+    progress: &dyn Fn(Step<'_>),
 ) -> anyhow::Result<Summary> {
     let project = project_name(request.project).map_err(anyhow::Error::msg)?;
     let language = request.lang;
@@ -309,7 +317,10 @@ pub fn bundle(
         Ok(())
     };
     for (i, slice) in ordered.chunks(2_000).enumerate() {
-        progress(i * 2_000, ordered.len());
+        progress(Step::Answers {
+            done: i * 2_000,
+            total: ordered.len(),
+        });
         let stream = answers::table
             .filter(answers::response_id.eq_any(slice))
             .order((answers::response_id, answers::item_code))
@@ -377,17 +388,22 @@ pub fn bundle(
         )?;
         summary.responses += 1;
     }
-    progress(ordered.len(), ordered.len());
+    progress(Step::Answers {
+        done: ordered.len(),
+        total: ordered.len(),
+    });
     long.flush()?;
     wide.flush()?;
     scores.flush()?;
 
+    progress(Step::Writing("Parquet tables"));
     csv_to_parquet(&dir.join("long.csv"), &dir.join("long.parquet"), |c| {
         c == "value"
     })?;
     csv_to_parquet(&dir.join("wide.csv"), &dir.join("wide.parquet"), |c| {
         vars.iter().any(|v| v.name == c)
     })?;
+    progress(Step::Writing("psychometrics"));
     let mut single_wave_psychometrics = None;
     for (i, w) in waves.iter().enumerate() {
         // Only the psychometrics are needed: computed, not taken from the results cache,
@@ -423,6 +439,7 @@ pub fn bundle(
             .collect::<Vec<_>>()
             .join(", ")
     );
+    progress(Step::Writing("SPSS and Stata files"));
     super::native::write_native(dir, &dict, &label)?;
     let mut instruments = BTreeMap::new();
     for (w, s) in waves.iter().zip(&surveys) {
@@ -434,6 +451,7 @@ pub fn bundle(
         std::fs::write(dir.join(name), &row.source)
             .with_context(|| format!("cannot write {name}"))?;
     }
+    progress(Step::Writing("codebooks and dictionaries"));
     // A REDCap data dictionary beside each survey file.
     let mut dictionaries = Vec::new();
     for name in instruments.keys() {

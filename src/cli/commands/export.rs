@@ -71,8 +71,9 @@ pub(super) fn export(
         crate::app::analytics::MinCell::new(settings.min_cell),
         out,
         &crate::app::audit::Actor::cli(),
-        &|done, total| {
-            progress.set(done, total);
+        &|step| match step {
+            crate::app::export::Step::Answers { done, total } => progress.set(done, total),
+            crate::app::export::Step::Writing(what) => progress.note(&format!("writing {what}")),
         },
     )?;
     // The bundle is written whole (its parts come from one pass); the narrower formats

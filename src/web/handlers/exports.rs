@@ -124,7 +124,7 @@ pub async fn bundle(
             k,
             &dir,
             &actor,
-            &|_, _| {},
+            &|_| {},
         );
         if let Err(e) = result {
             let _ = std::fs::remove_dir_all(&dir);
