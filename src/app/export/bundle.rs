@@ -87,7 +87,7 @@ pub fn research_export(
     keys: &DerivedKeys,
     waves: &[Wave],
     request: Request<'_>,
-    k: crate::app::analytics::MinCell,
+    publications: &dyn crate::app::analytics::Publications,
     dir: &Path,
     actor: &crate::app::audit::Actor,
     progress: &dyn Fn(Step<'_>),
@@ -103,7 +103,9 @@ pub fn research_export(
     {
         anyhow::bail!("\"{}\" is a draft and has no responses", draft.name);
     }
-    let summary = bundle(conn, keys, waves, request, k, dir, progress)?;
+    let summary = crate::infra::db::without_mmap(conn, |conn| {
+        bundle(conn, keys, waves, request, publications, dir, progress)
+    })?;
     crate::app::audit::record(
         conn,
         actor,
@@ -129,7 +131,7 @@ pub fn bundle(
     keys: &DerivedKeys,
     waves: &[Wave],
     request: Request<'_>,
-    k: crate::app::analytics::MinCell,
+    publications: &dyn crate::app::analytics::Publications,
     dir: &Path,
     progress: &dyn Fn(Step<'_>),
 ) -> anyhow::Result<Summary> {
@@ -406,10 +408,17 @@ pub fn bundle(
     progress(Step::Writing("psychometrics"));
     let mut single_wave_psychometrics = None;
     for (i, w) in waves.iter().enumerate() {
-        // Only the psychometrics are needed: computed, not taken from the results cache,
-        // so the wave's whole results (large at thousands of services) are never held as
-        // JSON here.
-        let computed = crate::app::analytics::compute(conn, &w.id, k)?;
+        // The wave's publication, as every page reads it: on a server the one it serves
+        // (held already, so the export adds no computation of its own, which took some
+        // 100 MiB for 100,000 responses), computed when there is none yet.
+        let computed = match publications.get(conn, &w.id)? {
+            Some(published) => published,
+            None => std::sync::Arc::new(crate::app::analytics::compute(
+                conn,
+                &w.id,
+                publications.min_cell(),
+            )?),
+        };
         let name = if waves.len() == 1 {
             "psychometrics.csv".to_owned()
         } else {
@@ -417,7 +426,7 @@ pub fn bundle(
         };
         psychometrics_csv(&computed.wave_name, &computed.psychometrics, create(&name)?)?;
         if waves.len() == 1 {
-            single_wave_psychometrics = Some(computed.psychometrics);
+            single_wave_psychometrics = Some(computed);
         }
     }
     let dict = Dictionary {
@@ -471,7 +480,9 @@ pub fn bundle(
             waves,
             surveys: &surveys,
             summary: &summary,
-            psychometrics: single_wave_psychometrics.as_deref(),
+            psychometrics: single_wave_psychometrics
+                .as_deref()
+                .map(|p| p.psychometrics.as_slice()),
         },
         create("codebook.xml")?,
     )?;
@@ -504,8 +515,11 @@ pub fn bundle(
     Ok(summary)
 }
 
-/// Rewrites a CSV file of the bundle as Parquet, 100,000 rows at a time (bounded
-/// memory): columns for which `numeric` holds become nullable doubles, the rest strings.
+/// Rewrites a CSV file of the bundle as Parquet, about half a million cells at a time
+/// (bounded memory whatever the width: a cell held as a `String` and then copied into
+/// Arrow costs some 60 bytes, and 100,000 rows of a 100,000-response wave's tables held
+/// over 110 MiB, `perf/export.sh`):
+/// columns for which `numeric` holds become nullable doubles, the rest strings.
 pub(super) fn csv_to_parquet(
     from: &Path,
     to: &Path,
@@ -513,10 +527,11 @@ pub(super) fn csv_to_parquet(
 ) -> anyhow::Result<()> {
     use polars::prelude::{Column as FrameColumn, DataFrame};
     use polars_io::parquet::write::{BatchedWriter, ParquetWriter};
-    const BATCH: usize = 100_000;
+    const BATCH_CELLS: usize = 500_000;
     let mut reader =
         csv::Reader::from_path(from).with_context(|| format!("cannot read {}", from.display()))?;
     let headers: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
+    let batch = (BATCH_CELLS / headers.len().max(1)).clamp(1_000, 100_000);
     let is_number: Vec<bool> = headers.iter().map(|h| numeric(h)).collect();
     let mut strings: Vec<Vec<String>> = vec![Vec::new(); headers.len()];
     let mut numbers: Vec<Vec<Option<f64>>> = vec![Vec::new(); headers.len()];
@@ -559,7 +574,7 @@ pub(super) fn csv_to_parquet(
             }
         }
         rows += 1;
-        if rows == BATCH {
+        if rows == batch {
             write(&mut strings, &mut numbers, rows, &mut writer)?;
             rows = 0;
         }

@@ -92,7 +92,7 @@ pub async fn bundle(
         });
     }
     let keys = state.keys.clone();
-    let k = crate::app::analytics::MinCell::new(state.settings.min_cell);
+    let publications = state.publications.clone();
     let dir = with_conn(&state, move |conn| {
         let mut waves = Vec::new();
         for id in &ids {
@@ -121,7 +121,7 @@ pub async fn bundle(
             &keys,
             &waves,
             request,
-            k,
+            &*publications,
             &dir,
             &actor,
             &|_| {},
