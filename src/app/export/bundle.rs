@@ -48,6 +48,27 @@ pub enum Step<'a> {
     Writing(&'a str),
 }
 
+/// The publications of a command with no server: none is held, so an export computes
+/// the psychometrics it needs itself and stores nothing ([`crate::app::analytics::Computed`]
+/// would store the wave's whole publication, over 100 MB at national scale, as a side
+/// effect of reading).
+#[derive(Debug, Clone, Copy)]
+pub struct NoneHeld(pub crate::app::analytics::MinCell);
+
+impl crate::app::analytics::Publications for NoneHeld {
+    fn min_cell(&self) -> crate::app::analytics::MinCell {
+        self.0
+    }
+
+    fn get(
+        &self,
+        _conn: &mut DbConn,
+        _wave: &crate::core::domain::WaveId,
+    ) -> anyhow::Result<Option<std::sync::Arc<crate::app::analytics::Publication>>> {
+        Ok(None)
+    }
+}
+
 /// The longest research project name; the name keys the pseudonyms.
 pub const MAX_PROJECT_NAME: usize = 100;
 

@@ -68,7 +68,7 @@ pub(super) fn export(
         &keys,
         &chosen,
         request,
-        &crate::app::analytics::Computed(crate::app::analytics::MinCell::new(settings.min_cell)),
+        &crate::app::export::NoneHeld(crate::app::analytics::MinCell::new(settings.min_cell)),
         out,
         &crate::app::audit::Actor::cli(),
         &|step| match step {
