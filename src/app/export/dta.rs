@@ -7,6 +7,10 @@
 //! section, so the number of rows is given up front: everything before the data and the
 //! value labels after it depend only on the columns and are built in memory, and the rows
 //! are streamed in between.
+//!
+//! Why by hand: the `dta` crate (0.6) writes data, but its `ValueLabelSet` has no public
+//! constructor, so it cannot write the value labels and labelled missing codes the
+//! bundle needs. The tests read what this writes with pyreadstat and R's haven.
 
 use super::native::{Column, Kind, Value};
 

@@ -8,6 +8,12 @@
 //! bytecode-compressed with bias 100. Numbers are little-endian (layout code 2) and all
 //! text is UTF-8. Rows go straight to the output through fixed-size buffers, so memory
 //! does not grow with the number of rows, and the output never needs `Seek`.
+//!
+//! Why by hand: no maintained crate passed. `ambers` 0.4 writes `.sav` only from one Arrow
+//! `RecordBatch` holding every row (a national wave whole in memory, and a second Arrow
+//! implementation beside polars'); binding Debian's ReadStat would make a C library a
+//! build requirement, so `cargo run` on a fresh machine would fail. The tests read what
+//! this writes with three independent readers: GNU PSPP, pyreadstat and R's haven.
 
 use super::native::{Column, Kind, Measure, Value};
 use std::collections::HashSet;
