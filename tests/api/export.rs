@@ -232,6 +232,9 @@ async fn the_bundle_opens_with_labels_in_pspp_r_and_duckdb() {
                      print('mean', m.text if m is not None else 'none')\n\
                      print('notes', a1.find('d:notes', ns) is not None)\n\
                      print('qstn', len(a1.findall('d:qstn', ns)))\n\
+                     print('freq', [(c.find('d:catValu', ns).text, c.find(\"d:catStat[@type='freq']\", ns).text) for c in a1.findall('d:catgry', ns) if c.get('missing') != 'Y' and c.find('d:catStat', ns) is not None])\n\
+                     v = a1.find(\"d:sumStat[@type='vald']\", ns)\n\
+                     print('vald', v.text if v is not None else 'none')\n\
                      rows = [r for r in csv.DictReader(open('psychometrics.csv')) if r['item'] == 'a1' and r['statistic'] == 'mean']\n\
                      print('published', rows[0]['value'])",
                 ])
@@ -270,6 +273,12 @@ async fn the_bundle_opens_with_labels_in_pspp_r_and_duckdb() {
             .unwrap_or_else(|| panic!("{key} in {ddi}"))
     };
     assert!((number("mean ") - 2.5).abs() < 1e-9, "{ddi}");
+    // The four managers answered 1, 2, 3 and 4: one each, none at 0; all four valid.
+    assert!(
+        ddi.contains("freq [('0', '0'), ('1', '1'), ('2', '1'), ('3', '1'), ('4', '1')]\n")
+            && ddi.contains("vald 4\n"),
+        "{ddi}"
+    );
     assert!(
         (number("published ") - number("mean ")).abs() < 1e-9,
         "{ddi}"

@@ -43,6 +43,14 @@ pub(super) struct Study<'a> {
 }
 
 #[expect(clippy::too_many_lines, reason = "one document, written top to bottom")]
+/// How many chose scale value `value`: the distribution is indexed by the value itself
+/// (not from the scale's lowest point) and ends at the highest value anyone chose, so a
+/// value past its end was chosen by nobody. `None` for a value no index can hold.
+fn chosen(stats: &crate::app::analytics::results::ItemStats, value: i64) -> Option<u64> {
+    let i = usize::try_from(value).ok()?;
+    Some(stats.distribution.get(i).copied().unwrap_or(0))
+}
+
 pub(super) fn write_ddi(
     dict: &Dictionary,
     study: &Study<'_>,
@@ -229,9 +237,17 @@ pub(super) fn write_ddi(
                 r#"      <invalrng><range UNITS="INT" max="{top}"/></invalrng>"#
             )?;
         }
-        let shown = item_stats(&v.code).and_then(|c| c.shown().zip(c.n()));
-        if let Some((s, n)) = shown {
-            writeln!(x, r#"      <sumStat type="vald">{n}</sumStat>"#)?;
+        let shown = item_stats(&v.code).and_then(|c| c.shown());
+        if let Some(s) = shown {
+            // DDI's valid cases are the answers on the scale; the gate's n also counts
+            // "don't know" and "not applicable", which are the invalid cases here.
+            let valid: u64 = s.distribution.iter().sum();
+            writeln!(x, r#"      <sumStat type="vald">{valid}</sumStat>"#)?;
+            writeln!(
+                x,
+                r#"      <sumStat type="invd">{}</sumStat>"#,
+                s.dont_know + s.not_applicable
+            )?;
             if let Some(mean) = s.mean {
                 writeln!(
                     x,
@@ -247,17 +263,14 @@ pub(super) fn write_ddi(
                 )?;
             }
         }
-        let lowest = v.values.iter().map(|(n, _)| *n).min().unwrap_or(0);
         for (n, label) in &v.values {
             write!(
                 x,
                 "      <catgry><catValu>{n}</catValu><labl>{}</labl>",
                 esc(label)
             )?;
-            if let Some((s, _)) = shown
-                && let Some(count) = usize::try_from(n - lowest)
-                    .ok()
-                    .and_then(|i| s.distribution.get(i))
+            if let Some(s) = shown
+                && let Some(count) = chosen(s, *n)
             {
                 write!(x, r#"<catStat type="freq">{count}</catStat>"#)?;
             }
@@ -274,7 +287,7 @@ pub(super) fn write_ddi(
             )?;
             // The gate publishes how many said "don't know" and "not applicable" (the
             // first code of each meaning).
-            if let (Some((s, _)), Some(meaning)) = (shown, m.meaning)
+            if let (Some(s), Some(meaning)) = (shown, m.meaning)
                 && !counted.contains(&meaning)
             {
                 counted.push(meaning);
@@ -316,4 +329,30 @@ pub(super) fn write_ddi(
     out.write_all(x.as_bytes())?;
     out.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scale_from_one_counts_each_value_where_it_was_chosen() {
+        // A 1-5 scale: ten chose 1, five chose 5.
+        let stats = crate::app::analytics::results::ItemStats {
+            mean: None,
+            sd: None,
+            distribution: vec![0, 10, 0, 0, 0, 5],
+            dont_know: 0,
+            not_applicable: 0,
+        };
+        let counts: Vec<Option<u64>> = (1..=5).map(|v| chosen(&stats, v)).collect();
+        assert_eq!(counts, [Some(10), Some(0), Some(0), Some(0), Some(5)]);
+        // A 0-4 scale nobody answered above 2 on: 3 and 4 were chosen by nobody.
+        let stats = crate::app::analytics::results::ItemStats {
+            distribution: vec![1, 2, 3],
+            ..stats
+        };
+        assert_eq!(chosen(&stats, 4), Some(0));
+        assert_eq!(chosen(&stats, -1), None);
+    }
 }
