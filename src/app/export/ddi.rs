@@ -42,7 +42,6 @@ pub(super) struct Study<'a> {
     pub psychometrics: Option<&'a [PhasePsychometrics]>,
 }
 
-#[expect(clippy::too_many_lines, reason = "one document, written top to bottom")]
 /// How many chose scale value `value`: the distribution is indexed by the value itself
 /// (not from the scale's lowest point) and ends at the highest value anyone chose, so a
 /// value past its end was chosen by nobody. `None` for a value no index can hold.
@@ -51,6 +50,7 @@ fn chosen(stats: &crate::app::analytics::results::ItemStats, value: i64) -> Opti
     Some(stats.distribution.get(i).copied().unwrap_or(0))
 }
 
+#[expect(clippy::too_many_lines, reason = "one document, written top to bottom")]
 pub(super) fn write_ddi(
     dict: &Dictionary,
     study: &Study<'_>,
