@@ -511,6 +511,30 @@ async fn researchers_download_granted_waves_and_nobody_else_does() {
     );
     assert!(checked.contains("bad None"), "{checked}");
     assert!(checked.contains("rows 4"), "{checked}");
+    // A download dropped after its headers: the bundle's temporary directory (microdata)
+    // is removed, as after the whole download. Directories of other tests' downloads
+    // come and go too; each must go.
+    let bundles = || -> std::collections::BTreeSet<std::ffi::OsString> {
+        std::fs::read_dir(std::env::temp_dir())
+            .expect("temp dir")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name())
+            .filter(|n| n.to_string_lossy().starts_with("samskap-export-"))
+            .collect()
+    };
+    let abandoned = researcher.get(&url).send().await.expect("download");
+    assert_eq!(abandoned.status(), 200);
+    let seen = bundles();
+    drop(abandoned);
+    let mut left = seen.clone();
+    for _ in 0..100 {
+        left = bundles().intersection(&seen).cloned().collect();
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(left.is_empty(), "bundle directories left behind: {left:?}");
     // A language the labels cannot be written in is refused by name, and nothing leaves.
     let res = researcher
         .get(format!("{url}&labels=sv"))
@@ -532,8 +556,8 @@ async fn researchers_download_granted_waves_and_nobody_else_does() {
         .get_result(conn)
         .expect("audit");
     assert_eq!(
-        logged, 1,
-        "the download is audit-logged, the refusals export nothing"
+        logged, 2,
+        "the downloads are audit-logged, the refusals export nothing"
     );
     let details: Option<String> = audit_log::table
         .filter(audit_log::action.eq("export.bundle"))

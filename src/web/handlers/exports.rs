@@ -106,10 +106,10 @@ pub async fn bundle(
             };
             waves.push(wave);
         }
-        let dir = std::env::temp_dir().join(format!(
+        let dir = BundleDir(std::env::temp_dir().join(format!(
             "samskap-export-{}",
             crate::infra::crypto::hex(&crate::infra::crypto::random_bytes::<8>())
-        ));
+        )));
         let request = crate::app::export::Request {
             project: &project,
             format: "bundle",
@@ -122,14 +122,12 @@ pub async fn bundle(
             &waves,
             request,
             &*publications,
-            &dir,
+            &dir.0,
             &actor,
             &|_| {},
         );
-        if let Err(e) = result {
-            let _ = std::fs::remove_dir_all(&dir);
-            return Err(e.into());
-        }
+        // On an error the directory goes with `dir`.
+        result?;
         Ok(dir)
     })
     .await?;
@@ -139,16 +137,28 @@ pub async fn bundle(
             header::CONTENT_DISPOSITION,
             "attachment; filename=\"samskap-bundle.zip\"",
         ))
-        .streaming(stream_zip(dir)))
+        .streaming(stream_zip(dir)?))
+}
+
+/// A bundle's temporary directory (pseudonymous microdata), removed when dropped: after
+/// its zip is written, and also when the download is cancelled while the bundle is being
+/// written (the blocking task finishes and its result is dropped), on an error, or when
+/// the zip's thread panics.
+struct BundleDir(std::path::PathBuf);
+
+impl Drop for BundleDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// The zip of a bundle directory as a response body, written on a thread of its own and
 /// handed over in chunks through a bounded channel: memory holds a few chunks, however
 /// large the bundle. The directory is removed when the zip is written or the reader
-/// goes away.
+/// goes away. An error when the thread cannot be started.
 fn stream_zip(
-    dir: std::path::PathBuf,
-) -> impl futures_util::Stream<Item = Result<web::Bytes, std::io::Error>> {
+    dir: BundleDir,
+) -> AppResult<impl futures_util::Stream<Item = Result<web::Bytes, std::io::Error>> + use<>> {
     /// Chunks of at most this many bytes, at most [`CHUNKS`] of them waiting.
     const CHUNK: usize = 256 * 1024;
     const CHUNKS: usize = 4;
@@ -176,32 +186,26 @@ fn stream_zip(
         }
     }
     let (tx, rx) = tokio::sync::mpsc::channel(CHUNKS);
-    let spawned = std::thread::Builder::new()
+    std::thread::Builder::new()
         .name("export-zip".into())
-        .spawn({
-            let dir = dir.clone();
-            move || {
-                let mut out = Sender {
-                    tx: tx.clone(),
-                    buf: Vec::with_capacity(CHUNK),
-                };
-                let written = crate::app::export::write_zip(&dir, &mut out)
-                    .and_then(|out| Ok(std::io::Write::flush(out)?));
-                let _ = std::fs::remove_dir_all(&dir);
-                if let Err(e) = written {
-                    tracing::warn!(error = %e, "research zip not completed");
-                    // The reader sees a broken download rather than a short zip.
-                    let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
-                }
+        .spawn(move || {
+            let mut out = Sender {
+                tx: tx.clone(),
+                buf: Vec::with_capacity(CHUNK),
+            };
+            let written = crate::app::export::write_zip(&dir.0, &mut out)
+                .and_then(|out| Ok(std::io::Write::flush(out)?));
+            drop(dir);
+            if let Err(e) = written {
+                tracing::warn!(error = %e, "research zip not completed");
+                // The reader sees a broken download rather than a short zip.
+                let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
             }
-        });
-    if let Err(e) = spawned {
-        tracing::error!(error = %e, "cannot start the research zip's thread");
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    futures_util::stream::unfold(rx, |mut rx| async move {
+        })
+        .map_err(|e| anyhow::Error::new(e).context("cannot start the research zip's thread"))?;
+    Ok(futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
-    })
+    }))
 }
 
 /// `GET /waves/{wave}/psychometrics`: α, ICC(1), ICC(2) per phase and item descriptives,
