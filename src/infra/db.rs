@@ -197,17 +197,42 @@ const SQLITE_PRAGMAS: &str = "\
 /// it, and the pages a scan touches stay in the server's resident memory for as long as
 /// the connection lives: a 100,000-response export added some 250 MiB of file-backed RSS
 /// that way (`perf/export.sh`). Read through `pread` instead, the same pages sit in the
-/// kernel's page cache, which the server does not hold. The mapping is restored after,
-/// for the short reads requests make. PostgreSQL: `f` as it is.
+/// kernel's page cache, which the server does not hold. The connection's own setting is
+/// restored after, also when `f` fails or panics, for the short reads requests make.
+/// PostgreSQL: `f` as it is.
 pub fn without_mmap<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> T) -> T {
+    #[derive(diesel::QueryableByName)]
+    struct Mmap {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        mmap_size: i64,
+    }
+    /// Puts the mapping back when dropped.
+    struct Restore<'c> {
+        conn: &'c mut DbConn,
+        size: i64,
+    }
+    impl Drop for Restore<'_> {
+        fn drop(&mut self) {
+            let _ = self
+                .conn
+                .batch_execute(&format!("PRAGMA mmap_size = {};", self.size));
+        }
+    }
     if !matches!(conn, DbConn::Sqlite(_)) {
         return f(conn);
     }
-    // A failed PRAGMA only leaves the mapping as it was: the read still works.
-    let _ = conn.batch_execute("PRAGMA mmap_size = 0;");
-    let result = f(conn);
-    let _ = conn.batch_execute("PRAGMA mmap_size = 268435456;");
-    result
+    let Ok(before) = diesel::sql_query("PRAGMA mmap_size").get_result::<Mmap>(conn) else {
+        // The setting cannot be read, so it is left as it is: the read still works.
+        return f(conn);
+    };
+    if conn.batch_execute("PRAGMA mmap_size = 0;").is_err() {
+        return f(conn);
+    }
+    let restore = Restore {
+        conn,
+        size: before.mmap_size,
+    };
+    f(restore.conn)
 }
 
 /// r2d2 manager that opens connections for the backend the URL names. Diesel's own
@@ -597,6 +622,12 @@ mod tests {
         assert_eq!(mmap_size(&mut conn), 268_435_456);
         let inside = without_mmap(&mut conn, mmap_size);
         assert_eq!(inside, 0);
+        assert_eq!(mmap_size(&mut conn), 268_435_456);
+        // A read that panics still gives the connection its mapping back.
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            without_mmap(&mut conn, |_| panic!("the read failed"));
+        }));
+        assert!(panicked.is_err());
         assert_eq!(mmap_size(&mut conn), 268_435_456);
     }
 }
