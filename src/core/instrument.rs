@@ -375,6 +375,54 @@ mod tests {
     }
 
     #[test]
+    fn codes_the_research_formats_cannot_hold_are_refused() {
+        let text = BUILT_IN[0].1;
+        // An item called `IN` (Stata's and SPSS's `in`), one called `str12`.
+        let renamed = text.replacen("code = \"A1\"", "code = \"IN\"", 1).replacen(
+            "code = \"A2\"",
+            "code = \"str12\"",
+            1,
+        );
+        let errors = parse("reserved.toml", &renamed).expect_err("reserved names");
+        assert!(
+            errors.iter().any(|e| e.message
+                == "item code `IN` is a word SPSS or Stata reserves, so the research exports could not name its variable"),
+            "{errors:?}"
+        );
+        assert!(
+            errors.iter().any(|e| e
+                .message
+                .starts_with("item code `str12` is a Stata string type")),
+            "{errors:?}"
+        );
+        // 27 extra codes on a context question: one more than Stata's .a to .z.
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("extra_codes"))
+            .expect("the shipped extra code");
+        let codes: Vec<String> = (1..=27)
+            .map(|i| format!("{{ code = \"C{i}\", label = {{ nb = \"K{i}\", en = \"C{i}\" }} }}"))
+            .collect();
+        let many = text.replacen(line, &format!("extra_codes = [ {} ]", codes.join(", ")), 1);
+        let errors = parse("codes.toml", &many).expect_err("too many codes");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.message == "27 codes: at most 26 (Stata marks them .a to .z)"),
+            "{errors:?}"
+        );
+        let line_of = many
+            .lines()
+            .position(|l| l.starts_with("extra_codes = [ { code = \"C1\""))
+            .expect("the line")
+            + 1;
+        assert!(
+            errors.iter().any(|e| e.line == line_of),
+            "located at line {line_of}: {errors:?}"
+        );
+    }
+
+    #[test]
     fn syntax_errors_are_located() {
         let errors = parse("x.toml", "id = \"a\"\nversion = \n").expect_err("syntax");
         assert_eq!(errors[0].line, 2, "{errors:?}");

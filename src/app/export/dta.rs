@@ -87,6 +87,11 @@ impl Slot {
                 match codes.iter().find(|c| c.0.total_cmp(&x).is_eq()) {
                     Some(&(_, missing)) => missing,
                     None if x.is_finite() && x < f64::from_bits(DOUBLE_MISSING) => x.to_bits(),
+                    // Above Stata's largest double (about 8.99e307; a number question
+                    // without a `max` takes any answer): Stata's system missing `.`, so one
+                    // absurd answer cannot stop the export. The CSV files and the .sav
+                    // keep the number.
+                    None if x.is_finite() => DOUBLE_MISSING,
                     None => return invalid!("column {name}: Stata cannot store {x}"),
                 }
             }
@@ -535,6 +540,15 @@ mod tests {
             assert_eq!(message(w.write_row(&row)), problem);
         }
         w.write_row(&[E, E]).unwrap();
+        // A number above Stata's largest double is written as `.`, not refused.
+        let mut huge = DtaWriter::new(Vec::new(), "", &columns(), 1).unwrap();
+        huge.write_row(&[E, N(1e308)]).unwrap();
+        let file = huge.finish().unwrap();
+        let at = file.windows(6).position(|w| w == b"<data>").unwrap() + 6;
+        assert_eq!(
+            file[at + 4..at + 12],
+            0x7fe0_0000_0000_0000u64.to_le_bytes()
+        );
         assert_eq!(
             message(w.write_row(&[E, E])),
             "more rows than the 1 announced"

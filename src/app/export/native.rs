@@ -92,7 +92,13 @@ pub(super) fn write_native(
             name: v.name.clone(),
             label: v.label.clone(),
             kind: Kind::Number {
-                decimals: if v.kind == "number" { 2 } else { 0 },
+                // Display only (the value is kept whole): numbers and percentages may
+                // have decimals (12.5 %), the rest are whole.
+                decimals: if matches!(v.kind.as_str(), "number" | "percentage") {
+                    2
+                } else {
+                    0
+                },
             },
             measure: match v.kind.as_str() {
                 "integer" | "number" | "year" | "percentage" => Measure::Scale,

@@ -8,7 +8,7 @@
 
 use crate::core::instrument::format::{ContextKind, SurveyFile, Text, in_lang};
 
-use super::{Variable, safe_csv, tidy_number, variables};
+use super::{safe_csv, tidy_number, variables};
 
 /// REDCap's data dictionary columns, in the order its import expects.
 pub const REDCAP_COLUMNS: [&str; 18] = [
@@ -74,15 +74,23 @@ impl Field {
 }
 
 /// `code, label | code, label` as REDCap reads choices (a `|` in a label would start a
-/// new choice, so it becomes `/`).
-fn choices(values: &[(i64, String)], v: &Variable) -> String {
-    values
+/// new choice, so it becomes `/`). A list that starts with a negative code (a scale from
+/// -2) starts with a space: REDCap trims it, and the cell is then neither a formula to a
+/// spreadsheet nor given the apostrophe that guards one, which REDCap would read as part
+/// of the first code.
+fn choices(values: &[(i64, String)], missing: &[variables::MissingValue]) -> String {
+    let list = values
         .iter()
         .cloned()
-        .chain(v.missing.iter().map(|m| (m.value, m.label.clone())))
+        .chain(missing.iter().map(|m| (m.value, m.label.clone())))
         .map(|(n, l)| format!("{n}, {}", l.replace('|', "/")))
         .collect::<Vec<_>>()
-        .join(" | ")
+        .join(" | ");
+    if list.starts_with('-') {
+        format!(" {list}")
+    } else {
+        list
+    }
 }
 
 /// REDCap field name: lower-case letters, digits and `_`, starting with a letter.
@@ -145,7 +153,7 @@ pub(super) fn write_redcap(
                     section,
                     kind: "radio",
                     label: in_lang(text, lang).to_owned(),
-                    choices: choices(&v.values, v),
+                    choices: choices(&v.values, &v.missing),
                     annotation: format!("samskap: {} ({})", v.name, v.instrument),
                     ..Field::default()
                 }
@@ -179,12 +187,12 @@ pub(super) fn write_redcap(
                             .collect();
                     }
                     field.kind = "radio";
-                    field.choices = choices(&values, v);
+                    field.choices = choices(&values, &v.missing);
                 }
                 ContextKind::YesNo if v.missing.is_empty() => field.kind = "yesno",
                 ContextKind::YesNo => {
                     field.kind = "radio";
-                    field.choices = choices(&v.values, v);
+                    field.choices = choices(&v.values, &v.missing);
                 }
                 ContextKind::Integer
                 | ContextKind::Year
@@ -222,4 +230,35 @@ pub(super) fn write_redcap(
     }
     w.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choices_from_a_negative_code_are_neither_a_formula_nor_guarded() {
+        let points = |from: i64| -> Vec<(i64, String)> {
+            (from..from + 3)
+                .map(|n| (n, format!("point {n}")))
+                .collect()
+        };
+        let dk = super::super::variables::MissingValue {
+            value: -5,
+            stored: "DK".into(),
+            code: "DK".into(),
+            label: "Don't know | unsure".into(),
+            meaning: None,
+        };
+        assert_eq!(
+            choices(&points(0), std::slice::from_ref(&dk)),
+            "0, point 0 | 1, point 1 | 2, point 2 | -5, Don't know / unsure"
+        );
+        let negative = choices(&points(-2), &[dk]);
+        assert_eq!(
+            negative,
+            " -2, point -2 | -1, point -1 | 0, point 0 | -5, Don't know / unsure"
+        );
+        assert_eq!(super::super::safe_csv::cell(&negative), negative.as_str());
+    }
 }

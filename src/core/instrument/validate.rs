@@ -97,6 +97,31 @@ fn is_slug(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
+/// Words SPSS or Stata reserve, which the exports' variable names (an item's code in lower
+/// case) may not be; nor may Stata's `str1` … `str2045`.
+const RESERVED_NAMES: [&str; 21] = [
+    "all", "and", "by", "byte", "double", "eq", "float", "ge", "gt", "if", "in", "int", "le",
+    "long", "lt", "ne", "not", "or", "to", "using", "with",
+];
+
+/// Why `code` cannot name a variable in SPSS or Stata, if it cannot.
+fn reserved_name(code: &str) -> Option<&'static str> {
+    let lower = code.to_ascii_lowercase();
+    if RESERVED_NAMES.contains(&lower.as_str()) {
+        Some("a word SPSS or Stata reserves")
+    } else if lower
+        .strip_prefix("str")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    {
+        Some("a Stata string type")
+    } else {
+        None
+    }
+}
+
+/// Stata marks missing codes with `.a` to `.z`: at most this many per question.
+const MAX_MISSING_CODES: usize = 26;
+
 fn is_code(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 32
@@ -190,6 +215,15 @@ pub fn check(file: &SurveyFile, locate: &dyn Fn(&DataPath) -> (usize, usize)) ->
                 .enumerate()
                 .map(|(i, m)| (path.key("missing").index(i).key("code"), m.code.as_str())),
         );
+        if scale.missing.len() > MAX_MISSING_CODES {
+            c.at(
+                path.key("missing"),
+                format!(
+                    "{} missing codes: at most {MAX_MISSING_CODES} (Stata marks them .a to .z)",
+                    scale.missing.len()
+                ),
+            );
+        }
         for (i, missing) in scale.missing.iter().enumerate() {
             let p = path.key("missing").index(i);
             if !(is_code(&missing.code)
@@ -267,6 +301,15 @@ pub fn check(file: &SurveyFile, locate: &dyn Fn(&DataPath) -> (usize, usize)) ->
                 ),
             );
         }
+        if let Some(why) = reserved_name(&item.code) {
+            c.at(
+                path.key("code"),
+                format!(
+                    "item code `{}` is {why}, so the research exports could not name its variable",
+                    item.code
+                ),
+            );
+        }
         if !phase_codes.contains(item.phase.as_str()) {
             c.at(
                 path.key("phase"),
@@ -312,6 +355,24 @@ pub fn check(file: &SurveyFile, locate: &dyn Fn(&DataPath) -> (usize, usize)) ->
                 format!(
                     "item code `{}` must start with a letter and hold only letters, digits and '_'",
                     item.code
+                ),
+            );
+        }
+        if let Some(why) = reserved_name(&item.code) {
+            c.at(
+                path.key("code"),
+                format!(
+                    "item code `{}` is {why}, so the research exports could not name its variable",
+                    item.code
+                ),
+            );
+        }
+        if item.extra_codes.len() > MAX_MISSING_CODES {
+            c.at(
+                path.key("extra_codes"),
+                format!(
+                    "{} codes: at most {MAX_MISSING_CODES} (Stata marks them .a to .z)",
+                    item.extra_codes.len()
                 ),
             );
         }
