@@ -609,20 +609,80 @@ pub(super) fn csv_to_parquet(
     Ok(())
 }
 
-/// Packs the files of a bundle directory into one zip (deflate) written to `out` as it
-/// goes: nothing is held in memory but one file's compression window, so a download can
-/// stream however large the bundle. Returns `out`.
-pub fn write_zip<W: std::io::Write>(dir: &Path, out: W) -> anyhow::Result<W> {
-    let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file())
-        .collect();
-    names.sort();
+/// The bundle's largest file, written from the first answer read to the last: a download
+/// can send it while the rest of the bundle is still being written ([`write_zip`]).
+pub const GROWING: &str = "long.csv";
+
+/// How [`write_zip`] learns how far the bundle has come.
+pub trait Progressing {
+    /// Whether [`GROWING`] is complete (or the bundle has failed): answers at once.
+    fn growing_done(&self) -> bool;
+    /// Waits until the whole bundle is written; its error if it failed.
+    fn finished(&self) -> anyhow::Result<()>;
+}
+
+/// A bundle already written.
+impl Progressing for () {
+    fn growing_done(&self) -> bool {
+        true
+    }
+    fn finished(&self) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+/// Packs a bundle directory into one zip (deflate) written to `out` as it goes: nothing is
+/// held in memory but one file's compression window and a read buffer, so a download can
+/// stream however large the bundle. [`GROWING`] comes first and is sent while it is being
+/// written, so the first bytes leave at once and keep flowing through the pass over the
+/// answers (at a million responses that pass takes most of a minute, longer than a
+/// proxy's usual read timeout); the other files follow when `progress` says the bundle is
+/// written. Returns `out`.
+pub fn write_zip<W: std::io::Write>(
+    dir: &Path,
+    out: W,
+    progress: &dyn Progressing,
+) -> anyhow::Result<W> {
+    use std::io::{Read as _, Write as _};
+    const POLL: std::time::Duration = std::time::Duration::from_millis(50);
     let mut zip = zip::ZipWriter::new_stream(out);
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .large_file(true);
+    let growing = dir.join(GROWING);
+    let mut file = loop {
+        match std::fs::File::open(&growing) {
+            Ok(f) => break Some(f),
+            Err(_) if !progress.growing_done() => std::thread::sleep(POLL),
+            Err(_) => break None,
+        }
+    };
+    if let Some(file) = file.as_mut() {
+        zip.start_file(format!("samskap-bundle/{GROWING}"), options)?;
+        let mut buf = vec![0_u8; 256 * 1024];
+        loop {
+            // Asked before reading: once it is complete, this read goes to its end.
+            let complete = progress.growing_done();
+            loop {
+                let n = file.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                zip.write_all(&buf[..n])?;
+            }
+            if complete {
+                break;
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+    progress.finished()?;
+    let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && !(file.is_some() && *p == growing))
+        .collect();
+    names.sort();
     for path in names {
         let name = path
             .file_name()

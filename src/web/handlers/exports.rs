@@ -1,7 +1,9 @@
 //! Research exports in the browser: researchers (for the waves they are granted) and
 //! admins download a wave's bundle, or several waves pooled, as one zip. Every download
-//! is audit-logged. The bundle is written to a temporary directory, then zipped straight
-//! into the response, so memory stays bounded however large the wave.
+//! is audit-logged. The bundle is written to a temporary directory on one thread while
+//! another zips it straight into the response (`long.csv` as it is written, the rest
+//! when the bundle is done), so the download starts at once and memory stays bounded
+//! however large the wave.
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -93,7 +95,7 @@ pub async fn bundle(
     }
     let keys = state.keys.clone();
     let publications = state.publications.clone();
-    let dir = with_conn(&state, move |conn| {
+    let waves = with_conn(&state, move |conn| {
         let mut waves = Vec::new();
         for id in &ids {
             if !access.can_export_wave(id) {
@@ -106,44 +108,132 @@ pub async fn bundle(
             };
             waves.push(wave);
         }
-        let dir = BundleDir(std::env::temp_dir().join(format!(
-            "samskap-export-{}",
-            crate::infra::crypto::hex(&crate::infra::crypto::random_bytes::<8>())
-        )));
-        let request = crate::app::export::Request {
-            project: &project,
-            format: "bundle",
-            via: "web",
-            lang: &labels,
-        };
-        let result = crate::app::export::research_export(
-            conn,
-            &keys,
-            &waves,
-            request,
-            &*publications,
-            &dir.0,
-            &actor,
-            &|_| {},
-        );
-        // On an error the directory goes with `dir`.
-        result?;
-        Ok(dir)
+        Ok(waves)
     })
     .await?;
+    let dir = std::sync::Arc::new(BundleDir(std::env::temp_dir().join(format!(
+        "samskap-export-{}",
+        crate::infra::crypto::hex(&crate::infra::crypto::random_bytes::<8>())
+    ))));
+    let progress = std::sync::Arc::new(BundleProgress::default());
+    // The bundle is written on a thread of its own while the zip thread sends it: the
+    // response starts at once. From here on a failure breaks the download (the reader's
+    // zip tool says it is damaged) and is logged; it cannot become an error page.
+    let pool = state.pool.clone();
+    std::thread::Builder::new()
+        .name("export-bundle".into())
+        .spawn({
+            let (dir, progress) = (dir.clone(), progress.clone());
+            move || {
+                let reporter = Reporter(progress);
+                let result = pool
+                    .get()
+                    .map_err(anyhow::Error::from)
+                    .and_then(|mut conn| {
+                        let request = crate::app::export::Request {
+                            project: &project,
+                            format: "bundle",
+                            via: "web",
+                            lang: &labels,
+                        };
+                        crate::app::export::research_export(
+                            &mut conn,
+                            &keys,
+                            &waves,
+                            request,
+                            &*publications,
+                            &dir.0,
+                            &actor,
+                            &|step| {
+                                if let crate::app::export::Step::Writing(_) = step {
+                                    reporter.0.mark_growing_done();
+                                }
+                            },
+                        )
+                    });
+                if let Err(e) = &result {
+                    tracing::warn!(error = %format!("{e:#}"), "research bundle not written");
+                }
+                reporter.finish(result.map(|_| ()).map_err(|e| format!("{e:#}")));
+            }
+        })
+        .map_err(|e| anyhow::Error::new(e).context("cannot start the research bundle's thread"))?;
     Ok(HttpResponse::Ok()
         .content_type("application/zip")
         .insert_header((
             header::CONTENT_DISPOSITION,
             "attachment; filename=\"samskap-bundle.zip\"",
         ))
-        .streaming(stream_zip(dir)?))
+        .streaming(stream_zip(dir, progress)?))
 }
 
-/// A bundle's temporary directory (pseudonymous microdata), removed when dropped: after
-/// its zip is written, and also when the download is cancelled while the bundle is being
-/// written (the blocking task finishes and its result is dropped), on an error, or when
-/// the zip's thread panics.
+/// How far the bundle's thread has come, for the zip's thread.
+#[derive(Default)]
+struct BundleProgress {
+    /// Whether `long.csv` is complete, and the bundle's outcome once it has one.
+    state: std::sync::Mutex<(bool, Option<Result<(), String>>)>,
+    changed: std::sync::Condvar,
+}
+
+impl BundleProgress {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (bool, Option<Result<(), String>>)> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl crate::app::export::Progressing for BundleProgress {
+    fn growing_done(&self) -> bool {
+        let state = self.lock();
+        state.0 || state.1.is_some()
+    }
+
+    fn finished(&self) -> anyhow::Result<()> {
+        let mut state = self.lock();
+        loop {
+            if let Some(outcome) = &state.1 {
+                return outcome.clone().map_err(anyhow::Error::msg);
+            }
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+}
+
+/// The bundle thread's side of [`BundleProgress`]. Dropped without an outcome (the
+/// thread panicked), it reports a failure, so the zip's thread never waits for ever.
+struct Reporter(std::sync::Arc<BundleProgress>);
+
+impl Reporter {
+    fn finish(&self, outcome: Result<(), String>) {
+        let mut state = self.0.lock();
+        if state.1.is_none() {
+            state.1 = Some(outcome);
+        }
+        drop(state);
+        self.0.changed.notify_all();
+    }
+}
+
+impl BundleProgress {
+    /// `long.csv` is complete.
+    fn mark_growing_done(&self) {
+        self.lock().0 = true;
+    }
+}
+
+impl Drop for Reporter {
+    fn drop(&mut self) {
+        self.finish(Err("the research bundle's thread stopped".into()));
+    }
+}
+
+/// A bundle's temporary directory (pseudonymous microdata), removed when dropped: shared
+/// by the bundle's thread and the zip's, it goes when both are done, however each ends
+/// (written, an error, the reader gone, a panic).
 struct BundleDir(std::path::PathBuf);
 
 impl Drop for BundleDir {
@@ -154,10 +244,11 @@ impl Drop for BundleDir {
 
 /// The zip of a bundle directory as a response body, written on a thread of its own and
 /// handed over in chunks through a bounded channel: memory holds a few chunks, however
-/// large the bundle. The directory is removed when the zip is written or the reader
-/// goes away. An error when the thread cannot be started.
+/// large the bundle, which `progress` says how far it has come. An error when the thread
+/// cannot be started.
 fn stream_zip(
-    dir: BundleDir,
+    dir: std::sync::Arc<BundleDir>,
+    progress: std::sync::Arc<BundleProgress>,
 ) -> AppResult<impl futures_util::Stream<Item = Result<web::Bytes, std::io::Error>> + use<>> {
     /// Chunks of at most this many bytes, at most [`CHUNKS`] of them waiting.
     const CHUNK: usize = 256 * 1024;
@@ -193,7 +284,7 @@ fn stream_zip(
                 tx: tx.clone(),
                 buf: Vec::with_capacity(CHUNK),
             };
-            let written = crate::app::export::write_zip(&dir.0, &mut out)
+            let written = crate::app::export::write_zip(&dir.0, &mut out, &*progress)
                 .and_then(|out| Ok(std::io::Write::flush(out)?));
             drop(dir);
             if let Err(e) = written {
