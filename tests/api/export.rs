@@ -501,7 +501,7 @@ async fn researchers_download_granted_waves_and_nobody_else_does() {
         Command::new("python3").args([
             "-c",
             "import sys, zipfile, pyreadstat, tempfile, os\n\
-             z = zipfile.ZipFile(sys.argv[1]); print('bad', z.testzip()); print('members', len(z.namelist()))\n\
+             z = zipfile.ZipFile(sys.argv[1]); print('bad', z.testzip()); print('members', len(z.namelist())); print('first', z.namelist()[0])\n\
              d = tempfile.mkdtemp(); z.extract('samskap-bundle/samskap.sav', d)\n\
              df, meta = pyreadstat.read_sav(os.path.join(d, 'samskap-bundle', 'samskap.sav')); print('rows', len(df))",
             saved.to_str().expect("path"),
@@ -511,6 +511,11 @@ async fn researchers_download_granted_waves_and_nobody_else_does() {
     );
     assert!(checked.contains("bad None"), "{checked}");
     assert!(checked.contains("rows 4"), "{checked}");
+    // long.csv leads: it is sent while the bundle is still being written.
+    assert!(
+        checked.contains("first samskap-bundle/long.csv\n"),
+        "{checked}"
+    );
     // A download dropped after its headers: the bundle's temporary directory (microdata)
     // is removed, as after the whole download. Directories of other tests' downloads
     // come and go too; each must go.
