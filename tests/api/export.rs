@@ -527,10 +527,24 @@ async fn researchers_download_granted_waves_and_nobody_else_does() {
             .filter(|n| n.to_string_lossy().starts_with("samskap-export-"))
             .collect()
     };
+    let before = bundles();
     let abandoned = researcher.get(&url).send().await.expect("download");
     assert_eq!(abandoned.status(), 200);
-    let seen = bundles();
     drop(abandoned);
+    // The bundle is written on a thread of its own, which goes on after the reader left:
+    // its directory appears, then goes.
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..500 {
+        seen = bundles().difference(&before).cloned().collect();
+        if !seen.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert!(
+        !seen.is_empty(),
+        "the abandoned bundle's directory never appeared"
+    );
     let mut left = seen.clone();
     for _ in 0..100 {
         left = bundles().intersection(&seen).cloned().collect();

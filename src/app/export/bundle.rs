@@ -97,8 +97,9 @@ pub struct Request<'a> {
 }
 
 /// A research export: checks the request (a project name, at least one wave, no draft),
-/// writes the bundle of `waves` into `dir` ([`bundle`]) and records `export.bundle`. The
-/// one way researchers' data leaves samskap, for the download and the command line.
+/// records `export.bundle` (with the waves' submitted responses) and writes the bundle of
+/// `waves` into `dir` ([`bundle`]). The one way researchers' data leaves samskap, for the
+/// download and the command line.
 #[expect(
     clippy::too_many_arguments,
     reason = "the bundle's inputs and who asked"
@@ -124,9 +125,12 @@ pub fn research_export(
     {
         anyhow::bail!("\"{}\" is a draft and has no responses", draft.name);
     }
-    let summary = crate::infra::db::without_mmap(conn, |conn| {
-        bundle(conn, keys, waves, request, publications, dir, progress)
-    })?;
+    // Recorded before anything is written: a download sends data while the bundle is
+    // still being written, so an export that fails half-way has still let data out.
+    let ids: Vec<&crate::core::domain::WaveId> = waves.iter().map(|w| &w.id).collect();
+    let submitted: i64 = crate::app::waves::submitted_per_wave(conn, &ids)?
+        .values()
+        .sum();
     crate::app::audit::record(
         conn,
         actor,
@@ -135,9 +139,12 @@ pub fn research_export(
         Some(json!({
             "waves": waves.iter().map(|w| w.id.to_string()).collect::<Vec<_>>(),
             "project": project, "format": request.format, "via": request.via, "lang": request.lang,
-            "responses": summary.responses, "answers": summary.answers,
+            "responses": submitted,
         })),
     )?;
+    let summary = crate::infra::db::without_mmap(conn, |conn| {
+        bundle(conn, keys, waves, request, publications, dir, progress)
+    })?;
     Ok(summary)
 }
 
@@ -621,16 +628,6 @@ pub trait Progressing {
     fn finished(&self) -> anyhow::Result<()>;
 }
 
-/// A bundle already written.
-impl Progressing for () {
-    fn growing_done(&self) -> bool {
-        true
-    }
-    fn finished(&self) -> anyhow::Result<()> {
-        Ok(())
-    }
-}
-
 /// Packs a bundle directory into one zip (deflate) written to `out` as it goes: nothing is
 /// held in memory but one file's compression window and a read buffer, so a download can
 /// stream however large the bundle. [`GROWING`] comes first and is sent while it is being
@@ -675,6 +672,10 @@ pub fn write_zip<W: std::io::Write>(
             }
             std::thread::sleep(POLL);
         }
+    }
+    if file.is_some() {
+        // What is compressed so far goes out now, not after the rest of the bundle.
+        zip.flush()?;
     }
     progress.finished()?;
     let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(dir)

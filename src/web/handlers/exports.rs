@@ -116,11 +116,13 @@ pub async fn bundle(
         crate::infra::crypto::hex(&crate::infra::crypto::random_bytes::<8>())
     ))));
     let progress = std::sync::Arc::new(BundleProgress::default());
+    // The zip's thread first: when it cannot start, nothing is written or recorded.
+    let body = stream_zip(dir.clone(), progress.clone())?;
     // The bundle is written on a thread of its own while the zip thread sends it: the
     // response starts at once. From here on a failure breaks the download (the reader's
     // zip tool says it is damaged) and is logged; it cannot become an error page.
     let pool = state.pool.clone();
-    std::thread::Builder::new()
+    let spawned = std::thread::Builder::new()
         .name("export-bundle".into())
         .spawn({
             let (dir, progress) = (dir.clone(), progress.clone());
@@ -156,15 +158,20 @@ pub async fn bundle(
                 }
                 reporter.finish(result.map(|_| ()).map_err(|e| format!("{e:#}")));
             }
-        })
-        .map_err(|e| anyhow::Error::new(e).context("cannot start the research bundle's thread"))?;
+        });
+    if let Err(e) = spawned {
+        // The zip's thread stops waiting and breaks the download.
+        Reporter(progress).finish(Err(format!(
+            "cannot start the research bundle's thread: {e}"
+        )));
+    }
     Ok(HttpResponse::Ok()
         .content_type("application/zip")
         .insert_header((
             header::CONTENT_DISPOSITION,
             "attachment; filename=\"samskap-bundle.zip\"",
         ))
-        .streaming(stream_zip(dir, progress)?))
+        .streaming(body))
 }
 
 /// How far the bundle's thread has come, for the zip's thread.
@@ -253,6 +260,8 @@ fn stream_zip(
     /// Chunks of at most this many bytes, at most [`CHUNKS`] of them waiting.
     const CHUNK: usize = 256 * 1024;
     const CHUNKS: usize = 4;
+    /// How long a chunk waits for a reader that has stopped reading.
+    const STALLED: std::time::Duration = std::time::Duration::from_secs(300);
     struct Sender {
         tx: tokio::sync::mpsc::Sender<Result<web::Bytes, std::io::Error>>,
         buf: Vec<u8>,
@@ -271,32 +280,75 @@ fn stream_zip(
             }
             let chunk =
                 web::Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
-            self.tx.blocking_send(Ok(chunk)).map_err(|_| {
-                std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the download was cancelled")
-            })
+            // A reader that stays connected but stops reading would hold this thread
+            // and the bundle's directory for ever: it gets five minutes.
+            let deadline = std::time::Instant::now() + STALLED;
+            let mut item = Ok(chunk);
+            loop {
+                match self.tx.try_send(item) {
+                    Ok(()) => return Ok(()),
+                    Err(tokio::sync::mpsc::error::TrySendError::Full(back)) => {
+                        if std::time::Instant::now() >= deadline {
+                            return Err(std::io::Error::new(
+                                std::io::ErrorKind::TimedOut,
+                                "the reader stopped reading",
+                            ));
+                        }
+                        item = back;
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                    }
+                    Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::BrokenPipe,
+                            "the download was cancelled",
+                        ));
+                    }
+                }
+            }
         }
     }
     let (tx, rx) = tokio::sync::mpsc::channel(CHUNKS);
+    // Set only when the whole zip has been handed over: a channel that closes without it
+    // (an error, a panic on the thread) ends the body with an error, never as a short
+    // zip that looks complete.
+    let complete = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     std::thread::Builder::new()
         .name("export-zip".into())
-        .spawn(move || {
-            let mut out = Sender {
-                tx: tx.clone(),
-                buf: Vec::with_capacity(CHUNK),
-            };
-            let written = crate::app::export::write_zip(&dir.0, &mut out, &*progress)
-                .and_then(|out| Ok(std::io::Write::flush(out)?));
-            drop(dir);
-            if let Err(e) = written {
-                tracing::warn!(error = %e, "research zip not completed");
-                // The reader sees a broken download rather than a short zip.
-                let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+        .spawn({
+            let complete = complete.clone();
+            move || {
+                let mut out = Sender {
+                    tx: tx.clone(),
+                    buf: Vec::with_capacity(CHUNK),
+                };
+                let written = crate::app::export::write_zip(&dir.0, &mut out, &*progress)
+                    .and_then(|out| Ok(std::io::Write::flush(out)?));
+                drop(dir);
+                match written {
+                    Ok(()) => complete.store(true, std::sync::atomic::Ordering::Release),
+                    Err(e) => {
+                        tracing::warn!(error = %format!("{e:#}"), "research zip not completed");
+                    }
+                }
             }
         })
         .map_err(|e| anyhow::Error::new(e).context("cannot start the research zip's thread"))?;
-    Ok(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    }))
+    Ok(futures_util::stream::unfold(
+        (rx, complete, false),
+        |(mut rx, complete, ended)| async move {
+            if ended {
+                return None;
+            }
+            match rx.recv().await {
+                Some(item) => Some((item, (rx, complete, false))),
+                None if complete.load(std::sync::atomic::Ordering::Acquire) => None,
+                None => Some((
+                    Err(std::io::Error::other("the research zip was not completed")),
+                    (rx, complete, true),
+                )),
+            }
+        },
+    ))
 }
 
 /// `GET /waves/{wave}/psychometrics`: α, ICC(1), ICC(2) per phase and item descriptives,
