@@ -94,6 +94,14 @@ impl Application {
             }
             // Store the instrument versions in use; a changed file under an old version
             // stops the start-up with a message naming the file.
+            // Download bundles (microdata) that a server stopped mid-export left behind.
+            let stale = crate::app::export::remove_stale_bundles(
+                &std::env::temp_dir(),
+                std::time::Duration::from_secs(6 * 3600),
+            );
+            if stale > 0 {
+                tracing::info!(removed = stale, "removed old research export bundles");
+            }
             let instruments = crate::app::surveys::configured(&pool_settings.surveys_dir)?;
             for line in crate::app::surveys::store_all(&mut conn, &instruments)? {
                 tracing::info!("instrument {line}");

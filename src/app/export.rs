@@ -42,8 +42,8 @@ mod tables;
 mod variables;
 
 pub use bundle::{
-    GROWING, MAX_PROJECT_NAME, NoneHeld, Progressing, Request, Step, Summary, bundle, project_name,
-    research_export, write_zip,
+    GROWING, MAX_PROJECT_NAME, NoneHeld, Progressing, Request, Step, Summary, TEMP_PREFIX, bundle,
+    project_name, remove_stale_bundles, research_export, write_zip,
 };
 use codebook::{write_codebook, write_datapackage, write_readme};
 pub use dictionary::Dictionary;

@@ -616,6 +616,38 @@ pub(super) fn csv_to_parquet(
     Ok(())
 }
 
+/// How a download's temporary bundle directory is named: this, then random hex.
+pub const TEMP_PREFIX: &str = "samskap-export-";
+
+/// Removes the download bundles (pseudonymous microdata) that a server stopped mid-export
+/// left in `tmp`: the directories named [`TEMP_PREFIX`]… last changed more than `age`
+/// ago (younger ones may be another instance's download in progress). Returns how many
+/// went; one that cannot be removed is logged and left.
+pub fn remove_stale_bundles(tmp: &Path, age: std::time::Duration) -> usize {
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return 0;
+    };
+    let now = std::time::SystemTime::now();
+    let mut removed = 0;
+    for entry in entries.filter_map(Result::ok) {
+        let stale = entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX)
+            && entry.metadata().is_ok_and(|m| {
+                m.is_dir()
+                    && m.modified()
+                        .is_ok_and(|t| now.duration_since(t).is_ok_and(|d| d > age))
+            });
+        if stale {
+            match std::fs::remove_dir_all(entry.path()) {
+                Ok(()) => removed += 1,
+                Err(e) => {
+                    tracing::warn!(path = %entry.path().display(), error = %e, "cannot remove an old export bundle");
+                }
+            }
+        }
+    }
+    removed
+}
+
 /// The bundle's largest file, written from the first answer read to the last: a download
 /// can send it while the rest of the bundle is still being written ([`write_zip`]).
 pub const GROWING: &str = "long.csv";
@@ -694,4 +726,36 @@ pub fn write_zip<W: std::io::Write>(
         std::io::copy(&mut file, &mut zip)?;
     }
     Ok(zip.finish()?.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_old_download_bundles_are_removed() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let hours =
+            |h: u64| std::time::SystemTime::now() - std::time::Duration::from_secs(h * 3600);
+        for (name, when) in [
+            ("samskap-export-old", hours(7)),
+            ("samskap-export-young", hours(1)),
+            ("someone-else-old", hours(7)),
+        ] {
+            let dir = tmp.path().join(name);
+            std::fs::create_dir(&dir).expect("mkdir");
+            std::fs::write(dir.join("wide.csv"), "a\n").expect("file");
+            std::fs::File::open(&dir)
+                .and_then(|d| d.set_modified(when))
+                .expect("set the time");
+        }
+        let removed = remove_stale_bundles(tmp.path(), std::time::Duration::from_secs(6 * 3600));
+        assert_eq!(removed, 1);
+        let mut left: Vec<String> = std::fs::read_dir(tmp.path())
+            .expect("read")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["samskap-export-young", "someone-else-old"]);
+    }
 }

@@ -112,7 +112,8 @@ pub async fn bundle(
     })
     .await?;
     let dir = std::sync::Arc::new(BundleDir(std::env::temp_dir().join(format!(
-        "samskap-export-{}",
+        "{}{}",
+        crate::app::export::TEMP_PREFIX,
         crate::infra::crypto::hex(&crate::infra::crypto::random_bytes::<8>())
     ))));
     let progress = std::sync::Arc::new(BundleProgress::default());
