@@ -72,6 +72,27 @@ impl Checker<'_> {
             .join(", ")
     }
 
+    /// An item's code, scored or context: its form, and a name the research exports can
+    /// give its variable.
+    fn item_code(&mut self, path: &DataPath, code: &str) {
+        if !is_code(code) {
+            self.at(
+                path.key("code"),
+                format!(
+                    "item code `{code}` must start with a letter and hold only letters, digits and '_'"
+                ),
+            );
+        }
+        if let Some(why) = reserved_name(code) {
+            self.at(
+                path.key("code"),
+                format!(
+                    "item code `{code}` is {why}, so the research exports could not name its variable"
+                ),
+            );
+        }
+    }
+
     /// Reports codes used twice within one list.
     fn unique<'c>(&mut self, what: &str, codes: impl Iterator<Item = (DataPath, &'c str)>) {
         let mut seen: HashMap<&str, DataPath> = HashMap::new();
@@ -292,24 +313,7 @@ pub fn check(file: &SurveyFile, locate: &dyn Fn(&DataPath) -> (usize, usize)) ->
     let phase_codes: BTreeSet<&str> = file.phases.iter().map(|p| p.code.as_str()).collect();
     for (i, item) in file.items.iter().enumerate() {
         let path = root.key("items").index(i);
-        if !is_code(&item.code) {
-            c.at(
-                path.key("code"),
-                format!(
-                    "item code `{}` must start with a letter and hold only letters, digits and '_'",
-                    item.code
-                ),
-            );
-        }
-        if let Some(why) = reserved_name(&item.code) {
-            c.at(
-                path.key("code"),
-                format!(
-                    "item code `{}` is {why}, so the research exports could not name its variable",
-                    item.code
-                ),
-            );
-        }
+        c.item_code(&path, &item.code);
         if !phase_codes.contains(item.phase.as_str()) {
             c.at(
                 path.key("phase"),
@@ -349,24 +353,7 @@ pub fn check(file: &SurveyFile, locate: &dyn Fn(&DataPath) -> (usize, usize)) ->
     // Context items.
     for (i, item) in file.context.iter().enumerate() {
         let path = root.key("context").index(i);
-        if !is_code(&item.code) {
-            c.at(
-                path.key("code"),
-                format!(
-                    "item code `{}` must start with a letter and hold only letters, digits and '_'",
-                    item.code
-                ),
-            );
-        }
-        if let Some(why) = reserved_name(&item.code) {
-            c.at(
-                path.key("code"),
-                format!(
-                    "item code `{}` is {why}, so the research exports could not name its variable",
-                    item.code
-                ),
-            );
-        }
+        c.item_code(&path, &item.code);
         if item.extra_codes.len() > MAX_MISSING_CODES {
             c.at(
                 path.key("extra_codes"),

@@ -189,6 +189,11 @@ impl BundleProgress {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+
+    /// `long.csv` is complete.
+    fn mark_growing_done(&self) {
+        self.lock().0 = true;
+    }
 }
 
 impl crate::app::export::Progressing for BundleProgress {
@@ -223,13 +228,6 @@ impl Reporter {
         }
         drop(state);
         self.0.changed.notify_all();
-    }
-}
-
-impl BundleProgress {
-    /// `long.csv` is complete.
-    fn mark_growing_done(&self) {
-        self.lock().0 = true;
     }
 }
 
