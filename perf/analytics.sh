@@ -27,32 +27,10 @@ export RUST_LOG=warn
 python3 -c 'import duckdb' 2>/dev/null || pip install --quiet duckdb
 cargo build --release --locked --quiet --features bench
 BIN=$PWD/target/release/samskap
-DIR=$PWD/target/perf/analytics-$BACKEND-$RESPONSES-$SERVICES
-mkdir -p "$DIR"
-if [ "$BACKEND" = postgres ]; then
-  DB=samskap_perf_${RESPONSES}_$SERVICES
-  if [ ! -s "$DIR/wave" ]; then
-    psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
-    psql "$PG_ADMIN_URL" -qc "CREATE DATABASE $DB"
-  fi
-  export DATABASE_URL=${PG_ADMIN_URL%/*}/$DB
-else
-  [ -s "$DIR/wave" ] || rm -f "$DIR"/samskap.db*
-  export DATABASE_URL=sqlite://$DIR/samskap.db
-fi
-
-if [ ! -s "$DIR/wave" ]; then
-  echo "== $BACKEND: storing $RESPONSES responses over $SERVICES services (once)"
-  "$BIN" migrate >/dev/null
-  /usr/bin/time -f "generated in %e s, peak %M KiB" \
-    "$BIN" bench large-wave --responses "$RESPONSES" --services "$SERVICES" >"$DIR/wave.tmp"
-  # A freshly loaded PostgreSQL database has no planner statistics until autovacuum
-  # gets round to it: the measurements would depend on when that happens.
-  if [ "$BACKEND" = postgres ]; then psql "$DATABASE_URL" -qc "VACUUM ANALYZE"; fi
-  mv "$DIR/wave.tmp" "$DIR/wave"
-  rm -rf "$DIR/parquet"
-fi
-WAVE=$(cat "$DIR/wave")
+# shellcheck source=perf/stored_wave.sh
+source perf/stored_wave.sh
+# A newly stored wave needs its Parquet export again.
+if [ "$STORED_NOW" = yes ]; then rm -rf "$DIR/parquet"; fi
 if [ ! -s "$DIR/parquet/answers.parquet" ] || [ ! -s "$DIR/parquet/scores.parquet" ]; then
   echo "== $BACKEND: Parquet export (once)"
   "$BIN" bench export-parquet --wave "$WAVE" --out "$DIR/parquet"

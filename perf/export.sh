@@ -10,20 +10,20 @@
 #
 #   perf/export.sh [sqlite|postgres] [RESPONSES]      (defaults: sqlite 100000)
 #
-# The generated wave (over the bench's default 20,000 services) is kept in
-# target/perf/export-BACKEND-RESPONSES/ (on PostgreSQL, the database
-# samskap_perf_export_RESPONSES on $PG_ADMIN_URL) and reused by later runs; delete the
-# directory to start over. The server's RSS is sampled every 0.2 s with the files of the
+# The wave (over SERVICES services, default 20,000) is the one perf/analytics.sh stores
+# for the same size (perf/stored_wave.sh), stored first when missing and kept for later
+# runs. Results go to target/perf/export-BACKEND-RESPONSES/. The server's RSS is sampled every 0.2 s with the files of the
 # export's temporary directory (the server's TMPDIR is ours), so the peak can be put down
 # to a phase, and split into anonymous memory (the heap) and file-backed pages (on SQLite
 # mostly the database file, which every pooled connection maps up to PRAGMA mmap_size):
-# DIR/rss.tsv has every sample, DIR/server.log the server's log.
+# rss.tsv there has every sample, server.log the server's log.
 # Needs pyreadstat (`pip install pyreadstat`). Exits 1 when the peak is 500 MiB or more,
 # or the zip is broken. SAMPLE_SECONDS=0.05 samples more often.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BACKEND=${1:-sqlite}
 RESPONSES=${2:-100000}
+SERVICES=${SERVICES:-20000}
 LIMIT_MIB=${LIMIT_MIB:-500}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 export SAMSKAP_MIN_CELL=${SAMSKAP_MIN_CELL:-5}
@@ -34,42 +34,21 @@ export RUST_LOG=${RUST_LOG:-warn}
 python3 -c 'import pyreadstat' 2>/dev/null || { echo "pyreadstat is missing: pip install pyreadstat" >&2; exit 1; }
 cargo build --release --locked --quiet --features bench
 BIN=$PWD/target/release/samskap
-DIR=$PWD/target/perf/export-$BACKEND-$RESPONSES
-mkdir -p "$DIR"
+RESULTS=$PWD/target/perf/export-$BACKEND-$RESPONSES
+mkdir -p "$RESULTS"
 WORK=$(mktemp -d)
 SERVER=
 cleanup() {
   [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null || true
   wait 2>/dev/null || true
-  cp "$WORK/server.log" "$DIR/" 2>/dev/null || true
+  cp "$WORK/server.log" "$RESULTS/" 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 export SAMSKAP_MAIL_DIR=$WORK/mail
 
-if [ "$BACKEND" = postgres ]; then
-  DB=samskap_perf_export_$RESPONSES
-  if [ ! -s "$DIR/wave" ]; then
-    psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
-    psql "$PG_ADMIN_URL" -qc "CREATE DATABASE $DB"
-  fi
-  export DATABASE_URL=${PG_ADMIN_URL%/*}/$DB
-else
-  [ -s "$DIR/wave" ] || rm -f "$DIR"/samskap.db*
-  export DATABASE_URL=sqlite://$DIR/samskap.db
-fi
-
-if [ ! -s "$DIR/wave" ]; then
-  echo "== $BACKEND: storing $RESPONSES responses (once)"
-  "$BIN" migrate >/dev/null
-  /usr/bin/time -f "generated in %e s, peak %M KiB" \
-    "$BIN" bench large-wave --responses "$RESPONSES" >"$DIR/wave.tmp"
-  # A freshly loaded PostgreSQL database has no planner statistics until autovacuum
-  # gets round to it: the measurements would depend on when that happens.
-  if [ "$BACKEND" = postgres ]; then psql "$DATABASE_URL" -qc "VACUUM ANALYZE"; fi
-  mv "$DIR/wave.tmp" "$DIR/wave"
-fi
-WAVE=$(cat "$DIR/wave")
+# shellcheck source=perf/stored_wave.sh
+source perf/stored_wave.sh
 "$BIN" migrate >/dev/null
 
 # An admin with a known password (a reused database has the account already: a new
@@ -119,7 +98,7 @@ echo 5 >"/proc/$SERVER/clear_refs" 2>/dev/null || RESET=no
 # RSS every SAMPLE_SECONDS (0.2) with the export's files and the bytes received so far.
 OUT=$WORK/samskap-bundle.zip
 : >"$OUT"
-python3 - "$SERVER" "$WORK/tmp" "$OUT" "$WORK/stop" "${SAMPLE_SECONDS:-0.2}" >"$DIR/rss.tsv" <<'EOF' &
+python3 - "$SERVER" "$WORK/tmp" "$OUT" "$WORK/stop" "${SAMPLE_SECONDS:-0.2}" >"$RESULTS/rss.tsv" <<'EOF' &
 import os, sys, time
 pid, tmp, out, stop, every = sys.argv[1:]
 start = time.monotonic()
@@ -152,7 +131,7 @@ read -r HTTP FIRST_BYTE TOTAL <"$WORK/curl.txt"
 PEAK_HWM=$(kib VmHWM)
 AFTER_RSS=$(kib VmRSS)
 
-python3 - "$DIR/rss.tsv" "${SAMPLE_SECONDS:-0.2}" <<'EOF'
+python3 - "$RESULTS/rss.tsv" "${SAMPLE_SECONDS:-0.2}" <<'EOF'
 # The export's phases, in the order src/app/export/bundle.rs writes the files, told from
 # the files in its temporary directory and the bytes received (a phase never goes back).
 # RSS is anonymous memory (the heap) plus file-backed pages (the binary and, on SQLite,
@@ -238,7 +217,7 @@ echo "server peak RSS during the download (VmHWM$([ "$RESET" = yes ] && echo ", 
 echo "zip check: $CHECK"
 FAILED=0
 if [ "$HTTP" != 200 ] || [[ "$CHECK" != ok* ]]; then
-  echo "the download is broken (server log: $DIR/server.log)"; FAILED=1
+  echo "the download is broken (server log: $RESULTS/server.log)"; FAILED=1
 fi
 if [ "$PEAK_HWM" -ge $((LIMIT_MIB * 1024)) ]; then
   echo "peak RSS goal < $LIMIT_MIB MiB: NOT met"; FAILED=1
