@@ -100,39 +100,55 @@ pub fn signed(lang: &str, x: f64, digits: usize) -> String {
     }
 }
 
-/// The perception gap (managers minus peer workers) in words: who rates the phase higher
-/// and by how much, at the rounding of the number beside it (a gap that rounds to zero
-/// is "the same").
-pub fn gap_sentence(lang: &str, gap: f64, digits: usize) -> String {
+/// A perception gap (the first group's mean minus the second's, `names` of the two
+/// groups) in words: who rates the phase higher and by how much, at the rounding of the
+/// number beside it (a gap that rounds to zero is "the same").
+pub fn gap_sentence(lang: &str, names: (&str, &str), gap: f64, digits: usize) -> String {
     let size = fmt(lang, gap.abs(), digits);
+    let (higher, lower) = if gap >= 0.0 { names } else { (names.1, names.0) };
     let key = if size == fmt(lang, 0.0, digits) {
         "dashboard.gap_none"
-    } else if gap > 0.0 {
-        "dashboard.gap_managers_higher"
     } else {
-        "dashboard.gap_peers_higher"
+        "dashboard.gap_higher"
     };
-    fill(lang, key, &[("size", &size)])
+    fill(
+        lang,
+        key,
+        &[("size", &size), ("higher", higher), ("lower", lower)],
+    )
 }
 
-/// One value per wave for managers and for peer workers (in that order); `None` where
-/// the gate hid it.
-pub(crate) type RoleSeries = [Vec<Option<f64>>; 2];
+/// "a", "a and b", "a, b and c" in `lang`.
+pub fn listing(lang: &str, parts: &[String]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!(
+            "{} {} {last}",
+            init.join(", "),
+            fill(lang, "home.and", &[])
+        ),
+    }
+}
 
-/// The index of managers and of peer workers (in that order) over `waves` (given newest
-/// first), oldest first, each wave read from its own publication (`current` for the wave
-/// the page shows; a wave whose publication is not there yet is left out). `index` gives
-/// a wave's two values, or `None` for a wave the page had no part in (left out too).
-/// Returns the waves' names and the two series.
+/// One value per wave for each role (in the order given); `None` where the gate hid it.
+pub(crate) type RoleSeries = Vec<Vec<Option<f64>>>;
+
+/// The index of each of `roles` over `waves` (given newest first), oldest first, each
+/// wave read from its own publication (`current` for the wave the page shows; a wave
+/// whose publication is not there yet is left out). `index` gives a wave's value for a
+/// role, or `None` for a wave the page had no part in (left out too). Returns the waves'
+/// names and one series per role.
 pub(crate) fn index_over_waves(
     conn: &mut crate::infra::db::DbConn,
     src: &dyn crate::app::analytics::Publications,
     waves: &[crate::infra::models::Wave],
     current: &std::sync::Arc<crate::app::analytics::Publication>,
-    index: impl Fn(&crate::app::analytics::Publication) -> Option<[Option<f64>; 2]>,
+    roles: &[RespondentRole],
+    index: impl Fn(&crate::app::analytics::Publication, &RespondentRole) -> Option<Option<f64>>,
 ) -> anyhow::Result<(Vec<String>, RoleSeries)> {
     let mut names = Vec::new();
-    let mut series: RoleSeries = [Vec::new(), Vec::new()];
+    let mut series: RoleSeries = vec![Vec::new(); roles.len()];
     for w in waves.iter().rev() {
         let p = if w.id == current.wave_id {
             current.clone()
@@ -142,7 +158,11 @@ pub(crate) fn index_over_waves(
                 None => continue,
             }
         };
-        let Some(values) = index(&p) else {
+        let Some(values) = roles
+            .iter()
+            .map(|r| index(&p, r))
+            .collect::<Option<Vec<Option<f64>>>>()
+        else {
             continue;
         };
         names.push(w.name.clone());
@@ -153,19 +173,18 @@ pub(crate) fn index_over_waves(
     Ok((names, series))
 }
 
-/// The line chart (with its table) of [`index_over_waves`]: managers and peer workers,
-/// a wave's hidden value "not shown".
+/// The line chart (with its table) of [`index_over_waves`]: one line per role (`roles`:
+/// their names, and their series), a wave's hidden value "not shown".
 pub(crate) fn index_trend_chart(
     id: &str,
     title: &str,
     names: &[String],
-    series: &RoleSeries,
+    (roles, series): (&[String], &RoleSeries),
     lang: &str,
 ) -> anyhow::Result<charts::Chart> {
-    let roles = [RespondentRole::Manager, RespondentRole::PeerWorker];
     let table = charts::DataTable {
         headers: std::iter::once(fill(lang, "dashboard.wave", &[]))
-            .chain(roles.iter().map(|r| role_label(lang, *r)))
+            .chain(roles.iter().cloned())
             .collect(),
         rows: names
             .iter()
@@ -195,7 +214,7 @@ pub(crate) fn index_trend_chart(
             .iter()
             .zip(series)
             .map(|(r, values)| charts::Series {
-                name: role_label(lang, *r),
+                name: r.clone(),
                 values: values.clone(),
                 bounds: None,
             })
@@ -204,11 +223,6 @@ pub(crate) fn index_trend_chart(
         table,
     )?
     .in_lang(lang))
-}
-
-/// "Managers" / "Peer workers" in `lang`.
-pub fn role_label(lang: &str, role: RespondentRole) -> String {
-    fill(lang, &format!("role.{}", role.as_str()), &[])
 }
 
 /// One published statistic as a page shows it: the numbers when the gate showed it,

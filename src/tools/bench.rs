@@ -73,6 +73,8 @@ pub fn prepare(
     };
     let services = WaveService::for_wave(conn, &wave.id)?;
     let mut tokens = Vec::with_capacity(n);
+    // Any role the instrument declares will do: the benchmark measures links, not roles.
+    let manager = RespondentRole::parse("manager").map_err(anyhow::Error::msg)?;
     for chunk_start in (0..n).step_by(1000) {
         crate::infra::db::write_transaction(conn, |conn| -> anyhow::Result<()> {
             for i in chunk_start..(chunk_start + 1000).min(n) {
@@ -83,7 +85,7 @@ pub fn prepare(
                     keys,
                     &wave,
                     service,
-                    RespondentRole::Manager,
+                    &manager,
                     &email,
                     "nb",
                 )?;
@@ -199,7 +201,7 @@ pub fn raw_insert_rate(conn: &mut DbConn, keys: &DerivedKeys, n: usize) -> anyho
                     id: id.clone(),
                     wave_id: wave.id.clone(),
                     service_id: inv.service_id.clone(),
-                    role: inv.role,
+                    role: inv.role.clone(),
                     invitation_id: Some(inv.id.clone()),
                     resume_key_hash: None,
                     panel_pseudonym: Some(inv.panel_pseudonym.clone()),

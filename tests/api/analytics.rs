@@ -192,11 +192,11 @@ async fn service_results_regions_and_psychometrics_match_the_fixture() {
     let keys = DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
     let api = reqwest::Client::new();
     let groups: [(&Service, RespondentRole, &[Answers]); 5] = [
-        (&s1, RespondentRole::Manager, &S1_MANAGERS),
-        (&s1, RespondentRole::PeerWorker, &S1_PEERS),
-        (&s2, RespondentRole::Manager, &S2_MANAGERS),
-        (&s2, RespondentRole::PeerWorker, &S2_PEERS),
-        (&s3, RespondentRole::PeerWorker, &S3_PEERS),
+        (&s1, RespondentRole::parse("manager").expect("role"), &S1_MANAGERS),
+        (&s1, RespondentRole::parse("peer_worker").expect("role"), &S1_PEERS),
+        (&s2, RespondentRole::parse("manager").expect("role"), &S2_MANAGERS),
+        (&s2, RespondentRole::parse("peer_worker").expect("role"), &S2_PEERS),
+        (&s3, RespondentRole::parse("peer_worker").expect("role"), &S3_PEERS),
     ];
     for (g, (service, role, group)) in groups.iter().enumerate() {
         for (i, answers) in group.iter().enumerate() {
@@ -207,7 +207,7 @@ async fn service_results_regions_and_psychometrics_match_the_fixture() {
                     &keys,
                     &wave,
                     &service.id,
-                    *role,
+                    role,
                     &format!("p{g}-{i}@example.no"),
                     "nb",
                 )

@@ -31,7 +31,7 @@ fn invitation(app: &TestApp) -> (Wave, String) {
         &keys,
         &wave,
         &service.id,
-        RespondentRole::Manager,
+        &RespondentRole::parse("manager").expect("role"),
         "contract@example.no",
         "nb",
     )
@@ -682,7 +682,7 @@ async fn every_answer_keeps_to_its_schema() {
             &keys,
             &open_wave,
             &services[0].id,
-            RespondentRole::Manager,
+            &RespondentRole::parse("manager").expect("role"),
             "schema@example.no",
             "nb",
         )

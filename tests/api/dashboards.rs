@@ -50,11 +50,11 @@ async fn fixture() -> Fixture {
         (wave, services[0].clone(), services[1].clone(), s3)
     };
     let groups: [(&Service, RespondentRole, &[i32]); 5] = [
-        (&s1, RespondentRole::Manager, &[3, 2, 3, 4]),
-        (&s1, RespondentRole::PeerWorker, &[1, 2, 1]),
-        (&s2, RespondentRole::Manager, &[2, 2, 3]),
-        (&s2, RespondentRole::PeerWorker, &[4]),
-        (&s3, RespondentRole::PeerWorker, &[2, 3]),
+        (&s1, RespondentRole::parse("manager").expect("role"), &[3, 2, 3, 4]),
+        (&s1, RespondentRole::parse("peer_worker").expect("role"), &[1, 2, 1]),
+        (&s2, RespondentRole::parse("manager").expect("role"), &[2, 2, 3]),
+        (&s2, RespondentRole::parse("peer_worker").expect("role"), &[4]),
+        (&s3, RespondentRole::parse("peer_worker").expect("role"), &[2, 3]),
     ];
     for (g, (service, role, values)) in groups.iter().enumerate() {
         for (i, v) in values.iter().enumerate() {
@@ -62,7 +62,7 @@ async fn fixture() -> Fixture {
                 &app,
                 &wave,
                 service,
-                *role,
+                role.clone(),
                 &format!("p{g}-{i}@example.no"),
                 answers(*v),
             )
@@ -507,7 +507,7 @@ async fn a_service_beside_a_lone_hidden_one_is_hidden_too() {
                     &keys,
                     &wave,
                     &service.id,
-                    RespondentRole::PeerWorker,
+                    &RespondentRole::parse("peer_worker").expect("role"),
                     &format!("n{g}-{i}@example.no"),
                     "nb",
                 )

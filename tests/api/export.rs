@@ -57,7 +57,7 @@ async fn fixture() -> (TestApp, Wave, Vec<i32>, Service) {
                 &keys,
                 &wave,
                 &services[0].id,
-                RespondentRole::Manager,
+                &RespondentRole::parse("manager").expect("role"),
                 &format!("m{i}@example.no"),
                 "nb",
             )
@@ -605,7 +605,7 @@ async fn pooled_waves_keep_one_panel_pseudonym_per_person() {
         &app,
         &second,
         &service,
-        RespondentRole::Manager,
+        RespondentRole::parse("manager").expect("role"),
         "m0@example.no",
         answers(2),
     )
@@ -798,7 +798,7 @@ async fn seven_extra_missing_codes_are_missing_in_every_format() {
             &app,
             &wave,
             &service,
-            RespondentRole::Manager,
+            RespondentRole::parse("manager").expect("role"),
             &format!("m{i}@example.no"),
             a,
         )

@@ -101,7 +101,7 @@ pub async fn invite_and_submit(
         samskap::infra::crypto::DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
     let token = {
         let conn = &mut app.db.connect();
-        waves::create_invitation(conn, &keys, wave, &service.id, role, email, "nb")
+        waves::create_invitation(conn, &keys, wave, &service.id, &role, email, "nb")
             .expect("invitation")
             .1
     };

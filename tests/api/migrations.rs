@@ -191,7 +191,7 @@ fn every_table_round_trips_through_its_model() {
             id: invitation.clone(),
             wave_id: wave.clone(),
             service_id: service.clone(),
-            role: RespondentRole::PeerWorker,
+            role: RespondentRole::parse("peer_worker").expect("role"),
             email: Some("peer@example.org".into()),
             language: "nb".into(),
             token_hash: "hash".into(),
@@ -208,7 +208,7 @@ fn every_table_round_trips_through_its_model() {
             .expect("query")
             .expect("found")
             .role,
-        RespondentRole::PeerWorker
+        RespondentRole::parse("peer_worker").expect("role")
     );
 
     let response = ResponseId::generate();
@@ -218,7 +218,7 @@ fn every_table_round_trips_through_its_model() {
             id: response.clone(),
             wave_id: wave.clone(),
             service_id: service.clone(),
-            role: RespondentRole::PeerWorker,
+            role: RespondentRole::parse("peer_worker").expect("role"),
             invitation_id: Some(invitation.clone()),
             resume_key_hash: None,
             panel_pseudonym: Some("p1".into()),

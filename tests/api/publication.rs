@@ -46,7 +46,7 @@ async fn submit(app: &TestApp, wave: &Wave, service: &Service, i: usize) {
         app,
         wave,
         service,
-        RespondentRole::Manager,
+        RespondentRole::parse("manager").expect("role"),
         &format!("m{i}@example.no"),
         answers(2),
     )

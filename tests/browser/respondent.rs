@@ -87,7 +87,7 @@ async fn a_respondent_answers_every_page_in_the_browser_and_submits() {
             &demo.keys,
             wave,
             &service.service_id,
-            RespondentRole::PeerWorker,
+            &RespondentRole::parse("peer_worker").expect("role"),
             "peer.worker@example.no",
             "nb",
         )

@@ -14,11 +14,12 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::stats::{self, Change, Estimate, FunnelLimits, Icc, Moments};
-use super::sums::{ROLES, WaveData};
+use super::sums::WaveData;
 use super::suppress::{self, Cell, Decision, HiddenCount, MinCell, Relation};
 use crate::core::domain::{RegionId, RegionKind, RespondentRole, ServiceId, ServiceType, WaveId};
 
-/// |manager − peer-worker| at or above this is flagged.
+/// A perception gap (the difference between two roles' means) at or above this, either
+/// way, is flagged.
 pub const GAP_FLAG: f64 = 1.0;
 /// Percentile ranks only within peer groups of at least this many units.
 pub const MIN_PEER_GROUP: usize = 10;
@@ -60,14 +61,14 @@ impl Publication {
         &self,
         level: Level,
         region: Option<&RegionId>,
-        role: RespondentRole,
+        role: &RespondentRole,
         service_type: Option<ServiceType>,
         measure: &str,
     ) -> Option<&RegionCell> {
         self.regions.iter().find(|c| {
             c.level == level
                 && c.region_id.as_ref() == region
-                && c.role == role
+                && c.role == *role
                 && c.service_type == service_type
                 && c.measure == measure
         })
@@ -120,7 +121,7 @@ impl Count {
 }
 
 /// Who was invited and who answered, for one service and role.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Participation {
     pub role: RespondentRole,
     pub invited: Count,
@@ -163,8 +164,8 @@ pub struct ServiceResult {
 
 impl ServiceResult {
     /// The results of one role.
-    pub fn role(&self, role: RespondentRole) -> Option<&RoleResult> {
-        self.roles.iter().find(|r| r.role == role)
+    pub fn role(&self, role: &RespondentRole) -> Option<&RoleResult> {
+        self.roles.iter().find(|r| r.role == *role)
     }
 }
 
@@ -253,18 +254,26 @@ packed_in_binary!(PhaseStats, PhaseStatsJson {
 });
 packed_in_binary!(IndexStats, IndexStatsJson { weakest_level: Option<u32> });
 
+/// The perception gap between two roles in one phase: one per pair of scored roles,
+/// `first` before `second` in the order of their codes.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GapResult {
     pub phase: String,
+    pub first: RespondentRole,
+    pub second: RespondentRole,
+    /// Shown only when both roles' cells are.
     pub gap: Cell<Gap>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Gap {
-    pub manager: f64,
-    pub peer_worker: f64,
-    /// Manager mean − peer-worker mean; either sign.
+    /// The first role's mean.
+    pub first_mean: f64,
+    /// The second role's mean.
+    pub second_mean: f64,
+    /// First − second; either sign.
     pub gap: f64,
+    /// |gap| ≥ [`GAP_FLAG`].
     pub flagged: bool,
 }
 
@@ -688,6 +697,7 @@ fn measure_of(g: &GroupMoments, m: usize) -> Moments {
 fn joint(
     moments: &HashMap<(u32, u32), GroupMoments>,
     table: &Table,
+    roles: usize,
     measures: usize,
     k: MinCell,
 ) -> Joint {
@@ -695,7 +705,7 @@ fn joint(
         region_moments: Vec::new(),
         decisions: Vec::new(),
     };
-    for ri in 0..ROLES.len() {
+    for ri in 0..roles {
         let r = u32::try_from(ri).unwrap_or(u32::MAX);
         let mut cells = vec![vec![Moments::default(); measures]; table.region_cells()];
         let mut ns = vec![0u64; (table.services + table.region_cells()) * measures];
@@ -753,7 +763,7 @@ pub fn compute(
     let ((joint, psychometrics), previous) = std::thread::scope(|scope| {
         let current = scope.spawn(|| {
             (
-                joint(&moments, &table, measures, k),
+                joint(&moments, &table, data.roles.len(), measures, k),
                 psychometrics(data, &moments, k),
             )
         });
@@ -761,7 +771,7 @@ pub fn compute(
             .map(|p| -> anyhow::Result<_> {
                 let m = service_role_moments(p);
                 let t = Table::new(&p.services);
-                let j = joint(&m, &t, p.phases.len() + 1, k);
+                let j = joint(&m, &t, p.roles.len(), p.phases.len() + 1, k);
                 Ok((p, m, j))
             })
             .transpose();
@@ -778,10 +788,10 @@ pub fn compute(
     };
 
     // Region cells, role by role and measure by measure.
-    let mut regions = Vec::with_capacity(ROLES.len() * measures * table.region_cells());
+    let mut regions = Vec::with_capacity(data.roles.len() * measures * table.region_cells());
     // Role → region cell → the index cell, for the benchmarks' group statistics.
     let mut region_index: Vec<Vec<Cell<Estimate>>> = Vec::new();
-    for (ri, role) in ROLES.iter().enumerate() {
+    for (ri, role) in data.roles.iter().enumerate() {
         let mut index_cells = Vec::with_capacity(table.region_cells());
         for (m, measure) in phase_codes
             .iter()
@@ -800,7 +810,7 @@ pub fn compute(
                 regions.push(RegionCell {
                     level: *level,
                     region_id: region.clone(),
-                    role: *role,
+                    role: role.clone(),
                     service_type: (t > 0).then(|| table.types[t - 1]),
                     measure: measure.clone(),
                     stats,
@@ -824,7 +834,7 @@ pub fn compute(
     for (si, svc) in data.services.iter().enumerate() {
         let s = u32::try_from(si).unwrap_or(u32::MAX);
         let mut roles = Vec::new();
-        for (ri, role) in ROLES.iter().enumerate() {
+        for (ri, role) in data.roles.iter().enumerate() {
             let r = u32::try_from(ri).unwrap_or(u32::MAX);
             let decision = joint.decisions[ri][si];
             let g = moments.get(&(s, r)).unwrap_or(&empty);
@@ -869,41 +879,30 @@ pub fn compute(
                     weakest_level: weakest,
                 });
             roles.push(RoleResult {
-                role: *role,
+                role: role.clone(),
                 phases,
                 index: decision.publish(g.index.n, index),
             });
         }
-        let gaps = phase_codes
-            .iter()
-            .enumerate()
-            .map(|(p, code)| GapResult {
-                phase: code.clone(),
-                gap: combine(
-                    &roles[0].phases[p].stats,
-                    &roles[1].phases[p].stats,
-                    |m, w| {
-                        let gap = m.estimate.mean - w.estimate.mean;
-                        Gap {
-                            manager: m.estimate.mean,
-                            peer_worker: w.estimate.mean,
-                            gap,
-                            flagged: gap.abs() >= GAP_FLAG,
-                        }
-                    },
-                ),
-            })
-            .collect();
+        let gaps = gaps(&phase_codes, &roles);
         let mut trends = Vec::new();
         if let Some((prev, prev_moments, prev_joint)) = &previous {
             let before_at = previous_position.get(&svc.service_id).copied();
-            for (ri, role) in ROLES.iter().enumerate() {
+            for (ri, role) in data.roles.iter().enumerate() {
                 let r = u32::try_from(ri).unwrap_or(u32::MAX);
                 let now = moments.get(&(s, r)).unwrap_or(&empty);
-                let before = before_at.and_then(|pi| {
-                    let g = prev_moments.get(&(u32::try_from(pi).unwrap_or(u32::MAX), r))?;
-                    Some((g, prev_joint.decisions[ri][pi]))
-                });
+                // The same role in the previous wave, by its code: the two waves'
+                // instruments may declare different roles.
+                let before = before_at.zip(prev.roles.iter().position(|x| x == role)).and_then(
+                    |(pi, pr)| {
+                        let key = (
+                            u32::try_from(pi).unwrap_or(u32::MAX),
+                            u32::try_from(pr).unwrap_or(u32::MAX),
+                        );
+                        let g = prev_moments.get(&key)?;
+                        Some((g, prev_joint.decisions[pr][pi]))
+                    },
+                );
                 for m in 0..measures {
                     let (measure, current) = match phase_codes.get(m) {
                         Some(code) => (code.clone(), now.phases[m]),
@@ -933,24 +932,25 @@ pub fn compute(
                         None => suppress::gate_one(0, placeholder_change(), k),
                     };
                     trends.push(TrendResult {
-                        role: *role,
+                        role: role.clone(),
                         measure,
                         change,
                     });
                 }
             }
         }
-        let participation = ROLES
+        let participation = data
+            .roles
             .iter()
             .enumerate()
             .map(|(ri, role)| {
                 let r = u32::try_from(ri).unwrap_or(u32::MAX);
                 let invited = invited
-                    .get(&(svc.service_id.clone(), *role))
+                    .get(&(svc.service_id.clone(), role.clone()))
                     .copied()
                     .unwrap_or(0);
                 let answered = moments.get(&(s, r)).map_or(0, |g| g.respondents);
-                Participation::of(*role, u64::try_from(invited).unwrap_or(0), answered, k)
+                Participation::of(role.clone(), u64::try_from(invited).unwrap_or(0), answered, k)
             })
             .collect();
         services.push(ServiceResult {
@@ -971,17 +971,18 @@ pub fn compute(
 
     add_benchmarks(data, &table, &region_index, &mut services, k);
 
-    let mut per_role = [0u64; 2];
+    let mut per_role = vec![0u64; data.roles.len()];
     for ((_, r), g) in &moments {
         if let Some(slot) = per_role.get_mut(usize::try_from(*r).unwrap_or(usize::MAX)) {
             *slot += g.respondents;
         }
     }
-    let respondents = ROLES
+    let respondents = data
+        .roles
         .iter()
         .zip(per_role)
         .map(|(role, n)| RoleCount {
-            role: *role,
+            role: role.clone(),
             count: suppress::gate_one(n, n, k),
         })
         .collect();
@@ -1010,6 +1011,37 @@ pub fn compute(
         regions,
         privacy,
     })
+}
+
+/// The perception gaps of one service: per phase, between every pair of its roles
+/// (first before second in role order), each shown only where both roles' cells are.
+fn gaps(phase_codes: &[String], roles: &[RoleResult]) -> Vec<GapResult> {
+    let mut out = Vec::new();
+    for (p, code) in phase_codes.iter().enumerate() {
+        for (i, first) in roles.iter().enumerate() {
+            for second in &roles[i + 1..] {
+                out.push(GapResult {
+                    phase: code.clone(),
+                    first: first.role.clone(),
+                    second: second.role.clone(),
+                    gap: combine(
+                        &first.phases[p].stats,
+                        &second.phases[p].stats,
+                        |a, b| {
+                            let gap = a.estimate.mean - b.estimate.mean;
+                            Gap {
+                                first_mean: a.estimate.mean,
+                                second_mean: b.estimate.mean,
+                                gap,
+                                flagged: gap.abs() >= GAP_FLAG,
+                            }
+                        },
+                    ),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// A number derived from two published cells: shown only when both are, hidden (with
@@ -1082,7 +1114,7 @@ fn add_benchmarks(
     k: MinCell,
 ) {
     let national = "NO".to_owned();
-    for (ri, role) in ROLES.iter().enumerate() {
+    for (ri, role) in data.roles.iter().enumerate() {
         for group in PeerGroup::ALL {
             let mut members: BTreeMap<(String, Option<usize>), Vec<usize>> = BTreeMap::new();
             for (si, s) in data.services.iter().enumerate() {
@@ -1141,7 +1173,7 @@ fn add_benchmarks(
                         }
                     });
                     services[*si].benchmarks.push(Benchmark {
-                        role: *role,
+                        role: role.clone(),
                         group,
                         group_key: key.clone(),
                         group_size: size,
@@ -1241,6 +1273,10 @@ mod tests {
             health_region_id: RegionId::from_string(format!("h{h}")),
         }
     }
+
+    /// Roles in the generated waves: the shipped instrument's manager, peer worker and
+    /// staff (three roles make small cells more common).
+    const TEST_ROLES: usize = 3;
 
     /// (services, role → service → n per measure) for `measures` measures.
     type Wave = (Vec<WaveService>, Vec<Vec<Vec<u64>>>);
@@ -1390,7 +1426,7 @@ mod tests {
         let table = Table::new(services);
         let sets = service_sets(services, &table);
         let mut leaks = Vec::new();
-        for role in 0..ROLES.len() {
+        for role in 0..TEST_ROLES {
             let decisions = decisions_of(&table, role);
             let shown: Vec<bool> = decisions.iter().map(|d| d.is_shown()).collect();
             let empty: Vec<bool> = decisions
@@ -1407,7 +1443,7 @@ mod tests {
     }
 
     fn joint_decisions(wave: &Wave, table: &Table, role: usize, k: MinCell) -> Vec<Decision> {
-        joint(&moments_of(&wave.1), table, 2, k).decisions[role].clone()
+        joint(&moments_of(&wave.1), table, wave.1.len(), 2, k).decisions[role].clone()
     }
 
     /// Random waves: 1–2 health regions of 1–3 counties of 1–3 municipalities, each with
@@ -1435,7 +1471,7 @@ mod tests {
                 state ^= state << 17;
                 state % bound
             };
-            let ns = (0..ROLES.len())
+            let ns = (0..TEST_ROLES)
                 .map(|_| {
                     services
                         .iter()
@@ -1471,7 +1507,7 @@ mod tests {
         fn shown_cells_rest_on_k(wave in waves(), k in 3u32..=5) {
             let k = MinCell::new(k);
             let table = Table::new(&wave.0);
-            let j = joint(&moments_of(&wave.1), &table, 2, k);
+            let j = joint(&moments_of(&wave.1), &table, wave.1.len(), 2, k);
             for (role, by_service) in wave.1.iter().enumerate() {
                 for (s, ns) in by_service.iter().enumerate() {
                     if j.decisions[role][s].is_shown() {
@@ -1521,7 +1557,7 @@ mod tests {
                     parts: r.parts.iter().map(|p| p - offset).collect(),
                 })
                 .collect();
-            let j = joint(&moments, table, 2, k);
+            let j = joint(&moments, table, wave.1.len(), 2, k);
             let region_ns: Vec<u64> = j.region_moments[role]
                 .iter()
                 .flat_map(|m| m.iter().map(|x| x.n))

@@ -29,9 +29,6 @@ use crate::infra::db::DbConn;
 use crate::infra::db::schema::{answers, responses};
 use crate::infra::models::{Wave, WaveService};
 
-/// Roles in a fixed order: index 0 and 1 in sums and results.
-pub const ROLES: [RespondentRole; 2] = [RespondentRole::Manager, RespondentRole::PeerWorker];
-
 /// n, Σx and Σx² of values that are integer multiples of `1 / scale`, kept as integers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Exact {
@@ -131,7 +128,7 @@ pub struct PhaseView {
 }
 
 /// The sufficient statistics of a wave's submitted responses. Each service × role
-/// (service × 2 + role) has a fixed stretch of three flat tables, so adding a respondent
+/// (service × roles + role, roles in [`WaveData::roles`] order) has a fixed stretch of three flat tables, so adding a respondent
 /// touches a few neighbouring cache lines.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sums {
@@ -143,6 +140,8 @@ pub struct Sums {
     /// `scale / valid` for each count of valid answers (no division per respondent).
     factor: Vec<u64>,
     index_multiplier: f64,
+    /// The scored roles of the wave's instrument.
+    roles: usize,
     /// Per cell: its respondents.
     respondents_of: Vec<u64>,
     /// Per cell: each phase score, then the index (`layout.len() + 1`).
@@ -163,7 +162,7 @@ fn lcm_up_to(n: usize) -> u64 {
 }
 
 impl Sums {
-    fn new(rules: &ScoringRules, services: usize) -> anyhow::Result<Self> {
+    fn new(rules: &ScoringRules, roles: usize, services: usize) -> anyhow::Result<Self> {
         let layout: Vec<(Range<usize>, u32)> =
             rules.layout().into_iter().map(|(_, r, m)| (r, m)).collect();
         let widest = layout.iter().map(|(r, _)| r.len()).max().unwrap_or(1);
@@ -172,8 +171,9 @@ impl Sums {
             "a phase has {widest} scored items; at most {MAX_PHASE_ITEMS} can be summed exactly"
         );
         let width = layout.last().map_or(0, |(r, _)| r.end);
-        let cells = services * ROLES.len();
+        let cells = services * roles;
         Ok(Self {
+            roles,
             phases: layout
                 .iter()
                 .map(|(r, _)| PhaseSums {
@@ -198,8 +198,9 @@ impl Sums {
     }
 
     /// Whether these sums were made for the same scoring layout and services.
-    fn fits(&self, rules: &ScoringRules, services: usize) -> bool {
-        self.respondents_of.len() == services * ROLES.len()
+    fn fits(&self, rules: &ScoringRules, roles: usize, services: usize) -> bool {
+        self.roles == roles
+            && self.respondents_of.len() == services * roles
             && self
                 .layout
                 .iter()
@@ -209,11 +210,15 @@ impl Sums {
     }
 
     /// Adds one respondent of service `service` (its index in the wave) and role `role`
-    /// (index in [`ROLES`]) with answer slots `slots`.
+    /// (index in [`WaveData::roles`]) with answer slots `slots`.
     fn add(&mut self, service: usize, role: usize, slots: &[i8]) {
         self.respondents += 1;
         let phases = self.layout.len();
-        let c = service.saturating_mul(ROLES.len()).saturating_add(role);
+        if role >= self.roles {
+            // A role that is not scored (or not declared) counts in no cell.
+            return;
+        }
+        let c = service.saturating_mul(self.roles).saturating_add(role);
         let Some(respondents) = self.respondents_of.get_mut(c) else {
             // A response of a service the wave does not list counts in no cell.
             return;
@@ -275,7 +280,10 @@ impl Sums {
 
     /// The sums of service `service` × role `role`, `None` when nobody answered there.
     pub fn cell(&self, service: usize, role: usize) -> Option<CellSums<'_>> {
-        let c = service.checked_mul(ROLES.len())?.checked_add(role)?;
+        if role >= self.roles {
+            return None;
+        }
+        let c = service.checked_mul(self.roles)?.checked_add(role)?;
         let respondents = *self.respondents_of.get(c).filter(|n| **n > 0)?;
         let phases = self.layout.len();
         let scores = &self.scores[c * (phases + 1)..(c + 1) * (phases + 1)];
@@ -291,7 +299,7 @@ impl Sums {
     /// Every answered service × role: (service, role, sums).
     pub fn cells(&self) -> impl Iterator<Item = (usize, usize, CellSums<'_>)> {
         (0..self.respondents_of.len()).filter_map(|c| {
-            let (s, r) = (c / ROLES.len(), c % ROLES.len());
+            let (s, r) = (c / self.roles, c % self.roles);
             self.cell(s, r).map(|cell| (s, r, cell))
         })
     }
@@ -331,6 +339,9 @@ pub struct WaveData {
     pub wave: Wave,
     pub survey: Arc<SurveyFile>,
     pub rules: ScoringRules,
+    /// The instrument's scored roles, in the order of their codes; sums and results refer
+    /// to them by index.
+    pub roles: Vec<RespondentRole>,
     /// The services frozen with the wave; sums refer to them by index.
     pub services: Vec<WaveService>,
     /// Scored item codes in phase order.
@@ -397,6 +408,7 @@ struct Setup {
     wave: Wave,
     survey: Arc<SurveyFile>,
     rules: ScoringRules,
+    roles: Vec<RespondentRole>,
     items: Vec<String>,
     services: Vec<WaveService>,
 }
@@ -408,6 +420,7 @@ fn setup(conn: &mut DbConn, wave: &WaveId) -> anyhow::Result<Setup> {
     let items: Vec<String> = rules.item_codes().into_iter().map(str::to_owned).collect();
     let services = WaveService::for_wave(conn, &wave.id)?;
     Ok(Setup {
+        roles: survey.scored_roles(),
         wave,
         survey,
         rules,
@@ -437,7 +450,9 @@ pub fn load_since(conn: &mut DbConn, wave: &WaveId, rows: &mut Rows) -> anyhow::
         && rows
             .sums
             .as_ref()
-            .is_some_and(|s| s.fits(&setup.rules, setup.services.len()));
+            .is_some_and(|s| {
+                s.fits(&setup.rules, setup.roles.len(), setup.services.len())
+            });
     let appended = usable && read(conn, &setup, rows, false)?;
     // Everything submitted up to the last time read must be what was read: a response
     // submitted later and still arriving does not count yet (it is read next time).
@@ -475,12 +490,13 @@ pub fn load_since(conn: &mut DbConn, wave: &WaveId, rows: &mut Rows) -> anyhow::
     // reads everything again).
     let sums = match rows.sums.take() {
         Some(s) => s,
-        None => Sums::new(&setup.rules, setup.services.len())?,
+        None => Sums::new(&setup.rules, setup.roles.len(), setup.services.len())?,
     };
     let Setup {
         wave,
         survey,
         rules,
+        roles,
         items,
         services,
     } = setup;
@@ -493,6 +509,7 @@ pub fn load_since(conn: &mut DbConn, wave: &WaveId, rows: &mut Rows) -> anyhow::
         wave,
         survey,
         rules,
+        roles,
         services,
         items,
         phases,
@@ -507,14 +524,20 @@ fn read(conn: &mut DbConn, setup: &Setup, rows: &mut Rows, all: bool) -> anyhow:
     let Setup {
         wave,
         rules,
+        roles,
         items,
         services,
         ..
     } = setup;
     let sums = match &mut rows.sums {
         Some(s) => s,
-        empty => empty.insert(Sums::new(rules, services.len())?),
+        empty => empty.insert(Sums::new(rules, roles.len(), services.len())?),
     };
+    let role_index: HashMap<&str, usize> = roles
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.as_str(), i))
+        .collect();
     let service_index: polars::prelude::PlHashMap<&ServiceId, usize> = services
         .iter()
         .enumerate()
@@ -575,7 +598,8 @@ fn read(conn: &mut DbConn, setup: &Setup, rows: &mut Rows, all: bool) -> anyhow:
                 recent.push(t);
             }
             let s = service_index.get(&service).copied().unwrap_or(usize::MAX);
-            let r = usize::from(role == RespondentRole::PeerWorker);
+            // Not a scored role: counted as a respondent, in no cell.
+            let r = role_index.get(role.as_str()).copied().unwrap_or(usize::MAX);
             if let Some(decoded) = stored.as_deref().and_then(|b| rules.decode_response(b)) {
                 batch.slots.extend(decoded);
                 batch.cells.push((s, r));
@@ -696,23 +720,28 @@ mod tests {
     }
 
     proptest! {
-        /// The sums give the moments of the scores `ScoringRules` gives each respondent,
-        /// and the same sums in any order of adding.
+        /// The sums give the moments of the scores `ScoringRules` gives each respondent
+        /// (three scored roles, and respondents of a fourth that is not scored), and the
+        /// same sums in any order of adding.
         #[test]
         fn sums_are_the_moments_of_each_respondents_scores(
             people in prop::collection::vec(
-                (0usize..3, 0usize..2, prop::collection::vec(slot(), 20)),
+                (0usize..3, 0usize..4, prop::collection::vec(slot(), 20)),
                 0..60,
             )
         ) {
             let rules = rules();
             let layout = rules.layout();
-            let mut sums = Sums::new(&rules, 3).expect("sums");
-            let mut reversed = Sums::new(&rules, 3).expect("sums");
+            let mut sums = Sums::new(&rules, 3, 3).expect("sums");
+            let mut reversed = Sums::new(&rules, 3, 3).expect("sums");
             let mut expected: HashMap<(usize, usize), (Vec<Moments>, Moments, u64)> =
                 HashMap::new();
             for (s, r, slots) in &people {
                 sums.add(*s, *r, slots);
+                if *r >= 3 {
+                    // Role 3 is not scored: a respondent, in no cell.
+                    continue;
+                }
                 let e = expected
                     .entry((*s, *r))
                     .or_insert_with(|| (vec![Moments::default(); layout.len()], Moments::default(), 0));

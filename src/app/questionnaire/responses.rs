@@ -33,7 +33,7 @@ pub(super) fn new_response(
         id: id.clone(),
         wave_id: link.wave.id.clone(),
         service_id: link.invitation.service_id.clone(),
-        role: link.invitation.role,
+        role: link.invitation.role.clone(),
         invitation_id: (!anonymous).then(|| link.invitation.id.clone()),
         resume_key_hash: anonymous.then(|| keys.resume_key_hash(token)),
         panel_pseudonym: (!anonymous).then(|| link.invitation.panel_pseudonym.clone()),

@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use super::charts::{self, Chart, DataTable, Series};
-use super::{fmt, role_label};
+use super::fmt;
 use crate::app::analytics::Publications;
 use crate::app::analytics::results::{GAP_FLAG, Level};
 use crate::app::analytics::stats::Estimate;
@@ -38,7 +38,10 @@ pub struct RegionDashboard {
     pub wave_id: Option<String>,
     pub role: String,
     /// The filters as codes, for the download links.
-    pub role_code: &'static str,
+    pub role_code: String,
+    /// The names of the wave's roles, in order: the columns of the gap and breakdown
+    /// tables.
+    pub role_labels: Vec<String>,
     pub type_code: Option<&'static str>,
     pub type_label: String,
     pub min_cell: u32,
@@ -58,8 +61,8 @@ pub struct RegionDashboard {
     pub heatmap: Option<Chart>,
     pub distribution: Option<Chart>,
     pub breakdown: Vec<BreakdownRow>,
-    /// Managers beside peer workers in the region itself, phase by phase and the index:
-    /// the perception gap at region level (both roles' cells shown, or no gap).
+    /// Every role beside the others in the region itself, phase by phase and the index:
+    /// the perception gaps at region level (a pair's gap only where both cells are shown).
     pub gap: Vec<RegionGapRow>,
     pub gap_chart: Option<Chart>,
     /// The region's index per role over the waves, each from its own publication.
@@ -105,26 +108,37 @@ pub struct HeatCell {
     pub value: Option<f64>,
 }
 
-/// One phase (or the index) of the region as managers and peer workers see it.
+/// One phase (or the index) of the region as each role sees it.
 #[derive(Debug, Clone, Serialize)]
 pub struct RegionGapRow {
     pub measure: String,
     pub is_index: bool,
-    pub manager: HeatCell,
-    pub peer_worker: HeatCell,
-    /// Managers minus peer workers, signed; empty when either side is hidden.
+    /// One per role, in the wave's order.
+    pub cells: Vec<HeatCell>,
+    /// One per pair of roles.
+    pub pairs: Vec<RegionPairGap>,
+    /// Any pair's |gap| at or above [`GAP_FLAG`] on the phase scale.
+    pub flagged: bool,
+}
+
+/// The gap between two roles in one measure of the region.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegionPairGap {
+    /// "Managers − peer workers".
+    pub label: String,
+    /// The first minus the second, signed; empty when either side is hidden.
     pub difference: String,
-    /// The gap in words ("managers rate this phase 0,40 points higher ...").
+    /// The gap in words ("managers rate this phase 0,40 points higher ..."), or why it
+    /// is not shown.
     pub sentence: String,
-    /// |gap| at or above [`GAP_FLAG`] on the phase scale.
     pub flagged: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BreakdownRow {
     pub service_type: String,
-    pub manager: HeatCell,
-    pub peer_worker: HeatCell,
+    /// One per role, in the wave's order.
+    pub cells: Vec<HeatCell>,
 }
 
 fn child_level(kind: RegionKind) -> Option<Level> {
@@ -158,33 +172,45 @@ fn heat(cell: Option<&Published<Estimate>>, lang: &str, digits: usize) -> HeatCe
     }
 }
 
-/// A measure of the region as managers and peer workers see it, and the gap between them
-/// when both are shown.
+/// A measure of the region as each role sees it (`cells`: the roles' names and cells),
+/// and the gap between every two of them where both are shown.
 fn gap_row(
     measure: String,
     is_index: bool,
-    manager: Option<&Published<Estimate>>,
-    peer_worker: Option<&Published<Estimate>>,
+    cells: &[(String, Option<&Published<Estimate>>)],
     digits: usize,
     lang: &str,
 ) -> RegionGapRow {
-    let both = manager
-        .and_then(|c| c.shown())
-        .zip(peer_worker.and_then(|c| c.shown()));
-    let gap = both.map(|(m, p)| m.mean - p.mean);
-    let sentence = match gap {
-        None => fill(lang, "dashboard.gap_hidden", &[]),
-        Some(_) if is_index => String::new(),
-        Some(g) => super::gap_sentence(lang, g, digits),
-    };
+    let mut pairs = Vec::new();
+    for (i, (first, a)) in cells.iter().enumerate() {
+        for (second, b) in &cells[i + 1..] {
+            let gap = a
+                .and_then(|c| c.shown())
+                .zip(b.and_then(|c| c.shown()))
+                .map(|(x, y)| x.mean - y.mean);
+            let sentence = match gap {
+                None => fill(
+                    lang,
+                    "dashboard.gap_hidden",
+                    &[("first", first), ("second", second)],
+                ),
+                Some(_) if is_index => String::new(),
+                Some(g) => super::gap_sentence(lang, (first, second), g, digits),
+            };
+            pairs.push(RegionPairGap {
+                label: format!("{first} − {}", second.to_lowercase()),
+                difference: gap.map_or_else(String::new, |g| super::signed(lang, g, digits)),
+                sentence,
+                flagged: !is_index && gap.is_some_and(|g| g.abs() >= GAP_FLAG),
+            });
+        }
+    }
     RegionGapRow {
         measure,
         is_index,
-        manager: heat(manager, lang, digits),
-        peer_worker: heat(peer_worker, lang, digits),
-        difference: gap.map_or_else(String::new, |g| super::signed(lang, g, digits)),
-        sentence,
-        flagged: !is_index && gap.is_some_and(|g| g.abs() >= GAP_FLAG),
+        cells: cells.iter().map(|(_, c)| heat(*c, lang, digits)).collect(),
+        flagged: pairs.iter().any(|p| p.flagged),
+        pairs,
     }
 }
 
@@ -203,15 +229,14 @@ fn region_trend(
     level: Level,
     region: &Region,
     service_type: Option<ServiceType>,
+    (roles, labels): (&[RespondentRole], &[String]),
     lang: &str,
 ) -> anyhow::Result<Option<Chart>> {
-    let (names, series) = super::index_over_waves(conn, src, waves, current, |p| {
+    let (names, series) = super::index_over_waves(conn, src, waves, current, roles, |p, r| {
         Some(
-            [RespondentRole::Manager, RespondentRole::PeerWorker].map(|r| {
-                p.region_cell(level, Some(&region.id), r, service_type, "index")
-                    .and_then(|c| c.stats.shown())
-                    .map(|e| e.mean)
-            }),
+            p.region_cell(level, Some(&region.id), r, service_type, "index")
+                .and_then(|c| c.stats.shown())
+                .map(|e| e.mean),
         )
     })?;
     let with_values = (0..names.len())
@@ -224,7 +249,7 @@ fn region_trend(
         "region-trend",
         &fill(lang, "region.trend_title", &[("region", &region.name)]),
         &names,
-        &series,
+        (labels, &series),
         lang,
     )
     .map(Some)
@@ -260,19 +285,38 @@ pub fn dashboard(
     let waves = Wave::opened_newest_first(conn)?;
     let level = Level::of(region.kind);
     let shown = super::shown_wave(conn, &waves, filters.wave.as_deref(), src, |p| {
-        // Any number for the region itself, for either role.
-        [RespondentRole::Manager, RespondentRole::PeerWorker]
-            .iter()
-            .any(|r| {
-                p.region_cell(level, Some(&region.id), *r, None, "index")
-                    .is_some_and(|c| c.stats.shown().is_some())
-            })
+        // Any number for the region itself, for any role.
+        p.respondents.iter().any(|r| {
+            p.region_cell(level, Some(&region.id), &r.role, None, "index")
+                .is_some_and(|c| c.stats.shown().is_some())
+        })
     })?;
     let wave = shown.map(|s| s.wave.clone());
     let passed_over = shown.and_then(|s| s.passed_over).map(|w| w.name.clone());
-    let role = match filters.role.as_deref() {
-        Some("manager") => RespondentRole::Manager,
-        _ => RespondentRole::PeerWorker,
+    // The roles of the wave shown (its survey file declares them), named in its words.
+    let survey = match &wave {
+        Some(w) => Some(crate::app::waves::instrument_of(conn, w)?),
+        None => None,
+    };
+    let roles: Vec<RespondentRole> = survey
+        .as_ref()
+        .map(|s| s.scored_roles())
+        .unwrap_or_default();
+    let role_labels: Vec<String> = roles
+        .iter()
+        .filter_map(|r| Some(survey.as_ref()?.role_label(r.as_str(), lang)))
+        .collect();
+    // The role asked for, else the first.
+    let role = filters
+        .role
+        .as_deref()
+        .and_then(|code| roles.iter().find(|r| r.as_str() == code))
+        .or_else(|| roles.first())
+        .cloned();
+    let role_label = |r: &RespondentRole| {
+        survey
+            .as_ref()
+            .map_or_else(|| r.to_string(), |s| s.role_label(r.as_str(), lang))
     };
     let service_type = filters
         .service_type
@@ -299,12 +343,12 @@ pub fn dashboard(
                 selected: wave.as_ref().is_some_and(|s| s.id == w.id),
             })
             .collect(),
-        roles: [RespondentRole::PeerWorker, RespondentRole::Manager]
+        roles: roles
             .iter()
             .map(|r| Choice {
                 value: r.as_str().to_owned(),
-                label: role_label(lang, *r),
-                selected: *r == role,
+                label: role_label(r),
+                selected: Some(r) == role.as_ref(),
             })
             .collect(),
         types: std::iter::once(Choice {
@@ -320,8 +364,9 @@ pub fn dashboard(
         .collect(),
         wave: wave.as_ref().map(|w| w.name.clone()),
         wave_id: wave.as_ref().map(|w| w.id.to_string()),
-        role: role_label(lang, role),
-        role_code: role.as_str(),
+        role: role.as_ref().map(&role_label).unwrap_or_default(),
+        role_code: role.as_ref().map(ToString::to_string).unwrap_or_default(),
+        role_labels: role_labels.clone(),
         type_code: service_type.map(ServiceType::as_str),
         type_label: service_type.map_or_else(
             || fill(lang, "region.all_types", &[]),
@@ -367,10 +412,9 @@ pub fn dashboard(
         pending: false,
         passed_over,
     };
-    let Some(wave) = wave else {
+    let (Some(wave), Some(survey), Some(role)) = (wave, survey, role) else {
         return Ok(out);
     };
-    let survey = crate::app::waves::instrument_of(conn, &wave)?;
     let Some(results) = src.get(conn, &wave.id)? else {
         out.pending = true;
         return Ok(out);
@@ -386,7 +430,7 @@ pub fn dashboard(
             )
         })
         .collect();
-    let find = |level: Level, id: &RegionId, role: RespondentRole, measure: &str| {
+    let find = |level: Level, id: &RegionId, role: &RespondentRole, measure: &str| {
         results
             .region_cell(level, Some(id), role, service_type, measure)
             .map(|c| &c.stats)
@@ -395,9 +439,9 @@ pub fn dashboard(
     let row = |level: Level, r: &Region, is_total: bool| -> HeatRow {
         let cells: Vec<HeatCell> = phase_codes
             .iter()
-            .map(|m| heat(find(level, &r.id, role, m), lang, 2))
+            .map(|m| heat(find(level, &r.id, &role, m), lang, 2))
             .collect();
-        let index = heat(find(level, &r.id, role, "index"), lang, 1);
+        let index = heat(find(level, &r.id, &role, "index"), lang, 1);
         let any = cells.iter().any(|c| c.shown) || index.shown;
         HeatRow {
             name: r.name.clone(),
@@ -428,7 +472,7 @@ pub fn dashboard(
     // The context: the country, and the region among its peers at its own level.
     let national = |m: &str| {
         results
-            .region_cell(Level::National, None, role, service_type, m)
+            .region_cell(Level::National, None, &role, service_type, m)
             .map(|c| &c.stats)
     };
     if view.shows(None) {
@@ -527,7 +571,7 @@ pub fn dashboard(
     let spreads: Vec<(&Region, Option<Vec<f64>>)> = rows_for_boxes
         .into_iter()
         .map(|(level, r)| {
-            let shown = find(level, &r.id, role, "index").is_some_and(|c| c.shown().is_some());
+            let shown = find(level, &r.id, &role, "index").is_some_and(|c| c.shown().is_some());
             let values = shown.then(|| {
                 results
                     .services
@@ -539,7 +583,7 @@ pub fn dashboard(
                         Level::National => true,
                     })
                     .filter(|s| service_type.is_none_or(|t| s.service_type == t))
-                    .filter_map(|s| s.role(role)?.index.shown().map(|v| v.estimate.mean))
+                    .filter_map(|s| s.role(&role)?.index.shown().map(|v| v.estimate.mean))
                     .collect()
             });
             (r, values)
@@ -583,35 +627,38 @@ pub fn dashboard(
         );
     }
 
-    // Managers beside peer workers in the region itself.
+    // Every role beside the others in the region itself.
     let level = Level::of(region.kind);
-    let both = |m: &str, digits: usize| {
-        let at = |r: RespondentRole| {
-            results
-                .region_cell(level, Some(&region.id), r, service_type, m)
-                .map(|c| &c.stats)
-        };
-        (
-            at(RespondentRole::Manager),
-            at(RespondentRole::PeerWorker),
-            digits,
-        )
+    let all = |m: &str| -> Vec<(String, Option<&Published<Estimate>>)> {
+        roles
+            .iter()
+            .zip(&role_labels)
+            .map(|(r, label)| {
+                (
+                    label.clone(),
+                    results
+                        .region_cell(level, Some(&region.id), r, service_type, m)
+                        .map(|c| &c.stats),
+                )
+            })
+            .collect()
     };
     let measures = phase_codes
         .iter()
         .zip(&out.phases)
-        .map(|(code, title)| (title.clone(), false, both(code, 2)))
+        .map(|(code, title)| (title.clone(), false, all(code), 2))
         .chain(std::iter::once((
             fill(lang, "dashboard.index", &[]),
             true,
-            both("index", 1),
+            all("index"),
+            1,
         )));
-    let mut gap_series: [Vec<Option<f64>>; 2] = [Vec::new(), Vec::new()];
-    let mut gap_bounds: [Vec<Option<(f64, f64)>>; 2] = [Vec::new(), Vec::new()];
-    for (measure, is_index, (m, p, digits)) in measures {
-        out.gap.push(gap_row(measure, is_index, m, p, digits, lang));
+    let mut gap_series: Vec<Vec<Option<f64>>> = vec![Vec::new(); roles.len()];
+    let mut gap_bounds: Vec<Vec<Option<(f64, f64)>>> = vec![Vec::new(); roles.len()];
+    for (measure, is_index, cells, digits) in measures {
+        out.gap.push(gap_row(measure, is_index, &cells, digits, lang));
         if !is_index {
-            for (i, c) in [m, p].into_iter().enumerate() {
+            for (i, (_, c)) in cells.iter().enumerate() {
                 let e = c.and_then(|c| c.shown());
                 gap_series[i].push(e.map(|e| e.mean));
                 gap_bounds[i].push(e.and_then(|e| e.ci_low.zip(e.ci_high)));
@@ -619,27 +666,31 @@ pub fn dashboard(
         }
     }
     if gap_series.iter().flatten().any(Option::is_some) {
-        let roles = [RespondentRole::Manager, RespondentRole::PeerWorker];
+        let pair_labels: Vec<String> = out
+            .gap
+            .first()
+            .map(|g| g.pairs.iter().map(|p| p.label.clone()).collect())
+            .unwrap_or_default();
         let mut table = DataTable {
-            headers: vec![
-                fill(lang, "dashboard.phase", &[]),
-                role_label(lang, roles[0]),
-                role_label(lang, roles[1]),
-                fill(lang, "region.gap_difference", &[]),
-            ],
+            headers: std::iter::once(fill(lang, "dashboard.phase", &[]))
+                .chain(role_labels.iter().cloned())
+                .chain(pair_labels)
+                .collect(),
             rows: Vec::new(),
         };
         for g in out.gap.iter().filter(|g| !g.is_index) {
-            table.rows.push(vec![
-                g.measure.clone(),
-                g.manager.text.clone(),
-                g.peer_worker.text.clone(),
-                if g.difference.is_empty() {
-                    "–".into()
-                } else {
-                    g.difference.clone()
-                },
-            ]);
+            table.rows.push(
+                std::iter::once(g.measure.clone())
+                    .chain(g.cells.iter().map(|c| c.text.clone()))
+                    .chain(g.pairs.iter().map(|p| {
+                        if p.difference.is_empty() {
+                            "–".into()
+                        } else {
+                            p.difference.clone()
+                        }
+                    }))
+                    .collect(),
+            );
         }
         out.gap_chart = Some(
             charts::bars(
@@ -647,11 +698,11 @@ pub fn dashboard(
                 &fill(lang, "region.gap_title", &[("region", &region.name)]),
                 &fill(lang, "region.gap_description", &[("type", &out.type_label)]),
                 &out.phases,
-                &roles
+                &role_labels
                     .iter()
                     .enumerate()
-                    .map(|(i, r)| Series {
-                        name: role_label(lang, *r),
+                    .map(|(i, label)| Series {
+                        name: label.clone(),
                         values: gap_series[i].clone(),
                         bounds: Some(gap_bounds[i].clone()),
                     })
@@ -670,31 +721,31 @@ pub fn dashboard(
         level,
         region,
         service_type,
+        (&roles, &role_labels),
         lang,
     )?;
 
     // Breakdown of the region by service type and role (the index).
     for t in ServiceType::ALL {
-        let cell = |role: RespondentRole| {
-            heat(
-                results
-                    .region_cell(level, Some(&region.id), role, Some(*t), "index")
-                    .map(|c| &c.stats),
-                lang,
-                1,
-            )
-        };
-        let manager = cell(RespondentRole::Manager);
-        let peer_worker = cell(RespondentRole::PeerWorker);
-        if manager.text == fill(lang, "dashboard.no_answers", &[])
-            && peer_worker.text == manager.text
-        {
+        let cells: Vec<HeatCell> = roles
+            .iter()
+            .map(|role| {
+                heat(
+                    results
+                        .region_cell(level, Some(&region.id), role, Some(*t), "index")
+                        .map(|c| &c.stats),
+                    lang,
+                    1,
+                )
+            })
+            .collect();
+        let none = fill(lang, "dashboard.no_answers", &[]);
+        if cells.iter().all(|c| c.text == none) {
             continue;
         }
         out.breakdown.push(BreakdownRow {
             service_type: fill(lang, &format!("service_type.{}", t.as_str()), &[]),
-            manager,
-            peer_worker,
+            cells,
         });
     }
     Ok(out)

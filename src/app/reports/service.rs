@@ -1,5 +1,6 @@
 //! A service's dashboard and benchmark report: where the service stands per phase in the
-//! eyes of its managers and of its peer workers, the gap between them, the index and
+//! eyes of each group of respondents the survey file declares (managers, peer workers,
+//! other staff), the perception gaps between any two, the index and
 //! weakest link, the trend across waves, its place among peer services, the response
 //! rate, and the recommended next step for its weakest phase. Every number comes from
 //! the analytics results, which have passed the suppression gate; a hidden cell becomes
@@ -12,7 +13,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::charts::{self, Chart, DataTable, Series};
-use super::{Cell, fmt, role_label, signed};
+use super::{Cell, fmt, signed};
 use crate::app::analytics::results::{
     Benchmark, FunnelBand, MIN_PEER_GROUP, PeerGroup, ServiceResult,
 };
@@ -95,8 +96,17 @@ pub struct Participation {
 pub struct PhaseRow {
     pub code: String,
     pub title: String,
-    pub manager: Cell,
-    pub peer_worker: Cell,
+    /// One cell per role of the publication, in its order.
+    pub cells: Vec<RoleCell>,
+}
+
+/// One role's cell in a row.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoleCell {
+    pub role: RespondentRole,
+    /// The role's name in the page's language.
+    pub label: String,
+    pub cell: Cell,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -106,9 +116,21 @@ pub struct IndexRow {
     pub weakest_level: String,
 }
 
+/// The perception gaps of one phase: one per pair of roles.
 #[derive(Debug, Clone, Serialize)]
 pub struct GapRow {
     pub phase: String,
+    pub pairs: Vec<PairGap>,
+    /// Any pair's gap is flagged.
+    pub flagged: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PairGap {
+    pub first: RespondentRole,
+    pub second: RespondentRole,
+    /// "Managers − peer workers".
+    pub label: String,
     pub shown: bool,
     pub gap: String,
     pub flagged: bool,
@@ -220,7 +242,7 @@ fn index_of(p: &Publication) -> Arc<WaveIndex> {
                 #[expect(clippy::cast_precision_loss, reason = "respondents per service")]
                 let n = n as f64;
                 funnel
-                    .entry((b.group_key.clone(), b.role))
+                    .entry((b.group_key.clone(), b.role.clone()))
                     .or_default()
                     .push((s.code.clone(), n, pos.score));
             }
@@ -256,18 +278,22 @@ fn entry<'a>(p: &'a Publication, code: &str) -> Option<&'a ServiceResult> {
     p.services.get(i)
 }
 
-/// The two roles the dashboard compares, in the order of its tables and charts.
-const ROLES: [RespondentRole; 2] = [RespondentRole::Manager, RespondentRole::PeerWorker];
-
-/// What the sections of one dashboard share: the wave's survey (for phase titles, level
-/// labels and next steps), its phases in order, and the language.
-struct Page<'a> {
-    survey: &'a SurveyFile,
-    phases: &'a [String],
-    lang: &'a str,
+/// What the sections of one dashboard share: the wave's survey (for phase titles, role
+/// names, level labels and next steps), its phases and roles in order, and the language.
+pub(crate) struct Page<'a> {
+    pub survey: &'a SurveyFile,
+    pub phases: &'a [String],
+    /// The roles the publication holds, in its order.
+    pub roles: Vec<RespondentRole>,
+    pub lang: &'a str,
 }
 
 impl Page<'_> {
+    /// The name of a group of `role` ("Peer workers").
+    pub fn role(&self, role: &RespondentRole) -> String {
+        self.survey.role_label(role.as_str(), self.lang)
+    }
+
     fn phase_title(&self, code: &str) -> String {
         self.survey
             .phases
@@ -377,20 +403,21 @@ pub fn dashboard_of(
     let page = Page {
         survey: &survey,
         phases: &results.phases,
+        roles: mine.roles.iter().map(|r| r.role.clone()).collect(),
         lang,
     };
-    out.participation = participation_rows(mine, lang);
-    out.respondents = respondents_line(mine, lang);
+    out.participation = participation_rows(mine, &page);
+    out.respondents = respondents_line(mine, &page);
     out.phases = phase_rows(mine, &page);
     out.profile_chart = profile_chart(&out.phases, lang)?;
     out.index = index_rows(mine, &page);
     out.gaps = gap_rows(mine, &page);
-    out.trend_chart = trend_chart(conn, src, &waves, &results, &service.code, lang)?;
+    out.trend_chart = trend_chart(conn, src, &waves, &results, &service.code, &page)?;
     out.changes = change_rows(mine, &page);
-    out.benchmarks = benchmark_rows(mine, &out.service.type_label, lang);
+    out.benchmarks = benchmark_rows(mine, &out.service.type_label, &page);
     for b in &mine.benchmarks {
         if b.group == PeerGroup::ServiceType
-            && let Some(chart) = funnel_chart(&results, b, &out.service, lang)?
+            && let Some(chart) = funnel_chart(&results, b, &out.service, &page)?
         {
             out.funnel_charts.push(chart);
         }
@@ -399,17 +426,18 @@ pub fn dashboard_of(
     out.has_hidden = out
         .phases
         .iter()
-        .any(|p| !p.manager.shown || !p.peer_worker.shown)
+        .any(|p| p.cells.iter().any(|c| !c.cell.shown))
         || out.index.iter().any(|i| !i.cell.shown);
     Ok(out)
 }
 
 /// Invited, answered and the response rate per role.
-fn participation_rows(mine: &ServiceResult, lang: &str) -> Vec<Participation> {
+fn participation_rows(mine: &ServiceResult, page: &Page) -> Vec<Participation> {
+    let lang = page.lang;
     mine.participation
         .iter()
         .map(|p| Participation {
-            role: role_label(lang, p.role),
+            role: page.role(&p.role),
             invited: super::count(p.invited, lang),
             submitted: super::count(p.answered, lang),
             rate: p.response_rate.map_or_else(
@@ -421,18 +449,20 @@ fn participation_rows(mine: &ServiceResult, lang: &str) -> Vec<Participation> {
 }
 
 /// Who answered, for the methods note: "6 managers and fewer than 5 peer workers".
-fn respondents_line(mine: &ServiceResult, lang: &str) -> String {
-    mine.participation
+fn respondents_line(mine: &ServiceResult, page: &Page) -> String {
+    let lang = page.lang;
+    let parts: Vec<String> = mine
+        .participation
         .iter()
         .map(|p| {
             format!(
                 "{} {}",
                 super::count(p.answered, lang),
-                role_label(lang, p.role).to_lowercase()
+                page.role(&p.role).to_lowercase()
             )
         })
-        .collect::<Vec<_>>()
-        .join(&format!(" {} ", fill(lang, "home.and", &[])))
+        .collect();
+    super::listing(lang, &parts)
 }
 
 /// The phase profile: each phase's cell per role.
@@ -441,17 +471,23 @@ fn phase_rows(mine: &ServiceResult, page: &Page) -> Vec<PhaseRow> {
         .iter()
         .enumerate()
         .map(|(p, code)| {
-            let cell = |role| {
-                mine.role(role)
-                    .and_then(|r| r.phases.get(p))
-                    .map(|c| Cell::phase(&c.stats, page.lang, |l| page.level(l)))
-                    .unwrap_or_default()
-            };
+            let cells = page
+                .roles
+                .iter()
+                .map(|role| RoleCell {
+                    role: role.clone(),
+                    label: page.role(role),
+                    cell: mine
+                        .role(role)
+                        .and_then(|r| r.phases.get(p))
+                        .map(|c| Cell::phase(&c.stats, page.lang, |l| page.level(l)))
+                        .unwrap_or_default(),
+                })
+                .collect();
             PhaseRow {
                 code: code.clone(),
                 title: page.phase_title(code),
-                manager: cell(RespondentRole::Manager),
-                peer_worker: cell(RespondentRole::PeerWorker),
+                cells,
             }
         })
         .collect()
@@ -459,19 +495,16 @@ fn phase_rows(mine: &ServiceResult, page: &Page) -> Vec<PhaseRow> {
 
 /// The profile's bar chart with its table, when any cell is shown.
 fn profile_chart(phases: &[PhaseRow], lang: &str) -> anyhow::Result<Option<Chart>> {
-    if !phases
-        .iter()
-        .any(|p| p.manager.shown || p.peer_worker.shown)
-    {
+    if !phases.iter().any(|p| p.cells.iter().any(|c| c.cell.shown)) {
         return Ok(None);
     }
     let titles: Vec<String> = phases.iter().map(|p| p.title.clone()).collect();
-    let series: Vec<Series> = ROLES
-        .iter()
-        .map(|role| Series {
-            name: role_label(lang, *role),
-            values: phases.iter().map(|p| pick(p, *role).value).collect(),
-            bounds: Some(phases.iter().map(|p| pick(p, *role).bounds).collect()),
+    let roles = phases.first().map_or(0, |p| p.cells.len());
+    let series: Vec<Series> = (0..roles)
+        .map(|r| Series {
+            name: phases[0].cells[r].label.clone(),
+            values: phases.iter().map(|p| p.cells[r].cell.value).collect(),
+            bounds: Some(phases.iter().map(|p| p.cells[r].cell.bounds).collect()),
         })
         .collect();
     let mut table = DataTable {
@@ -486,11 +519,10 @@ fn profile_chart(phases: &[PhaseRow], lang: &str) -> anyhow::Result<Option<Chart
         rows: Vec::new(),
     };
     for p in phases {
-        for role in ROLES {
-            let c = pick(p, role);
+        for RoleCell { label, cell: c, .. } in &p.cells {
             table.rows.push(vec![
                 p.title.clone(),
-                role_label(lang, role),
+                label.clone(),
                 c.n.map_or_else(|| "–".into(), |n| n.to_string()),
                 if c.shown {
                     c.mean.clone()
@@ -518,13 +550,13 @@ fn profile_chart(phases: &[PhaseRow], lang: &str) -> anyhow::Result<Option<Chart
 
 /// The index and weakest link per role.
 fn index_rows(mine: &ServiceResult, page: &Page) -> Vec<IndexRow> {
-    ROLES
+    page.roles
         .iter()
         .filter_map(|role| {
-            let r = mine.role(*role)?;
+            let r = mine.role(role)?;
             let weakest = r.index.shown().and_then(|v| v.weakest_level).map(u64::from);
             Some(IndexRow {
-                role: role_label(page.lang, *role),
+                role: page.role(role),
                 cell: Cell::index(&r.index, page.lang),
                 weakest_level: page.level(weakest),
             })
@@ -532,29 +564,50 @@ fn index_rows(mine: &ServiceResult, page: &Page) -> Vec<IndexRow> {
         .collect()
 }
 
-/// The perception gap per phase, as a sentence: who rates it higher and by how much.
+/// The perception gaps per phase, one sentence per pair of roles: who rates it higher
+/// and by how much.
 fn gap_rows(mine: &ServiceResult, page: &Page) -> Vec<GapRow> {
     let lang = page.lang;
     page.phases
         .iter()
-        .zip(&mine.gaps)
-        .map(|(code, g)| {
-            let phase = page.phase_title(code);
-            let Some(g) = g.gap.shown() else {
-                return GapRow {
-                    phase,
-                    shown: false,
-                    gap: String::new(),
-                    flagged: false,
-                    text: fill(lang, "dashboard.gap_hidden", &[]),
-                };
-            };
+        .map(|code| {
+            let pairs: Vec<PairGap> = mine
+                .gaps
+                .iter()
+                .filter(|g| g.phase == *code)
+                .map(|g| {
+                    let (first, second) = (page.role(&g.first), page.role(&g.second));
+                    let label = format!("{first} − {}", second.to_lowercase());
+                    match g.gap.shown() {
+                        Some(v) => PairGap {
+                            first: g.first.clone(),
+                            second: g.second.clone(),
+                            label,
+                            shown: true,
+                            gap: fmt(lang, v.gap, 2),
+                            flagged: v.flagged,
+                            text: super::gap_sentence(lang, (&first, &second), v.gap, 2),
+                        },
+                        None => PairGap {
+                            first: g.first.clone(),
+                            second: g.second.clone(),
+                            label,
+                            shown: false,
+                            gap: String::new(),
+                            flagged: false,
+                            text: fill(
+                                lang,
+                                "dashboard.gap_hidden",
+                                &[("first", &first), ("second", &second)],
+                            ),
+                        },
+                    }
+                })
+                .collect();
             GapRow {
-                phase,
-                shown: true,
-                gap: fmt(lang, g.gap, 2),
-                flagged: g.flagged,
-                text: super::gap_sentence(lang, g.gap, 2),
+                phase: page.phase_title(code),
+                flagged: pairs.iter().any(|p| p.flagged),
+                pairs,
             }
         })
         .collect()
@@ -568,25 +621,26 @@ fn trend_chart(
     waves: &[Wave],
     current: &Arc<Publication>,
     code: &str,
-    lang: &str,
+    page: &Page,
 ) -> anyhow::Result<Option<Chart>> {
-    let (names, series) = super::index_over_waves(conn, src, waves, current, |p| {
+    let (names, series) = super::index_over_waves(conn, src, waves, current, &page.roles, |p, role| {
         let e = entry(p, code)?;
-        Some(ROLES.map(|role| {
+        Some(
             e.role(role)
                 .and_then(|x| x.index.shown())
-                .map(|v| v.estimate.mean)
-        }))
+                .map(|v| v.estimate.mean),
+        )
     })?;
     if names.len() < 2 || !series.iter().flatten().any(Option::is_some) {
         return Ok(None);
     }
+    let labels: Vec<String> = page.roles.iter().map(|r| page.role(r)).collect();
     super::index_trend_chart(
         "trend",
-        &fill(lang, "dashboard.trend_title", &[]),
+        &fill(page.lang, "dashboard.trend_title", &[]),
         &names,
-        &series,
-        lang,
+        (&labels, &series),
+        page.lang,
     )
     .map(Some)
 }
@@ -602,7 +656,7 @@ fn change_rows(mine: &ServiceResult, page: &Page) -> Vec<ChangeRow> {
             let v = t.change.shown();
             let num = |x: Option<f64>| x.map(|x| fmt(lang, x, digits)).unwrap_or_default();
             ChangeRow {
-                role: role_label(lang, t.role),
+                role: page.role(&t.role),
                 measure: if measure == "index" {
                     fill(lang, "dashboard.index", &[])
                 } else {
@@ -627,13 +681,14 @@ fn change_rows(mine: &ServiceResult, page: &Page) -> Vec<ChangeRow> {
 }
 
 /// The service's place in each peer group: score, percentile rank and funnel band.
-fn benchmark_rows(mine: &ServiceResult, type_label: &str, lang: &str) -> Vec<BenchmarkRow> {
+fn benchmark_rows(mine: &ServiceResult, type_label: &str, page: &Page) -> Vec<BenchmarkRow> {
+    let lang = page.lang;
     mine.benchmarks
         .iter()
         .map(|b| {
             let v = b.position.shown();
             BenchmarkRow {
-                role: role_label(lang, b.role),
+                role: page.role(&b.role),
                 group: fill(
                     lang,
                     &format!("dashboard.group_{}", b.group.as_str()),
@@ -674,68 +729,58 @@ fn band_label(lang: &str, band: FunnelBand) -> String {
     fill(lang, &format!("dashboard.funnel_{}", band.key()), &[])
 }
 
-/// The next step for the weakest phase: peer workers' view when shown (managers may
-/// describe intentions more than practice), the managers' otherwise.
+/// The next step for the weakest phase in anyone's eyes: the lowest shown mean of any
+/// role in any phase (managers may describe intentions more than practice, so the most
+/// critical view present decides), and whose view that is.
 fn next_step(phases: &[PhaseRow], page: &Page) -> Option<NextStepView> {
-    for role in [RespondentRole::PeerWorker, RespondentRole::Manager] {
-        let weakest = phases
-            .iter()
-            .filter_map(|p| {
-                let c = pick(p, role);
-                c.value.map(|v| (v, p, c.level_number))
+    let mut seen: Vec<(f64, &PhaseRow, &RoleCell, u64)> = phases
+        .iter()
+        .flat_map(|p| {
+            p.cells.iter().filter_map(move |c| {
+                Some((c.cell.value?, p, c, c.cell.level_number?))
             })
-            .min_by(|a, b| a.0.total_cmp(&b.0));
-        let Some((_, p, Some(level))) = weakest else {
-            continue;
-        };
+        })
+        .collect();
+    seen.sort_by(|a, b| a.0.total_cmp(&b.0));
+    seen.into_iter().find_map(|(_, p, c, level)| {
         let step = page
             .survey
             .next_steps
             .iter()
-            .find(|s| s.phase == p.code && u64::from(s.level) == level);
-        if let Some(step) = step {
-            return Some(NextStepView {
-                phase: p.title.clone(),
-                level: page.level(Some(level)),
-                text: crate::core::instrument::format::in_lang(&step.text, page.lang).to_owned(),
-                basis: fill(
-                    page.lang,
-                    "dashboard.next_step_basis",
-                    &[("role", &role_label(page.lang, role).to_lowercase())],
-                ),
-            });
-        }
-    }
-    None
-}
-
-fn pick(p: &PhaseRow, role: RespondentRole) -> &Cell {
-    if role == RespondentRole::PeerWorker {
-        &p.peer_worker
-    } else {
-        &p.manager
-    }
+            .find(|s| s.phase == p.code && u64::from(s.level) == level)?;
+        Some(NextStepView {
+            phase: p.title.clone(),
+            level: page.level(Some(level)),
+            text: crate::core::instrument::format::in_lang(&step.text, page.lang).to_owned(),
+            basis: fill(
+                page.lang,
+                "dashboard.next_step_basis",
+                &[("role", &c.label.to_lowercase())],
+            ),
+        })
+    })
 }
 
 /// A sentence describing the profile for screen readers and print.
 fn profile_description(phases: &[PhaseRow], lang: &str) -> String {
     let mut parts = Vec::new();
     for p in phases {
-        let say = |c: &Cell| {
-            if c.shown {
-                c.mean.clone()
-            } else {
-                fill(lang, "dashboard.hidden_short", &[])
-            }
-        };
+        let values: Vec<String> = p
+            .cells
+            .iter()
+            .map(|c| {
+                let value = if c.cell.shown {
+                    c.cell.mean.clone()
+                } else {
+                    fill(lang, "dashboard.hidden_short", &[])
+                };
+                format!("{} {value}", c.label.to_lowercase())
+            })
+            .collect();
         parts.push(fill(
             lang,
             "dashboard.profile_part",
-            &[
-                ("phase", &p.title),
-                ("managers", &say(&p.manager)),
-                ("peers", &say(&p.peer_worker)),
-            ],
+            &[("phase", &p.title), ("values", &values.join(", "))],
         ));
     }
     format!(
@@ -758,9 +803,10 @@ fn funnel_chart(
     results: &Publication,
     benchmark: &Benchmark,
     service: &ServiceInfo,
-    lang: &str,
+    page: &Page,
 ) -> anyhow::Result<Option<Chart>> {
-    let role = benchmark.role;
+    let lang = page.lang;
+    let role = &benchmark.role;
     let (Some(pos), Some(own_n), Some(group)) = (
         benchmark.position.shown(),
         benchmark.position.n(),
@@ -777,7 +823,7 @@ fn funnel_chart(
     let index = index_of(results);
     let group: &[FunnelUnit] = index
         .funnel
-        .get(&(benchmark.group_key.clone(), role))
+        .get(&(benchmark.group_key.clone(), role.clone()))
         .map_or(&[], Vec::as_slice);
     // Drawn: the other services, at most MAX_POINTS of them, evenly through the group
     // (sorted by size and score once per results version), so a national group of
@@ -827,7 +873,7 @@ fn funnel_chart(
             line(|l| l.upper998),
         ),
     ];
-    let role_text = role_label(lang, role);
+    let role_text = page.role(role);
     let title = fill(lang, "dashboard.funnel_title", &[("role", &role_text)]);
     let description = fill(
         lang,

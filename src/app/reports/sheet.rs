@@ -126,10 +126,8 @@ pub fn service(d: &ServiceDashboard, lang: &str) -> Vec<Section> {
         rows: Vec::new(),
     };
     for p in &d.phases {
-        for (role, c) in [
-            (t("role.manager"), &p.manager),
-            (t("role.peer_worker"), &p.peer_worker),
-        ] {
+        for cell in &p.cells {
+            let (role, c) = (cell.label.clone(), &cell.cell);
             let (lo, hi) = ends(&c.ci);
             profile.rows.push(if c.shown {
                 vec![
@@ -189,13 +187,23 @@ pub fn service(d: &ServiceDashboard, lang: &str) -> Vec<Section> {
         table: DataTable {
             headers: vec![
                 t("dashboard.phase"),
-                t("region.gap_difference"),
+                t("sheet.gap_pair"),
+                t("sheet.gap"),
                 String::new(),
             ],
             rows: d
                 .gaps
                 .iter()
-                .map(|g| vec![g.phase.clone(), g.gap.clone(), g.text.clone()])
+                .flat_map(|g| {
+                    g.pairs.iter().map(|p| {
+                        vec![
+                            g.phase.clone(),
+                            p.label.clone(),
+                            p.gap.clone(),
+                            p.text.clone(),
+                        ]
+                    })
+                })
                 .collect(),
         },
     });
@@ -331,24 +339,25 @@ pub fn region(d: &RegionDashboard, lang: &str) -> Vec<Section> {
     out.push(Section {
         title: format!("{} · {}", t("region.gap_heading"), d.type_label),
         table: DataTable {
-            headers: vec![
-                t("dashboard.phase"),
-                t("role.manager"),
-                t("role.peer_worker"),
-                t("region.gap_difference"),
-                String::new(),
-            ],
+            headers: std::iter::once(t("dashboard.phase"))
+                .chain(d.role_labels.iter().cloned())
+                .chain([t("sheet.gap_pair"), t("sheet.gap"), String::new()])
+                .collect(),
+            // A row per measure and pair of roles, the roles' cells repeated beside each.
             rows: d
                 .gap
                 .iter()
-                .map(|g| {
-                    vec![
-                        g.measure.clone(),
-                        text(&g.manager),
-                        text(&g.peer_worker),
-                        g.difference.clone(),
-                        g.sentence.clone(),
-                    ]
+                .flat_map(|g| {
+                    g.pairs.iter().map(move |p| {
+                        std::iter::once(g.measure.clone())
+                            .chain(g.cells.iter().map(text))
+                            .chain([
+                                p.label.clone(),
+                                p.difference.clone(),
+                                p.sentence.clone(),
+                            ])
+                            .collect()
+                    })
                 })
                 .collect(),
         },
@@ -368,16 +377,16 @@ pub fn region(d: &RegionDashboard, lang: &str) -> Vec<Section> {
     out.push(Section {
         title: t("region.breakdown_heading"),
         table: DataTable {
-            headers: vec![t("service.type"), t("role.manager"), t("role.peer_worker")],
+            headers: std::iter::once(t("service.type"))
+                .chain(d.role_labels.iter().cloned())
+                .collect(),
             rows: d
                 .breakdown
                 .iter()
                 .map(|b| {
-                    vec![
-                        b.service_type.clone(),
-                        text(&b.manager),
-                        text(&b.peer_worker),
-                    ]
+                    std::iter::once(b.service_type.clone())
+                        .chain(b.cells.iter().map(text))
+                        .collect()
                 })
                 .collect(),
         },

@@ -97,7 +97,7 @@ pub fn create_invitation(
     keys: &DerivedKeys,
     wave: &Wave,
     service: &crate::core::domain::ServiceId,
-    role: RespondentRole,
+    role: &RespondentRole,
     email: &str,
     language: &str,
 ) -> QueryResult<(Invitation, String)> {
@@ -110,7 +110,7 @@ pub fn create_invitation(
             id: id.clone(),
             wave_id: wave.id.clone(),
             service_id: service.clone(),
-            role,
+            role: role.clone(),
             email: Some(email.to_owned()),
             language: language.to_owned(),
             token_hash: crate::app::accounts::token_hash(&token),

@@ -33,16 +33,13 @@ pub struct Respondent {
 #[derive(Debug, crate::app::validation::Validate)]
 struct Row<'a> {
     service_code: &'a str,
-    #[validate(custom(function = "respondent_role"))]
+    /// Checked against the wave's instrument in [`check`].
+    #[validate(length(min = 1))]
     role: &'a str,
     #[validate(custom(function = "crate::app::validation::email"))]
     email: &'a str,
     #[validate(length(min = 2, max = 16))]
     language: &'a str,
-}
-
-fn respondent_role(value: &str) -> Result<(), crate::app::validation::ValidationError> {
-    crate::app::validation::choice(value, RespondentRole::CODES)
 }
 
 /// Checked rows with their lines, or every problem.
@@ -196,11 +193,16 @@ pub fn check(roster: &Roster, keys: &DerivedKeys, data: &[u8], lang: &str) -> Pa
             problems.push(say("not_in_wave", &[("code", row.service_code)]));
         }
         problems.extend(found.iter().flat_map(|p| p.messages(lang)));
-        let role = RespondentRole::parse(row.role).ok();
-        if let Some(r) = role
-            && !roster.roles.contains(r.as_str())
-        {
-            problems.push(say("no_form", &[("role", r.as_str())]));
+        // A role of the wave's instrument (the survey file declares them).
+        let role = RespondentRole::parse(row.role)
+            .ok()
+            .filter(|r| roster.roles.contains(r.as_str()));
+        if role.is_none() && !has("role") {
+            let roles: Vec<&str> = roster.roles.iter().map(String::as_str).collect();
+            problems.push(say(
+                "no_form",
+                &[("role", row.role), ("roles", &roles.join(", "))],
+            ));
         }
         let email = if has("email") {
             None
@@ -290,7 +292,7 @@ pub fn invite(
                 progress(done, respondents.len());
             }
             let (invitation, token) =
-                create_invitation(conn, keys, &wave, &r.service, r.role, &r.email, &r.language)?;
+                create_invitation(conn, keys, &wave, &r.service, &r.role, &r.email, &r.language)?;
             queue_message(
                 conn,
                 "invitation",

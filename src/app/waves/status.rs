@@ -35,17 +35,25 @@ pub fn status(conn: &mut DbConn, wave_id: &WaveId) -> anyhow::Result<StatusRepor
         total += n;
         by_status.push((*s, n));
     }
-    let mut submitted_by_role = Vec::new();
+    // Every role of the wave's instrument, answered or not, and any other role found.
+    let mut submitted_by_role: Vec<(RespondentRole, i64)> = crate::app::waves::instrument_of(conn, &wave)?
+        .roles()
+        .into_iter()
+        .map(|role| (role, 0))
+        .collect();
+    let counted: Vec<(RespondentRole, i64)> = r::table
+        .filter(r::wave_id.eq(wave_id))
+        .filter(r::submitted_at.is_not_null())
+        .group_by(r::role)
+        .select((r::role, diesel::dsl::count_star()))
+        .load(conn)?;
     let mut submitted = 0;
-    for role in RespondentRole::ALL {
-        let n: i64 = r::table
-            .filter(r::wave_id.eq(wave_id))
-            .filter(r::role.eq(*role))
-            .filter(r::submitted_at.is_not_null())
-            .count()
-            .get_result(conn)?;
+    for (role, n) in counted {
         submitted += n;
-        submitted_by_role.push((*role, n));
+        match submitted_by_role.iter_mut().find(|(r, _)| *r == role) {
+            Some(slot) => slot.1 = n,
+            None => submitted_by_role.push((role, n)),
+        }
     }
     let response_rate = crate::app::analytics::stats::response_rate(
         u64::try_from(submitted).unwrap_or(0),

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::core::domain::RespondentRole;
+
 /// Text in every language the survey offers: `{ nb = "…", en = "…" }`.
 pub type Text = BTreeMap<String, String>;
 
@@ -35,7 +37,8 @@ pub struct SurveyFile {
     /// Introduction shown before the first question: what the survey is about.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub description: Text,
-    /// Respondent roles (`manager`, `peer_worker`), each with its own form.
+    /// Respondent roles by code (`manager`, `peer_worker`, `staff`, …), each with its own
+    /// form. Any number; listed everywhere in the order of their codes.
     pub roles: BTreeMap<String, RoleDef>,
     /// Response scales by name.
     pub scales: BTreeMap<String, Scale>,
@@ -59,9 +62,63 @@ pub struct SurveyFile {
 pub struct RoleDef {
     /// Name of the role, e.g. "Peer worker".
     pub label: Text,
+    /// Name of a group of them, as a column heading or in "6 managers": e.g. "Peer
+    /// workers". The label when left out.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub plural: Text,
     /// Words to this role before the questions.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub intro: Text,
+    /// Whether this role's answers to the scored items make phase scores, perception
+    /// gaps and benchmarks (the default). A role with `scored = false` answers its form,
+    /// and its answers are stored and exported, but nothing of it is published.
+    #[serde(default = "scored_by_default", skip_serializing_if = "is_true")]
+    pub scored: bool,
+}
+
+const fn scored_by_default() -> bool {
+    true
+}
+
+#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if")]
+const fn is_true(b: &bool) -> bool {
+    *b
+}
+
+impl SurveyFile {
+    /// The roles declared, in the order of their codes: the order of every role in a
+    /// publication, a page and an export.
+    pub fn roles(&self) -> Vec<RespondentRole> {
+        self.roles
+            .keys()
+            .filter_map(|code| RespondentRole::parse(code).ok())
+            .collect()
+    }
+
+    /// The roles whose answers are scored, in the order of their codes.
+    pub fn scored_roles(&self) -> Vec<RespondentRole> {
+        self.roles
+            .iter()
+            .filter(|(_, def)| def.scored)
+            .filter_map(|(code, _)| RespondentRole::parse(code).ok())
+            .collect()
+    }
+
+    /// The name of a group of `role` in `lang` ("Peer workers"), or its code when the
+    /// file does not declare it.
+    pub fn role_label(&self, role: &str, lang: &str) -> String {
+        self.roles.get(role).map_or_else(
+            || role.to_owned(),
+            |def| {
+                let plural = in_lang(&def.plural, lang);
+                if plural.is_empty() {
+                    in_lang(&def.label, lang).to_owned()
+                } else {
+                    plural.to_owned()
+                }
+            },
+        )
+    }
 }
 
 /// An ordered response scale with its missing codes.

@@ -189,13 +189,13 @@ pub fn check(file: &SurveyFile, locate: &dyn Fn(&DataPath) -> (usize, usize)) ->
     // Roles.
     for (name, role) in &file.roles {
         let path = root.key("roles").key(name);
-        if RespondentRole::parse(name).is_err() {
-            c.at_key(
-                path.clone(),
-                format!("unknown role `{name}`; roles are manager and peer_worker"),
-            );
+        if let Err(e) = RespondentRole::parse(name) {
+            c.at_key(path.clone(), e);
         }
         c.text(&path.key("label"), &role.label);
+        if !role.plural.is_empty() {
+            c.text(&path.key("plural"), &role.plural);
+        }
         if !role.intro.is_empty() {
             c.text(&path.key("intro"), &role.intro);
         }
@@ -473,6 +473,36 @@ pub fn check(file: &SurveyFile, locate: &dyn Fn(&DataPath) -> (usize, usize)) ->
             c.at_key(
                 root.key("roles").key(role),
                 format!("role `{role}` has no items"),
+            );
+        }
+    }
+    // A scored role answers every scored item: its phase scores, gaps and benchmarks
+    // compare like with like.
+    for (role, def) in &file.roles {
+        if !def.scored {
+            continue;
+        }
+        let missing: Vec<&str> = file
+            .items
+            .iter()
+            .filter(|it| !it.text.contains_key(role))
+            .map(|it| it.code.as_str())
+            .collect();
+        if !missing.is_empty() && missing.len() < file.items.len() {
+            c.at_key(
+                root.key("roles").key(role),
+                format!(
+                    "role `{role}` is scored but has no text for item{} {}: give every scored item a `text.{role}`, or set `scored = false`",
+                    if missing.len() == 1 { "" } else { "s" },
+                    missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+                ),
+            );
+        } else if missing.len() == file.items.len() && !file.items.is_empty() {
+            c.at_key(
+                root.key("roles").key(role),
+                format!(
+                    "role `{role}` answers no scored item, so it has nothing to score: set `scored = false` for it"
+                ),
             );
         }
     }

@@ -268,7 +268,7 @@ pub fn export_parquet(conn: &mut DbConn, wave: &WaveId, dir: &Path) -> anyhow::R
             let code = code_of.get(&service).cloned().unwrap_or_default();
             (
                 id,
-                (u32::try_from(i).unwrap_or(u32::MAX), code, role.as_str()),
+                (u32::try_from(i).unwrap_or(u32::MAX), code, interned(&role)),
             )
         })
         .collect();
@@ -336,7 +336,7 @@ fn write_scores(
             .context("a response without stored answer slots (export it with `samskap export`)")?
             .collect();
         service.push(code_of.get(&s).cloned().unwrap_or_default());
-        role.push(r.as_str());
+        role.push(interned(&r));
         for (p, (_, range, min)) in layout.iter().enumerate() {
             scores[p] =
                 crate::core::scoring::ScoringRules::phase_score(&slots[range.clone()], *min);
@@ -425,3 +425,17 @@ impl AnswerBatch {
         Ok(n)
     }
 }
+
+/// The role's code as a `&'static str` for the benchmark's frames (a column of a million
+/// rows holds a handful of distinct roles): each distinct code is leaked once.
+fn interned(role: &RespondentRole) -> &'static str {
+    static SEEN: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let mut seen = SEEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(found) = seen.iter().find(|s| **s == role.as_str()) {
+        return found;
+    }
+    let leaked: &'static str = Box::leak(role.as_str().to_owned().into_boxed_str());
+    seen.push(leaked);
+    leaked
+}
+

@@ -1,8 +1,9 @@
-//! Simulated managers and peer workers for the demo waves, following the patterns of
-//! instrument.md: co-deliver highest, co-define and co-assess lowest; growth across
-//! waves; manager-vs-peer gaps that vary in size and sign; services that have employed
-//! peers longer score higher; few peer workers per service, so many peer cells fall below
-//! the reporting threshold.
+//! Simulated managers, peer workers and other staff for the demo waves, following the
+//! patterns of instrument.md: co-deliver highest, co-define and co-assess lowest; growth
+//! across waves; manager-vs-peer gaps that vary in size and sign; other staff between
+//! managers and peers on most phases and lowest on co-define (they rarely see where
+//! priorities are set); services that have employed peers longer score higher; few peer
+//! workers per service, so many peer cells fall below the reporting threshold.
 //!
 //! The simulation produces plain data ([`SimResponse`]); [`write_normal`] stores it through
 //! the questionnaire code real submissions take, [`write_bulk`] through multi-row inserts
@@ -54,11 +55,42 @@ mod rand_distr_lite {
     }
 }
 
+/// The roles of the shipped instrument the demo simulates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Manager,
+    Peer,
+    Staff,
+}
+
+impl Who {
+    fn role(self) -> RespondentRole {
+        let code = match self {
+            Self::Manager => "manager",
+            Self::Peer => "peer_worker",
+            Self::Staff => "staff",
+        };
+        RespondentRole::parse(code).expect("the demo's role codes are well formed")
+    }
+
+    /// The word in a simulated e-mail address.
+    const fn mailbox(self) -> &'static str {
+        match self {
+            Self::Manager => "leder",
+            Self::Peer => "erfaringskonsulent",
+            Self::Staff => "ansatt",
+        }
+    }
+}
+
 /// Stable traits of a service across waves.
 struct Profile {
     peer_years: u32,
     peers: u32,
     managers: u32,
+    /// Colleagues who are not peer workers and are asked (drawn from a stream of their
+    /// own, so managers' and peers' answers are those of the two-role demo).
+    staff: u32,
     level: f64,
     manager_bias: f64,
 }
@@ -87,6 +119,7 @@ fn profile(rng: &mut ChaCha8Rng, t: ServiceType) -> Profile {
         peer_years,
         peers,
         managers,
+        staff: 0,
         level: normal(rng, 0.9 + 0.12 * f64::from(peer_years.min(10)), 0.45),
         manager_bias: normal(rng, 0.35, 0.55),
     }
@@ -94,8 +127,16 @@ fn profile(rng: &mut ChaCha8Rng, t: ServiceType) -> Profile {
 
 const PHASE_OFFSET: [(char, f64); 4] = [('A', -0.45), ('B', -0.1), ('C', 0.65), ('D', -0.35)];
 
-fn scored(rng: &mut ChaCha8Rng, mean: f64, peer: bool, phase: char) -> Stored {
-    let dk = if peer && phase == 'A' { 0.10 } else { 0.05 };
+/// Other staff's view against the service's level: they see daily work (co-deliver) as
+/// well as anyone, and are rarely where priorities are set (co-define).
+const STAFF_OFFSET: [(char, f64); 4] = [('A', -0.55), ('B', -0.15), ('C', 0.05), ('D', -0.2)];
+
+fn scored(rng: &mut ChaCha8Rng, mean: f64, who: Who, phase: char) -> Stored {
+    let dk = match (who, phase) {
+        (Who::Peer, 'A') => 0.10,
+        (Who::Staff, 'A' | 'D') => 0.12,
+        _ => 0.05,
+    };
     let roll: f64 = rng.random();
     if roll < dk {
         return Stored {
@@ -180,24 +221,20 @@ pub fn simulate_large_wave(
         let s = rng.random_range(0..services.len());
         let (code, p) = (&services[s].0, &profiles[s]);
         let peer = rng.random_bool(0.75);
-        let role = if peer {
-            RespondentRole::PeerWorker
-        } else {
-            RespondentRole::Manager
-        };
+        let who = if peer { Who::Peer } else { Who::Manager };
         let own = normal(&mut rng, 0.0, 0.35) + if peer { 0.0 } else { p.manager_bias };
         let mut answers = Vec::with_capacity(30);
         for (phase, offset) in PHASE_OFFSET {
             let mean = p.level + offset + own;
             for n in 1..=5 {
-                answers.push((format!("{phase}{n}"), scored(&mut rng, mean, peer, phase)));
+                answers.push((format!("{phase}{n}"), scored(&mut rng, mean, who, phase)));
             }
         }
-        answers.extend(context_answers(&mut rng, p, year, peer));
+        answers.extend(context_answers(&mut rng, p, year, who));
         SimResponse {
             year,
             service_code: code.clone(),
-            role,
+            role: who.role(),
             email: format!("r{i}.{}@bench.invalid", code.to_lowercase()),
             language: if rng.random_bool(0.9) { "nb" } else { "en" }.to_owned(),
             responded: true,
@@ -209,33 +246,55 @@ pub fn simulate_large_wave(
 /// Simulates every respondent of the demo waves over the given services.
 pub fn simulate(services: &[(String, ServiceType)], seed: u64) -> Vec<SimResponse> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_0FA1);
+    // Other staff come from a stream of their own: adding them left every manager's and
+    // peer worker's simulated answer as it was.
+    let mut staff_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x57AF_F0A1);
     let mut out = Vec::new();
     let profiles: Vec<Profile> = services
         .iter()
-        .map(|(_, t)| profile(&mut rng, *t))
+        .map(|(_, t)| {
+            let mut p = profile(&mut rng, *t);
+            p.staff = match t {
+                ServiceType::Dps | ServiceType::Tsb | ServiceType::HospitalWard => {
+                    staff_rng.random_range(3..=9)
+                }
+                ServiceType::Municipal => staff_rng.random_range(0..=4),
+                _ => staff_rng.random_range(1..=6),
+            };
+            p
+        })
         .collect();
     for (w, year) in YEARS.iter().enumerate() {
         #[expect(clippy::cast_precision_loss, reason = "three waves")]
         let growth = 0.22 * w as f64;
         for ((code, _), p) in services.iter().zip(&profiles) {
             let people = (0..p.managers)
-                .map(|i| (RespondentRole::Manager, i))
-                .chain((0..p.peers).map(|i| (RespondentRole::PeerWorker, i)));
-            for (role, i) in people {
-                let answers_rate = if role == RespondentRole::Manager {
-                    0.85
+                .map(|i| (Who::Manager, i))
+                .chain((0..p.peers).map(|i| (Who::Peer, i)))
+                .chain((0..p.staff).map(|i| (Who::Staff, i)));
+            for (who, i) in people {
+                let rng = if who == Who::Staff {
+                    &mut staff_rng
                 } else {
-                    0.7
+                    &mut rng
                 };
-                let peer = role == RespondentRole::PeerWorker;
-                let who = if peer { "erfaringskonsulent" } else { "leder" };
-                let email = format!("{who}{}.{}@demo.invalid", i + 1, code.to_lowercase());
+                let answers_rate = match who {
+                    Who::Manager => 0.85,
+                    Who::Peer => 0.7,
+                    Who::Staff => 0.6,
+                };
+                let email = format!(
+                    "{}{}.{}@demo.invalid",
+                    who.mailbox(),
+                    i + 1,
+                    code.to_lowercase()
+                );
                 let language = if rng.random_bool(0.9) { "nb" } else { "en" }.to_owned();
                 if !rng.random_bool(answers_rate) {
                     out.push(SimResponse {
                         year: *year,
                         service_code: code.clone(),
-                        role,
+                        role: who.role(),
                         email,
                         language,
                         responded: false,
@@ -243,19 +302,29 @@ pub fn simulate(services: &[(String, ServiceType)], seed: u64) -> Vec<SimRespons
                     });
                     continue;
                 }
-                let own = normal(&mut rng, 0.0, 0.35) + if peer { 0.0 } else { p.manager_bias };
+                let own = normal(rng, 0.0, 0.35)
+                    + match who {
+                        Who::Manager => p.manager_bias,
+                        Who::Peer => 0.0,
+                        // Between the two on most phases.
+                        Who::Staff => 0.5 * p.manager_bias,
+                    };
                 let mut answers = Vec::new();
-                for (phase, offset) in PHASE_OFFSET {
-                    let mean = p.level + offset + growth + own;
+                for ((phase, offset), (_, staff)) in PHASE_OFFSET.into_iter().zip(STAFF_OFFSET) {
+                    let mean = p.level
+                        + offset
+                        + growth
+                        + own
+                        + if who == Who::Staff { staff } else { 0.0 };
                     for n in 1..=5 {
-                        answers.push((format!("{phase}{n}"), scored(&mut rng, mean, peer, phase)));
+                        answers.push((format!("{phase}{n}"), scored(rng, mean, who, phase)));
                     }
                 }
-                answers.extend(context_answers(&mut rng, p, *year, peer));
+                answers.extend(context_answers(rng, p, *year, who));
                 out.push(SimResponse {
                     year: *year,
                     service_code: code.clone(),
-                    role,
+                    role: who.role(),
                     email,
                     language,
                     responded: true,
@@ -272,10 +341,23 @@ fn context_answers(
     rng: &mut ChaCha8Rng,
     p: &Profile,
     year: i32,
-    peer: bool,
+    who: Who,
 ) -> Vec<(String, Stored)> {
     let mut out = Vec::new();
-    if peer {
+    if who == Who::Staff {
+        out.push((
+            "S_PROFESSION".into(),
+            choice(
+                ["health_professional", "health_professional", "therapist", "social_worker", "other"]
+                    [rng.random_range(0..5)],
+            ),
+        ));
+        let together = if p.peers == 0 { 0 } else { rng.random_range(0..4) };
+        out.push((
+            "S_WORKS_WITH_PEERS".into(),
+            choice(["rarely", "monthly", "weekly", "daily"][together]),
+        ));
+    } else if who == Who::Peer {
         out.push((
             "P_YEARS_IN_ROLE".into(),
             value(f64::from(rng.random_range(0..=p.peer_years.max(1)))),
@@ -424,7 +506,7 @@ pub fn write_normal(
                 keys,
                 &wave,
                 service,
-                sim.role,
+                &sim.role,
                 &sim.email,
                 &sim.language,
             )?;
@@ -548,7 +630,7 @@ pub fn write_bulk(
                     id: invitation.clone(),
                     wave_id: wave.id.clone(),
                     service_id: service.clone(),
-                    role: sim.role,
+                    role: sim.role.clone(),
                     email: Some(sim.email.clone()),
                     language: sim.language.clone(),
                     token_hash: crate::app::accounts::token_hash(&token),
@@ -571,7 +653,7 @@ pub fn write_bulk(
                     id: response.clone(),
                     wave_id: wave.id.clone(),
                     service_id: service.clone(),
-                    role: sim.role,
+                    role: sim.role.clone(),
                     invitation_id: Some(invitation),
                     resume_key_hash: None,
                     panel_pseudonym: Some(keys.panel_pseudonym(&sim.email)),

@@ -279,7 +279,7 @@ pub async fn show(
             name: link.wave.name.clone(),
             closes_at: link.wave.closes_at,
         },
-        role: link.invitation.role,
+        role: link.invitation.role.clone(),
         language: lang.clone(),
         languages: link.survey.languages.clone(),
         consented: link.response.is_some(),

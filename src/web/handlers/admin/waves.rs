@@ -264,16 +264,19 @@ async fn render_wave(
 ) -> AppResult<HttpResponse> {
     let (report, per_service, undelivered, (next_due, reopen_refusal, survey)) =
         with_conn(state, move |conn| match Wave::find(conn, &id) {
-            Ok(wave) => Ok((
-                waves::status(conn, &id)?,
-                service_rates(conn, &id)?,
-                crate::infra::models::OutboxMessage::failed_for_wave(conn, &id)?,
-                (
-                    waves::next_due(conn, &id)?,
-                    waves::reopen_refusal(conn, &wave)?,
-                    waves::instrument_of(conn, &wave)?,
-                ),
-            )),
+            Ok(wave) => {
+                let survey = waves::instrument_of(conn, &wave)?;
+                Ok((
+                    waves::status(conn, &id)?,
+                    service_rates(conn, &id, &survey.roles())?,
+                    crate::infra::models::OutboxMessage::failed_for_wave(conn, &id)?,
+                    (
+                        waves::next_due(conn, &id)?,
+                        waves::reopen_refusal(conn, &wave)?,
+                        survey,
+                    ),
+                ))
+            }
             Err(diesel::result::Error::NotFound) => Err(AppError::NotFound),
             Err(e) => Err(e.into()),
         })
@@ -311,10 +314,14 @@ async fn render_wave(
                  "is_draft": report.wave.status == crate::core::domain::WaveStatus::Draft, "is_open": report.wave.status == crate::core::domain::WaveStatus::Open},
         "services": report.services, "invitations": report.invitations,
         "by_status": report.by_status.iter().map(|(s, n)| json!({"status": label(lang, "invitation_status", s.as_str()), "count": n})).collect::<Vec<_>>(),
-        "submitted": report.submitted_by_role.iter().map(|(r, n)| json!({"role": label(lang, "role", r.as_str()), "count": n})).collect::<Vec<_>>(),
+        "submitted": report.submitted_by_role.iter().map(|(r, n)| json!({"role": survey.role_label(r.as_str(), lang), "count": n})).collect::<Vec<_>>(),
         "rate": report.response_rate.map(|r| format!("{:.0} %", r * 100.0)),
         "outbox": report.outbox, "errors": [], "message": null, "csv": "",
-        "roles": RespondentRole::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        "roles": survey.roles().iter().map(|r| r.as_str().to_owned()).collect::<Vec<_>>(),
+        "rate_roles": survey.roles().iter().map(|r| {
+            let name = survey.role_label(r.as_str(), lang);
+            json!({"counts": fill(lang, "admin.wave.role_counts", &[("role", &name)]), "rate": name})
+        }).collect::<Vec<_>>(),
         "per_service": per_service,
         "is_opened": report.wave.status != crate::core::domain::WaveStatus::Draft,
         "previews": previews, "automatic": automatic, "schedule": schedule,
@@ -437,9 +444,12 @@ fn done_message(
 
 /// Response rates per service and role, lowest overall rate first (where reminders or a
 /// phone call help most). Counts of people only.
+/// Per service, answered and invited per role of the wave's instrument (`roles`) and in
+/// total, lowest total rate first.
 fn service_rates(
     conn: &mut crate::infra::db::DbConn,
     id: &WaveId,
+    roles: &[RespondentRole],
 ) -> anyhow::Result<Vec<serde_json::Value>> {
     let counts = crate::app::reports::service::participation_by_code(conn, id)?;
     let rate = |invited: i64, submitted: i64| {
@@ -453,21 +463,25 @@ fn service_rates(
         crate::infra::models::WaveService::for_wave(conn, id)?
             .into_iter()
             .map(|ws| {
-                let get = |role| {
-                    counts
-                        .get(&(ws.service_code.clone(), role))
-                        .copied()
-                        .unwrap_or((0, 0))
-                };
-                let (mi, ms) = get(RespondentRole::Manager);
-                let (pi, ps) = get(RespondentRole::PeerWorker);
-                let total = rate(mi + pi, ms + ps);
+                let (mut all_invited, mut all_submitted) = (0, 0);
+                let per_role: Vec<serde_json::Value> = roles
+                    .iter()
+                    .map(|role| {
+                        let (invited, submitted) = counts
+                            .get(&(ws.service_code.clone(), role.clone()))
+                            .copied()
+                            .unwrap_or((0, 0));
+                        all_invited += invited;
+                        all_submitted += submitted;
+                        json!({"invited": invited, "submitted": submitted, "rate": pct(rate(invited, submitted))})
+                    })
+                    .collect();
+                let total = rate(all_invited, all_submitted);
                 (
                     total.unwrap_or(-1.0),
                     json!({
                         "code": ws.service_code, "name": ws.service_name,
-                        "manager": {"invited": mi, "submitted": ms, "rate": pct(rate(mi, ms))},
-                        "peer_worker": {"invited": pi, "submitted": ps, "rate": pct(rate(pi, ps))},
+                        "roles": per_role,
                         "rate": pct(total),
                     }),
                 )
