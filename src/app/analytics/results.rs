@@ -1426,7 +1426,7 @@ mod tests {
         let table = Table::new(services);
         let sets = service_sets(services, &table);
         let mut leaks = Vec::new();
-        for role in 0..TEST_ROLES {
+        for role in 0..wave.1.len() {
             let decisions = decisions_of(&table, role);
             let shown: Vec<bool> = decisions.iter().map(|d| d.is_shown()).collect();
             let empty: Vec<bool> = decisions
