@@ -114,7 +114,11 @@ pub fn gap_sentence(lang: &str, names: (&str, &str), gap: f64, digits: usize) ->
     fill(
         lang,
         key,
-        &[("size", &size), ("higher", higher), ("lower", lower)],
+        &[
+            ("size", &size),
+            ("higher", higher),
+            ("lower", &lower.to_lowercase()),
+        ],
     )
 }
 

@@ -131,7 +131,7 @@ async fn a_wave_is_set_up_and_invited_from_uploaded_files_and_previewed() {
         .expect("rows")
         .len();
     let survey = std::fs::read_to_string("surveys/peer-involvement.toml").expect("survey file");
-    let broken = survey.replacen("version = \"1.0.0\"", "version = ", 1);
+    let broken = survey.replacen("version = \"2.0.0\"", "version = ", 1);
     let res = post_upload(
         &app,
         &admin,
@@ -157,7 +157,7 @@ async fn a_wave_is_set_up_and_invited_from_uploaded_files_and_previewed() {
     assert!(
         followed(&app, &admin, res)
             .await
-            .contains("peer-involvement 1.0.0 was already stored with exactly this content")
+            .contains("peer-involvement 2.0.0 was already stored with exactly this content")
     );
     let changed = survey.replacen("Peer worker involvement", "Peer involvement", 1);
     let res = post_upload(
@@ -177,7 +177,7 @@ async fn a_wave_is_set_up_and_invited_from_uploaded_files_and_previewed() {
         stored_before,
         "nothing stored"
     );
-    let newer = changed.replacen("version = \"1.0.0\"", "version = \"1.1.0\"", 1);
+    let newer = changed.replacen("version = \"2.0.0\"", "version = \"2.1.0\"", 1);
     let res = post_upload(
         &app,
         &admin,
@@ -189,12 +189,12 @@ async fn a_wave_is_set_up_and_invited_from_uploaded_files_and_previewed() {
     assert!(
         followed(&app, &admin, res)
             .await
-            .contains("Stored peer-involvement 1.1.0")
+            .contains("Stored peer-involvement 2.1.0")
     );
     let instrument = InstrumentRow::all(&mut app.db.connect())
         .expect("rows")
         .into_iter()
-        .find(|r| r.version == "1.1.0")
+        .find(|r| r.version == "2.1.0")
         .expect("the new version")
         .id;
 

@@ -127,7 +127,7 @@ async fn dashboards_show_what_the_gate_allows_in_both_languages() {
     assert!(profile.contains("<details class=\"data-table\">"));
     assert!(profile.contains("<th scope=\"col\">95 % confidence interval</th>"));
     let gaps = section(&html, "id=\"gap-h\"", "id=\"index-h\"");
-    assert!(gaps.contains("managers rate this phase 1.67 points higher than peer workers do."));
+    assert!(gaps.contains("Managers rate this phase 1.67 points higher than peer workers do."));
     assert!(gaps.contains("Large gap"));
     assert!(html.contains("Recommended next step"));
     assert!(html.contains("<html lang=\"en\">"));
@@ -147,7 +147,7 @@ async fn dashboards_show_what_the_gate_allows_in_both_languages() {
         "the single peer worker's score leaked"
     );
     let gaps = section(&html, "id=\"gap-h\"", "id=\"index-h\"");
-    assert!(gaps.contains("vises ikke: en av gruppene har for få svar."));
+    assert!(gaps.contains("Ledere og erfaringskonsulenter: vises ikke, en av gruppene har for få svar."));
     assert!(
         !gaps.contains("poeng høyere"),
         "a gap against a hidden group"
@@ -268,7 +268,7 @@ async fn dashboards_show_what_the_gate_allows_in_both_languages() {
         "the first table is named for its rows"
     );
     assert!(
-        html.contains("How managers and peer workers see it"),
+        html.contains("How each group sees it"),
         "the region's perception gap"
     );
     // The page's tables for Norwegian Excel: a byte-order mark, `;`, decimal commas,

@@ -711,7 +711,12 @@ async fn no_combination_of_what_the_api_publishes_determines_a_hidden_cell() {
                 if t["change"]["status"] != "shown" {
                     continue;
                 }
-                let r = usize::from(t["role"] == "peer_worker");
+                let r = s["roles"]
+                    .as_array()
+                    .expect("roles")
+                    .iter()
+                    .position(|x| x["role"] == t["role"])
+                    .expect("the trend's role");
                 let cell = if t["measure"] == "index" {
                     &s["roles"][r]["index"]
                 } else {
@@ -729,11 +734,21 @@ async fn no_combination_of_what_the_api_publishes_determines_a_hidden_cell() {
                 );
                 assert_eq!(t["change"]["value"]["current"], cell["value"]["mean"]);
             }
-            // Gaps only between shown cells; participation below k never exact.
-            for (p, g) in s["gaps"].as_array().expect("gaps").iter().enumerate() {
+            // Gaps (every pair of roles) only between shown cells; participation below k
+            // never exact.
+            let roles = s["roles"].as_array().expect("roles");
+            for g in s["gaps"].as_array().expect("gaps") {
                 if g["gap"]["status"] == "shown" {
-                    for r in 0..2 {
-                        assert_eq!(status(&s["roles"][r]["phases"][p]["stats"]), "shown");
+                    let p = phases
+                        .iter()
+                        .position(|p| g["phase"] == p.as_str())
+                        .expect("phase");
+                    for side in ["first", "second"] {
+                        let role = roles
+                            .iter()
+                            .find(|r| r["role"] == g[side])
+                            .expect("the gap's role");
+                        assert_eq!(status(&role["phases"][p]["stats"]), "shown");
                     }
                 }
             }

@@ -137,9 +137,9 @@ async fn the_bundle_opens_with_labels_in_pspp_r_and_duckdb() {
         "samskap.sav",
         "samskap.dta",
         "codebook.xml",
-        "redcap-peer-involvement-1.0.0.csv",
+        "redcap-peer-involvement-2.0.0.csv",
         "README.md",
-        "survey-peer-involvement-1.0.0.toml",
+        "survey-peer-involvement-2.0.0.toml",
     ] {
         assert!(dir.join(f).is_file(), "{f} missing");
     }
@@ -163,7 +163,7 @@ async fn the_bundle_opens_with_labels_in_pspp_r_and_duckdb() {
 
     // REDCap: its 18 columns in order, a form per role, the same codes as the data.
     let mut redcap =
-        csv::Reader::from_path(dir.join("redcap-peer-involvement-1.0.0.csv")).expect("redcap");
+        csv::Reader::from_path(dir.join("redcap-peer-involvement-2.0.0.csv")).expect("redcap");
     let header: Vec<String> = redcap
         .headers()
         .expect("header")
@@ -208,7 +208,7 @@ async fn the_bundle_opens_with_labels_in_pspp_r_and_duckdb() {
     assert!(
         fields
             .iter()
-            .all(|f| matches!(&f[1], "manager" | "peer_worker")),
+            .all(|f| matches!(&f[1], "manager" | "peer_worker" | "staff")),
         "every field on a role's form"
     );
 
@@ -246,7 +246,7 @@ async fn the_bundle_opens_with_labels_in_pspp_r_and_duckdb() {
     let ddi = read_ddi(&dir);
     assert!(ddi.contains(&format!("vars {columns}\n")), "{ddi}");
     assert!(ddi.contains("missing ['-2', '-3']"), "{ddi}");
-    assert!(ddi.contains("qstn 2"), "a question text per role: {ddi}");
+    assert!(ddi.contains("qstn 3"), "a question text per role (three roles): {ddi}");
     assert!(
         ddi.contains("mean none")
             && ddi.contains("notes True")
@@ -732,7 +732,7 @@ async fn no_csv_cell_of_the_bundle_runs_as_a_formula() {
     }
 }
 
-/// The built-in survey as version 1.1.0, with seven extra missing codes on the year of
+/// The built-in survey as version 2.1.0, with seven extra missing codes on the year of
 /// the first peer worker (the shipped file has one).
 fn seven_codes_survey() -> String {
     let codes: Vec<String> = std::iter::once((
@@ -748,7 +748,7 @@ fn seven_codes_survey() -> String {
         .find(|l| l.starts_with("extra_codes"))
         .expect("the shipped extra code");
     text.replacen(line, &format!("extra_codes = [ {} ]", codes.join(", ")), 1)
-        .replacen("version = \"1.0.0\"", "version = \"1.1.0\"", 1)
+        .replacen("version = \"2.0.0\"", "version = \"2.1.0\"", 1)
 }
 
 /// Issue 21: every missing code is missing in every format. Eight managers answer the
@@ -779,7 +779,7 @@ async fn seven_extra_missing_codes_are_missing_in_every_format() {
         let instrument = samskap::infra::models::InstrumentRow::all(conn)
             .expect("instruments")
             .into_iter()
-            .find(|r| r.version == "1.1.0")
+            .find(|r| r.version == "2.1.0")
             .expect("the loaded version")
             .id;
         let wave = crate::fixtures::open_wave_with(conn, "Koder", instrument);

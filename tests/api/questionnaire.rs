@@ -893,12 +893,12 @@ async fn bad_respondent_lists_are_reported_by_line_and_nothing_is_written() {
     let html = res.text().await.expect("body");
     for needle in [
         "csv:3: &#x60;service_code&#x60; &quot;NOPE&quot; does not take part",
-        "csv:4: Role: &quot;boss&quot; is not one of the choices",
+        "csv:4: Role: &quot;boss&quot; is not one of this survey&#x27;s roles (manager, peer_worker, staff)",
         "csv:5: E-mail: &quot;not-an-email&quot; is not an e-mail address",
         "csv:6: &#x60;language&#x60;",
         "already appears on line 2",
         // Every problem of a row at once.
-        "csv:7: &#x60;service_code&#x60; &quot;NOPE&quot; does not take part in this wave; Role: &quot;boss&quot; is not one of the choices (manager, peer_worker); E-mail: &quot;a@@b.no&quot; is not an e-mail address; Language: between 2 and 16 characters",
+        "csv:7: &#x60;service_code&#x60; &quot;NOPE&quot; does not take part in this wave; Role: &quot;boss&quot; is not one of this survey&#x27;s roles (manager, peer_worker, staff); E-mail: &quot;a@@b.no&quot; is not an e-mail address; Language: between 2 and 16 characters",
     ] {
         assert!(html.contains(needle), "{needle} missing from {html}");
     }

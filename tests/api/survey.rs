@@ -12,7 +12,7 @@ fn the_shipped_instrument_passes_survey_check() {
     let out = db.samskap(&["survey", "check", &repo_surveys()]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stdout(&out).contains("peer-involvement 1.0.0 ok (sha256:"),
+        stdout(&out).contains("peer-involvement 2.0.0 ok (sha256:"),
         "{}",
         stdout(&out)
     );
@@ -173,7 +173,7 @@ fn survey_show_names_what_is_wrong() {
     );
     let out = db.samskap(&["survey", "show", "nope"]);
     assert!(
-        stderr(&out).contains("no survey `nope`; known: peer-involvement 1.0.0"),
+        stderr(&out).contains("no survey `nope`; known: peer-involvement 2.0.0"),
         "{}",
         stderr(&out)
     );
@@ -189,7 +189,7 @@ fn a_changed_file_under_a_stored_version_is_refused() {
     let first = db.samskap(&["survey", "load", path]);
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(
-        stdout(&first).contains("peer-involvement 1.0.0 (sha256:")
+        stdout(&first).contains("peer-involvement 2.0.0 (sha256:")
             && stdout(&first).contains("): stored")
     );
     let again = db.samskap(&["survey", "load", path]);
@@ -207,7 +207,7 @@ fn a_changed_file_under_a_stored_version_is_refused() {
     assert_eq!(changed.status.code(), Some(1));
     let err = stderr(&changed);
     assert!(
-        err.contains("`peer-involvement` version 1.0.0 is already stored with different content"),
+        err.contains("`peer-involvement` version 2.0.0 is already stored with different content"),
         "{err}"
     );
     assert!(err.contains("bump `version`"), "{err}");
@@ -217,14 +217,14 @@ fn a_changed_file_under_a_stored_version_is_refused() {
         "peer-involvement.toml",
         &text
             .replacen("Peer worker involvement", "Peer involvement", 1)
-            .replacen("version = \"1.0.0\"", "version = \"1.1.0\"", 1),
+            .replacen("version = \"2.0.0\"", "version = \"2.1.0\"", 1),
     );
     let bumped = db.samskap(&["survey", "load", path]);
     assert!(bumped.status.success(), "{}", stderr(&bumped));
     let conn = &mut db.connect();
     let rows = samskap::infra::models::InstrumentRow::all(conn).expect("rows");
     assert_eq!(rows.len(), 2);
-    let v1 = rows.iter().find(|r| r.version == "1.0.0").expect("1.0.0");
+    let v1 = rows.iter().find(|r| r.version == "2.0.0").expect("2.0.0");
     assert_eq!(
         v1.content_hash,
         instrument::parse("x", text).expect("valid").content_hash

@@ -192,7 +192,7 @@ fn gap_row(
                 None => fill(
                     lang,
                     "dashboard.gap_hidden",
-                    &[("first", first), ("second", second)],
+                    &[("first", first), ("second", &second.to_lowercase())],
                 ),
                 Some(_) if is_index => String::new(),
                 Some(g) => super::gap_sentence(lang, (first, second), g, digits),

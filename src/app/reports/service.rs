@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::charts::{self, Chart, DataTable, Series};
 use super::{Cell, fmt, signed};
 use crate::app::analytics::results::{
-    Benchmark, FunnelBand, MIN_PEER_GROUP, PeerGroup, ServiceResult,
+    Benchmark, Count, FunnelBand, MIN_PEER_GROUP, PeerGroup, ServiceResult,
 };
 use crate::app::analytics::stats::{FunnelLimits, funnel_limits_at};
 use crate::app::analytics::{Publication, Publications};
@@ -403,7 +403,14 @@ pub fn dashboard_of(
     let page = Page {
         survey: &survey,
         phases: &results.phases,
-        roles: mine.roles.iter().map(|r| r.role.clone()).collect(),
+        // The roles this service asked: a role the survey file declares but nobody at
+        // the service was invited in (or answered as) gets no column.
+        roles: mine
+            .participation
+            .iter()
+            .filter(|p| p.invited != Count::Exact(0) || p.answered != Count::Exact(0))
+            .map(|p| p.role.clone())
+            .collect(),
         lang,
     };
     out.participation = participation_rows(mine, &page);
@@ -436,6 +443,7 @@ fn participation_rows(mine: &ServiceResult, page: &Page) -> Vec<Participation> {
     let lang = page.lang;
     mine.participation
         .iter()
+        .filter(|p| page.roles.contains(&p.role))
         .map(|p| Participation {
             role: page.role(&p.role),
             invited: super::count(p.invited, lang),
@@ -454,6 +462,7 @@ fn respondents_line(mine: &ServiceResult, page: &Page) -> String {
     let parts: Vec<String> = mine
         .participation
         .iter()
+        .filter(|p| page.roles.contains(&p.role))
         .map(|p| {
             format!(
                 "{} {}",
@@ -574,7 +583,11 @@ fn gap_rows(mine: &ServiceResult, page: &Page) -> Vec<GapRow> {
             let pairs: Vec<PairGap> = mine
                 .gaps
                 .iter()
-                .filter(|g| g.phase == *code)
+                .filter(|g| {
+                    g.phase == *code
+                        && page.roles.contains(&g.first)
+                        && page.roles.contains(&g.second)
+                })
                 .map(|g| {
                     let (first, second) = (page.role(&g.first), page.role(&g.second));
                     let label = format!("{first} − {}", second.to_lowercase());
@@ -598,7 +611,7 @@ fn gap_rows(mine: &ServiceResult, page: &Page) -> Vec<GapRow> {
                             text: fill(
                                 lang,
                                 "dashboard.gap_hidden",
-                                &[("first", &first), ("second", &second)],
+                                &[("first", &first), ("second", &second.to_lowercase())],
                             ),
                         },
                     }
@@ -650,6 +663,7 @@ fn change_rows(mine: &ServiceResult, page: &Page) -> Vec<ChangeRow> {
     let lang = page.lang;
     mine.trends
         .iter()
+        .filter(|t| page.roles.contains(&t.role))
         .map(|t| {
             let measure = t.measure.as_str();
             let digits = if measure == "index" { 1 } else { 2 };
@@ -685,6 +699,7 @@ fn benchmark_rows(mine: &ServiceResult, type_label: &str, page: &Page) -> Vec<Be
     let lang = page.lang;
     mine.benchmarks
         .iter()
+        .filter(|b| page.roles.contains(&b.role))
         .map(|b| {
             let v = b.position.shown();
             BenchmarkRow {

@@ -192,7 +192,6 @@ pub fn check(roster: &Roster, keys: &DerivedKeys, data: &[u8], lang: &str) -> Pa
         if service.is_none() {
             problems.push(say("not_in_wave", &[("code", row.service_code)]));
         }
-        problems.extend(found.iter().flat_map(|p| p.messages(lang)));
         // A role of the wave's instrument (the survey file declares them).
         let role = RespondentRole::parse(row.role)
             .ok()
@@ -204,6 +203,7 @@ pub fn check(roster: &Roster, keys: &DerivedKeys, data: &[u8], lang: &str) -> Pa
                 &[("role", row.role), ("roles", &roles.join(", "))],
             ));
         }
+        problems.extend(found.iter().flat_map(|p| p.messages(lang)));
         let email = if has("email") {
             None
         } else {

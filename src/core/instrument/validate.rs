@@ -497,7 +497,11 @@ pub fn check(file: &SurveyFile, locate: &dyn Fn(&DataPath) -> (usize, usize)) ->
                     missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
                 ),
             );
-        } else if missing.len() == file.items.len() && !file.items.is_empty() {
+        } else if missing.len() == file.items.len()
+            && !file.items.is_empty()
+            && file.context.iter().any(|it| it.roles.contains(role))
+        {
+            // (A role with no items at all is reported above.)
             c.at_key(
                 root.key("roles").key(role),
                 format!(
