@@ -105,7 +105,11 @@ pub fn signed(lang: &str, x: f64, digits: usize) -> String {
 /// number beside it (a gap that rounds to zero is "the same").
 pub fn gap_sentence(lang: &str, names: (&str, &str), gap: f64, digits: usize) -> String {
     let size = fmt(lang, gap.abs(), digits);
-    let (higher, lower) = if gap >= 0.0 { names } else { (names.1, names.0) };
+    let (higher, lower) = if gap >= 0.0 {
+        names
+    } else {
+        (names.1, names.0)
+    };
     let key = if size == fmt(lang, 0.0, digits) {
         "dashboard.gap_none"
     } else {
@@ -127,11 +131,7 @@ pub fn listing(lang: &str, parts: &[String]) -> String {
     match parts {
         [] => String::new(),
         [one] => one.clone(),
-        [init @ .., last] => format!(
-            "{} {} {last}",
-            init.join(", "),
-            fill(lang, "home.and", &[])
-        ),
+        [init @ .., last] => format!("{} {} {last}", init.join(", "), fill(lang, "home.and", &[])),
     }
 }
 

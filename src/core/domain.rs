@@ -121,8 +121,15 @@ text_enum!(
 /// wave's instrument declares it is checked where a role enters (the respondent list,
 /// the survey file).
 #[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord,
-    diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
 )]
 #[diesel(sql_type = diesel::sql_types::Text)]
 pub struct RespondentRole(Box<str>);
@@ -300,11 +307,23 @@ mod tests {
     #[test]
     fn a_role_code_is_a_lower_case_name() {
         for good in ["manager", "peer_worker", "staff", "s2", "a"] {
-            assert_eq!(RespondentRole::parse(good).map(|r| r.to_string()), Ok(good.to_owned()));
+            assert_eq!(
+                RespondentRole::parse(good).map(|r| r.to_string()),
+                Ok(good.to_owned())
+            );
         }
         let longest = "a".repeat(RespondentRole::MAX_LEN);
         assert!(RespondentRole::parse(&longest).is_ok());
-        for bad in ["", "Manager", "peer-worker", "2nd", "_x", "peer worker", "æ", &format!("{longest}a")] {
+        for bad in [
+            "",
+            "Manager",
+            "peer-worker",
+            "2nd",
+            "_x",
+            "peer worker",
+            "æ",
+            &format!("{longest}a"),
+        ] {
             let error = RespondentRole::parse(bad).expect_err(bad);
             assert!(error.contains("not a valid respondent role"), "{error}");
         }

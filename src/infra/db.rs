@@ -373,6 +373,19 @@ pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
     applied.map_err(|e| anyhow::anyhow!("applying migrations failed: {e}"))
 }
 
+/// Reverts the latest applied migration and returns its version: for tests that put data
+/// in a database before a migration and check what the migration does to it.
+#[doc(hidden)]
+pub fn revert_last_migration(conn: &mut DbConn) -> anyhow::Result<String> {
+    let reverted = match conn {
+        DbConn::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS),
+        DbConn::Pg(c) => c.revert_last_migration(POSTGRES_MIGRATIONS),
+    };
+    reverted
+        .map(|v| v.to_string())
+        .map_err(|e| anyhow::anyhow!("reverting the latest migration failed: {e}"))
+}
+
 /// Which backend a live connection speaks.
 pub const fn backend_of(conn: &DbConn) -> Backend {
     match conn {

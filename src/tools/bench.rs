@@ -80,15 +80,8 @@ pub fn prepare(
             for i in chunk_start..(chunk_start + 1000).min(n) {
                 let service = &services[i % services.len()].service_id;
                 let email = format!("bench{i}.{stamp}@bench.invalid");
-                let (_, token) = waves::create_invitation(
-                    conn,
-                    keys,
-                    &wave,
-                    service,
-                    &manager,
-                    &email,
-                    "nb",
-                )?;
+                let (_, token) =
+                    waves::create_invitation(conn, keys, &wave, service, &manager, &email, "nb")?;
                 tokens.push(token);
             }
             Ok(())

@@ -192,11 +192,31 @@ async fn service_results_regions_and_psychometrics_match_the_fixture() {
     let keys = DerivedKeys::new(&app.db.settings().secret_key().expect("secret"));
     let api = reqwest::Client::new();
     let groups: [(&Service, RespondentRole, &[Answers]); 5] = [
-        (&s1, RespondentRole::parse("manager").expect("role"), &S1_MANAGERS),
-        (&s1, RespondentRole::parse("peer_worker").expect("role"), &S1_PEERS),
-        (&s2, RespondentRole::parse("manager").expect("role"), &S2_MANAGERS),
-        (&s2, RespondentRole::parse("peer_worker").expect("role"), &S2_PEERS),
-        (&s3, RespondentRole::parse("peer_worker").expect("role"), &S3_PEERS),
+        (
+            &s1,
+            RespondentRole::parse("manager").expect("role"),
+            &S1_MANAGERS,
+        ),
+        (
+            &s1,
+            RespondentRole::parse("peer_worker").expect("role"),
+            &S1_PEERS,
+        ),
+        (
+            &s2,
+            RespondentRole::parse("manager").expect("role"),
+            &S2_MANAGERS,
+        ),
+        (
+            &s2,
+            RespondentRole::parse("peer_worker").expect("role"),
+            &S2_PEERS,
+        ),
+        (
+            &s3,
+            RespondentRole::parse("peer_worker").expect("role"),
+            &S3_PEERS,
+        ),
     ];
     for (g, (service, role, group)) in groups.iter().enumerate() {
         for (i, answers) in group.iter().enumerate() {
@@ -275,7 +295,9 @@ async fn service_results_regions_and_psychometrics_match_the_fixture() {
             .as_array()
             .expect("gaps")
             .iter()
-            .find(|g| g["phase"] == *phase && g["first"] == "manager" && g["second"] == "peer_worker")
+            .find(|g| {
+                g["phase"] == *phase && g["first"] == "manager" && g["second"] == "peer_worker"
+            })
             .expect("the managers' and peer workers' gap")["gap"];
         assert_eq!(gap["status"], "shown", "{phase}");
         close(&gap["value"]["gap"], m - w, &format!("gap {phase}"));

@@ -50,11 +50,31 @@ async fn fixture() -> Fixture {
         (wave, services[0].clone(), services[1].clone(), s3)
     };
     let groups: [(&Service, RespondentRole, &[i32]); 5] = [
-        (&s1, RespondentRole::parse("manager").expect("role"), &[3, 2, 3, 4]),
-        (&s1, RespondentRole::parse("peer_worker").expect("role"), &[1, 2, 1]),
-        (&s2, RespondentRole::parse("manager").expect("role"), &[2, 2, 3]),
-        (&s2, RespondentRole::parse("peer_worker").expect("role"), &[4]),
-        (&s3, RespondentRole::parse("peer_worker").expect("role"), &[2, 3]),
+        (
+            &s1,
+            RespondentRole::parse("manager").expect("role"),
+            &[3, 2, 3, 4],
+        ),
+        (
+            &s1,
+            RespondentRole::parse("peer_worker").expect("role"),
+            &[1, 2, 1],
+        ),
+        (
+            &s2,
+            RespondentRole::parse("manager").expect("role"),
+            &[2, 2, 3],
+        ),
+        (
+            &s2,
+            RespondentRole::parse("peer_worker").expect("role"),
+            &[4],
+        ),
+        (
+            &s3,
+            RespondentRole::parse("peer_worker").expect("role"),
+            &[2, 3],
+        ),
     ];
     for (g, (service, role, values)) in groups.iter().enumerate() {
         for (i, v) in values.iter().enumerate() {
@@ -147,7 +167,11 @@ async fn dashboards_show_what_the_gate_allows_in_both_languages() {
         "the single peer worker's score leaked"
     );
     let gaps = section(&html, "id=\"gap-h\"", "id=\"index-h\"");
-    assert!(gaps.contains("Ledere og erfaringskonsulenter: vises ikke, en av gruppene har for få svar."));
+    assert!(
+        gaps.contains(
+            "Ledere og erfaringskonsulenter: vises ikke, en av gruppene har for få svar."
+        )
+    );
     assert!(
         !gaps.contains("poeng høyere"),
         "a gap against a hidden group"

@@ -246,7 +246,10 @@ async fn the_bundle_opens_with_labels_in_pspp_r_and_duckdb() {
     let ddi = read_ddi(&dir);
     assert!(ddi.contains(&format!("vars {columns}\n")), "{ddi}");
     assert!(ddi.contains("missing ['-2', '-3']"), "{ddi}");
-    assert!(ddi.contains("qstn 3"), "a question text per role (three roles): {ddi}");
+    assert!(
+        ddi.contains("qstn 3"),
+        "a question text per role (three roles): {ddi}"
+    );
     assert!(
         ddi.contains("mean none")
             && ddi.contains("notes True")

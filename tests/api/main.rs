@@ -25,6 +25,7 @@ mod outbox;
 mod pages;
 mod publication;
 mod questionnaire;
+mod roles;
 mod serve_demo;
 mod smtp;
 mod survey;

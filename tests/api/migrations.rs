@@ -450,3 +450,256 @@ fn sqlite_connections_honour_the_durability_promise() {
     assert_eq!(pragma(conn, "foreign_keys"), "1");
     assert_eq!(pragma(conn, "busy_timeout"), "10000");
 }
+
+/// One service with a manager's and a peer worker's submitted response and their answers,
+/// written through the models. Returns the wave and the service.
+fn seed_two_roles(conn: &mut DbConn) -> (WaveId, ServiceId) {
+    let now = db::now();
+    let hr = RegionId::generate();
+    let county = RegionId::generate();
+    let muni = RegionId::generate();
+    for (id, kind, name, parent) in [
+        (&hr, RegionKind::HealthRegion, "Helse Vest", None),
+        (&county, RegionKind::County, "Vestland", Some(&hr)),
+        (&muni, RegionKind::Municipality, "Bergen", Some(&county)),
+    ] {
+        Region::insert(
+            conn,
+            &NewRegion {
+                id: id.clone(),
+                kind,
+                name: name.into(),
+                code: None,
+                parent_id: parent.cloned(),
+                created_at: now,
+            },
+        )
+        .expect("region");
+    }
+    let org = OrganisationId::generate();
+    Organisation::insert(
+        conn,
+        &NewOrganisation {
+            id: org.clone(),
+            name: "Helse Bergen HF".into(),
+            org_number: None,
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .expect("organisation");
+    let service = ServiceId::generate();
+    Service::insert(
+        conn,
+        &NewService {
+            id: service.clone(),
+            code: "S1".into(),
+            name: "DPS Bergen".into(),
+            service_type: ServiceType::Dps,
+            size_band: SizeBand::Large,
+            organisation_id: org.clone(),
+            municipality_id: muni.clone(),
+            county_id: county.clone(),
+            health_region_id: hr.clone(),
+            active: true,
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .expect("service");
+    let instrument = InstrumentId::generate();
+    InstrumentRow::insert(
+        conn,
+        &NewInstrument {
+            id: instrument.clone(),
+            survey_id: "peer-involvement".into(),
+            version: "1.0.0".into(),
+            content_hash: "abc".into(),
+            title: "Peer involvement".into(),
+            definition: "{}".into(),
+            source: "id = 'x'".into(),
+            loaded_at: now,
+        },
+    )
+    .expect("instrument");
+    let wave = WaveId::generate();
+    Wave::insert(
+        conn,
+        &NewWave {
+            id: wave.clone(),
+            name: "2025".into(),
+            instrument_id: instrument,
+            status: WaveStatus::Open,
+            anonymity: Anonymity::Linked,
+            opens_at: Some(now),
+            closes_at: None,
+            reminder_max: 2,
+            reminder_interval_days: 7,
+            email_retention_days: 90,
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .expect("wave");
+    WaveService::insert_all(
+        conn,
+        &[NewWaveService {
+            wave_id: wave.clone(),
+            service_id: service.clone(),
+            service_code: "S1".into(),
+            service_name: "DPS Bergen".into(),
+            service_type: ServiceType::Dps,
+            size_band: SizeBand::Large,
+            organisation_id: org,
+            municipality_id: muni,
+            county_id: county,
+            health_region_id: hr,
+        }],
+    )
+    .expect("wave service");
+    for (i, role) in ["manager", "peer_worker"].into_iter().enumerate() {
+        let role = RespondentRole::parse(role).expect("role");
+        let invitation = InvitationId::generate();
+        Invitation::insert(
+            conn,
+            &NewInvitation {
+                id: invitation.clone(),
+                wave_id: wave.clone(),
+                service_id: service.clone(),
+                role: role.clone(),
+                email: Some(format!("p{i}@example.org")),
+                language: "nb".into(),
+                token_hash: format!("hash{i}"),
+                panel_pseudonym: format!("p{i}"),
+                status: InvitationStatus::Submitted,
+                expires_at: None,
+                created_at: now,
+                updated_at: now,
+            },
+        )
+        .expect("invitation");
+        let response = ResponseId::generate();
+        Response::insert(
+            conn,
+            &NewResponse {
+                id: response.clone(),
+                wave_id: wave.clone(),
+                service_id: service.clone(),
+                role,
+                invitation_id: Some(invitation),
+                resume_key_hash: None,
+                panel_pseudonym: Some(format!("p{i}")),
+                language: "nb".into(),
+                consent_at: Some(now),
+                current_page: Some("review".into()),
+                started_at: now,
+                updated_at: now,
+                submitted_at: Some(now),
+                answer_slots: None,
+            },
+        )
+        .expect("response");
+        let rows: Vec<NewAnswer> = ["A1", "A2", "A3"]
+            .into_iter()
+            .map(|item| NewAnswer {
+                response_id: response.clone(),
+                wave_id: wave.clone(),
+                item_code: item.into(),
+                value: Some(2.0),
+                text_value: None,
+                missing_code: None,
+                updated_at: now,
+            })
+            .collect();
+        Answer::insert_all(conn, &rows).expect("answers");
+    }
+    (wave, service)
+}
+
+fn role_rows(conn: &mut DbConn, wave: &WaveId) -> (usize, usize, i64) {
+    (
+        Invitation::for_wave(conn, wave).expect("invitations").len(),
+        diesel::sql_query(format!(
+            "SELECT COUNT(*) AS n FROM responses WHERE wave_id = '{wave}'"
+        ))
+        .get_result::<Count>(conn)
+        .expect("responses")
+        .n
+        .try_into()
+        .expect("small"),
+        Answer::count_for_wave(conn, wave).expect("answers"),
+    )
+}
+
+/// Migration 000010 (roles from the survey file) on a database that holds a wave's
+/// invitations, responses and answers: everything survives (on SQLite the role CHECKs are
+/// edited in place; rebuilding `responses` inside the migration's transaction, where
+/// foreign keys stay on, would have deleted every answer through ON DELETE CASCADE), a
+/// third role is accepted after it and malformed codes still are not, and reverting it
+/// is refused while a role the old constraint does not know has rows.
+#[test]
+fn the_survey_roles_migration_keeps_every_answer_and_admits_new_roles() {
+    let db = TestDb::new();
+    let conn = &mut db.connect();
+    let reverted = db::revert_last_migration(conn).expect("revert");
+    assert!(reverted.contains("000010"), "{reverted}");
+    let (wave, service) = seed_two_roles(conn);
+    let staff = |conn: &mut DbConn, code: &str, i: u32| {
+        let now = db::now();
+        Invitation::insert(
+            conn,
+            &NewInvitation {
+                id: InvitationId::generate(),
+                wave_id: wave.clone(),
+                service_id: service.clone(),
+                role: RespondentRole::parse(code).expect("a well-formed code"),
+                email: Some(format!("s{i}@example.org")),
+                language: "nb".into(),
+                token_hash: format!("staff{i}"),
+                panel_pseudonym: format!("s{i}"),
+                status: InvitationStatus::Pending,
+                expires_at: None,
+                created_at: now,
+                updated_at: now,
+            },
+        )
+    };
+    assert!(
+        staff(conn, "staff", 0).is_err(),
+        "before the migration the old CHECK refuses a third role"
+    );
+    let before = role_rows(conn, &wave);
+    assert_eq!(before, (2, 2, 6));
+
+    let applied = db::run_migrations(conn).expect("migrate");
+    assert_eq!(applied.len(), 1, "{applied:?}");
+    assert_eq!(role_rows(conn, &wave), before, "nothing lost");
+    staff(conn, "staff", 1).expect("a third role is accepted");
+    // A fresh connection (another pool member) sees the new constraint too.
+    let other = &mut db.connect();
+    staff(other, "board_member", 2).expect("and a fourth, on another connection");
+    for bad in ["Staff", "peer-worker", "2nd"] {
+        let refused = diesel::sql_query(format!(
+            "INSERT INTO invitations (id, wave_id, service_id, role, email, language, token_hash, panel_pseudonym, status, reminder_count, created_at, updated_at) \
+             SELECT 'x{bad}', wave_id, service_id, '{bad}', NULL, 'nb', 'tx{bad}', 'px{bad}', 'pending', 0, created_at, updated_at FROM invitations WHERE wave_id = '{wave}' LIMIT 1"
+        ))
+        .execute(other);
+        assert!(
+            refused.is_err(),
+            "the database refuses the role code {bad:?}"
+        );
+    }
+    // Responses, answers and the foreign keys around them behave as before.
+    let (invitations, responses, answers) = role_rows(other, &wave);
+    assert_eq!((invitations, responses, answers), (4, 2, 6));
+
+    assert!(
+        db::revert_last_migration(other).is_err(),
+        "reverting is refused while other roles have rows"
+    );
+    assert_eq!(
+        role_rows(other, &wave),
+        (4, 2, 6),
+        "and the refusal loses nothing"
+    );
+}

@@ -893,16 +893,16 @@ pub fn compute(
                 let now = moments.get(&(s, r)).unwrap_or(&empty);
                 // The same role in the previous wave, by its code: the two waves'
                 // instruments may declare different roles.
-                let before = before_at.zip(prev.roles.iter().position(|x| x == role)).and_then(
-                    |(pi, pr)| {
+                let before = before_at
+                    .zip(prev.roles.iter().position(|x| x == role))
+                    .and_then(|(pi, pr)| {
                         let key = (
                             u32::try_from(pi).unwrap_or(u32::MAX),
                             u32::try_from(pr).unwrap_or(u32::MAX),
                         );
                         let g = prev_moments.get(&key)?;
                         Some((g, prev_joint.decisions[pr][pi]))
-                    },
-                );
+                    });
                 for m in 0..measures {
                     let (measure, current) = match phase_codes.get(m) {
                         Some(code) => (code.clone(), now.phases[m]),
@@ -950,7 +950,12 @@ pub fn compute(
                     .copied()
                     .unwrap_or(0);
                 let answered = moments.get(&(s, r)).map_or(0, |g| g.respondents);
-                Participation::of(role.clone(), u64::try_from(invited).unwrap_or(0), answered, k)
+                Participation::of(
+                    role.clone(),
+                    u64::try_from(invited).unwrap_or(0),
+                    answered,
+                    k,
+                )
             })
             .collect();
         services.push(ServiceResult {
@@ -1024,19 +1029,15 @@ fn gaps(phase_codes: &[String], roles: &[RoleResult]) -> Vec<GapResult> {
                     phase: code.clone(),
                     first: first.role.clone(),
                     second: second.role.clone(),
-                    gap: combine(
-                        &first.phases[p].stats,
-                        &second.phases[p].stats,
-                        |a, b| {
-                            let gap = a.estimate.mean - b.estimate.mean;
-                            Gap {
-                                first_mean: a.estimate.mean,
-                                second_mean: b.estimate.mean,
-                                gap,
-                                flagged: gap.abs() >= GAP_FLAG,
-                            }
-                        },
-                    ),
+                    gap: combine(&first.phases[p].stats, &second.phases[p].stats, |a, b| {
+                        let gap = a.estimate.mean - b.estimate.mean;
+                        Gap {
+                            first_mean: a.estimate.mean,
+                            second_mean: b.estimate.mean,
+                            gap,
+                            flagged: gap.abs() >= GAP_FLAG,
+                        }
+                    }),
                 });
             }
         }

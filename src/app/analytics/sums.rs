@@ -450,9 +450,7 @@ pub fn load_since(conn: &mut DbConn, wave: &WaveId, rows: &mut Rows) -> anyhow::
         && rows
             .sums
             .as_ref()
-            .is_some_and(|s| {
-                s.fits(&setup.rules, setup.roles.len(), setup.services.len())
-            });
+            .is_some_and(|s| s.fits(&setup.rules, setup.roles.len(), setup.services.len()));
     let appended = usable && read(conn, &setup, rows, false)?;
     // Everything submitted up to the last time read must be what was read: a response
     // submitted later and still arriving does not count yet (it is read next time).

@@ -656,7 +656,8 @@ pub fn dashboard(
     let mut gap_series: Vec<Vec<Option<f64>>> = vec![Vec::new(); roles.len()];
     let mut gap_bounds: Vec<Vec<Option<(f64, f64)>>> = vec![Vec::new(); roles.len()];
     for (measure, is_index, cells, digits) in measures {
-        out.gap.push(gap_row(measure, is_index, &cells, digits, lang));
+        out.gap
+            .push(gap_row(measure, is_index, &cells, digits, lang));
         if !is_index {
             for (i, (_, c)) in cells.iter().enumerate() {
                 let e = c.and_then(|c| c.shown());

@@ -636,14 +636,15 @@ fn trend_chart(
     code: &str,
     page: &Page,
 ) -> anyhow::Result<Option<Chart>> {
-    let (names, series) = super::index_over_waves(conn, src, waves, current, &page.roles, |p, role| {
-        let e = entry(p, code)?;
-        Some(
-            e.role(role)
-                .and_then(|x| x.index.shown())
-                .map(|v| v.estimate.mean),
-        )
-    })?;
+    let (names, series) =
+        super::index_over_waves(conn, src, waves, current, &page.roles, |p, role| {
+            let e = entry(p, code)?;
+            Some(
+                e.role(role)
+                    .and_then(|x| x.index.shown())
+                    .map(|v| v.estimate.mean),
+            )
+        })?;
     if names.len() < 2 || !series.iter().flatten().any(Option::is_some) {
         return Ok(None);
     }
@@ -751,9 +752,9 @@ fn next_step(phases: &[PhaseRow], page: &Page) -> Option<NextStepView> {
     let mut seen: Vec<(f64, &PhaseRow, &RoleCell, u64)> = phases
         .iter()
         .flat_map(|p| {
-            p.cells.iter().filter_map(move |c| {
-                Some((c.cell.value?, p, c, c.cell.level_number?))
-            })
+            p.cells
+                .iter()
+                .filter_map(move |c| Some((c.cell.value?, p, c, c.cell.level_number?)))
         })
         .collect();
     seen.sort_by(|a, b| a.0.total_cmp(&b.0));

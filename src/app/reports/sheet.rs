@@ -351,11 +351,7 @@ pub fn region(d: &RegionDashboard, lang: &str) -> Vec<Section> {
                     g.pairs.iter().map(move |p| {
                         std::iter::once(g.measure.clone())
                             .chain(g.cells.iter().map(text))
-                            .chain([
-                                p.label.clone(),
-                                p.difference.clone(),
-                                p.sentence.clone(),
-                            ])
+                            .chain([p.label.clone(), p.difference.clone(), p.sentence.clone()])
                             .collect()
                     })
                 })

@@ -291,8 +291,15 @@ pub fn invite(
             if done % 50 == 0 {
                 progress(done, respondents.len());
             }
-            let (invitation, token) =
-                create_invitation(conn, keys, &wave, &r.service, &r.role, &r.email, &r.language)?;
+            let (invitation, token) = create_invitation(
+                conn,
+                keys,
+                &wave,
+                &r.service,
+                &r.role,
+                &r.email,
+                &r.language,
+            )?;
             queue_message(
                 conn,
                 "invitation",

@@ -36,11 +36,12 @@ pub fn status(conn: &mut DbConn, wave_id: &WaveId) -> anyhow::Result<StatusRepor
         by_status.push((*s, n));
     }
     // Every role of the wave's instrument, answered or not, and any other role found.
-    let mut submitted_by_role: Vec<(RespondentRole, i64)> = crate::app::waves::instrument_of(conn, &wave)?
-        .roles()
-        .into_iter()
-        .map(|role| (role, 0))
-        .collect();
+    let mut submitted_by_role: Vec<(RespondentRole, i64)> =
+        crate::app::waves::instrument_of(conn, &wave)?
+            .roles()
+            .into_iter()
+            .map(|role| (role, 0))
+            .collect();
     let counted: Vec<(RespondentRole, i64)> = r::table
         .filter(r::wave_id.eq(wave_id))
         .filter(r::submitted_at.is_not_null())

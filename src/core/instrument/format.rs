@@ -80,7 +80,10 @@ const fn scored_by_default() -> bool {
     true
 }
 
-#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if")]
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if"
+)]
 const fn is_true(b: &bool) -> bool {
     *b
 }
@@ -102,6 +105,15 @@ impl SurveyFile {
             .filter(|(_, def)| def.scored)
             .filter_map(|(code, _)| RespondentRole::parse(code).ok())
             .collect()
+    }
+
+    /// The name of one `role` in `lang` ("Peer worker"), or its code when the file does
+    /// not declare it.
+    pub fn role_name(&self, role: &str, lang: &str) -> String {
+        self.roles.get(role).map_or_else(
+            || role.to_owned(),
+            |def| in_lang(&def.label, lang).to_owned(),
+        )
     }
 
     /// The name of a group of `role` in `lang` ("Peer workers"), or its code when the

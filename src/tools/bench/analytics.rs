@@ -430,7 +430,9 @@ impl AnswerBatch {
 /// rows holds a handful of distinct roles): each distinct code is leaked once.
 fn interned(role: &RespondentRole) -> &'static str {
     static SEEN: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
-    let mut seen = SEEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut seen = SEEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(found) = seen.iter().find(|s| **s == role.as_str()) {
         return found;
     }
@@ -438,4 +440,3 @@ fn interned(role: &RespondentRole) -> &'static str {
     seen.push(leaked);
     leaked
 }
-

@@ -348,11 +348,20 @@ fn context_answers(
         out.push((
             "S_PROFESSION".into(),
             choice(
-                ["health_professional", "health_professional", "therapist", "social_worker", "other"]
-                    [rng.random_range(0..5)],
+                [
+                    "health_professional",
+                    "health_professional",
+                    "therapist",
+                    "social_worker",
+                    "other",
+                ][rng.random_range(0..5)],
             ),
         ));
-        let together = if p.peers == 0 { 0 } else { rng.random_range(0..4) };
+        let together = if p.peers == 0 {
+            0
+        } else {
+            rng.random_range(0..4)
+        };
         out.push((
             "S_WORKS_WITH_PEERS".into(),
             choice(["rarely", "monthly", "weekly", "daily"][together]),

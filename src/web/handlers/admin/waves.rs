@@ -786,12 +786,13 @@ pub async fn invitations(
     let page = q.page.unwrap_or(1).max(1);
     let search = q.q.clone().unwrap_or_default();
     let target = id.clone();
-    let (wave, (rows, total)) = with_conn(&state, move |conn| {
+    let (wave, survey, (rows, total)) = with_conn(&state, move |conn| {
         let wave = match Wave::find(conn, &target) {
             Ok(w) => w,
             Err(diesel::result::Error::NotFound) => return Err(AppError::NotFound),
             Err(e) => return Err(e.into()),
         };
+        let survey = waves::instrument_of(conn, &wave)?;
         let listing = Invitation::listing(
             conn,
             &target,
@@ -800,7 +801,7 @@ pub async fn invitations(
             INVITATIONS_PER_PAGE,
             (page - 1) * INVITATIONS_PER_PAGE,
         )?;
-        Ok((wave, listing))
+        Ok((wave, survey, listing))
     })
     .await?;
     let time = |t: Option<chrono::NaiveDateTime>| t.map(crate::infra::time::shown);
@@ -809,7 +810,7 @@ pub async fn invitations(
         .map(|(inv, code, name)| {
             json!({
                 "service_code": code, "service_name": name,
-                "role": label(lang, "role", inv.role.as_str()),
+                "role": survey.role_name(inv.role.as_str(), lang),
                 "email": inv.email, "language": inv.language,
                 "status": label(lang, "invitation_status", inv.status.as_str()),
                 "status_code": inv.status.as_str(),
