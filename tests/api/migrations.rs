@@ -453,6 +453,7 @@ fn sqlite_connections_honour_the_durability_promise() {
 
 /// One service with a manager's and a peer worker's submitted response and their answers,
 /// written through the models. Returns the wave and the service.
+#[expect(clippy::too_many_lines, reason = "one row per table, written out")]
 fn seed_two_roles(conn: &mut DbConn) -> (WaveId, ServiceId) {
     let now = db::now();
     let hr = RegionId::generate();

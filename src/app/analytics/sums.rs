@@ -162,7 +162,7 @@ fn lcm_up_to(n: usize) -> u64 {
 }
 
 impl Sums {
-    fn new(rules: &ScoringRules, roles: usize, services: usize) -> anyhow::Result<Self> {
+    fn new(rules: &ScoringRules, role_count: usize, services: usize) -> anyhow::Result<Self> {
         let layout: Vec<(Range<usize>, u32)> =
             rules.layout().into_iter().map(|(_, r, m)| (r, m)).collect();
         let widest = layout.iter().map(|(r, _)| r.len()).max().unwrap_or(1);
@@ -171,9 +171,9 @@ impl Sums {
             "a phase has {widest} scored items; at most {MAX_PHASE_ITEMS} can be summed exactly"
         );
         let width = layout.last().map_or(0, |(r, _)| r.end);
-        let cells = services * roles;
+        let cells = services * role_count;
         Ok(Self {
-            roles,
+            roles: role_count,
             phases: layout
                 .iter()
                 .map(|(r, _)| PhaseSums {
@@ -198,9 +198,9 @@ impl Sums {
     }
 
     /// Whether these sums were made for the same scoring layout and services.
-    fn fits(&self, rules: &ScoringRules, roles: usize, services: usize) -> bool {
-        self.roles == roles
-            && self.respondents_of.len() == services * roles
+    fn fits(&self, rules: &ScoringRules, role_count: usize, services: usize) -> bool {
+        self.roles == role_count
+            && self.respondents_of.len() == services * role_count
             && self
                 .layout
                 .iter()
