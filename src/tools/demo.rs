@@ -363,25 +363,32 @@ pub struct DemoAccount {
     pub sees: Option<String>,
 }
 
-/// Submitted responses per service in the newest opened wave.
+/// Per service in the newest opened wave: the submitted responses of its smallest group
+/// (over the roles anyone in the wave answered as), and of all its groups together.
 fn newest_wave_answer_counts(
     conn: &mut DbConn,
-) -> anyhow::Result<std::collections::HashMap<crate::core::domain::ServiceId, i64>> {
+) -> anyhow::Result<std::collections::HashMap<crate::core::domain::ServiceId, (i64, i64)>> {
     let newest = crate::infra::models::Wave::opened_newest_first(conn)?
         .into_iter()
         .next();
     let Some(wave) = newest else {
         return Ok(std::collections::HashMap::new());
     };
-    Ok(crate::app::waves::participation(conn, &wave.id, None)?
-        .into_iter()
-        .fold(
-            std::collections::HashMap::new(),
-            |mut m, ((s, _), (_, n))| {
-                *m.entry(s).or_insert(0) += n;
-                m
-            },
-        ))
+    let counts = crate::app::waves::participation(conn, &wave.id, None)?;
+    let roles: std::collections::BTreeSet<&crate::core::domain::RespondentRole> =
+        counts.keys().map(|(_, r)| r).collect();
+    let mut out = std::collections::HashMap::new();
+    for (service, _) in counts.keys() {
+        let answered = |r: &crate::core::domain::RespondentRole| {
+            counts
+                .get(&(service.clone(), r.clone()))
+                .map_or(0, |(_, n)| *n)
+        };
+        let smallest = roles.iter().map(|r| answered(r)).min().unwrap_or(0);
+        let total = roles.iter().map(|r| answered(r)).sum();
+        out.insert(service.clone(), (smallest, total));
+    }
+    Ok(out)
 }
 
 /// Creates the demo accounts if missing and gives each a fresh random password.
@@ -390,15 +397,16 @@ pub fn ensure_accounts(conn: &mut DbConn) -> anyhow::Result<Vec<DemoAccount>> {
     use crate::core::domain::{ScopeKind, UserRole};
     use crate::infra::models::{Service, User};
 
-    // The manager runs the DPS with the most answers in the newest wave (so the demo
-    // dashboard has numbers to show), or the first DPS before there are any; the
-    // policymaker oversees Helse Vest.
+    // The manager runs the DPS whose smallest group answered most in the newest wave,
+    // then the one with the most answers (so the demo dashboard has every perspective
+    // to show), or the first DPS before there are any; the policymaker oversees Helse
+    // Vest.
     let answered = newest_wave_answer_counts(conn)?;
     let first_dps = Service::all(conn)?
         .into_iter()
         .filter(|s| s.service_type == ServiceType::Dps)
         .min_by(|a, b| {
-            let n = |s: &Service| answered.get(&s.id).copied().unwrap_or(0);
+            let n = |s: &Service| answered.get(&s.id).copied().unwrap_or((0, 0));
             n(b).cmp(&n(a)).then_with(|| a.code.cmp(&b.code))
         });
     let mut out = Vec::new();

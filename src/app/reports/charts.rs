@@ -196,6 +196,9 @@ pub fn bars(
 ) -> anyhow::Result<Chart> {
     let mut m = base(title, 640, 320);
     label_digits(&mut m, max);
+    // Below the plot: with three roles or more the legend beside the title ran into it.
+    m.insert("legend_position".into(), json!("bottom"));
+    m.insert("legend_align".into(), json!("left"));
     m.insert("x_axis_data".into(), json!(categories));
     m.insert("y_axis_configs".into(), json!([value_axis(max)]));
     m.insert("x_axis_font_size".into(), json!(12));
@@ -435,6 +438,125 @@ pub fn boxes(
     let svg =
         charts_rs::BoxPlotChart::from_json(&Value::Object(m).to_string()).and_then(|c| c.svg());
     finish(id, title, description, svg, table)
+}
+
+/// One role at a corner of [`perspectives`]: its name and its mean, when shown.
+#[derive(Debug, Clone)]
+pub struct Corner {
+    pub name: String,
+    /// The mean as the table beside it writes it, or why there is none.
+    pub text: String,
+    pub shown: bool,
+}
+
+/// One side of [`perspectives`]: the corners it joins, the gap as written, and whether
+/// it is flagged. `None` where either corner is hidden.
+#[derive(Debug, Clone)]
+pub struct Side {
+    pub from: usize,
+    pub to: usize,
+    pub gap: Option<String>,
+    pub flagged: bool,
+}
+
+/// A phase's perspectives as a small polygon: one corner per role (a line for two, a
+/// triangle for three, a square for four), labelled with the role's mean, and a side
+/// between every two labelled with their gap. A flagged gap is drawn thick and dashed
+/// in dark red, so it reads in grey-scale print; a side with a hidden corner is a thin
+/// dotted line without a number. Drawn by hand: a chart library has no such chart.
+pub fn perspectives(
+    id: &str,
+    title: &str,
+    description: &str,
+    corners: &[Corner],
+    sides: &[Side],
+    table: DataTable,
+) -> Chart {
+    use std::fmt::Write as _;
+    let esc = handlebars::html_escape;
+    let n = corners.len().max(1);
+    let (w, r) = (360.0_f64, 95.0_f64);
+    #[expect(clippy::cast_precision_loss, reason = "a handful of roles")]
+    let unit = |i: usize| -> (f64, f64) {
+        if n == 2 {
+            // Two roles: a level line.
+            return (if i == 0 { -1.2 } else { 1.2 }, 0.0);
+        }
+        let angle = -std::f64::consts::FRAC_PI_2 + std::f64::consts::TAU * i as f64 / n as f64;
+        (angle.cos(), angle.sin())
+    };
+    // Room for two lines of label above the top corner and below the lowest.
+    let lowest = (0..n).map(|i| unit(i).1).fold(0.0_f64, f64::max);
+    let (cx, cy) = (w / 2.0, 40.0 + r);
+    let h = (cy + r * lowest + 46.0).round();
+    let at = |i: usize| -> (f64, f64) {
+        let (x, y) = unit(i);
+        (cx + r * x, cy + r * y)
+    };
+    let font = "font-family=\"Roboto, 'Helvetica Neue', Arial, sans-serif\"";
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\">"
+    );
+    for side in sides {
+        let ((x1, y1), (x2, y2)) = (at(side.from), at(side.to));
+        let (stroke, width, dash) = match (&side.gap, side.flagged) {
+            (Some(_), true) => (FUNNEL_998, 4.0, " stroke-dasharray=\"9 4\""),
+            (Some(_), false) => ("#5A5A5A", 2.0, ""),
+            (None, _) => ("#9A9A9A", 1.0, " stroke-dasharray=\"2 4\""),
+        };
+        let _ = write!(
+            svg,
+            "<line x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\" stroke=\"{stroke}\" stroke-width=\"{width}\"{dash}/>"
+        );
+        if let Some(gap) = &side.gap {
+            let (mx, my) = ((x1 + x2) / 2.0, (y1 + y2) / 2.0);
+            let colour = if side.flagged { FUNNEL_998 } else { "#333333" };
+            let weight = if side.flagged { "700" } else { "400" };
+            let _ = write!(
+                svg,
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"44\" height=\"18\" rx=\"3\" fill=\"#FFFFFF\"/>\
+                 <text x=\"{mx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"{weight}\" fill=\"{colour}\" {font}>{}</text>",
+                mx - 22.0,
+                my - 9.0,
+                my + 4.5,
+                esc(gap)
+            );
+        }
+    }
+    for (i, c) in corners.iter().enumerate() {
+        let (x, y) = at(i);
+        let colour = palette(corners.len())[i];
+        let fill = if c.shown { colour } else { "#FFFFFF" };
+        let _ = write!(
+            svg,
+            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"7\" fill=\"{fill}\" stroke=\"{colour}\" stroke-width=\"2\"/>"
+        );
+        // Names centred above the top corner and below the others (the lower corners
+        // are far enough apart for two names of about twenty letters).
+        let (ty, anchor) = if y < cy - 1.0 {
+            (y - 28.0, "middle")
+        } else {
+            (y + 24.0, "middle")
+        };
+        let tx = x;
+        let weight = if c.shown { "700" } else { "400" };
+        let _ = write!(
+            svg,
+            "<text x=\"{tx:.1}\" y=\"{ty:.1}\" text-anchor=\"{anchor}\" font-size=\"14\" fill=\"#222222\" {font}>{}</text>\
+             <text x=\"{tx:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\" font-size=\"14\" font-weight=\"{weight}\" fill=\"#222222\" {font}>{}</text>",
+            esc(&c.name),
+            ty + 15.0,
+            esc(&c.text)
+        );
+    }
+    svg.push_str("</svg>");
+    Chart {
+        id: id.to_owned(),
+        title: title.to_owned(),
+        description: description.to_owned(),
+        svg: accessible(&svg, id, title, description),
+        table,
+    }
 }
 
 fn palette(n: usize) -> Vec<&'static str> {

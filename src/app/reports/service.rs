@@ -43,6 +43,9 @@ pub struct ServiceDashboard {
     pub index: Vec<IndexRow>,
     pub profile_chart: Option<Chart>,
     pub gaps: Vec<GapRow>,
+    /// Per phase, the roles' means at the corners of a polygon and the gaps on its sides
+    /// (with three roles, a triangle), when the service asked two roles or more.
+    pub perspectives: Vec<Chart>,
     pub trend_chart: Option<Chart>,
     pub changes: Vec<ChangeRow>,
     pub benchmarks: Vec<BenchmarkRow>,
@@ -121,6 +124,10 @@ pub struct IndexRow {
 pub struct GapRow {
     pub phase: String,
     pub pairs: Vec<PairGap>,
+    /// The pairs shown, for the page's list (the hidden ones are summed up in `hidden`).
+    pub shown: Vec<PairGap>,
+    /// One line for the pairs not shown, when there are any.
+    pub hidden: Option<String>,
     /// Any pair's gap is flagged.
     pub flagged: bool,
 }
@@ -133,6 +140,8 @@ pub struct PairGap {
     pub label: String,
     pub shown: bool,
     pub gap: String,
+    /// The gap's size without its sign, for a picture whose sides have no direction.
+    pub size: String,
     pub flagged: bool,
     /// A sentence: who rates the phase higher, and by how much; or why it is not shown.
     pub text: String,
@@ -367,6 +376,7 @@ pub fn dashboard_of(
         index: Vec::new(),
         profile_chart: None,
         gaps: Vec::new(),
+        perspectives: Vec::new(),
         trend_chart: None,
         changes: Vec::new(),
         benchmarks: Vec::new(),
@@ -419,6 +429,7 @@ pub fn dashboard_of(
     out.profile_chart = profile_chart(&out.phases, lang)?;
     out.index = index_rows(mine, &page);
     out.gaps = gap_rows(mine, &page);
+    out.perspectives = perspective_charts(&out.phases, &out.gaps, &page);
     out.trend_chart = trend_chart(conn, src, &waves, &results, &service.code, &page)?;
     out.changes = change_rows(mine, &page);
     out.benchmarks = benchmark_rows(mine, &out.service.type_label, &page);
@@ -598,6 +609,7 @@ fn gap_rows(mine: &ServiceResult, page: &Page) -> Vec<GapRow> {
                             label,
                             shown: true,
                             gap: fmt(lang, v.gap, 2),
+                            size: fmt(lang, v.gap.abs(), 2),
                             flagged: v.flagged,
                             text: super::gap_sentence(lang, (&first, &second), v.gap, 2),
                         },
@@ -607,6 +619,7 @@ fn gap_rows(mine: &ServiceResult, page: &Page) -> Vec<GapRow> {
                             label,
                             shown: false,
                             gap: String::new(),
+                            size: String::new(),
                             flagged: false,
                             text: fill(
                                 lang,
@@ -617,11 +630,110 @@ fn gap_rows(mine: &ServiceResult, page: &Page) -> Vec<GapRow> {
                     }
                 })
                 .collect();
+            let shown: Vec<PairGap> = pairs.iter().filter(|p| p.shown).cloned().collect();
+            let hidden = (shown.len() < pairs.len()).then(|| {
+                fill(
+                    lang,
+                    if shown.is_empty() {
+                        "dashboard.gaps_none_shown"
+                    } else {
+                        "dashboard.gaps_some_hidden"
+                    },
+                    &[],
+                )
+            });
             GapRow {
                 phase: page.phase_title(code),
                 flagged: pairs.iter().any(|p| p.flagged),
                 pairs,
+                shown,
+                hidden,
             }
+        })
+        .collect()
+}
+
+/// Per phase, the polygon of perspectives: each role's mean at a corner, each pair's
+/// gap on the side between them. Drawn when the service asked two roles or more.
+fn perspective_charts(phases: &[PhaseRow], gaps: &[GapRow], page: &Page) -> Vec<Chart> {
+    let lang = page.lang;
+    if page.roles.len() < 2 {
+        return Vec::new();
+    }
+    phases
+        .iter()
+        .zip(gaps)
+        .map(|(p, g)| {
+            let corners: Vec<charts::Corner> = p
+                .cells
+                .iter()
+                .map(|c| charts::Corner {
+                    name: c.label.clone(),
+                    text: if c.cell.shown {
+                        c.cell.mean.clone()
+                    } else {
+                        fill(lang, "dashboard.hidden_short", &[])
+                    },
+                    shown: c.cell.shown,
+                })
+                .collect();
+            let position = |role: &RespondentRole| p.cells.iter().position(|c| c.role == *role);
+            let sides: Vec<charts::Side> = g
+                .pairs
+                .iter()
+                .filter_map(|pair| {
+                    Some(charts::Side {
+                        from: position(&pair.first)?,
+                        to: position(&pair.second)?,
+                        gap: pair.shown.then(|| pair.size.clone()),
+                        flagged: pair.flagged,
+                    })
+                })
+                .collect();
+            let table = DataTable {
+                headers: vec![
+                    fill(lang, "sheet.gap_pair", &[]),
+                    fill(lang, "sheet.gap", &[]),
+                    String::new(),
+                ],
+                rows: g
+                    .pairs
+                    .iter()
+                    .map(|pair| {
+                        vec![
+                            pair.label.clone(),
+                            if pair.shown {
+                                pair.gap.clone()
+                            } else {
+                                "–".into()
+                            },
+                            pair.text.clone(),
+                        ]
+                    })
+                    .collect(),
+            };
+            // The means; the gaps are said in the list below the pictures.
+            let description = fill(
+                lang,
+                "dashboard.perspectives_description",
+                &[(
+                    "means",
+                    &corners
+                        .iter()
+                        .map(|c| format!("{} {}", c.name, c.text))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )],
+            );
+            charts::perspectives(
+                &format!("perspectives-{}", p.code.to_lowercase()),
+                &fill(lang, "dashboard.perspectives_title", &[("phase", &p.title)]),
+                &description,
+                &corners,
+                &sides,
+                table,
+            )
+            .in_lang(lang)
         })
         .collect()
 }

@@ -91,6 +91,10 @@ struct Profile {
     /// Colleagues who are not peer workers and are asked (drawn from a stream of their
     /// own, so managers' and peers' answers are those of the two-role demo).
     staff: u32,
+    /// Peer workers beyond `peers` at the few large services, from the same stream: with
+    /// them some services have every group above the reporting threshold, so the demo
+    /// shows all three perspectives and the gaps between them.
+    extra_peers: u32,
     level: f64,
     manager_bias: f64,
 }
@@ -120,6 +124,7 @@ fn profile(rng: &mut ChaCha8Rng, t: ServiceType) -> Profile {
         peers,
         managers,
         staff: 0,
+        extra_peers: 0,
         level: normal(rng, 0.9 + 0.12 * f64::from(peer_years.min(10)), 0.45),
         manager_bias: normal(rng, 0.35, 0.55),
     }
@@ -261,6 +266,15 @@ pub fn simulate(services: &[(String, ServiceType)], seed: u64) -> Vec<SimRespons
                 ServiceType::Municipal => staff_rng.random_range(0..=4),
                 _ => staff_rng.random_range(1..=6),
             };
+            // About one specialist service in twelve is large: a team of peer workers
+            // and a big staff.
+            if matches!(t, ServiceType::Dps | ServiceType::Tsb)
+                && p.peers > 0
+                && staff_rng.random_bool(0.08)
+            {
+                p.extra_peers = staff_rng.random_range(5..=9);
+                p.staff = staff_rng.random_range(10..=16);
+            }
             p
         })
         .collect();
@@ -268,16 +282,14 @@ pub fn simulate(services: &[(String, ServiceType)], seed: u64) -> Vec<SimRespons
         #[expect(clippy::cast_precision_loss, reason = "three waves")]
         let growth = 0.22 * w as f64;
         for ((code, _), p) in services.iter().zip(&profiles) {
+            // (who, number, drawn from the second stream)
             let people = (0..p.managers)
-                .map(|i| (Who::Manager, i))
-                .chain((0..p.peers).map(|i| (Who::Peer, i)))
-                .chain((0..p.staff).map(|i| (Who::Staff, i)));
-            for (who, i) in people {
-                let rng = if who == Who::Staff {
-                    &mut staff_rng
-                } else {
-                    &mut rng
-                };
+                .map(|i| (Who::Manager, i, false))
+                .chain((0..p.peers).map(|i| (Who::Peer, i, false)))
+                .chain((0..p.extra_peers).map(|i| (Who::Peer, p.peers + i, true)))
+                .chain((0..p.staff).map(|i| (Who::Staff, i, true)));
+            for (who, i, second) in people {
+                let rng = if second { &mut staff_rng } else { &mut rng };
                 let answers_rate = match who {
                     Who::Manager => 0.85,
                     Who::Peer => 0.7,
