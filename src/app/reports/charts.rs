@@ -464,6 +464,10 @@ pub struct Side {
 /// between every two labelled with their gap. A flagged gap is drawn thick and dashed
 /// in dark red, so it reads in grey-scale print; a side with a hidden corner is a thin
 /// dotted line without a number. Drawn by hand: a chart library has no such chart.
+#[expect(
+    clippy::many_single_char_names,
+    reason = "geometry: n corners, w and h the canvas, r the radius, x and y a point"
+)]
 pub fn perspectives(
     id: &str,
     title: &str,
@@ -509,7 +513,7 @@ pub fn perspectives(
             "<line x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\" stroke=\"{stroke}\" stroke-width=\"{width}\"{dash}/>"
         );
         if let Some(gap) = &side.gap {
-            let (mx, my) = ((x1 + x2) / 2.0, (y1 + y2) / 2.0);
+            let (mx, my) = (f64::midpoint(x1, x2), f64::midpoint(y1, y2));
             let colour = if side.flagged { FUNNEL_998 } else { "#333333" };
             let weight = if side.flagged { "700" } else { "400" };
             let _ = write!(
