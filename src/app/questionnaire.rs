@@ -98,6 +98,17 @@ mod tests {
             pages(&s, "peer_worker"),
             ["consent", "A", "B", "C", "D", "context", "review"]
         );
-        assert_eq!(items_on(&s, "manager", "B").len(), 5);
+        // The manager's phase pages end with the phase's evidence question; the others'
+        // hold the five items.
+        let on_b = items_on(&s, "manager", "B");
+        let manager_b: Vec<&str> = on_b.iter().map(PageItem::code).collect();
+        assert_eq!(manager_b, ["B1", "B2", "B3", "B4", "B5", "B_OCCASION"]);
+        assert_eq!(items_on(&s, "peer_worker", "B").len(), 5);
+        assert!(
+            items_on(&s, "manager", "context")
+                .iter()
+                .all(|i| !i.code().ends_with("_OCCASION")),
+            "asked on its phase's page, not among the context questions"
+        );
     }
 }

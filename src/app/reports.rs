@@ -135,6 +135,19 @@ pub fn listing(lang: &str, parts: &[String]) -> String {
     }
 }
 
+/// "a", "a or b", "a, b or c" in `lang`.
+pub fn listing_or(lang: &str, parts: &[String]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!(
+            "{} {} {last}",
+            init.join(", "),
+            fill(lang, "common.or", &[])
+        ),
+    }
+}
+
 /// One value per wave for each role (in the order given); `None` where the gate hid it.
 pub(crate) type RoleSeries = Vec<Vec<Option<f64>>>;
 

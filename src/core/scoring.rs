@@ -18,11 +18,31 @@ pub const SLOT_NOT_APPLICABLE: i8 = -3;
 /// integer multiples of 1 / lcm(1..=items), which stays far inside 128 bits up to here.
 pub const MAX_PHASE_ITEMS: usize = 24;
 
-/// One answer as stored: a value on the scale, or a missing code.
+/// One answer as stored: a value on the scale, a missing code, or the option chosen on a
+/// single-choice question (read only for the evidence questions).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum AnswerValue<'a> {
     Value(f64),
     Code(&'a str),
+    Choice(&'a str),
+}
+
+/// A compact evidence slot: an occasion was named.
+pub const SLOT_OCCASION: i8 = 1;
+/// A compact evidence slot: no occasion ([`crate::core::instrument::format::Evidence::none`]).
+pub const SLOT_NO_OCCASION: i8 = 0;
+
+/// A phase's evidence question, as scoring reads it.
+#[derive(Debug, Clone, PartialEq)]
+struct EvidenceRule {
+    /// Index of the phase in the survey's phase order.
+    phase: usize,
+    item: String,
+    /// The options that name a kind of occasion.
+    kinds: HashSet<String>,
+    none: String,
+    /// Roles asked it.
+    roles: Vec<String>,
 }
 
 /// A phase's result for one respondent.
@@ -74,6 +94,13 @@ pub struct ScoringRules {
     dont_know: HashSet<String>,
     /// Each scored item's place in [`ScoringRules::item_codes`].
     positions: HashMap<String, usize>,
+    /// The evidence questions, their slots following the scored items' in survey phase
+    /// order.
+    evidence: Vec<EvidenceRule>,
+    /// The lowest phase score that is a high rating (the `from` of the evidence section's
+    /// band), when the survey has an evidence section.
+    high_from: Option<f64>,
+    min_backed_share: f64,
 }
 
 impl ScoringRules {
@@ -121,8 +148,40 @@ impl ScoringRules {
             .enumerate()
             .map(|(i, c)| (c, i))
             .collect();
+        let evidence: Vec<EvidenceRule> = file
+            .evidence
+            .iter()
+            .flat_map(|e| {
+                file.phases.iter().enumerate().filter_map(move |(i, p)| {
+                    let code = e.questions.get(&p.code)?;
+                    let item = file.context.iter().find(|c| &c.code == code)?;
+                    Some(EvidenceRule {
+                        phase: i,
+                        item: code.clone(),
+                        kinds: item
+                            .options
+                            .iter()
+                            .filter(|o| o.code != e.none)
+                            .map(|o| o.code.clone())
+                            .collect(),
+                        none: e.none.clone(),
+                        roles: item.roles.clone(),
+                    })
+                })
+            })
+            .collect();
+        let high_from = file.evidence.as_ref().and_then(|e| {
+            file.scoring
+                .bands
+                .iter()
+                .find(|b| b.level == e.high_level)
+                .map(|b| b.from)
+        });
         Self {
             positions,
+            evidence,
+            high_from,
+            min_backed_share: file.evidence.as_ref().map_or(0.0, |e| e.min_backed_share),
             phases,
             bands: file.scoring.bands.clone(),
             multiplier: file.scoring.index_multiplier,
@@ -206,26 +265,74 @@ impl ScoringRules {
         }
     }
 
+    /// Slots per response: one per scored item, then one per evidence question.
+    pub fn slot_width(&self) -> usize {
+        self.positions.len() + self.evidence.len()
+    }
+
+    /// Per phase (survey order), the slot of its evidence question, if it has one.
+    pub fn evidence_slots(&self) -> Vec<Option<usize>> {
+        (0..self.phases.len())
+            .map(|p| {
+                self.evidence
+                    .iter()
+                    .position(|e| e.phase == p)
+                    .map(|k| self.positions.len() + k)
+            })
+            .collect()
+    }
+
+    /// Whether `role` is asked phase `p`'s evidence question.
+    pub fn asks_evidence(&self, p: usize, role: &str) -> bool {
+        self.evidence
+            .iter()
+            .any(|e| e.phase == p && e.roles.iter().any(|r| r == role))
+    }
+
+    /// The lowest phase score that is a high rating, when the survey asks for evidence.
+    pub fn high_from(&self) -> Option<f64> {
+        self.high_from
+    }
+
+    /// Below this share of backed high ratings, a group rating a phase high is flagged.
+    pub fn min_backed_share(&self) -> f64 {
+        self.min_backed_share
+    }
+
+    /// An evidence answer as a slot: [`SLOT_OCCASION`] for a kind of occasion,
+    /// [`SLOT_NO_OCCASION`] for the "none" option, otherwise [`SLOT_UNANSWERED`].
+    fn encode_evidence(rule: &EvidenceRule, answer: AnswerValue<'_>) -> i8 {
+        match answer {
+            AnswerValue::Choice(c) if rule.kinds.contains(c) => SLOT_OCCASION,
+            AnswerValue::Choice(c) if c == rule.none => SLOT_NO_OCCASION,
+            _ => SLOT_UNANSWERED,
+        }
+    }
+
     /// A whole response as stored slots (`responses.answer_slots`): one byte per scored
-    /// item in [`ScoringRules::item_codes`] order, each an [`ScoringRules::encode`] slot;
-    /// items without an answer, [`SLOT_UNANSWERED`]. Answers to other items are ignored.
+    /// item in [`ScoringRules::item_codes`] order, each an [`ScoringRules::encode`] slot,
+    /// then one per evidence question ([`ScoringRules::evidence_slots`]); items without
+    /// an answer, [`SLOT_UNANSWERED`]. Answers to other items are ignored.
     pub fn encode_response<'a>(
         &self,
         answers: impl IntoIterator<Item = (&'a str, AnswerValue<'a>)>,
     ) -> Vec<u8> {
-        let mut slots = vec![SLOT_UNANSWERED.to_ne_bytes()[0]; self.positions.len()];
+        let mut slots = vec![SLOT_UNANSWERED.to_ne_bytes()[0]; self.slot_width()];
         for (item, answer) in answers {
             if let Some(&i) = self.positions.get(item) {
                 slots[i] = self.encode(item, answer).to_ne_bytes()[0];
+            } else if let Some(k) = self.evidence.iter().position(|e| e.item == item) {
+                slots[self.positions.len() + k] =
+                    Self::encode_evidence(&self.evidence[k], answer).to_ne_bytes()[0];
             }
         }
         slots
     }
 
     /// Stored slots back as [`ScoringRules::encode`] values; `None` when `bytes` does not
-    /// have one byte per scored item (not written for this instrument).
+    /// have [`ScoringRules::slot_width`] bytes (not written for this instrument).
     pub fn decode_response<'b>(&self, bytes: &'b [u8]) -> Option<impl Iterator<Item = i8> + 'b> {
-        (bytes.len() == self.positions.len()).then(|| bytes.iter().map(|b| i8::from_ne_bytes([*b])))
+        (bytes.len() == self.slot_width()).then(|| bytes.iter().map(|b| i8::from_ne_bytes([*b])))
     }
 
     /// A phase score from its items' slots: the mean of the valid ones, when there are

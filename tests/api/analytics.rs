@@ -503,8 +503,8 @@ async fn service_results_regions_and_psychometrics_match_the_fixture() {
                 for (_, slots) in &stored {
                     assert_eq!(
                         slots.as_ref().map(Vec::len),
-                        Some(20),
-                        "one slot per scored item"
+                        Some(24),
+                        "one slot per scored item, then one per phase's evidence question"
                     );
                 }
                 let publish = |conn: &mut samskap::infra::db::DbConn| {

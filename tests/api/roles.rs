@@ -332,3 +332,168 @@ async fn a_fourth_role_from_a_survey_file_goes_from_invitation_to_dashboard_and_
         .expect("the REDCap dictionary");
     assert!(redcap.contains("a1_board_member,board_member,"), "{redcap}");
 }
+
+/// Issue 22: evidence of action against a hand-computed fixture. Four managers of one
+/// service (k = 3) rate each phase and answer its evidence question:
+///
+/// | phase | ratings (each item) | occasion named          | high | backed | mean | flagged |
+/// |-------|---------------------|-------------------------|------|--------|------|---------|
+/// | A     | 4, 3, 3, 1          | yes, none, —, yes       | 3    | 1      | 2.75 | yes     |
+/// | B     | 3, 3, 3, 3          | yes, yes, yes, none     | 4    | 3      | 3.00 | no      |
+/// | C     | 2, 2, 2, 2          | yes, yes, yes, yes      | 0    | 0      | 2.00 | no      |
+/// | D     | 3, 3, 2, 2          | none ×4                 | 2    | 0      | 2.50 | yes     |
+///
+/// High is a phase score of 2.5 (band 3, Partner) or more; the fourth manager's
+/// occasion in A backs no high rating; an unanswered question backs nothing. Peer
+/// workers are not asked, so their cells carry no evidence.
+#[actix_web::test]
+async fn the_evidence_share_matches_a_hand_computed_fixture() {
+    let app = spawn_app_with(|s| s.min_cell = 3).await;
+    let (wave, service) = {
+        let conn = &mut app.db.connect();
+        demo::load(
+            conn,
+            DemoOptions {
+                services: 4,
+                seed: 9,
+            },
+        )
+        .expect("demo");
+        (
+            crate::fixtures::open_wave(conn, "Bevis"),
+            Service::all(conn).expect("services").remove(0),
+        )
+    };
+    let ratings = [[4, 3, 2, 3], [3, 3, 2, 3], [3, 3, 2, 2], [1, 3, 2, 2]];
+    let occasions = [
+        ["decision_meeting", "user_activity", "user_activity", "none"],
+        ["none", "working_group", "evaluation", "none"],
+        ["", "written_document", "other", "none"],
+        ["evaluation", "none", "user_activity", "none"],
+    ];
+    for (i, (rating, occasion)) in ratings.iter().zip(&occasions).enumerate() {
+        let mut answers = serde_json::Map::new();
+        for (p, phase) in ["A", "B", "C", "D"].iter().enumerate() {
+            for n in 1..=5 {
+                answers.insert(format!("{phase}{n}"), json!(rating[p]));
+            }
+            if !occasion[p].is_empty() {
+                answers.insert(format!("{phase}_OCCASION"), json!(occasion[p]));
+            }
+        }
+        crate::fixtures::invite_and_submit(
+            &app,
+            &wave,
+            &service,
+            samskap::core::domain::RespondentRole::parse("manager").expect("role"),
+            &format!("leder{i}@example.no"),
+            Value::Object(answers),
+        )
+        .await;
+    }
+    for i in 0..3 {
+        crate::fixtures::invite_and_submit(
+            &app,
+            &wave,
+            &service,
+            samskap::core::domain::RespondentRole::parse("peer_worker").expect("role"),
+            &format!("ek{i}@example.no"),
+            crate::fixtures::uniform_answers(3),
+        )
+        .await;
+    }
+    create_user(&app, "admin@test.no", UserRole::Admin, &[]);
+    let admin = signed_in(&app, "admin@test.no").await;
+    let results: Value = admin
+        .get(format!(
+            "{}/api/v1/waves/{}/services/{}/results",
+            app.address, wave.id, service.code
+        ))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let roles = results["service"]["roles"].as_array().expect("roles");
+    let of = |code: &str| {
+        roles
+            .iter()
+            .find(|r| r["role"] == code)
+            .expect("the role's results")
+    };
+    let expected = [
+        ("A", 3, 1, true, 2.75),
+        ("B", 4, 3, false, 3.0),
+        ("C", 0, 0, false, 2.0),
+        ("D", 2, 0, true, 2.5),
+    ];
+    for (p, (phase, high, backed, flagged, mean)) in expected.iter().enumerate() {
+        let stats = &of("manager")["phases"][p]["stats"];
+        assert_eq!(stats["status"], "shown", "{phase}: {stats}");
+        assert_eq!(stats["value"]["mean"], *mean, "{phase}");
+        let e = &stats["value"]["evidence"];
+        assert_eq!(
+            (&e["high"], &e["backed"], &e["stated_not_shown"]),
+            (&json!(high), &json!(backed), &json!(flagged)),
+            "{phase}: {e}"
+        );
+        let peers = &of("peer_worker")["phases"][p]["stats"]["value"];
+        assert!(
+            peers["evidence"].is_null(),
+            "peer workers are not asked: {peers}"
+        );
+    }
+
+    // The dashboard: the share per phase, the flag where it applies.
+    let html = admin
+        .get(format!(
+            "{}/services/{}?wave={}&lang=en",
+            app.address, service.code, wave.id
+        ))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    let start = html
+        .find("id=\"evidence-h\"")
+        .expect("the evidence section");
+    let section = &html[start
+        ..html[start..]
+            .find("</section>")
+            .map_or(html.len(), |e| start + e)];
+    assert!(section.contains("of those who rated a phase high (Partner or Peer-led)"));
+    assert!(
+        section.contains("33 %") && section.contains("75 %"),
+        "{section}"
+    );
+    assert!(section.contains("nobody rated it high"), "{section}");
+    assert_eq!(
+        section
+            .matches("<span class=\"flag\">Stated, not shown</span>")
+            .count(),
+        2,
+        "A and D: {section}"
+    );
+
+    // The research export carries the answers themselves, labelled.
+    let dir = app.db.path("bundle");
+    let out = app.db.samskap(&[
+        "export",
+        "--wave",
+        wave.id.as_str(),
+        "--out",
+        dir.to_str().expect("path"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let codebook = std::fs::read_to_string(dir.join("codebook.csv")).expect("codebook");
+    assert!(
+        codebook
+            .lines()
+            .any(|l| l.starts_with("a_occasion,")
+                && l.contains("1=No, I cannot point to such an occasion; 2=Yes: a meeting where something was decided with peer workers")),
+        "{codebook}"
+    );
+}

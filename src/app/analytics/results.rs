@@ -196,6 +196,29 @@ pub struct PhaseStats {
     pub dont_know_share: f64,
     /// rwg(J) agreement within the group (none below two respondents).
     pub rwg: Option<f64>,
+    /// Evidence of action, for a role asked the phase's evidence question.
+    pub evidence: Option<EvidenceStats>,
+}
+
+/// High ratings of a phase checked against the occasions named (docs/analytics.md,
+/// "Evidence of action"). Counts over the cell's respondents, published with the cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct EvidenceStats {
+    /// Respondents whose phase score is a high rating.
+    pub high: u64,
+    /// Of them, those who named a concrete occasion in the last 12 months.
+    pub backed: u64,
+    /// The group's mean is a high rating and fewer than the survey's `min_backed_share`
+    /// of its high ratings are backed: "stated, not shown".
+    pub stated_not_shown: bool,
+}
+
+impl EvidenceStats {
+    /// `backed / high`, none when nobody rated the phase high.
+    pub fn share(&self) -> Option<f64> {
+        #[expect(clippy::cast_precision_loss, reason = "counts of people")]
+        (self.high > 0).then(|| self.backed as f64 / self.high as f64)
+    }
 }
 
 /// Serialised like [`PhaseStats`].
@@ -250,7 +273,8 @@ packed_in_binary!(PhaseStats, PhaseStatsJson {
     level: Option<u32>,
     not_applicable_share: f64,
     dont_know_share: f64,
-    rwg: Option<f64>
+    rwg: Option<f64>,
+    evidence: Option<EvidenceStats>
 });
 packed_in_binary!(IndexStats, IndexStatsJson { weakest_level: Option<u32> });
 
@@ -853,7 +877,12 @@ pub fn compute(
                     });
                     let level = data.rules.level(estimate.mean);
                     levels.push(level);
+                    let evidence = data
+                        .rules
+                        .asks_evidence(p, role.as_str())
+                        .then(|| evidence_of(data, (s, r), p, estimate.mean));
                     PhaseStats {
+                        evidence,
                         estimate,
                         level,
                         not_applicable_share: t
@@ -1076,8 +1105,31 @@ fn placeholder_estimate() -> Estimate {
     }
 }
 
+/// The evidence of phase `p` in cell `(s, r)`, whose mean is `mean`.
+fn evidence_of(data: &WaveData, (s, r): (u32, u32), p: usize, mean: f64) -> EvidenceStats {
+    let (high, backed) = usize::try_from(s)
+        .ok()
+        .zip(usize::try_from(r).ok())
+        .and_then(|(s, r)| data.sums.cell(s, r))
+        .map_or((0, 0), |c| c.evidence(p));
+    let stats = EvidenceStats {
+        high,
+        backed,
+        stated_not_shown: false,
+    };
+    let rated_high = data.rules.high_from().is_some_and(|from| mean >= from);
+    EvidenceStats {
+        stated_not_shown: rated_high
+            && stats
+                .share()
+                .is_none_or(|x| x < data.rules.min_backed_share()),
+        ..stats
+    }
+}
+
 fn placeholder_phase() -> PhaseStats {
     PhaseStats {
+        evidence: None,
         estimate: placeholder_estimate(),
         level: None,
         not_applicable_share: 0.0,

@@ -92,9 +92,16 @@ pub struct CellSums<'a> {
     index: Exact,
     items: &'a [Counts],
     missing: &'a [(u64, u64)],
+    evidence: &'a [(u64, u64)],
 }
 
 impl CellSums<'_> {
+    /// Phase `p`'s high ratings, and of them those backed by an occasion (zero for a
+    /// phase without an evidence question).
+    pub fn evidence(&self, p: usize) -> (u64, u64) {
+        self.evidence.get(p).copied().unwrap_or_default()
+    }
+
     /// The moments of each item in `range` over its valid answers.
     pub fn items(&self, range: Range<usize>) -> Vec<Moments> {
         self.items[range].iter().map(|c| c.moments()).collect()
@@ -150,6 +157,12 @@ pub struct Sums {
     items: Vec<Counts>,
     /// Per cell: each phase's "don't know" and "not applicable" answers.
     missing: Vec<(u64, u64)>,
+    /// Per phase, the slot of its evidence question.
+    evidence_slots: Vec<Option<usize>>,
+    /// The lowest high rating (see [`ScoringRules::high_from`]).
+    high_from: Option<f64>,
+    /// Per cell: each phase's high ratings, and of them those backed by an occasion.
+    evidence: Vec<(u64, u64)>,
     phases: Vec<PhaseSums>,
     respondents: u64,
 }
@@ -192,6 +205,9 @@ impl Sums {
             scores: vec![Exact::default(); cells * (layout.len() + 1)],
             items: vec![Counts::default(); cells * width],
             missing: vec![(0, 0); cells * layout.len()],
+            evidence: vec![(0, 0); cells * layout.len()],
+            evidence_slots: rules.evidence_slots(),
+            high_from: rules.high_from(),
             layout,
             respondents: 0,
         })
@@ -207,6 +223,8 @@ impl Sums {
                 .map(|(r, m)| (r.clone(), *m))
                 .eq(rules.layout().into_iter().map(|(_, r, m)| (r, m)))
             && self.index_multiplier.to_bits() == rules.index_multiplier().to_bits()
+            && self.evidence_slots == rules.evidence_slots()
+            && self.high_from.map(f64::to_bits) == rules.high_from().map(f64::to_bits)
     }
 
     /// Adds one respondent of service `service` (its index in the wave) and role `role`
@@ -227,6 +245,7 @@ impl Sums {
         let scores = &mut self.scores[c * (phases + 1)..(c + 1) * (phases + 1)];
         let items = &mut self.items[c * self.width..(c + 1) * self.width];
         let missing = &mut self.missing[c * phases..(c + 1) * phases];
+        let evidence = &mut self.evidence[c * phases..(c + 1) * phases];
         let mut index = Some(0u64);
         for (p, (range, min_valid)) in self.layout.iter().enumerate() {
             let answers = &slots[range.clone()];
@@ -264,6 +283,21 @@ impl Sums {
                 let scaled = sum * self.factor[usize::try_from(valid).unwrap_or(0)];
                 scores[p].add(scaled);
                 index = index.map(|t| t + scaled);
+                // A high rating (mean of the valid answers at or above the high band's
+                // start: sum ≥ from × valid, exact for these small integers), and whether
+                // the respondent named an occasion for the phase.
+                #[expect(clippy::cast_precision_loss, reason = "small integer counts")]
+                let high = self
+                    .high_from
+                    .is_some_and(|from| sum as f64 >= from * valid as f64);
+                if let Some(slot) = self.evidence_slots[p]
+                    && high
+                {
+                    evidence[p].0 += 1;
+                    if slots.get(slot) == Some(&crate::core::scoring::SLOT_OCCASION) {
+                        evidence[p].1 += 1;
+                    }
+                }
             } else {
                 index = None;
             }
@@ -293,6 +327,7 @@ impl Sums {
             index: scores[phases],
             items: &self.items[c * self.width..(c + 1) * self.width],
             missing: &self.missing[c * phases..(c + 1) * phases],
+            evidence: &self.evidence[c * phases..(c + 1) * phases],
         })
     }
 
@@ -544,7 +579,7 @@ fn read(conn: &mut DbConn, setup: &Setup, rows: &mut Rows, all: bool) -> anyhow:
 
     // One row per respondent: the slots were stored on submission. Responses without them
     // (submitted before slots existed) are scored from their answer rows below.
-    let width = items.len();
+    let width = rules.slot_width();
     let mut unslotted: Vec<(String, usize, usize)> = Vec::new();
     // The id only where it is needed (no usable slots): a million fewer strings.
     let id_if_unslotted = diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>(
@@ -663,7 +698,9 @@ fn slots_from_answers(
     row_of: &HashMap<&str, usize>,
     slots: &mut [i8],
 ) -> anyhow::Result<()> {
-    let width = item_index.len();
+    // Scored items only: a response stored before slots existed was answered on an
+    // instrument without evidence questions, so their slots stay unanswered.
+    let width = rules.slot_width();
     let rows = answers::table
         .filter(answers::wave_id.eq(wave))
         .filter(answers::value.is_not_null().or(answers::missing_code.is_not_null()))

@@ -199,7 +199,8 @@ pub(super) fn stat_cells(cell: &Cell<Estimate>) -> [String; 6] {
 
 /// One service's published results of a wave as CSV, for its managers: every phase and
 /// the index per role, as the gate left them (`status` shown, suppressed or empty; no
-/// number for a hidden cell).
+/// number for a hidden cell), with the evidence of action of a shown phase cell whose
+/// role is asked for it (`high_ratings`, `backed`, `stated_not_shown`; empty otherwise).
 pub fn service_csv(
     publication: &Publication,
     code: &str,
@@ -207,8 +208,20 @@ pub fn service_csv(
 ) -> anyhow::Result<()> {
     let mut w = safe_csv::Writer::from_writer(out);
     w.write_record([
-        "wave", "service", "role", "measure", "status", "n", "mean", "sd", "ci_low", "ci_high",
+        "wave",
+        "service",
+        "role",
+        "measure",
+        "status",
+        "n",
+        "mean",
+        "sd",
+        "ci_low",
+        "ci_high",
         "level",
+        "high_ratings",
+        "backed",
+        "stated_not_shown",
     ])?;
     let wave = publication.wave_name.as_str();
     for role in publication
@@ -224,16 +237,25 @@ pub fn service_csv(
                     p.phase.as_str(),
                     p.stats.clone().map(|v| v.estimate),
                     p.stats.shown().and_then(|v| v.level),
+                    p.stats.shown().and_then(|v| v.evidence),
                 )
             })
             .chain(std::iter::once((
                 "index",
                 role.index.clone().map(|v| v.estimate),
                 None,
+                None,
             )));
-        for (measure, cell, level) in rows {
+        for (measure, cell, level, evidence) in rows {
             let [status, n, mean, sd, lo, hi] = stat_cells(&cell);
             let level = level.map(|l| l.to_string()).unwrap_or_default();
+            let [high, backed, flag] = evidence.map_or_else(Default::default, |e| {
+                [
+                    e.high.to_string(),
+                    e.backed.to_string(),
+                    u8::from(e.stated_not_shown).to_string(),
+                ]
+            });
             w.write_record([
                 wave,
                 code,
@@ -246,6 +268,9 @@ pub fn service_csv(
                 &lo,
                 &hi,
                 &level,
+                &high,
+                &backed,
+                &flag,
             ])?;
         }
     }

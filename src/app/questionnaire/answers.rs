@@ -50,12 +50,14 @@ impl Stored {
         }
     }
 
-    /// The answer as scoring sees it; `None` for a text or choice answer.
+    /// The answer as scoring sees it: a value, a missing code, or a choice (scoring reads
+    /// only the evidence questions' choices).
     pub fn answer_value(&self) -> Option<crate::core::scoring::AnswerValue<'_>> {
-        match (&self.value, &self.missing) {
-            (Some(v), _) => Some(crate::core::scoring::AnswerValue::Value(*v)),
-            (None, Some(code)) => Some(crate::core::scoring::AnswerValue::Code(code)),
-            (None, None) => None,
+        match (&self.value, &self.missing, &self.text) {
+            (Some(v), _, _) => Some(crate::core::scoring::AnswerValue::Value(*v)),
+            (None, Some(code), _) => Some(crate::core::scoring::AnswerValue::Code(code)),
+            (None, None, Some(choice)) => Some(crate::core::scoring::AnswerValue::Choice(choice)),
+            (None, None, None) => None,
         }
     }
 

@@ -15,13 +15,16 @@ pub fn pages(survey: &SurveyFile, role: &str) -> Vec<String> {
                     .items
                     .iter()
                     .any(|i| i.phase == p.code && i.text.contains_key(role))
+                    || survey.context.iter().any(|c| {
+                        c.phase.as_ref() == Some(&p.code) && c.roles.iter().any(|r| r == role)
+                    })
             })
             .map(|p| p.code.clone()),
     );
     if survey
         .context
         .iter()
-        .any(|c| c.roles.iter().any(|r| r == role))
+        .any(|c| c.phase.is_none() && c.roles.iter().any(|r| r == role))
     {
         out.push("context".to_owned());
     }
@@ -45,21 +48,27 @@ impl PageItem<'_> {
     }
 }
 
-/// The items of page `page` for `role`.
+/// The items of page `page` for `role`: a phase's scored items, then the context
+/// questions asked on its page (the evidence question); or the context questions of no
+/// phase.
 pub fn items_on<'a>(survey: &'a SurveyFile, role: &str, page: &str) -> Vec<PageItem<'a>> {
-    if page == "context" {
+    let context = |phase: Option<&str>| -> Vec<PageItem<'a>> {
         survey
             .context
             .iter()
-            .filter(|c| c.roles.iter().any(|r| r == role))
+            .filter(|c| c.phase.as_deref() == phase && c.roles.iter().any(|r| r == role))
             .map(PageItem::Context)
             .collect()
+    };
+    if page == "context" {
+        context(None)
     } else {
         survey
             .items
             .iter()
             .filter(|i| i.phase == page && i.text.contains_key(role))
             .map(PageItem::Scored)
+            .chain(context(Some(page)))
             .collect()
     }
 }

@@ -43,6 +43,10 @@ pub struct ServiceDashboard {
     pub index: Vec<IndexRow>,
     pub profile_chart: Option<Chart>,
     pub gaps: Vec<GapRow>,
+    /// Evidence of action per phase, for the roles asked for it.
+    pub evidence: Vec<EvidenceRow>,
+    /// What the evidence section's rule is, in the survey's words.
+    pub evidence_intro: String,
     /// Per phase, the roles' means at the corners of a polygon and the gaps on its sides
     /// (with three roles, a triangle), when the service asked two roles or more.
     pub perspectives: Vec<Chart>,
@@ -110,6 +114,26 @@ pub struct RoleCell {
     /// The role's name in the page's language.
     pub label: String,
     pub cell: Cell,
+    /// Rated high, with too few occasions named to back it (see [`EvidenceRow`]).
+    pub stated_not_shown: bool,
+}
+
+/// Evidence of action for one phase and role: of the high ratings, how many were backed
+/// by a concrete occasion (docs/analytics.md).
+#[derive(Debug, Clone, Serialize)]
+pub struct EvidenceRow {
+    pub phase: String,
+    pub role: String,
+    pub shown: bool,
+    /// Respondents who rated the phase high.
+    pub high: String,
+    /// Of them, those who named an occasion.
+    pub backed: String,
+    /// The share, or a dash when nobody rated the phase high.
+    pub share: String,
+    pub stated_not_shown: bool,
+    /// Why there is no number, when the cell is hidden.
+    pub notice: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -376,6 +400,8 @@ pub fn dashboard_of(
         index: Vec::new(),
         profile_chart: None,
         gaps: Vec::new(),
+        evidence: Vec::new(),
+        evidence_intro: String::new(),
         perspectives: Vec::new(),
         trend_chart: None,
         changes: Vec::new(),
@@ -430,6 +456,8 @@ pub fn dashboard_of(
     out.index = index_rows(mine, &page);
     out.gaps = gap_rows(mine, &page);
     out.perspectives = perspective_charts(&out.phases, &out.gaps, &page);
+    out.evidence = evidence_rows(mine, &page);
+    out.evidence_intro = evidence_intro(&page);
     out.trend_chart = trend_chart(conn, src, &waves, &results, &service.code, &page)?;
     out.changes = change_rows(mine, &page);
     out.benchmarks = benchmark_rows(mine, &out.service.type_label, &page);
@@ -494,14 +522,19 @@ fn phase_rows(mine: &ServiceResult, page: &Page) -> Vec<PhaseRow> {
             let cells = page
                 .roles
                 .iter()
-                .map(|role| RoleCell {
-                    role: role.clone(),
-                    label: page.role(role),
-                    cell: mine
-                        .role(role)
-                        .and_then(|r| r.phases.get(p))
-                        .map(|c| Cell::phase(&c.stats, page.lang, |l| page.level(l)))
-                        .unwrap_or_default(),
+                .map(|role| {
+                    let stats = mine.role(role).and_then(|r| r.phases.get(p));
+                    RoleCell {
+                        role: role.clone(),
+                        label: page.role(role),
+                        cell: stats
+                            .map(|c| Cell::phase(&c.stats, page.lang, |l| page.level(l)))
+                            .unwrap_or_default(),
+                        stated_not_shown: stats
+                            .and_then(|c| c.stats.shown())
+                            .and_then(|v| v.evidence)
+                            .is_some_and(|e| e.stated_not_shown),
+                    }
                 })
                 .collect();
             PhaseRow {
@@ -651,6 +684,96 @@ fn gap_rows(mine: &ServiceResult, page: &Page) -> Vec<GapRow> {
             }
         })
         .collect()
+}
+
+/// Evidence of action: per phase and role asked for it, the high ratings and how many of
+/// them an occasion backs, shown with the role's cell (hidden with it).
+fn evidence_rows(mine: &ServiceResult, page: &Page) -> Vec<EvidenceRow> {
+    let lang = page.lang;
+    let mut out = Vec::new();
+    for (p, code) in page.phases.iter().enumerate() {
+        for role in &page.roles {
+            let Some(cell) = mine.role(role).and_then(|r| r.phases.get(p)) else {
+                continue;
+            };
+            let row =
+                |shown, high: String, backed: String, share: String, flag, notice| EvidenceRow {
+                    phase: page.phase_title(code),
+                    role: page.role(role),
+                    shown,
+                    high,
+                    backed,
+                    share,
+                    stated_not_shown: flag,
+                    notice,
+                };
+            match cell.stats.shown() {
+                Some(v) => {
+                    let Some(e) = v.evidence else {
+                        continue;
+                    };
+                    out.push(row(
+                        true,
+                        e.high.to_string(),
+                        e.backed.to_string(),
+                        e.share().map_or_else(
+                            || fill(lang, "dashboard.evidence_no_high", &[]),
+                            |x| format!("{} %", fmt(lang, 100.0 * x, 0)),
+                        ),
+                        e.stated_not_shown,
+                        String::new(),
+                    ));
+                }
+                // A hidden cell hides its evidence too; say so where the role is asked.
+                None if asks_evidence(page.survey, code, role) => out.push(row(
+                    false,
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    false,
+                    super::notice(&cell.stats, lang),
+                )),
+                None => {}
+            }
+        }
+    }
+    out
+}
+
+/// Whether `role` is asked phase `code`'s evidence question.
+fn asks_evidence(survey: &SurveyFile, code: &str, role: &RespondentRole) -> bool {
+    survey
+        .evidence
+        .as_ref()
+        .and_then(|e| e.questions.get(code))
+        .and_then(|q| survey.context.iter().find(|c| &c.code == q))
+        .is_some_and(|c| c.roles.iter().any(|r| r == role.as_str()))
+}
+
+/// The evidence rule in words, with the survey's band names and share.
+fn evidence_intro(page: &Page) -> String {
+    let Some(e) = &page.survey.evidence else {
+        return String::new();
+    };
+    let levels: Vec<String> = page
+        .survey
+        .scoring
+        .bands
+        .iter()
+        .filter(|b| b.level >= e.high_level)
+        .map(|b| crate::core::instrument::format::in_lang(&b.label, page.lang).to_owned())
+        .collect();
+    fill(
+        page.lang,
+        "dashboard.evidence_intro",
+        &[
+            ("levels", &super::listing_or(page.lang, &levels)),
+            (
+                "share",
+                &format!("{} %", fmt(page.lang, 100.0 * e.min_backed_share, 0)),
+            ),
+        ],
+    )
 }
 
 /// Per phase, the polygon of perspectives: each role's mean at a corner, each pair's

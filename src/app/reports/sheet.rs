@@ -207,9 +207,50 @@ pub fn service(d: &ServiceDashboard, lang: &str) -> Vec<Section> {
                 .collect(),
         },
     });
+    out.extend(evidence(d, lang));
     out.extend(changes(d, lang));
     out.push(benchmarks(d, lang));
     out
+}
+
+/// Evidence of action: high ratings and the occasions that back them, when asked.
+fn evidence(d: &ServiceDashboard, lang: &str) -> Option<Section> {
+    let t = |key: &str| fill(lang, key, &[]);
+    (!d.evidence.is_empty()).then(|| Section {
+        title: t("dashboard.evidence_heading"),
+        table: DataTable {
+            headers: vec![
+                t("dashboard.phase"),
+                t("dashboard.role"),
+                t("dashboard.evidence_high"),
+                t("dashboard.evidence_backed"),
+                t("dashboard.evidence_share"),
+                t("dashboard.evidence_flag"),
+            ],
+            rows: d
+                .evidence
+                .iter()
+                .map(|e| {
+                    if e.shown {
+                        vec![
+                            e.phase.clone(),
+                            e.role.clone(),
+                            e.high.clone(),
+                            e.backed.clone(),
+                            e.share.clone(),
+                            if e.stated_not_shown {
+                                t("dashboard.evidence_flag")
+                            } else {
+                                String::new()
+                            },
+                        ]
+                    } else {
+                        vec![e.phase.clone(), e.role.clone(), e.notice.clone()]
+                    }
+                })
+                .collect(),
+        },
+    })
 }
 
 /// The change since the previous wave, when there was one.

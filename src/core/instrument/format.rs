@@ -54,6 +54,31 @@ pub struct SurveyFile {
     /// A short recommended next step for every phase and maturity level.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub next_steps: Vec<NextStep>,
+    /// Evidence of action: which questions ask for a concrete occasion per phase, and how
+    /// high ratings are checked against them (docs/analytics.md, "Evidence of action").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+}
+
+/// Evidence of action. Managers may describe intentions more than actions: per phase, a
+/// single-choice context question asks whether a concrete occasion happened in the last
+/// 12 months and, if so, of what kind (a closed list, so nothing identifying is typed).
+/// Published per service and phase: the share of high ratings backed by an occasion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Evidence {
+    /// A phase score in a band of this level or above is a high rating (3: Partner and
+    /// Peer-led on the shipped scale).
+    pub high_level: u32,
+    /// The option of the evidence questions that means "no such occasion"; every other
+    /// option is a kind of occasion.
+    pub none: String,
+    /// A group whose mean rates a phase high is flagged "stated, not shown" when fewer
+    /// than this share (0 to 1) of its high ratings are backed by an occasion.
+    pub min_backed_share: f64,
+    /// Per phase code, the code of its evidence question: a `single_choice` context
+    /// question with that `phase`.
+    pub questions: BTreeMap<String, String>,
 }
 
 /// A respondent role's form.
@@ -232,6 +257,10 @@ pub struct ContextItem {
     pub code: String,
     /// Roles whose form asks it.
     pub roles: Vec<String>,
+    /// Asked on this phase's page, after its scored items, instead of on the page of
+    /// context questions (the evidence questions are).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
     #[serde(rename = "type")]
     pub kind: ContextKind,
     pub text: Text,

@@ -366,6 +366,17 @@ pub fn check(file: &SurveyFile, locate: &dyn Fn(&DataPath) -> (usize, usize)) ->
         if item.roles.is_empty() {
             c.at(path.key("roles"), "list at least one role");
         }
+        if let Some(phase) = &item.phase
+            && !file.phases.iter().any(|p| &p.code == phase)
+        {
+            c.at(
+                path.key("phase"),
+                format!(
+                    "context question `{}` points at undefined phase `{phase}`",
+                    item.code
+                ),
+            );
+        }
         for (r, role) in item.roles.iter().enumerate() {
             if !file.roles.contains_key(role) {
                 c.at(
@@ -513,6 +524,7 @@ pub fn check(file: &SurveyFile, locate: &dyn Fn(&DataPath) -> (usize, usize)) ->
 
     check_scoring(&mut c);
     check_next_steps(&mut c);
+    check_evidence(&mut c);
     c.problems
 }
 
@@ -531,6 +543,78 @@ fn item_range(file: &SurveyFile) -> Option<(f64, f64)> {
         });
     let first = ranges.next()?;
     ranges.all(|r| r == first).then_some(first)
+}
+
+/// The evidence section: a band level, a share, and per phase a single-choice question of
+/// that phase, asked of scored roles, with the "none" option and at least one kind.
+fn check_evidence(c: &mut Checker<'_>) {
+    let file = c.file;
+    let Some(evidence) = &file.evidence else {
+        return;
+    };
+    let path = DataPath::root().key("evidence");
+    if !file
+        .scoring
+        .bands
+        .iter()
+        .any(|b| b.level == evidence.high_level)
+    {
+        c.at(
+            path.key("high_level"),
+            format!(
+                "`high_level` {} is not the level of any band in `scoring.bands`",
+                evidence.high_level
+            ),
+        );
+    }
+    if !(0.0..=1.0).contains(&evidence.min_backed_share) {
+        c.at(
+            path.key("min_backed_share"),
+            format!(
+                "`min_backed_share` is {}; a share is between 0 and 1",
+                evidence.min_backed_share
+            ),
+        );
+    }
+    if evidence.questions.is_empty() {
+        c.at(path.key("questions"), "name at least one phase's question");
+    }
+    for (phase, code) in &evidence.questions {
+        let at = path.key("questions").key(phase);
+        if !file.phases.iter().any(|p| &p.code == phase) {
+            c.at_key(at.clone(), format!("`{phase}` is not a phase code"));
+            continue;
+        }
+        let Some(item) = file.context.iter().find(|it| &it.code == code) else {
+            c.at(at, format!("`{code}` is not a context question"));
+            continue;
+        };
+        let problem = if item.kind != ContextKind::SingleChoice {
+            Some(format!("`{code}` must be a single_choice question"))
+        } else if item.phase.as_deref() != Some(phase.as_str()) {
+            Some(format!(
+                "`{code}` must be asked on phase `{phase}`'s page: give it `phase = \"{phase}\"`"
+            ))
+        } else if !item.options.iter().any(|o| o.code == evidence.none) {
+            Some(format!(
+                "`{code}` has no option `{}` (`evidence.none`)",
+                evidence.none
+            ))
+        } else if item.options.len() < 2 {
+            Some(format!(
+                "`{code}` needs at least one kind of occasion besides `{}`",
+                evidence.none
+            ))
+        } else {
+            item.roles
+                .iter()
+                .find(|r| !file.roles.get(*r).is_some_and(|d| d.scored))
+                .map(|r| format!("`{code}` is asked of `{r}`, which is not a scored role: its high ratings cannot be checked"))
+        };
+        if let Some(message) = problem {
+            c.at(at, message);
+        }
+    }
 }
 
 fn check_scoring(c: &mut Checker<'_>) {

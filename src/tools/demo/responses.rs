@@ -218,6 +218,7 @@ pub fn simulate_large_wave(
     year: i32,
 ) -> impl Iterator<Item = SimResponse> + '_ {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x1A26_E0A7);
+    let mut occasion_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0CCA_5106);
     let profiles: Vec<Profile> = services
         .iter()
         .map(|(_, t)| profile(&mut rng, *t))
@@ -236,6 +237,9 @@ pub fn simulate_large_wave(
             }
         }
         answers.extend(context_answers(&mut rng, p, year, who));
+        if !peer {
+            answers.extend(occasions(&mut occasion_rng, p.level));
+        }
         SimResponse {
             year,
             service_code: code.clone(),
@@ -254,6 +258,8 @@ pub fn simulate(services: &[(String, ServiceType)], seed: u64) -> Vec<SimRespons
     // Other staff come from a stream of their own: adding them left every manager's and
     // peer worker's simulated answer as it was.
     let mut staff_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x57AF_F0A1);
+    // And the managers' occasions from a third, for the same reason.
+    let mut occasion_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0CCA_5105);
     let mut out = Vec::new();
     let profiles: Vec<Profile> = services
         .iter()
@@ -333,6 +339,9 @@ pub fn simulate(services: &[(String, ServiceType)], seed: u64) -> Vec<SimRespons
                     }
                 }
                 answers.extend(context_answers(rng, p, *year, who));
+                if who == Who::Manager {
+                    answers.extend(occasions(&mut occasion_rng, p.level + growth));
+                }
                 out.push(SimResponse {
                     year: *year,
                     service_code: code.clone(),
@@ -346,6 +355,38 @@ pub fn simulate(services: &[(String, ServiceType)], seed: u64) -> Vec<SimRespons
         }
     }
     out
+}
+
+/// A manager's answers to the evidence questions ("can you point to a concrete occasion
+/// in the last 12 months?"): whether there was one follows how far the service really
+/// involves peer workers in the phase (`level`, without the manager's own optimism), so
+/// managers who rate a phase high but run a service that does little name none: the
+/// intentions-over-actions pattern the evidence measure is there to show. The kind of
+/// occasion fits the phase.
+fn occasions(rng: &mut ChaCha8Rng, level: f64) -> Vec<(String, Stored)> {
+    PHASE_OFFSET
+        .iter()
+        .map(|(phase, offset)| {
+            let actual = level + offset;
+            let p = 1.0 / (1.0 + (-(actual - 1.6) * 2.2).exp());
+            let kinds: &[&str] = match phase {
+                'A' => &["decision_meeting", "written_document", "working_group"],
+                'B' => &["working_group", "written_document", "user_activity"],
+                'C' => &["user_activity", "user_activity", "working_group"],
+                _ => &["evaluation", "evaluation", "decision_meeting"],
+            };
+            let answer = if rng.random_bool(p.clamp(0.02, 0.98)) {
+                if rng.random_bool(0.1) {
+                    "other"
+                } else {
+                    kinds[rng.random_range(0..kinds.len())]
+                }
+            } else {
+                "none"
+            };
+            (format!("{phase}_OCCASION"), choice(answer))
+        })
+        .collect()
 }
 
 /// The context answers of one simulated respondent.
