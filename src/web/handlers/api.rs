@@ -390,7 +390,7 @@ pub struct RegionQuery {
     /// national, health_region, county or municipality
     #[schemars(extend("enum" = ["national", "health_region", "county", "municipality"]))]
     level: Option<String>,
-    /// manager or peer_worker
+    /// a role code of the wave's survey file, e.g. manager, peer_worker, staff
     role: Option<String>,
     /// a service type, or `all` for the total over types
     service_type: Option<String>,
