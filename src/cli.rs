@@ -208,7 +208,7 @@ pub enum SurveyCommand {
         /// Language of the outline.
         #[arg(long, default_value = "nb")]
         lang: String,
-        /// Only this role's form (manager or peer_worker).
+        /// Only this role's form (a role code of the survey file, e.g. manager).
         #[arg(long)]
         role: Option<String>,
         /// Version (default: the highest).

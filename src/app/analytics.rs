@@ -194,7 +194,7 @@ fn cached_newer(
 
 /// The layout of [`encode`]'s bytes, stored as their first byte: a copy in another
 /// layout (written by an older version) is not read but computed again.
-const STORED_FORMAT: u8 = 2;
+const STORED_FORMAT: u8 = 3;
 
 /// A publication as stored for other instances: compact MessagePack (structs as arrays,
 /// cells as externally tagged enums: see `suppress::Cell`'s serde), compressed with zstd

@@ -319,14 +319,25 @@ impl ScoringRules {
     ) -> Vec<u8> {
         let mut slots = vec![SLOT_UNANSWERED.to_ne_bytes()[0]; self.slot_width()];
         for (item, answer) in answers {
-            if let Some(&i) = self.positions.get(item) {
-                slots[i] = self.encode(item, answer).to_ne_bytes()[0];
-            } else if let Some(k) = self.evidence.iter().position(|e| e.item == item) {
-                slots[self.positions.len() + k] =
-                    Self::encode_evidence(&self.evidence[k], answer).to_ne_bytes()[0];
+            if let Some((i, slot)) = self.slot_of(item, answer) {
+                slots[i] = slot.to_ne_bytes()[0];
             }
         }
         slots
+    }
+
+    /// Where one answer goes in a response's slots, and its slot value: a scored item's
+    /// [`ScoringRules::encode`], an evidence question's occasion or none; `None` for an
+    /// item that has no slot.
+    pub fn slot_of(&self, item: &str, answer: AnswerValue<'_>) -> Option<(usize, i8)> {
+        if let Some(&i) = self.positions.get(item) {
+            return Some((i, self.encode(item, answer)));
+        }
+        let k = self.evidence.iter().position(|e| e.item == item)?;
+        Some((
+            self.positions.len() + k,
+            Self::encode_evidence(&self.evidence[k], answer),
+        ))
     }
 
     /// Stored slots back as [`ScoringRules::encode`] values; `None` when `bytes` does not

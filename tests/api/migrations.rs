@@ -671,14 +671,17 @@ fn the_survey_roles_migration_keeps_every_answer_and_admits_new_roles() {
     );
     let before = role_rows(conn, &wave);
     assert_eq!(before, (2, 2, 6));
+    // Another pool member, opened (and its schema read) before the migration: it must
+    // see the new constraint after it without reconnecting.
+    let other = &mut db.database_url().connect().expect("connect");
+    assert_eq!(role_rows(other, &wave), before);
 
     let applied = db::run_migrations(conn).expect("migrate");
     assert_eq!(applied.len(), 1, "{applied:?}");
     assert_eq!(role_rows(conn, &wave), before, "nothing lost");
     staff(conn, "staff", 1).expect("a third role is accepted");
-    // A fresh connection (another pool member) sees the new constraint too.
-    let other = &mut db.connect();
-    staff(other, "board_member", 2).expect("and a fourth, on another connection");
+    staff(other, "board_member", 2)
+        .expect("and a fourth, on the connection opened before the migration");
     for bad in ["Staff", "peer-worker", "2nd"] {
         let refused = diesel::sql_query(format!(
             "INSERT INTO invitations (id, wave_id, service_id, role, email, language, token_hash, panel_pseudonym, status, reminder_count, created_at, updated_at) \

@@ -336,16 +336,18 @@ async fn a_fourth_role_from_a_survey_file_goes_from_invitation_to_dashboard_and_
 /// Issue 22: evidence of action against a hand-computed fixture. Four managers of one
 /// service (k = 3) rate each phase and answer its evidence question:
 ///
-/// | phase | ratings (each item) | occasion named          | high | backed | mean | flagged |
-/// |-------|---------------------|-------------------------|------|--------|------|---------|
-/// | A     | 4, 3, 3, 1          | yes, none, —, yes       | 3    | 1      | 2.75 | yes     |
-/// | B     | 3, 3, 3, 3          | yes, yes, yes, none     | 4    | 3      | 3.00 | no      |
-/// | C     | 2, 2, 2, 2          | yes, yes, yes, yes      | 0    | 0      | 2.00 | no      |
-/// | D     | 3, 3, 2, 2          | none ×4                 | 2    | 0      | 2.50 | yes     |
+/// | phase | ratings (each item) | occasion named      | high | backed | mean | published               |
+/// |-------|---------------------|---------------------|------|--------|------|-------------------------|
+/// | A     | 4, 3, 3, 1          | yes, none, —, yes   | 3    | 1      | 2.75 | 3, 1: stated, not shown |
+/// | B     | 3, 3, 3, 3          | yes, yes, yes, none | 4    | 3      | 3.00 | 4, 3                    |
+/// | C     | 3, 3, 3, 3          | yes ×4              | 4    | 4      | 3.00 | withheld: uniform       |
+/// | D     | 3, 2, 2, 2          | none ×4             | 1    | 0      | 2.25 | withheld: few high      |
 ///
 /// High is a phase score of 2.5 (band 3, Partner) or more; the fourth manager's
-/// occasion in A backs no high rating; an unanswered question backs nothing. Peer
-/// workers are not asked, so their cells carry no evidence.
+/// occasion in A backs no high rating; an unanswered question backs nothing. In C every
+/// manager rated high and named an occasion: the counts would tell each one's answer.
+/// In D one manager rated high: fewer than k. Peer workers are not asked, so their
+/// cells carry no evidence.
 #[actix_web::test]
 async fn the_evidence_share_matches_a_hand_computed_fixture() {
     let app = spawn_app_with(|s| s.min_cell = 3).await;
@@ -364,7 +366,7 @@ async fn the_evidence_share_matches_a_hand_computed_fixture() {
             Service::all(conn).expect("services").remove(0),
         )
     };
-    let ratings = [[4, 3, 2, 3], [3, 3, 2, 3], [3, 3, 2, 2], [1, 3, 2, 2]];
+    let ratings = [[4, 3, 3, 3], [3, 3, 3, 2], [3, 3, 3, 2], [1, 3, 3, 2]];
     let occasions = [
         ["decision_meeting", "user_activity", "user_activity", "none"],
         ["none", "working_group", "evaluation", "none"],
@@ -423,19 +425,31 @@ async fn the_evidence_share_matches_a_hand_computed_fixture() {
             .expect("the role's results")
     };
     let expected = [
-        ("A", 3, 1, true, 2.75),
-        ("B", 4, 3, false, 3.0),
-        ("C", 0, 0, false, 2.0),
-        ("D", 2, 0, true, 2.5),
+        ("A", json!(3), json!(1), true, json!(null), 2.75),
+        ("B", json!(4), json!(3), false, json!(null), 3.0),
+        ("C", json!(null), json!(null), false, json!("uniform"), 3.0),
+        (
+            "D",
+            json!(null),
+            json!(null),
+            false,
+            json!("few_high_ratings"),
+            2.25,
+        ),
     ];
-    for (p, (phase, high, backed, flagged, mean)) in expected.iter().enumerate() {
+    for (p, (phase, high, backed, flagged, withheld, mean)) in expected.iter().enumerate() {
         let stats = &of("manager")["phases"][p]["stats"];
         assert_eq!(stats["status"], "shown", "{phase}: {stats}");
         assert_eq!(stats["value"]["mean"], *mean, "{phase}");
         let e = &stats["value"]["evidence"];
         assert_eq!(
-            (&e["high"], &e["backed"], &e["stated_not_shown"]),
-            (&json!(high), &json!(backed), &json!(flagged)),
+            (
+                &e["high"],
+                &e["backed"],
+                &e["stated_not_shown"],
+                &e["withheld"]
+            ),
+            (high, backed, &json!(flagged), withheld),
             "{phase}: {e}"
         );
         let peers = &of("peer_worker")["phases"][p]["stats"]["value"];
@@ -444,6 +458,32 @@ async fn the_evidence_share_matches_a_hand_computed_fixture() {
             "peer workers are not asked: {peers}"
         );
     }
+
+    // Responses stored without slots (before migration 000004) are scored from their
+    // answer rows: the evidence answers too, to the same publication.
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                use diesel::prelude::*;
+                use samskap::infra::db::schema::responses;
+                let conn = &mut app.db.connect();
+                let k = samskap::app::analytics::MinCell::new(3);
+                let publish = |conn: &mut samskap::infra::db::DbConn| {
+                    let mut p =
+                        samskap::app::analytics::compute(conn, &wave.id, k).expect("compute");
+                    p.computed_at = chrono::NaiveDateTime::default();
+                    serde_json::to_value(p).expect("json")
+                };
+                let before = publish(conn);
+                diesel::update(responses::table.filter(responses::wave_id.eq(&wave.id)))
+                    .set(responses::answer_slots.eq(None::<Vec<u8>>))
+                    .execute(conn)
+                    .expect("clear slots");
+                assert_eq!(before, publish(conn), "scored from the answer rows");
+            })
+            .join()
+            .expect("the check panicked");
+    });
 
     // The dashboard: the share per phase, the flag where it applies.
     let html = admin
@@ -469,12 +509,19 @@ async fn the_evidence_share_matches_a_hand_computed_fixture() {
         section.contains("33 %") && section.contains("75 %"),
         "{section}"
     );
-    assert!(section.contains("nobody rated it high"), "{section}");
+    assert!(
+        section.contains("Not shown: everyone rated it high and gave the same answer"),
+        "C: {section}"
+    );
+    assert!(
+        section.contains("Not shown: fewer than 3 rated it high."),
+        "D: {section}"
+    );
     assert_eq!(
         section
             .matches("<span class=\"flag\">Stated, not shown</span>")
             .count(),
-        2,
+        1,
         "A and D: {section}"
     );
 

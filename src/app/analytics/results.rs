@@ -201,23 +201,39 @@ pub struct PhaseStats {
 }
 
 /// High ratings of a phase checked against the occasions named (docs/analytics.md,
-/// "Evidence of action"). Counts over the cell's respondents, published with the cell.
+/// "Evidence of action"). Counts over the cell's respondents, published with the cell,
+/// and only where they cannot tell what one person answered (`withheld` otherwise).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EvidenceStats {
-    /// Respondents whose phase score is a high rating.
-    pub high: u64,
-    /// Of them, those who named a concrete occasion in the last 12 months.
-    pub backed: u64,
+    /// Respondents whose phase score is a high rating; none when withheld.
+    pub high: Option<u64>,
+    /// Of them, those who named a concrete occasion in the last 12 months; none when
+    /// withheld.
+    pub backed: Option<u64>,
     /// The group's mean is a high rating and fewer than the survey's `min_backed_share`
-    /// of its high ratings are backed: "stated, not shown".
+    /// of its high ratings are backed: "stated, not shown". False when withheld.
     pub stated_not_shown: bool,
+    /// Why the counts are not shown, when they are not.
+    pub withheld: Option<EvidenceWithheld>,
+}
+
+/// Why a cell's evidence counts are not shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceWithheld {
+    /// Fewer than k respondents rated the phase high: the share would be about too few.
+    FewHighRatings,
+    /// Everyone in the cell rated the phase high and all or none of them named an
+    /// occasion: the counts would tell each respondent's answer.
+    Uniform,
 }
 
 impl EvidenceStats {
-    /// `backed / high`, none when nobody rated the phase high.
+    /// `backed / high`, none when nobody rated the phase high or the counts are withheld.
     pub fn share(&self) -> Option<f64> {
+        let (high, backed) = self.high.zip(self.backed)?;
         #[expect(clippy::cast_precision_loss, reason = "counts of people")]
-        (self.high > 0).then(|| self.backed as f64 / self.high as f64)
+        (high > 0).then(|| backed as f64 / high as f64)
     }
 }
 
@@ -844,6 +860,35 @@ pub fn compute(
         region_index.push(index_cells);
     }
 
+    // The psychometrics add every role of the wave together, while each role's national
+    // cell is published on its own: where a role's national cell of a phase is hidden
+    // (a role with a handful of respondents in the whole wave), the phase's
+    // psychometrics would give it away by subtraction, so they are hidden with it.
+    let psychometrics: Vec<PhasePsychometrics> = psychometrics
+        .into_iter()
+        .map(|ph| {
+            let parts: Vec<&Cell<Estimate>> = regions
+                .iter()
+                .filter(|c| {
+                    c.level == Level::National && c.service_type.is_none() && c.measure == ph.phase
+                })
+                .map(|c| &c.stats)
+                .collect();
+            PhasePsychometrics {
+                icc: suppress::with_parts(ph.icc, &parts),
+                alpha: suppress::with_parts(ph.alpha, &parts),
+                items: ph
+                    .items
+                    .into_iter()
+                    .map(|i| ItemCell {
+                        stats: suppress::with_parts(i.stats, &parts),
+                        item: i.item,
+                    })
+                    .collect(),
+                phase: ph.phase,
+            }
+        })
+        .collect();
     let previous_position: HashMap<&ServiceId, usize> = previous
         .as_ref()
         .map(|(p, _, _)| {
@@ -880,7 +925,7 @@ pub fn compute(
                     let evidence = data
                         .rules
                         .asks_evidence(p, role.as_str())
-                        .then(|| evidence_of(data, (s, r), p, estimate.mean));
+                        .then(|| evidence_of(data, (s, r), p, (m.n, estimate.mean), k));
                     PhaseStats {
                         evidence,
                         estimate,
@@ -1105,17 +1150,43 @@ fn placeholder_estimate() -> Estimate {
     }
 }
 
-/// The evidence of phase `p` in cell `(s, r)`, whose mean is `mean`.
-fn evidence_of(data: &WaveData, (s, r): (u32, u32), p: usize, mean: f64) -> EvidenceStats {
+/// The evidence of phase `p` in cell `(s, r)`, whose phase score `n` respondents have
+/// and whose mean is `mean`, under threshold `k`. The counts are 0/1 sums like the mean,
+/// and more: where everyone rated the phase high and all or none named an occasion,
+/// they would tell each person's answer, and the share of fewer than k high ratings is
+/// about too few people; both are withheld (docs/analytics.md, "Evidence of action").
+fn evidence_of(
+    data: &WaveData,
+    (s, r): (u32, u32),
+    p: usize,
+    (n, mean): (u64, f64),
+    k: MinCell,
+) -> EvidenceStats {
     let (high, backed) = usize::try_from(s)
         .ok()
         .zip(usize::try_from(r).ok())
         .and_then(|(s, r)| data.sums.cell(s, r))
         .map_or((0, 0), |c| c.evidence(p));
+    let withheld = if high < u64::from(k.get()) {
+        Some(EvidenceWithheld::FewHighRatings)
+    } else if high == n && (backed == 0 || backed == high) {
+        Some(EvidenceWithheld::Uniform)
+    } else {
+        None
+    };
+    if let Some(why) = withheld {
+        return EvidenceStats {
+            high: None,
+            backed: None,
+            stated_not_shown: false,
+            withheld: Some(why),
+        };
+    }
     let stats = EvidenceStats {
-        high,
-        backed,
+        high: Some(high),
+        backed: Some(backed),
         stated_not_shown: false,
+        withheld: None,
     };
     let rated_high = data.rules.high_from().is_some_and(|from| mean >= from);
     EvidenceStats {
@@ -1247,7 +1318,7 @@ fn psychometrics(
 ) -> Vec<PhasePsychometrics> {
     let mut out = Vec::new();
     for (p, (code, range)) in data.phases.iter().enumerate() {
-        // Service as group, both roles together.
+        // Service as group, every scored role together.
         let mut by_service: BTreeMap<u32, Moments> = BTreeMap::new();
         for ((s, _), g) in moments {
             by_service.entry(*s).or_default().merge(&g.phases[p]);

@@ -147,7 +147,9 @@ pub struct Sums {
     /// `scale / valid` for each count of valid answers (no division per respondent).
     factor: Vec<u64>,
     index_multiplier: f64,
-    /// The scored roles of the wave's instrument.
+    /// The scored roles of the wave's instrument, in order.
+    role_codes: Vec<RespondentRole>,
+    /// Their number.
     roles: usize,
     /// Per cell: its respondents.
     respondents_of: Vec<u64>,
@@ -175,7 +177,12 @@ fn lcm_up_to(n: usize) -> u64 {
 }
 
 impl Sums {
-    fn new(rules: &ScoringRules, role_count: usize, services: usize) -> anyhow::Result<Self> {
+    fn new(
+        rules: &ScoringRules,
+        role_codes: &[RespondentRole],
+        services: usize,
+    ) -> anyhow::Result<Self> {
+        let role_count = role_codes.len();
         let layout: Vec<(Range<usize>, u32)> =
             rules.layout().into_iter().map(|(_, r, m)| (r, m)).collect();
         let widest = layout.iter().map(|(r, _)| r.len()).max().unwrap_or(1);
@@ -186,6 +193,7 @@ impl Sums {
         let width = layout.last().map_or(0, |(r, _)| r.end);
         let cells = services * role_count;
         Ok(Self {
+            role_codes: role_codes.to_vec(),
             roles: role_count,
             phases: layout
                 .iter()
@@ -214,9 +222,9 @@ impl Sums {
     }
 
     /// Whether these sums were made for the same scoring layout and services.
-    fn fits(&self, rules: &ScoringRules, role_count: usize, services: usize) -> bool {
-        self.roles == role_count
-            && self.respondents_of.len() == services * role_count
+    fn fits(&self, rules: &ScoringRules, role_codes: &[RespondentRole], services: usize) -> bool {
+        self.role_codes == role_codes
+            && self.respondents_of.len() == services * role_codes.len()
             && self
                 .layout
                 .iter()
@@ -485,7 +493,7 @@ pub fn load_since(conn: &mut DbConn, wave: &WaveId, rows: &mut Rows) -> anyhow::
         && rows
             .sums
             .as_ref()
-            .is_some_and(|s| s.fits(&setup.rules, setup.roles.len(), setup.services.len()));
+            .is_some_and(|s| s.fits(&setup.rules, &setup.roles, setup.services.len()));
     let appended = usable && read(conn, &setup, rows, false)?;
     // Everything submitted up to the last time read must be what was read: a response
     // submitted later and still arriving does not count yet (it is read next time).
@@ -523,7 +531,7 @@ pub fn load_since(conn: &mut DbConn, wave: &WaveId, rows: &mut Rows) -> anyhow::
     // reads everything again).
     let sums = match rows.sums.take() {
         Some(s) => s,
-        None => Sums::new(&setup.rules, setup.roles.len(), setup.services.len())?,
+        None => Sums::new(&setup.rules, &setup.roles, setup.services.len())?,
     };
     let Setup {
         wave,
@@ -558,13 +566,12 @@ fn read(conn: &mut DbConn, setup: &Setup, rows: &mut Rows, all: bool) -> anyhow:
         wave,
         rules,
         roles,
-        items,
         services,
         ..
     } = setup;
     let sums = match &mut rows.sums {
         Some(s) => s,
-        empty => empty.insert(Sums::new(rules, roles.len(), services.len())?),
+        empty => empty.insert(Sums::new(rules, roles, services.len())?),
     };
     let role_index: HashMap<&str, usize> = roles
         .iter()
@@ -663,13 +670,8 @@ fn read(conn: &mut DbConn, setup: &Setup, rows: &mut Rows, all: bool) -> anyhow:
             .enumerate()
             .map(|(i, (id, _, _))| (id.as_str(), i))
             .collect();
-        let item_index: HashMap<&str, usize> = items
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.as_str(), i))
-            .collect();
         let mut filled = vec![SLOT_UNANSWERED; unslotted.len() * width];
-        slots_from_answers(conn, &wave.id, rules, &item_index, &row_of, &mut filled)?;
+        slots_from_answers(conn, &wave.id, rules, &row_of, &mut filled)?;
         for (i, (_, s, r)) in unslotted.iter().enumerate() {
             sums.add(*s, *r, &filled[i * width..(i + 1) * width]);
         }
@@ -694,40 +696,47 @@ fn slots_from_answers(
     conn: &mut DbConn,
     wave: &WaveId,
     rules: &ScoringRules,
-    item_index: &HashMap<&str, usize>,
     row_of: &HashMap<&str, usize>,
     slots: &mut [i8],
 ) -> anyhow::Result<()> {
-    // Scored items only: a response stored before slots existed was answered on an
-    // instrument without evidence questions, so their slots stay unanswered.
+    // Scored items and evidence questions, as `encode_response` writes them on submission.
     let width = rules.slot_width();
     let rows = answers::table
         .filter(answers::wave_id.eq(wave))
-        .filter(answers::value.is_not_null().or(answers::missing_code.is_not_null()))
+        .filter(
+            answers::value
+                .is_not_null()
+                .or(answers::missing_code.is_not_null())
+                .or(answers::text_value.is_not_null()),
+        )
         .order((answers::response_id, answers::item_code))
         .select((
             answers::response_id,
             answers::item_code,
             answers::value,
             answers::missing_code,
+            answers::text_value,
         ))
-        .load_iter::<(String, String, Option<f64>, Option<String>), diesel::connection::DefaultLoadingMode>(conn)?;
+        .load_iter::<(String, String, Option<f64>, Option<String>, Option<String>), diesel::connection::DefaultLoadingMode>(conn)?;
     let mut current: (String, Option<usize>) = (String::new(), None);
     for row in rows {
-        let (response, item, value, missing) = row?;
+        let (response, item, value, missing, text) = row?;
         if response != current.0 {
             let found = row_of.get(response.as_str()).copied();
             current = (response, found);
         }
-        let (Some(r), Some(&i)) = (current.1, item_index.get(item.as_str())) else {
+        let Some(r) = current.1 else {
             continue;
         };
-        let answer = match (&value, &missing) {
-            (Some(v), _) => AnswerValue::Value(*v),
-            (None, Some(code)) => AnswerValue::Code(code),
-            (None, None) => continue,
+        let answer = match (&value, &missing, &text) {
+            (Some(v), _, _) => AnswerValue::Value(*v),
+            (None, Some(code), _) => AnswerValue::Code(code),
+            (None, None, Some(choice)) => AnswerValue::Choice(choice),
+            (None, None, None) => continue,
         };
-        slots[r * width + i] = rules.encode(&item, answer);
+        if let Some((i, slot)) = rules.slot_of(&item, answer) {
+            slots[r * width + i] = slot;
+        }
     }
     Ok(())
 }
@@ -767,8 +776,12 @@ mod tests {
         ) {
             let rules = rules();
             let layout = rules.layout();
-            let mut sums = Sums::new(&rules, 3, 3).expect("sums");
-            let mut reversed = Sums::new(&rules, 3, 3).expect("sums");
+            let roles: Vec<RespondentRole> = ["manager", "peer_worker", "staff"]
+                .into_iter()
+                .map(|r| RespondentRole::parse(r).expect("role"))
+                .collect();
+            let mut sums = Sums::new(&rules, &roles, 3).expect("sums");
+            let mut reversed = Sums::new(&rules, &roles, 3).expect("sums");
             let mut expected: HashMap<(usize, usize), (Vec<Moments>, Moments, u64)> =
                 HashMap::new();
             for (s, r, slots) in &people {

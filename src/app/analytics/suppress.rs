@@ -225,6 +225,20 @@ pub fn gate<T>(entries: Vec<(u64, T)>, relations: &[Relation], k: MinCell) -> Ve
         .collect()
 }
 
+/// A cell whose number adds up parts that are also published one by one (a statistic over
+/// every role of the wave beside each role's own cell): hidden as
+/// [`Reason::Complementary`] when any of `parts` is hidden, since the total minus the
+/// shown parts would give the hidden one away; otherwise `cell` as it is.
+pub fn with_parts<T, U>(cell: Cell<T>, parts: &[&Cell<U>]) -> Cell<T> {
+    if parts.iter().any(|p| p.is_suppressed()) && cell.shown().is_some() {
+        Cell(Inner::Suppressed {
+            reason: Reason::Complementary,
+        })
+    } else {
+        cell
+    }
+}
+
 /// [`gate`] for a stand-alone cell that adds up with nothing else published: only the
 /// primary rule can apply, and it is the same function `gate` uses.
 pub fn gate_one<T>(n: u64, value: T, k: MinCell) -> Cell<T> {

@@ -249,13 +249,17 @@ pub fn service_csv(
         for (measure, cell, level, evidence) in rows {
             let [status, n, mean, sd, lo, hi] = stat_cells(&cell);
             let level = level.map(|l| l.to_string()).unwrap_or_default();
-            let [high, backed, flag] = evidence.map_or_else(Default::default, |e| {
-                [
-                    e.high.to_string(),
-                    e.backed.to_string(),
-                    u8::from(e.stated_not_shown).to_string(),
-                ]
-            });
+            // Withheld counts stay empty, like a hidden cell's numbers.
+            let [high, backed, flag] =
+                evidence
+                    .filter(|e| e.withheld.is_none())
+                    .map_or_else(Default::default, |e| {
+                        [
+                            e.high.map(|x| x.to_string()).unwrap_or_default(),
+                            e.backed.map(|x| x.to_string()).unwrap_or_default(),
+                            u8::from(e.stated_not_shown).to_string(),
+                        ]
+                    });
             w.write_record([
                 wave,
                 code,

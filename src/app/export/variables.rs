@@ -131,11 +131,9 @@ pub fn variables(survey: &SurveyFile, lang: &str) -> Vec<Variable> {
     for item in &survey.items {
         let scale = survey.scales.get(&item.scale);
         let empty = Text::new();
-        let text = item
-            .text
-            .get("manager")
-            .or_else(|| item.text.values().next())
-            .unwrap_or(&empty);
+        // The first role's wording (in the order of the codes): the label names the
+        // item; every role's own text is in the codebook and the DDI.
+        let text = item.text.values().next().unwrap_or(&empty);
         let floor = scale.and_then(|s| s.points.iter().map(|p| p.value).min());
         let ceiling = scale.and_then(|s| s.points.iter().map(|p| p.value).max());
         #[expect(

@@ -220,7 +220,7 @@ fn item_rows(
                 .items
                 .iter()
                 .find(|x| x.code == i.item)
-                .and_then(|x| x.text.get("manager").or_else(|| x.text.values().next()))
+                .and_then(|x| x.text.values().next())
                 .map(|x| in_lang(x, lang).to_owned())
                 .unwrap_or_default();
             match i.stats.shown() {

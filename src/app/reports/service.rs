@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::charts::{self, Chart, DataTable, Series};
 use super::{Cell, fmt, signed};
 use crate::app::analytics::results::{
-    Benchmark, Count, FunnelBand, MIN_PEER_GROUP, PeerGroup, ServiceResult,
+    Benchmark, Count, EvidenceWithheld, FunnelBand, MIN_PEER_GROUP, PeerGroup, ServiceResult,
 };
 use crate::app::analytics::stats::{FunnelLimits, funnel_limits_at};
 use crate::app::analytics::{Publication, Publications};
@@ -319,6 +319,8 @@ pub(crate) struct Page<'a> {
     /// The roles the publication holds, in its order.
     pub roles: Vec<RespondentRole>,
     pub lang: &'a str,
+    /// The threshold the numbers were published under.
+    pub min_cell: u32,
 }
 
 impl Page<'_> {
@@ -448,6 +450,7 @@ pub fn dashboard_of(
             .map(|p| p.role.clone())
             .collect(),
         lang,
+        min_cell: k.get(),
     };
     out.participation = participation_rows(mine, &page);
     out.respondents = respondents_line(mine, &page);
@@ -712,17 +715,34 @@ fn evidence_rows(mine: &ServiceResult, page: &Page) -> Vec<EvidenceRow> {
                     let Some(e) = v.evidence else {
                         continue;
                     };
-                    out.push(row(
-                        true,
-                        e.high.to_string(),
-                        e.backed.to_string(),
-                        e.share().map_or_else(
-                            || fill(lang, "dashboard.evidence_no_high", &[]),
-                            |x| format!("{} %", fmt(lang, 100.0 * x, 0)),
-                        ),
-                        e.stated_not_shown,
-                        String::new(),
-                    ));
+                    match (e.high.zip(e.backed), e.withheld) {
+                        (Some((high, backed)), None) => out.push(row(
+                            true,
+                            high.to_string(),
+                            backed.to_string(),
+                            e.share().map_or_else(
+                                || fill(lang, "dashboard.evidence_no_high", &[]),
+                                |x| format!("{} %", fmt(lang, 100.0 * x, 0)),
+                            ),
+                            e.stated_not_shown,
+                            String::new(),
+                        )),
+                        (_, why) => out.push(row(
+                            false,
+                            String::new(),
+                            String::new(),
+                            String::new(),
+                            false,
+                            fill(
+                                lang,
+                                match why {
+                                    Some(EvidenceWithheld::Uniform) => "dashboard.evidence_uniform",
+                                    _ => "dashboard.evidence_few_high",
+                                },
+                                &[("k", &page.min_cell.to_string())],
+                            ),
+                        )),
+                    }
                 }
                 // A hidden cell hides its evidence too; say so where the role is asked.
                 None if asks_evidence(page.survey, code, role) => out.push(row(
