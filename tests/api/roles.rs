@@ -544,3 +544,102 @@ async fn the_evidence_share_matches_a_hand_computed_fixture() {
         "{codebook}"
     );
 }
+
+/// The psychometrics add every role of the wave together. With staff asked at one
+/// service only (two of them, fewer than k nationally), the wave's item statistics minus
+/// the managers' and peer workers' national cells would give the two staff members'
+/// answers away; so the phases' psychometrics are hidden while the staff's national cell
+/// is, and shown once nobody but managers and peer workers answered.
+#[actix_web::test]
+async fn psychometrics_over_every_role_hide_with_a_hidden_role() {
+    let app = spawn_app_with(|s| s.min_cell = 5).await;
+    let (wave, services) = {
+        let conn = &mut app.db.connect();
+        demo::load(
+            conn,
+            DemoOptions {
+                services: 4,
+                seed: 3,
+            },
+        )
+        .expect("demo");
+        (
+            crate::fixtures::open_wave(conn, "Psykometri"),
+            Service::all(conn).expect("services"),
+        )
+    };
+    let role = |code: &str| samskap::core::domain::RespondentRole::parse(code).expect("role");
+    let mut n = 0;
+    for service in services.iter().take(2) {
+        for code in ["manager", "peer_worker"] {
+            for v in [1, 2, 3, 2, 3, 4] {
+                n += 1;
+                crate::fixtures::invite_and_submit(
+                    &app,
+                    &wave,
+                    service,
+                    role(code),
+                    &format!("r{n}@example.no"),
+                    crate::fixtures::uniform_answers(v),
+                )
+                .await;
+            }
+        }
+    }
+    create_user(&app, "admin@test.no", UserRole::Admin, &[]);
+    let admin = signed_in(&app, "admin@test.no").await;
+    let statuses = || async {
+        let p: Value = admin
+            .get(format!(
+                "{}/api/v1/waves/{}/psychometrics",
+                app.address, wave.id
+            ))
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        p["psychometrics"]
+            .as_array()
+            .expect("phases")
+            .iter()
+            .map(|ph| {
+                (
+                    ph["alpha"]["status"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    ph["items"][0]["stats"]["status"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let shown = ("shown".to_owned(), "shown".to_owned());
+    assert_eq!(
+        statuses().await,
+        vec![shown.clone(); 4],
+        "two roles, all shown"
+    );
+
+    for (i, v) in [4, 1].into_iter().enumerate() {
+        crate::fixtures::invite_and_submit(
+            &app,
+            &wave,
+            &services[0],
+            role("staff"),
+            &format!("ansatt{i}@example.no"),
+            crate::fixtures::uniform_answers(v),
+        )
+        .await;
+    }
+    let hidden = ("suppressed".to_owned(), "suppressed".to_owned());
+    assert_eq!(
+        statuses().await,
+        vec![hidden; 4],
+        "two staff members nationally: every phase's psychometrics hidden"
+    );
+}
