@@ -32,6 +32,36 @@ fn words(lang: &str) -> Words {
     }
 }
 
+/// One context question with its choices or scale ends.
+fn context_question(
+    out: &mut String,
+    c: &crate::core::instrument::format::ContextItem,
+    lang: &str,
+) {
+    let _ = writeln!(
+        out,
+        "  {}  {} [{}]",
+        c.code,
+        crate::core::instrument::format::in_lang(&c.text, lang),
+        kind_note(c.kind, lang)
+    );
+    for o in c.options.iter().chain(&c.extra_codes) {
+        let _ = writeln!(
+            out,
+            "        - {}",
+            crate::core::instrument::format::in_lang(&o.label, lang)
+        );
+    }
+    if let (Some(low), Some(high)) = (&c.low_label, &c.high_label) {
+        let _ = writeln!(
+            out,
+            "        1 = {}, 5 = {}",
+            crate::core::instrument::format::in_lang(low, lang),
+            crate::core::instrument::format::in_lang(high, lang)
+        );
+    }
+}
+
 fn kind_note(kind: ContextKind, lang: &str) -> String {
     match kind {
         ContextKind::Rating => "1-5".to_owned(),
@@ -146,38 +176,23 @@ pub fn render(file: &SurveyFile, lang: &str, role: Option<&str>) -> String {
                 }
             }
         }
+        // Questions asked on the phase's page after its items (the evidence question).
+        for c in file.context.iter().filter(|c| {
+            c.phase.as_ref() == Some(&phase.code) && c.roles.iter().any(|r| roles.contains(&r))
+        }) {
+            context_question(&mut out, c, lang);
+        }
     }
 
     let context: Vec<_> = file
         .context
         .iter()
-        .filter(|c| c.roles.iter().any(|r| roles.contains(&r)))
+        .filter(|c| c.phase.is_none() && c.roles.iter().any(|r| roles.contains(&r)))
         .collect();
     if !context.is_empty() {
         let _ = writeln!(out, "\n{}", w.context);
         for c in context {
-            let _ = writeln!(
-                out,
-                "  {}  {} [{}]",
-                c.code,
-                crate::core::instrument::format::in_lang(&c.text, lang),
-                kind_note(c.kind, lang)
-            );
-            for o in c.options.iter().chain(&c.extra_codes) {
-                let _ = writeln!(
-                    out,
-                    "        - {}",
-                    crate::core::instrument::format::in_lang(&o.label, lang)
-                );
-            }
-            if let (Some(low), Some(high)) = (&c.low_label, &c.high_label) {
-                let _ = writeln!(
-                    out,
-                    "        1 = {}, 5 = {}",
-                    crate::core::instrument::format::in_lang(low, lang),
-                    crate::core::instrument::format::in_lang(high, lang)
-                );
-            }
+            context_question(&mut out, c, lang);
         }
     }
 
