@@ -191,17 +191,17 @@ pub(crate) fn index_over_waves(
 }
 
 /// The line chart (with its table) of [`index_over_waves`]: one line per role (`roles`:
-/// their names, and their series), a wave's hidden value "not shown".
+/// their names and colours, and their series), a wave's hidden value "not shown".
 pub(crate) fn index_trend_chart(
     id: &str,
     title: &str,
     names: &[String],
-    (roles, series): (&[String], &RoleSeries),
+    (roles, series): (&[(String, &'static str)], &RoleSeries),
     lang: &str,
 ) -> anyhow::Result<charts::Chart> {
     let table = charts::DataTable {
         headers: std::iter::once(fill(lang, "dashboard.wave", &[]))
-            .chain(roles.iter().cloned())
+            .chain(roles.iter().map(|(name, _)| name.clone()))
             .collect(),
         rows: names
             .iter()
@@ -230,10 +230,11 @@ pub(crate) fn index_trend_chart(
         &roles
             .iter()
             .zip(series)
-            .map(|(r, values)| charts::Series {
-                name: r.clone(),
+            .map(|((name, colour), values)| charts::Series {
+                name: name.clone(),
                 values: values.clone(),
                 bounds: None,
+                colour: Some(colour),
             })
             .collect::<Vec<_>>(),
         100.0,

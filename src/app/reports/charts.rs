@@ -89,6 +89,25 @@ pub struct Series {
     pub name: String,
     pub values: Vec<Option<f64>>,
     pub bounds: Option<Vec<Option<(f64, f64)>>>,
+    /// Its colour; by default the palette's by position. A role's series takes
+    /// [`role_colour`], so a role looks the same on every chart whatever others are drawn.
+    pub colour: Option<&'static str>,
+}
+
+/// The colour of the role at `index` in the survey file's roles (in code order): the
+/// same on every chart and every page.
+pub fn role_colour(index: usize) -> &'static str {
+    palette(index + 1)[index]
+}
+
+/// Each series' colour: its own, else the palette's by position.
+fn colours(series: &[Series]) -> Vec<&'static str> {
+    let defaults = palette(series.len());
+    series
+        .iter()
+        .zip(defaults)
+        .map(|(s, d)| s.colour.unwrap_or(d))
+        .collect()
 }
 
 fn rounded(v: Option<f64>) -> Value {
@@ -202,7 +221,7 @@ pub fn bars(
     m.insert("x_axis_data".into(), json!(categories));
     m.insert("y_axis_configs".into(), json!([value_axis(max)]));
     m.insert("x_axis_font_size".into(), json!(12));
-    m.insert("series_colors".into(), json!(palette(series.len())));
+    m.insert("series_colors".into(), json!(colours(series)));
     m.insert("series_label_font_size".into(), json!(12));
     m.insert(
         "series_list".into(),
@@ -247,7 +266,7 @@ pub fn lines(
     m.insert("x_axis_data".into(), json!(categories));
     m.insert("y_axis_configs".into(), json!([value_axis(max)]));
     m.insert("x_axis_font_size".into(), json!(12));
-    m.insert("series_colors".into(), json!(palette(series.len())));
+    m.insert("series_colors".into(), json!(colours(series)));
     m.insert("series_stroke_width".into(), json!(2.5));
     m.insert(
         "series_list".into(),
@@ -444,6 +463,8 @@ pub fn boxes(
 #[derive(Debug, Clone)]
 pub struct Corner {
     pub name: String,
+    /// The role's colour ([`role_colour`]).
+    pub colour: &'static str,
     /// The mean as the table beside it writes it, or why there is none.
     pub text: String,
     pub shown: bool,
@@ -529,7 +550,7 @@ pub fn perspectives(
     }
     for (i, c) in corners.iter().enumerate() {
         let (x, y) = at(i);
-        let colour = palette(corners.len())[i];
+        let colour = c.colour;
         let fill = if c.shown { colour } else { "#FFFFFF" };
         let _ = write!(
             svg,
@@ -631,6 +652,7 @@ mod tests {
                 name: "Managers".into(),
                 values: vec![Some(16.66)],
                 bounds: None,
+                colour: None,
             }],
             100.0,
             table(),
@@ -647,6 +669,7 @@ mod tests {
                 name: "Managers".into(),
                 values: vec![Some(1.644)],
                 bounds: None,
+                colour: None,
             }],
             4.0,
             table(),
@@ -683,6 +706,7 @@ mod tests {
                 name: "Ledere".into(),
                 values: vec![Some(16.66)],
                 bounds: None,
+                colour: None,
             }],
             100.0,
             table(),
@@ -704,11 +728,13 @@ mod tests {
                     name: "Managers".into(),
                     values: vec![Some(2.1), None],
                     bounds: Some(vec![Some((1.8, 2.4)), None]),
+                    colour: None,
                 },
                 Series {
                     name: "Peer workers".into(),
                     values: vec![Some(1.4), Some(3.0)],
                     bounds: None,
+                    colour: None,
                 },
             ],
             4.0,
@@ -741,6 +767,7 @@ mod tests {
             name: "x".into(),
             values: v,
             bounds: None,
+            colour: None,
         };
         lines(
             "l",

@@ -249,7 +249,14 @@ fn region_trend(
         "region-trend",
         &fill(lang, "region.trend_title", &[("region", &region.name)]),
         &names,
-        (labels, &series),
+        (
+            &labels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (l.clone(), charts::role_colour(i)))
+                .collect::<Vec<_>>(),
+            &series,
+        ),
         lang,
     )
     .map(Some)
@@ -706,6 +713,8 @@ pub fn dashboard(
                         name: label.clone(),
                         values: gap_series[i].clone(),
                         bounds: Some(gap_bounds[i].clone()),
+                        // `roles` is the survey's whole list, so its index is the role's.
+                        colour: Some(charts::role_colour(i)),
                     })
                     .collect::<Vec<_>>(),
                 4.0,

@@ -116,6 +116,9 @@ pub struct RoleCell {
     pub cell: Cell,
     /// Rated high, with too few occasions named to back it (see [`EvidenceRow`]).
     pub stated_not_shown: bool,
+    /// The role's colour on the charts ([`charts::role_colour`]).
+    #[serde(skip)]
+    pub colour: &'static str,
 }
 
 /// Evidence of action for one phase and role: of the high ratings, how many were backed
@@ -329,6 +332,18 @@ impl Page<'_> {
         self.survey.role_label(role.as_str(), self.lang)
     }
 
+    /// The colour of `role` on every chart: by its place among the survey's roles, not
+    /// among those this service asked.
+    pub fn colour(&self, role: &RespondentRole) -> &'static str {
+        let at = self
+            .survey
+            .scored_roles()
+            .iter()
+            .position(|r| r == role)
+            .unwrap_or(0);
+        charts::role_colour(at)
+    }
+
     fn phase_title(&self, code: &str) -> String {
         self.survey
             .phases
@@ -528,6 +543,7 @@ fn phase_rows(mine: &ServiceResult, page: &Page) -> Vec<PhaseRow> {
                 .map(|role| {
                     let stats = mine.role(role).and_then(|r| r.phases.get(p));
                     RoleCell {
+                        colour: page.colour(role),
                         role: role.clone(),
                         label: page.role(role),
                         cell: stats
@@ -561,6 +577,7 @@ fn profile_chart(phases: &[PhaseRow], lang: &str) -> anyhow::Result<Option<Chart
             name: phases[0].cells[r].label.clone(),
             values: phases.iter().map(|p| p.cells[r].cell.value).collect(),
             bounds: Some(phases.iter().map(|p| p.cells[r].cell.bounds).collect()),
+            colour: Some(phases[0].cells[r].colour),
         })
         .collect();
     let mut table = DataTable {
@@ -811,6 +828,7 @@ fn perspective_charts(phases: &[PhaseRow], gaps: &[GapRow], page: &Page) -> Vec<
                 .cells
                 .iter()
                 .map(|c| charts::Corner {
+                    colour: c.colour,
                     name: c.label.clone(),
                     text: if c.cell.shown {
                         c.cell.mean.clone()
@@ -903,7 +921,11 @@ fn trend_chart(
     if names.len() < 2 || !series.iter().flatten().any(Option::is_some) {
         return Ok(None);
     }
-    let labels: Vec<String> = page.roles.iter().map(|r| page.role(r)).collect();
+    let labels: Vec<(String, &'static str)> = page
+        .roles
+        .iter()
+        .map(|r| (page.role(r), page.colour(r)))
+        .collect();
     super::index_trend_chart(
         "trend",
         &fill(page.lang, "dashboard.trend_title", &[]),
