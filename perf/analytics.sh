@@ -63,7 +63,7 @@ print(f"DuckDB core aggregates from the per-respondent scores (equal footing): {
 print(f"samskap / DuckDB = {ratio:.2f} (goal <= 1.0): {'met' if ratio <= 1.0 else 'NOT met'}; "
       f"peak memory goal < 2048 MiB: {'met' if peak < 2048 else 'NOT met'}")
 for table, c in runs[0]["privacy"].items():
-    print(f"gate, {table} cells (both roles): {c['cells']} cells, {c['empty']} empty, "
+    print(f"gate, {table} cells (all roles): {c['cells']} cells, {c['empty']} empty, "
           f"{c['too_few']} hidden as too few, {c['complementary']} more hidden as complementary")
 print(f"cross-check: {duck['checked_means']} shown phase means equal DuckDB's, largest difference {duck['largest_difference']:.1e} "
       f"(from scores: {scores['checked_means']}, {scores['largest_difference']:.1e})")
