@@ -132,7 +132,10 @@ text_enum!(
     diesel::deserialize::FromSqlRow,
 )]
 #[diesel(sql_type = diesel::sql_types::Text)]
-pub struct RespondentRole(Box<str>);
+// Shared, not copied: a publication names the role of every cell, gap, trend and
+// benchmark (hundreds of thousands of them in a national wave), and each clone of an
+// `Arc` is a count, not an allocation.
+pub struct RespondentRole(std::sync::Arc<str>);
 
 impl RespondentRole {
     /// Longest role code: it becomes part of variable names in the research exports
