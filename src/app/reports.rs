@@ -128,23 +128,20 @@ pub fn gap_sentence(lang: &str, names: (&str, &str), gap: f64, digits: usize) ->
 
 /// "a", "a and b", "a, b and c" in `lang`.
 pub fn listing(lang: &str, parts: &[String]) -> String {
-    match parts {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} {} {last}", init.join(", "), fill(lang, "home.and", &[])),
-    }
+    joined(parts, &fill(lang, "home.and", &[]))
 }
 
 /// "a", "a or b", "a, b or c" in `lang`.
 pub fn listing_or(lang: &str, parts: &[String]) -> String {
+    joined(parts, &fill(lang, "common.or", &[]))
+}
+
+/// `parts` separated by commas, the last by `word`.
+fn joined(parts: &[String], word: &str) -> String {
     match parts {
         [] => String::new(),
         [one] => one.clone(),
-        [init @ .., last] => format!(
-            "{} {} {last}",
-            init.join(", "),
-            fill(lang, "common.or", &[])
-        ),
+        [init @ .., last] => format!("{} {word} {last}", init.join(", ")),
     }
 }
 

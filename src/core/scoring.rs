@@ -153,11 +153,10 @@ impl ScoringRules {
             .iter()
             .flat_map(|e| {
                 file.phases.iter().enumerate().filter_map(move |(i, p)| {
-                    let code = e.questions.get(&p.code)?;
-                    let item = file.context.iter().find(|c| &c.code == code)?;
+                    let item = file.evidence_question(&p.code)?;
                     Some(EvidenceRule {
                         phase: i,
-                        item: code.clone(),
+                        item: item.code.clone(),
                         kinds: item
                             .options
                             .iter()

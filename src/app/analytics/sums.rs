@@ -149,8 +149,6 @@ pub struct Sums {
     index_multiplier: f64,
     /// The scored roles of the wave's instrument, in order.
     role_codes: Vec<RespondentRole>,
-    /// Their number.
-    roles: usize,
     /// Per cell: its respondents.
     respondents_of: Vec<u64>,
     /// Per cell: each phase score, then the index (`layout.len() + 1`).
@@ -194,7 +192,6 @@ impl Sums {
         let cells = services * role_count;
         Ok(Self {
             role_codes: role_codes.to_vec(),
-            roles: role_count,
             phases: layout
                 .iter()
                 .map(|(r, _)| PhaseSums {
@@ -240,11 +237,13 @@ impl Sums {
     fn add(&mut self, service: usize, role: usize, slots: &[i8]) {
         self.respondents += 1;
         let phases = self.layout.len();
-        if role >= self.roles {
+        if role >= self.role_codes.len() {
             // A role that is not scored (or not declared) counts in no cell.
             return;
         }
-        let c = service.saturating_mul(self.roles).saturating_add(role);
+        let c = service
+            .saturating_mul(self.role_codes.len())
+            .saturating_add(role);
         let Some(respondents) = self.respondents_of.get_mut(c) else {
             // A response of a service the wave does not list counts in no cell.
             return;
@@ -322,10 +321,12 @@ impl Sums {
 
     /// The sums of service `service` × role `role`, `None` when nobody answered there.
     pub fn cell(&self, service: usize, role: usize) -> Option<CellSums<'_>> {
-        if role >= self.roles {
+        if role >= self.role_codes.len() {
             return None;
         }
-        let c = service.checked_mul(self.roles)?.checked_add(role)?;
+        let c = service
+            .checked_mul(self.role_codes.len())?
+            .checked_add(role)?;
         let respondents = *self.respondents_of.get(c).filter(|n| **n > 0)?;
         let phases = self.layout.len();
         let scores = &self.scores[c * (phases + 1)..(c + 1) * (phases + 1)];
@@ -342,7 +343,7 @@ impl Sums {
     /// Every answered service × role: (service, role, sums).
     pub fn cells(&self) -> impl Iterator<Item = (usize, usize, CellSums<'_>)> {
         (0..self.respondents_of.len()).filter_map(|c| {
-            let (s, r) = (c / self.roles, c % self.roles);
+            let (s, r) = (c / self.role_codes.len(), c % self.role_codes.len());
             self.cell(s, r).map(|cell| (s, r, cell))
         })
     }

@@ -337,9 +337,10 @@ impl Page<'_> {
     pub fn colour(&self, role: &RespondentRole) -> &'static str {
         let at = self
             .survey
-            .scored_roles()
+            .roles
             .iter()
-            .position(|r| r == role)
+            .filter(|(_, def)| def.scored)
+            .position(|(code, _)| code == role.as_str())
             .unwrap_or(0);
         charts::role_colour(at)
     }
@@ -780,10 +781,7 @@ fn evidence_rows(mine: &ServiceResult, page: &Page) -> Vec<EvidenceRow> {
 /// Whether `role` is asked phase `code`'s evidence question.
 fn asks_evidence(survey: &SurveyFile, code: &str, role: &RespondentRole) -> bool {
     survey
-        .evidence
-        .as_ref()
-        .and_then(|e| e.questions.get(code))
-        .and_then(|q| survey.context.iter().find(|c| &c.code == q))
+        .evidence_question(code)
         .is_some_and(|c| c.roles.iter().any(|r| r == role.as_str()))
 }
 

@@ -132,6 +132,12 @@ impl SurveyFile {
             .collect()
     }
 
+    /// Phase `phase`'s evidence question, when the file has one for it.
+    pub fn evidence_question(&self, phase: &str) -> Option<&ContextItem> {
+        let code = self.evidence.as_ref()?.questions.get(phase)?;
+        self.context.iter().find(|c| &c.code == code)
+    }
+
     /// The name of one `role` in `lang` ("Peer worker"), or its code when the file does
     /// not declare it.
     pub fn role_name(&self, role: &str, lang: &str) -> String {

@@ -585,7 +585,7 @@ fn check_evidence(c: &mut Checker<'_>) {
             c.at_key(at.clone(), format!("`{phase}` is not a phase code"));
             continue;
         }
-        let Some(item) = file.context.iter().find(|it| &it.code == code) else {
+        let Some(item) = file.evidence_question(phase) else {
             c.at(at, format!("`{code}` is not a context question"));
             continue;
         };
