@@ -508,10 +508,7 @@ async fn service_results_regions_and_psychometrics_match_the_fixture() {
                     );
                 }
                 let publish = |conn: &mut samskap::infra::db::DbConn| {
-                    let mut p =
-                        samskap::app::analytics::compute(conn, &wave.id, k).expect("compute");
-                    p.computed_at = chrono::NaiveDateTime::default();
-                    serde_json::to_value(p).expect("json")
+                    crate::fixtures::publication_json(conn, &wave.id, k)
                 };
                 let before = publish(conn);
                 let cleared: Vec<&String> = stored.iter().step_by(2).map(|(id, _)| id).collect();

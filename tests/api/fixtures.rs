@@ -113,3 +113,15 @@ pub async fn invite_and_submit(
         .expect("submit");
     assert_eq!(res.status(), 200, "{:?}", res.text().await);
 }
+
+/// `wave`'s publication under threshold `k`, computed now, as JSON without the time it
+/// was computed: two computations of the same data compare equal.
+pub fn publication_json(
+    conn: &mut DbConn,
+    wave: &samskap::core::domain::WaveId,
+    k: samskap::app::analytics::MinCell,
+) -> serde_json::Value {
+    let mut p = samskap::app::analytics::compute(conn, wave, k).expect("compute");
+    p.computed_at = chrono::NaiveDateTime::default();
+    serde_json::to_value(p).expect("json")
+}

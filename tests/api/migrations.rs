@@ -49,17 +49,10 @@ fn t(s: &str) -> NaiveDateTime {
     NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").expect("timestamp")
 }
 
-/// Writes one row to every table through the models and reads each back: the schema,
-/// the typed ids and enums, timestamps, booleans, doubles and generated ids all round-trip
-/// on the backend under test.
-#[test]
-#[expect(clippy::too_many_lines, reason = "one row per table, written out")]
-fn every_table_round_trips_through_its_model() {
-    let db = TestDb::new();
-    let conn = &mut db.connect();
+/// Helse Vest, its county Vestland and the municipality Bergen: (health region, county,
+/// municipality).
+fn regions(conn: &mut DbConn) -> (RegionId, RegionId, RegionId) {
     let now = db::now();
-    let when = t("2026-03-01 12:34:56.123456");
-
     let hr = RegionId::generate();
     let county = RegionId::generate();
     let muni = RegionId::generate();
@@ -81,6 +74,21 @@ fn every_table_round_trips_through_its_model() {
         )
         .expect("region");
     }
+    (hr, county, muni)
+}
+
+/// Writes one row to every table through the models and reads each back: the schema,
+/// the typed ids and enums, timestamps, booleans, doubles and generated ids all round-trip
+/// on the backend under test.
+#[test]
+#[expect(clippy::too_many_lines, reason = "one row per table, written out")]
+fn every_table_round_trips_through_its_model() {
+    let db = TestDb::new();
+    let conn = &mut db.connect();
+    let now = db::now();
+    let when = t("2026-03-01 12:34:56.123456");
+
+    let (hr, county, muni) = regions(conn);
     let org = OrganisationId::generate();
     Organisation::insert(
         conn,
@@ -453,30 +461,9 @@ fn sqlite_connections_honour_the_durability_promise() {
 
 /// One service with a manager's and a peer worker's submitted response and their answers,
 /// written through the models. Returns the wave and the service.
-#[expect(clippy::too_many_lines, reason = "one row per table, written out")]
 fn seed_two_roles(conn: &mut DbConn) -> (WaveId, ServiceId) {
     let now = db::now();
-    let hr = RegionId::generate();
-    let county = RegionId::generate();
-    let muni = RegionId::generate();
-    for (id, kind, name, parent) in [
-        (&hr, RegionKind::HealthRegion, "Helse Vest", None),
-        (&county, RegionKind::County, "Vestland", Some(&hr)),
-        (&muni, RegionKind::Municipality, "Bergen", Some(&county)),
-    ] {
-        Region::insert(
-            conn,
-            &NewRegion {
-                id: id.clone(),
-                kind,
-                name: name.into(),
-                code: None,
-                parent_id: parent.cloned(),
-                created_at: now,
-            },
-        )
-        .expect("region");
-    }
+    let (hr, county, muni) = regions(conn);
     let org = OrganisationId::generate();
     Organisation::insert(
         conn,

@@ -48,6 +48,17 @@ fn four_role_survey() -> String {
     out.replacen("version = \"2.0.0\"", "version = \"2.1.0\"", 1)
 }
 
+/// A demo catalogue of four services (random seed `seed`) and an open wave called `name`
+/// on it with the shipped instrument: the wave and the services.
+fn demo_wave(app: &TestApp, seed: u64, name: &str) -> (samskap::infra::models::Wave, Vec<Service>) {
+    let conn = &mut app.db.connect();
+    demo::load(conn, DemoOptions { services: 4, seed }).expect("demo");
+    (
+        crate::fixtures::open_wave(conn, name),
+        Service::all(conn).expect("services"),
+    )
+}
+
 /// Waits for the outbox to write `n` messages and returns each one's recipient and
 /// questionnaire token.
 fn tokens_from_mail(app: &TestApp, n: usize) -> Vec<(String, String)> {
@@ -351,21 +362,8 @@ async fn a_fourth_role_from_a_survey_file_goes_from_invitation_to_dashboard_and_
 #[actix_web::test]
 async fn the_evidence_share_matches_a_hand_computed_fixture() {
     let app = spawn_app_with(|s| s.min_cell = 3).await;
-    let (wave, service) = {
-        let conn = &mut app.db.connect();
-        demo::load(
-            conn,
-            DemoOptions {
-                services: 4,
-                seed: 9,
-            },
-        )
-        .expect("demo");
-        (
-            crate::fixtures::open_wave(conn, "Bevis"),
-            Service::all(conn).expect("services").remove(0),
-        )
-    };
+    let (wave, mut services) = demo_wave(&app, 9, "Bevis");
+    let service = services.remove(0);
     let ratings = [[4, 3, 3, 3], [3, 3, 3, 2], [3, 3, 3, 2], [1, 3, 3, 2]];
     let occasions = [
         ["decision_meeting", "user_activity", "user_activity", "none"],
@@ -469,10 +467,7 @@ async fn the_evidence_share_matches_a_hand_computed_fixture() {
                 let conn = &mut app.db.connect();
                 let k = samskap::app::analytics::MinCell::new(3);
                 let publish = |conn: &mut samskap::infra::db::DbConn| {
-                    let mut p =
-                        samskap::app::analytics::compute(conn, &wave.id, k).expect("compute");
-                    p.computed_at = chrono::NaiveDateTime::default();
-                    serde_json::to_value(p).expect("json")
+                    crate::fixtures::publication_json(conn, &wave.id, k)
                 };
                 let before = publish(conn);
                 diesel::update(responses::table.filter(responses::wave_id.eq(&wave.id)))
@@ -553,21 +548,7 @@ async fn the_evidence_share_matches_a_hand_computed_fixture() {
 #[actix_web::test]
 async fn psychometrics_over_every_role_hide_with_a_hidden_role() {
     let app = spawn_app_with(|s| s.min_cell = 5).await;
-    let (wave, services) = {
-        let conn = &mut app.db.connect();
-        demo::load(
-            conn,
-            DemoOptions {
-                services: 4,
-                seed: 3,
-            },
-        )
-        .expect("demo");
-        (
-            crate::fixtures::open_wave(conn, "Psykometri"),
-            Service::all(conn).expect("services"),
-        )
-    };
+    let (wave, services) = demo_wave(&app, 3, "Psykometri");
     let role = |code: &str| samskap::core::domain::RespondentRole::parse(code).expect("role");
     let mut n = 0;
     for service in services.iter().take(2) {
